@@ -1,0 +1,85 @@
+#!/usr/bin/env bash
+# The project's one test command (README "Testing"): installs the pinned tools,
+# checks formatting, lint, types, docs and the package, then runs the whole
+# suite on Deno, Bun and Node. Ends with one line: "N passed, N failed".
+set -uo pipefail
+cd "$(dirname "$0")/.."
+
+step() { printf '\n== %s\n' "$*"; }
+die() { printf '\nFAILED: %s\n0 passed, 1 failed\n' "$*"; exit 1; }
+
+if [ "${TW_SKIP_INSTALL:-}" != 1 ]; then
+  step "npm ci"
+  npm ci --no-audit --no-fund || die "npm ci"
+fi
+export PATH="$PWD/node_modules/.bin:$PATH"
+DENO="$PWD/node_modules/.bin/deno"
+BUN="$PWD/node_modules/.bin/bun"
+NODE="$PWD/node_modules/.bin/node"
+export DENO_NO_UPDATE_CHECK=1 DENO_NO_PROMPT=1
+
+step "deno fmt --check"
+"$DENO" fmt --check || die "deno fmt --check"
+step "deno lint"
+"$DENO" lint || die "deno lint"
+step "deno check (strict)"
+dirs=$(for d in mod.ts src runtimes tests bench examples; do [ -e "$d" ] && echo "$d"; done)
+# shellcheck disable=SC2086
+"$DENO" check $dirs || die "deno check"
+step "deno doc --lint"
+entries=$("$NODE" -e 'const e=require("./deno.json").exports;console.log(Object.values(e).join(" "))')
+# shellcheck disable=SC2086
+"$DENO" doc --lint $entries >/dev/null || die "deno doc --lint"
+step "deno test --doc (examples in JSDoc)"
+# shellcheck disable=SC2086
+"$DENO" test --doc --no-run $entries || die "deno test --doc"
+step "deno publish --dry-run"
+"$DENO" publish --dry-run --allow-dirty || die "deno publish --dry-run"
+
+files=$(find tests -name '*_test.ts' | sort)
+total_pass=0
+total_fail=0
+summary=()
+record() { # runtime pass fail
+  summary+=("$1: $2 passed, $3 failed")
+  total_pass=$((total_pass + $2))
+  total_fail=$((total_fail + $3))
+}
+count() { # log regex -> last number matched, or empty
+  grep -aoE "$2" "$1" | tail -1 | grep -oE '[0-9]+' | head -1
+}
+
+step "node --test ($("$NODE" --version))"
+log=$(mktemp)
+# shellcheck disable=SC2086
+"$NODE" --test --test-reporter=spec --test-concurrency=2 $files 2>&1 | tee "$log"
+rc=${PIPESTATUS[0]}
+p=$(count "$log" 'ℹ pass [0-9]+'); f=$(count "$log" 'ℹ fail [0-9]+')
+[ -z "$p" ] && p=0; [ -z "$f" ] && f=1
+[ "$rc" != 0 ] && [ "$f" = 0 ] && f=1
+record node "$p" "$f"
+
+step "deno test ($("$DENO" --version | head -1))"
+# shellcheck disable=SC2086
+junit=$(mktemp)
+"$DENO" test -A --no-check --junit-path="$junit" $files 2>&1 | tee "$log"
+rc=${PIPESTATUS[0]}
+read -r p f _ < <("$NODE" scripts/junit_count.mjs "$junit" || echo "0 1 0")
+rm -f "$junit"
+[ "$rc" != 0 ] && [ "$f" = 0 ] && f=1
+record deno "$p" "$f"
+
+step "bun test (bun $("$BUN" --version))"
+# shellcheck disable=SC2086
+"$BUN" test $(printf './%s ' $files) 2>&1 | tee "$log"
+rc=${PIPESTATUS[0]}
+p=$(count "$log" '^ *[0-9]+ pass'); f=$(count "$log" '^ *[0-9]+ fail')
+[ -z "$p" ] && p=0; [ -z "$f" ] && f=1
+[ "$rc" != 0 ] && [ "$f" = 0 ] && f=1
+record bun "$p" "$f"
+rm -f "$log"
+
+printf '\n'
+for line in "${summary[@]}"; do echo "$line"; done
+echo "$total_pass passed, $total_fail failed"
+[ "$total_fail" = 0 ]

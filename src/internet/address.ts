@@ -1,0 +1,105 @@
+/**
+ * Address classes of `twisted.internet.address`, returned by `getPeer()` and
+ * `getHost()` and passed to `buildProtocol(addr)`.
+ *
+ * @example
+ * ```ts
+ * import { IPv4Address } from "@tw/core/protocol";
+ * const addr = new IPv4Address("TCP", "127.0.0.1", 8080);
+ * console.log(String(addr)); // IPv4Address(TCP, 127.0.0.1, 8080)
+ * ```
+ * @module
+ */
+import type { SocketAddress } from "./socket.ts";
+
+/** An IPv4 endpoint address. */
+export class IPv4Address {
+  /** "TCP" or "UDP". */
+  readonly type: "TCP" | "UDP";
+  /** The dotted-quad address. */
+  readonly host: string;
+  /** The port number. */
+  readonly port: number;
+  /**
+   * @param type "TCP" or "UDP"
+   * @param host the dotted-quad address
+   * @param port the port number
+   */
+  constructor(type: "TCP" | "UDP", host: string, port: number) {
+    this.type = type;
+    this.host = host;
+    this.port = port;
+  }
+  /** Returns `IPv4Address(TCP, host, port)`. */
+  toString(): string {
+    return `IPv4Address(${this.type}, ${this.host}, ${this.port})`;
+  }
+}
+
+/** An IPv6 endpoint address. */
+export class IPv6Address {
+  /** "TCP" or "UDP". */
+  readonly type: "TCP" | "UDP";
+  /** The address, without brackets. */
+  readonly host: string;
+  /** The port number. */
+  readonly port: number;
+  /**
+   * @param type "TCP" or "UDP"
+   * @param host the address, without brackets
+   * @param port the port number
+   */
+  constructor(type: "TCP" | "UDP", host: string, port: number) {
+    this.type = type;
+    this.host = host;
+    this.port = port;
+  }
+  /** Returns `IPv6Address(TCP, host, port)`. */
+  toString(): string {
+    return `IPv6Address(${this.type}, ${this.host}, ${this.port})`;
+  }
+}
+
+/** A Unix socket address; `name` is the path, or null for an unnamed socket. */
+export class UNIXAddress {
+  /** The socket's path, or null. */
+  readonly name: string | null;
+  /** @param name the socket's path, or null */
+  constructor(name: string | null) {
+    this.name = name;
+  }
+  /** Returns `UNIXAddress(name)`. */
+  toString(): string {
+    return `UNIXAddress(${this.name})`;
+  }
+}
+
+/** The address of a process's pipes (`twisted.internet._process` transports). */
+export class ProcessAddress {
+  /** Returns `ProcessAddress()`. */
+  toString(): string {
+    return "ProcessAddress()";
+  }
+}
+
+/** Any address a transport reports. */
+export type Address = IPv4Address | IPv6Address | UNIXAddress | ProcessAddress;
+
+/** Converts an adapter's socket address to Twisted's address class. */
+export function fromSocketAddress(address: SocketAddress): IPv4Address | IPv6Address | UNIXAddress {
+  if (address.transport === "unix") return new UNIXAddress(address.path || null);
+  const type = address.transport === "udp" ? "UDP" : "TCP";
+  const host = address.hostname.replace(/^\[|\]$/g, "");
+  return isIPv6(host) ? new IPv6Address(type, host, address.port) : new IPv4Address(type, host, address.port);
+}
+
+/** True when `host` is an IPv6 literal (it contains a colon). */
+export function isIPv6(host: string): boolean {
+  return host.includes(":");
+}
+
+/** True when `host` is an IPv4 dotted-quad literal. */
+export function isIPv4(host: string): boolean {
+  const parts = host.split(".");
+  return parts.length === 4 && parts.every((p) => /^\d{1,3}$/.test(p) && Number(p) <= 255);
+}

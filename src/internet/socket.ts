@@ -1,0 +1,262 @@
+/**
+ * The socket interface the core is written against, and the `Runtime` contract
+ * each adapter in `runtimes/` implements. Shaped like the WinterTC Sockets API
+ * where that API reaches: Web Streams of `Uint8Array` plus a control surface.
+ *
+ * An adapter whose runtime pushes bytes natively also offers `fastPath`, which
+ * the transport uses instead of the stream loop, with identical behaviour.
+ *
+ * @module
+ */
+
+/** A socket address as adapters report it. */
+export type SocketAddress =
+  | { transport: "tcp" | "udp"; hostname: string; port: number }
+  | { transport: "unix"; path: string };
+
+/** TLS settings for listeners, clients and upgrades. */
+export interface TlsOptions {
+  /** PEM certificate chain (servers; clients presenting a certificate). */
+  cert?: string;
+  /** PEM private key matching `cert`. */
+  key?: string;
+  /** PEM CA certificates to trust instead of the system store. */
+  ca?: string | string[];
+  /** The name to verify and send as SNI (clients). @default the host connected to */
+  serverName?: string;
+  /** Verify the peer's certificate and name (clients). @default true */
+  verify?: boolean;
+  /** Ask clients for a certificate and verify it against `ca` (servers). @default false */
+  requestCert?: boolean;
+  /** ALPN protocol names, most preferred first. */
+  alpnProtocols?: string[];
+  /** The lowest TLS version to accept. @default "TLSv1.2" */
+  minVersion?: "TLSv1.2" | "TLSv1.3";
+}
+
+/** What a TLS handshake settled. */
+export interface TlsInfo {
+  /** The ALPN protocol chosen, or null. */
+  alpnProtocol: string | null;
+}
+
+/** Direct, callback-driven access to a socket, bypassing its streams (the hot path). */
+export interface SocketFastPath {
+  /**
+   * Starts delivering events to `handler`. Called at most once, instead of ever
+   * reading `readable` or writing `writable`. Chunks handed to `onData` belong to
+   * the receiver (never a view of a buffer the adapter reuses).
+   */
+  start(handler: FastPathHandler): void;
+  /** Stops reading from the network until `resumeReading`. */
+  pauseReading(): void;
+  /** Resumes reading after `pauseReading`. */
+  resumeReading(): void;
+  /**
+   * Writes or queues `data`; the adapter keeps (and later writes) whatever the
+   * runtime did not take. Returns the number of bytes now queued in the adapter.
+   * `onDrain` is called when that number falls back to zero.
+   */
+  write(data: Uint8Array): number;
+  /** Bytes queued in the adapter, not yet taken by the runtime. */
+  readonly bufferedAmount: number;
+}
+
+/** The events a fast path delivers. */
+export interface FastPathHandler {
+  /** Bytes arrived. */
+  onData(chunk: Uint8Array): void;
+  /** The peer closed its write side (EOF). */
+  onEnd(): void;
+  /** The adapter's write queue is empty again. */
+  onDrain(): void;
+  /** The socket failed (reset, TLS error...). `onClose` follows. */
+  onError(error: Error): void;
+  /** The socket is fully closed. Called once. */
+  onClose(): void;
+}
+
+/** A connected stream socket (TCP, TLS, Unix, in-memory). */
+export interface Socket {
+  /** Bytes from the peer; closes at EOF, errors on failure. */
+  readonly readable: ReadableStream<Uint8Array>;
+  /** Bytes to the peer, with backpressure. Closing it flushes and half-closes. */
+  readonly writable: WritableStream<Uint8Array>;
+  /** This side's address. */
+  readonly localAddress: SocketAddress;
+  /** The peer's address. */
+  readonly remoteAddress: SocketAddress;
+  /** Settles when the socket is fully closed (rejects if it failed). */
+  readonly closed: Promise<void>;
+  /** Flushes pending writes, then shuts down the write direction (TCP FIN). */
+  closeWrite(): Promise<void>;
+  /** Flushes pending writes, then closes both directions. */
+  close(): Promise<void>;
+  /** Closes at once, discarding pending writes (TCP RST where the runtime allows). */
+  abort(reason?: unknown): void;
+  /** Sets TCP_NODELAY (no-op for non-TCP sockets). */
+  setNoDelay(enabled: boolean): void;
+  /** Sets SO_KEEPALIVE (no-op for non-TCP sockets). */
+  setKeepAlive(enabled: boolean, initialDelayMs?: number): void;
+  /**
+   * Upgrades to TLS after pending writes are flushed, as client or server
+   * (`isServer`). Returns the new socket; this one must not be used afterwards.
+   */
+  startTls(options: TlsOptions & { isServer?: boolean }): Promise<Socket>;
+  /** The TLS state, once the socket is a TLS socket. */
+  readonly tls: TlsInfo | null;
+  /** The callback-driven hot path, when the adapter has one. */
+  readonly fastPath: SocketFastPath | null;
+  /** The runtime's own socket object, for users who need it. */
+  readonly native: unknown;
+}
+
+/** A listening stream socket: yields accepted sockets until closed. */
+export interface Listener extends AsyncIterable<Socket> {
+  /** The bound address (with the real port when 0 was asked for). */
+  readonly address: SocketAddress;
+  /** Stops accepting; resolves once the listening socket is closed. */
+  close(): Promise<void>;
+  /** The runtime's own listener object. */
+  readonly native: unknown;
+}
+
+/** Options for `Runtime.listen`. */
+export type ListenOptions =
+  | {
+    transport: "tcp";
+    /** Interface to bind. @default "0.0.0.0" */
+    hostname?: string;
+    port: number;
+    /** Pending connection queue size. @default 50 */
+    backlog?: number;
+    /** TLS server settings: makes this a TLS listener. */
+    tls?: TlsOptions;
+  }
+  | {
+    transport: "unix";
+    path: string;
+    /** File mode of the socket file, e.g. 0o660. */
+    mode?: number;
+    backlog?: number;
+  };
+
+/** Options for `Runtime.connect`. */
+export type ConnectOptions =
+  | {
+    transport: "tcp";
+    /** An IP address (resolution happens before `connect`). */
+    hostname: string;
+    port: number;
+    /** Local address to bind before connecting. */
+    localAddress?: { hostname: string; port?: number };
+    /** TLS client settings: makes this a TLS connection. */
+    tls?: TlsOptions;
+    /** Aborts the attempt. */
+    signal?: AbortSignal;
+  }
+  | { transport: "unix"; path: string; signal?: AbortSignal };
+
+/** A bound UDP socket. */
+export interface DatagramSocket {
+  /** The bound address. */
+  readonly address: SocketAddress;
+  /** Sends one datagram. */
+  send(data: Uint8Array, hostname: string, port: number): void;
+  /** Starts delivering datagrams and errors; called once. */
+  start(handler: {
+    onMessage(data: Uint8Array, hostname: string, port: number): void;
+    onError(error: Error): void;
+  }): void;
+  /** Joins a multicast group. */
+  joinMulticast(group: string, iface?: string): void;
+  /** Leaves a multicast group. */
+  leaveMulticast(group: string, iface?: string): void;
+  /** Sets the multicast TTL. */
+  setMulticastTTL(ttl: number): void;
+  /** Sets whether sent multicast datagrams loop back. */
+  setMulticastLoopback(enabled: boolean): void;
+  /** Enables sending to broadcast addresses. */
+  setBroadcast(enabled: boolean): void;
+  /** Closes the socket. */
+  close(): Promise<void>;
+  /** The runtime's own object. */
+  readonly native: unknown;
+}
+
+/** Options for `Runtime.bindDatagram`. */
+export interface DatagramOptions {
+  /** Interface to bind. @default "0.0.0.0" */
+  hostname?: string;
+  port: number;
+  /** Set SO_REUSEADDR (for multicast listeners). @default false */
+  reuseAddress?: boolean;
+}
+
+/** Options for `Runtime.spawn`. */
+export interface SpawnOptions {
+  /** The executable (looked up in PATH when it has no slash). */
+  command: string;
+  /** Arguments after the executable. */
+  args: string[];
+  /** The environment; the parent's when omitted. */
+  env?: Record<string, string>;
+  /** Working directory. */
+  cwd?: string;
+}
+
+/** A running child process with piped stdio. */
+export interface ChildProcess {
+  /** The process id. */
+  readonly pid: number;
+  /**
+   * Starts delivering output and the exit. `onOutput` gets fd 1 or 2; `onExit`
+   * comes once, after all output has been delivered.
+   */
+  start(handler: {
+    onOutput(fd: 1 | 2, data: Uint8Array): void;
+    onExit(exitCode: number | null, signal: string | null): void;
+  }): void;
+  /** Writes to the child's stdin. */
+  writeStdin(data: Uint8Array): void;
+  /** Closes the child's stdin. */
+  closeStdin(): void;
+  /** Sends a signal by name ("SIGTERM", "SIGKILL", "SIGINT", "SIGHUP"...). */
+  kill(signal: string): void;
+  /** The runtime's own object. */
+  readonly native: unknown;
+}
+
+/** A resolved address. */
+export interface ResolvedAddress {
+  /** The IP address. */
+  address: string;
+  /** 4 or 6. */
+  family: 4 | 6;
+}
+
+/** What a runtime adapter provides: everything the core needs from Deno, Bun or Node. */
+export interface Runtime {
+  /** The adapter's name: "deno", "bun", "node" or a user adapter's. */
+  readonly name: string;
+  /** Listens for stream connections (TCP, TLS, Unix). Rejects with the runtime's error. */
+  listen(options: ListenOptions): Promise<Listener>;
+  /** Opens a stream connection (TCP, TLS, Unix). Rejects with the runtime's error. */
+  connect(options: ConnectOptions): Promise<Socket>;
+  /** Binds a UDP socket. */
+  bindDatagram(options: DatagramOptions): Promise<DatagramSocket>;
+  /** Spawns a child process with piped stdio. Throws when the executable cannot be run. */
+  spawn(options: SpawnOptions): ChildProcess;
+  /** Resolves a host name to its addresses. Rejects when the name does not resolve. */
+  resolve(hostname: string): Promise<ResolvedAddress[]>;
+  /** Calls `handler` on each delivery of `signal` ("SIGINT", "SIGTERM"...); returns an unsubscribe. */
+  onSignal(signal: string, handler: () => void): () => void;
+  /** Runs `exportName` from `moduleURL` in a worker with `args`; resolves with its result. */
+  runInWorker(moduleURL: string, exportName: string, args: unknown[]): Promise<unknown>;
+  /** Reads an environment variable. */
+  env(name: string): string | undefined;
+  /** Command-line arguments after the script. */
+  args(): string[];
+  /** Ends the process. */
+  exit(code: number): never;
+}
