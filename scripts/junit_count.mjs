@@ -11,7 +11,10 @@ for (const m of xml.matchAll(/<testcase name="([^"]*)"[^>]*>([\s\S]*?)<\/testcas
 const isParent = (c) => cases.some((o) => o.name.startsWith(c.name + " &gt; "));
 let passed = 0, failed = 0, skipped = 0;
 for (const c of cases) {
-  if (c.failed && (!isParent(c) || !cases.some((o) => o.failed && o !== c && o.name.startsWith(c.name)))) failed++;
+  if (
+    c.failed &&
+    (!isParent(c) || !cases.some((o) => o.failed && o !== c && o.name.startsWith(c.name)))
+  ) failed++;
   else if (isParent(c)) continue;
   else if (c.skipped) skipped++;
   else passed++;

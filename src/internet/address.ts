@@ -90,7 +90,9 @@ export function fromSocketAddress(address: SocketAddress): IPv4Address | IPv6Add
   if (address.transport === "unix") return new UNIXAddress(address.path || null);
   const type = address.transport === "udp" ? "UDP" : "TCP";
   const host = address.hostname.replace(/^\[|\]$/g, "");
-  return isIPv6(host) ? new IPv6Address(type, host, address.port) : new IPv4Address(type, host, address.port);
+  return isIPv6(host)
+    ? new IPv6Address(type, host, address.port)
+    : new IPv4Address(type, host, address.port);
 }
 
 /** True when `host` is an IPv6 literal (it contains a colon). */
