@@ -21,6 +21,7 @@ export class IPv4Address {
   /** The port number. */
   readonly port: number;
   /**
+   * Creates an IPv4 address.
    * @param type "TCP" or "UDP"
    * @param host the dotted-quad address
    * @param port the port number
@@ -45,6 +46,7 @@ export class IPv6Address {
   /** The port number. */
   readonly port: number;
   /**
+   * Creates an IPv6 address.
    * @param type "TCP" or "UDP"
    * @param host the address, without brackets
    * @param port the port number
@@ -64,7 +66,10 @@ export class IPv6Address {
 export class UNIXAddress {
   /** The socket's path, or null. */
   readonly name: string | null;
-  /** @param name the socket's path, or null */
+  /**
+   * Creates a Unix socket address.
+   * @param name the socket's path, or null
+   */
   constructor(name: string | null) {
     this.name = name;
   }

@@ -188,6 +188,7 @@ export interface DatagramSocket {
 export interface DatagramOptions {
   /** Interface to bind. @default "0.0.0.0" */
   hostname?: string;
+  /** Port to bind; 0 for a free one. */
   port: number;
   /** Set SO_REUSEADDR (for multicast listeners). @default false */
   reuseAddress?: boolean;

@@ -79,6 +79,7 @@ export class Logger {
   #publish: ILogObserver;
 
   /**
+   * Creates a logger.
    * @param namespace the namespace of this logger's events
    * @param observer where events go; the global publisher by default
    */
