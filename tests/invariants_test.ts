@@ -36,7 +36,7 @@ function codeLines(text: string): string[] {
 
 describe("src/ is runtime-free", () => {
   it("finds the source files to scan", () => {
-    assert.ok(sourceFiles(join(root, "src")).length > 5);
+    assert.ok(sourceFiles(join(root, "src")).length >= 3);
   });
 
   it("has no runtime global, node: import or registry specifier in any file", () => {
