@@ -3,74 +3,75 @@
  * (plain objects with a format string and fields) to a publisher, which hands
  * them to observers.
  *
+ * Events emitted before the application picks its observers are kept (the
+ * last 4096) by `globalLogBeginner` and replayed by
+ * `globalLogBeginner.beginLoggingTo([...observers])`.
+ *
  * @example
  * ```ts
- * import { Logger } from "@tw/core/logger";
+ * import { consoleLogObserver, globalLogBeginner, Logger } from "@tw/core/logger";
  * const log = new Logger("myapp");
  * log.info("Listening on {port}", { port: 8080 });
+ * globalLogBeginner.beginLoggingTo([consoleLogObserver()]); // prints the line above
  * ```
  * @module
  */
 import { Failure } from "../internet/failure.ts";
+import { globalLogPublisher } from "./_publisher.ts";
+import type { ILogObserver, LogLevel } from "./_types.ts";
 
-/** The log levels, least to most severe. */
-export const LogLevel = {
-  debug: "debug",
-  info: "info",
-  warn: "warn",
-  error: "error",
-  critical: "critical",
-} as const;
-/** One of the log levels. */
-export type LogLevel = typeof LogLevel[keyof typeof LogLevel];
-
-/** A log event: the format string, its level, namespace and time, plus any fields. */
-export interface LogEvent {
-  /** A format string with `{name}` placeholders filled from the event's fields. */
-  log_format: string;
-  /** The event's level. */
-  log_level: LogLevel;
-  /** The namespace of the logger that emitted it. */
-  log_namespace: string;
-  /** Seconds since the epoch. */
-  log_time: number;
-  /** The failure, for events made by `Logger.failure`. */
-  log_failure?: Failure;
-  /** Any other field. */
-  [field: string]: unknown;
-}
-
-/** An observer receives every event published to it. */
-export type ILogObserver = (event: LogEvent) => void;
-
-/** Fans events out to observers; an observer that throws is removed from that dispatch only. */
-export class LogPublisher {
-  #observers: ILogObserver[] = [];
-
-  /** Adds an observer. */
-  addObserver(observer: ILogObserver): void {
-    if (!this.#observers.includes(observer)) this.#observers.push(observer);
-  }
-
-  /** Removes an observer. */
-  removeObserver(observer: ILogObserver): void {
-    this.#observers = this.#observers.filter((o) => o !== observer);
-  }
-
-  /** Delivers an event to every observer. */
-  publish(event: LogEvent): void {
-    for (const observer of this.#observers) {
-      try {
-        observer(event);
-      } catch {
-        // An observer failing must not take the emitter down with it.
-      }
-    }
-  }
-}
-
-/** The process-wide publisher that loggers emit to by default. */
-export const globalLogPublisher: LogPublisher = new LogPublisher();
+export {
+  type ILogObserver,
+  type LogEvent,
+  LogLevel,
+  logLevelRank,
+  logLevelWithName,
+} from "./_types.ts";
+export {
+  type BeginLoggingToOptions,
+  globalLogBeginner,
+  globalLogPublisher,
+  LogBeginner,
+  type LogBeginnerOptions,
+  LogPublisher,
+} from "./_publisher.ts";
+export {
+  type ClassicLogTextOptions,
+  eventAsText,
+  type EventAsTextOptions,
+  formatEvent,
+  formatEventAsClassicLogText,
+  formatTime,
+} from "./_format.ts";
+export {
+  type ConsoleLike,
+  consoleLogObserver,
+  type ConsoleLogObserverOptions,
+  EventLoggingObserver,
+  FileLogObserver,
+  type FileLogObserverOptions,
+  LimitedHistoryLogObserver,
+  type LogOutput,
+  textFileLogObserver,
+  type TextFileLogObserverOptions,
+} from "./_observers.ts";
+export {
+  eventAsJSON,
+  eventFromJSON,
+  eventsFromJSONLogFile,
+  type EventsFromJSONLogFileOptions,
+  jsonFileLogObserver,
+  type JSONFileLogObserverOptions,
+} from "./_json.ts";
+export {
+  FilteringLogObserver,
+  type ILogFilterPredicate,
+  LogLevelFilterPredicate,
+  PredicateResult,
+} from "./_filter.ts";
+export type { FailureJSON, Unpersistable } from "./_values.ts";
+export { CallableWithEvent } from "./_callable.ts";
+export { Failure } from "../internet/failure.ts";
 
 /** Emits structured events under a namespace. */
 export class Logger {
@@ -79,7 +80,7 @@ export class Logger {
   #publish: ILogObserver;
 
   /**
-   * Creates a logger.
+   * Makes a logger.
    * @param namespace the namespace of this logger's events
    * @param observer where events go; the global publisher by default
    */
@@ -88,7 +89,12 @@ export class Logger {
     this.#publish = observer ?? ((event) => globalLogPublisher.publish(event));
   }
 
-  /** Emits an event at `level`. */
+  /**
+   * Emits an event at `level`. The event's own `log_*` keys win over fields of the same name.
+   * @param level the event's level
+   * @param format a format string with `{name}` placeholders
+   * @param fields the event's fields
+   */
   emit(level: LogLevel, format: string, fields: Record<string, unknown> = {}): void {
     this.#publish({
       ...fields,
@@ -99,28 +105,54 @@ export class Logger {
     });
   }
 
-  /** Emits a debug event. */
+  /**
+   * Emits a debug event.
+   * @param format a format string with `{name}` placeholders
+   * @param fields the event's fields
+   */
   debug(format: string, fields?: Record<string, unknown>): void {
     this.emit("debug", format, fields);
   }
-  /** Emits an info event. */
+  /**
+   * Emits an info event.
+   * @param format a format string with `{name}` placeholders
+   * @param fields the event's fields
+   */
   info(format: string, fields?: Record<string, unknown>): void {
     this.emit("info", format, fields);
   }
-  /** Emits a warn event. */
+  /**
+   * Emits a warn event.
+   * @param format a format string with `{name}` placeholders
+   * @param fields the event's fields
+   */
   warn(format: string, fields?: Record<string, unknown>): void {
     this.emit("warn", format, fields);
   }
-  /** Emits an error event. */
+  /**
+   * Emits an error event.
+   * @param format a format string with `{name}` placeholders
+   * @param fields the event's fields
+   */
   error(format: string, fields?: Record<string, unknown>): void {
     this.emit("error", format, fields);
   }
-  /** Emits a critical event. */
+  /**
+   * Emits a critical event.
+   * @param format a format string with `{name}` placeholders
+   * @param fields the event's fields
+   */
   critical(format: string, fields?: Record<string, unknown>): void {
     this.emit("critical", format, fields);
   }
 
-  /** Emits a critical event (by default) carrying a Failure in `log_failure`. */
+  /**
+   * Emits a critical event (by default) carrying a Failure in `log_failure`.
+   * @param format a format string with `{name}` placeholders
+   * @param failure a Failure, or any thrown value to wrap in one
+   * @param level the event's level
+   * @param fields the event's fields
+   */
   failure(
     format: string,
     failure: Failure | unknown,

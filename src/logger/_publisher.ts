@@ -1,0 +1,228 @@
+/**
+ * The publisher that fans events out to observers, and the beginner that
+ * buffers events until the application chooses where logging goes.
+ * @module
+ */
+import { Failure } from "../internet/failure.ts";
+import { CallableWithEvent } from "./_callable.ts";
+import { LimitedHistoryLogObserver } from "./_observers.ts";
+import type { ILogObserver, LogEvent } from "./_types.ts";
+
+/**
+ * Fans events out to observers. An instance is itself an observer, so
+ * publishers can be chained and passed to `new Logger(namespace, publisher)`.
+ *
+ * An observer that throws never makes `publish` throw: the other observers
+ * still get the event, and then get one critical event (namespace
+ * `tw.logger`, fields `observer` and `log_failure`) reporting the exception.
+ * Exceptions raised while delivering that report are swallowed, so a broken
+ * observer cannot start a loop.
+ */
+export interface LogPublisher extends ILogObserver {}
+/** Fans events out to observers. */
+export class LogPublisher extends CallableWithEvent {
+  #observers: ILogObserver[] = [];
+  #reporting = false;
+
+  /**
+   * Makes a publisher.
+   * @param observers the initial observers
+   */
+  constructor(...observers: ILogObserver[]) {
+    super();
+    for (const observer of observers) this.addObserver(observer);
+  }
+
+  /**
+   * Adds an observer; adding one twice has no effect.
+   * @param observer the observer
+   */
+  addObserver(observer: ILogObserver): void {
+    if (typeof observer !== "function") {
+      throw new TypeError(`Log observer must be a function, not ${typeof observer}`);
+    }
+    if (!this.#observers.includes(observer)) this.#observers.push(observer);
+  }
+
+  /**
+   * Removes an observer; removing one not added has no effect.
+   * @param observer the observer
+   */
+  removeObserver(observer: ILogObserver): void {
+    this.#observers = this.#observers.filter((o) => o !== observer);
+  }
+
+  /** The observers, in the order they were added. */
+  get observers(): readonly ILogObserver[] {
+    return this.#observers;
+  }
+
+  /**
+   * Delivers an event to every observer.
+   * @param event the event
+   */
+  publish(event: LogEvent): void {
+    let broken: [ILogObserver, unknown][] | undefined;
+    // A copy: an observer may add or remove observers while it runs.
+    for (const observer of [...this.#observers]) {
+      try {
+        observer(event);
+      } catch (error) {
+        (broken ??= []).push([observer, error]);
+      }
+    }
+    if (broken === undefined || this.#reporting) return;
+    this.#reporting = true;
+    try {
+      for (const [observer, error] of broken) this.#report(observer, error, broken);
+    } finally {
+      this.#reporting = false;
+    }
+  }
+
+  #report(observer: ILogObserver, error: unknown, broken: [ILogObserver, unknown][]): void {
+    const report: LogEvent = {
+      log_format: "Log observer {observer} raised an exception; it missed an event",
+      log_level: "critical",
+      log_namespace: "tw.logger",
+      log_time: Date.now() / 1000,
+      log_failure: new Failure(error),
+      observer,
+    };
+    for (const other of [...this.#observers]) {
+      if (broken.some(([b]) => b === other)) continue;
+      try {
+        other(report);
+      } catch {
+        // Reporting once is the limit: see the class documentation.
+      }
+    }
+  }
+
+  /**
+   * Same as `publish`: what calling the publisher does.
+   * @param event the event
+   */
+  protected __call__(event: LogEvent): void {
+    this.publish(event);
+  }
+}
+
+/** Options of {@link LogBeginner}. */
+export interface LogBeginnerOptions {
+  /**
+   * How many events to keep until logging begins; older ones are dropped and counted.
+   * @default 4096
+   */
+  bufferSize?: number;
+}
+
+/** Options of {@link LogBeginner.beginLoggingTo}. */
+export interface BeginLoggingToOptions {
+  /**
+   * Throw away the events buffered so far instead of replaying them.
+   * @default false
+   */
+  discardBuffer?: boolean;
+}
+
+/**
+ * Buffers a publisher's events until the application says where logging goes
+ * (Twisted's `LogBeginner`): events emitted at startup, before any log
+ * destination exists, are not lost.
+ *
+ * The buffer is an observer of the publisher from construction until the
+ * first `beginLoggingTo`, keeping the last `bufferSize` events. That call
+ * removes it, replays the buffer to the observers it is given (and only to
+ * them), then follows the replay with a warn event if the buffer overflowed,
+ * then adds those observers to the publisher. Observers added directly with
+ * `publisher.addObserver` get events from the moment they are added, are not
+ * replayed to, and do not end buffering: as in Twisted, only `beginLoggingTo`
+ * does. Until then the buffer holds at most `bufferSize` events.
+ */
+export class LogBeginner {
+  #publisher: LogPublisher;
+  #buffer: LimitedHistoryLogObserver | undefined;
+  #bufferSize: number;
+  #begun = false;
+
+  /**
+   * Starts buffering the publisher's events.
+   * @param publisher the publisher to buffer and then to add observers to
+   * @param options the buffer's bound
+   */
+  constructor(publisher: LogPublisher, options: LogBeginnerOptions = {}) {
+    this.#publisher = publisher;
+    this.#bufferSize = options.bufferSize ?? 4096;
+    this.#buffer = new LimitedHistoryLogObserver(this.#bufferSize);
+    publisher.addObserver(this.#buffer);
+  }
+
+  /** Whether `beginLoggingTo` has been called. */
+  get begun(): boolean {
+    return this.#begun;
+  }
+
+  /**
+   * Starts logging to `observers`: replays the buffered events to them (unless
+   * `discardBuffer`), ends buffering and adds them to the publisher. A second
+   * call adds its observers and emits a warning, as Twisted does.
+   * @param observers where events go from now on
+   * @param options whether to replay the buffer
+   */
+  beginLoggingTo(observers: Iterable<ILogObserver>, options: BeginLoggingToOptions = {}): void {
+    const added = [...observers];
+    const buffer = this.#buffer;
+    this.#buffer = undefined;
+    if (buffer) this.#publisher.removeObserver(buffer);
+    if (buffer && !options.discardBuffer) {
+      const replay = new LogPublisher(...added);
+      buffer.replayTo(replay);
+      if (buffer.dropped > 0) {
+        replay.publish(beginnerEvent(
+          "warn",
+          "{dropped} log events were dropped before logging began (buffer of {bufferSize})",
+          { dropped: buffer.dropped, bufferSize: this.#bufferSize },
+        ));
+      }
+    }
+    for (const observer of added) this.#publisher.addObserver(observer);
+    if (this.#begun) {
+      this.#publisher.publish(beginnerEvent(
+        "warn",
+        "Logging was begun more than once; observers were added again",
+        {},
+      ));
+    }
+    this.#begun = true;
+  }
+}
+
+function beginnerEvent(
+  level: "warn",
+  format: string,
+  fields: Record<string, unknown>,
+): LogEvent {
+  return {
+    ...fields,
+    log_format: format,
+    log_level: level,
+    log_namespace: "tw.logger",
+    log_time: Date.now() / 1000,
+  };
+}
+
+/** The process-wide publisher that loggers emit to by default. */
+export const globalLogPublisher: LogPublisher = new LogPublisher();
+
+/**
+ * The beginner of the global publisher: buffers startup events until
+ * `globalLogBeginner.beginLoggingTo([...observers])` is called.
+ *
+ * @example
+ * ```ts
+ * import { consoleLogObserver, globalLogBeginner } from "@tw/core/logger";
+ * globalLogBeginner.beginLoggingTo([consoleLogObserver()]);
+ * ```
+ */
+export const globalLogBeginner: LogBeginner = new LogBeginner(globalLogPublisher);

@@ -1,0 +1,56 @@
+/**
+ * The shapes every logger module shares: levels, events and observers.
+ * @module
+ */
+import type { Failure } from "../internet/failure.ts";
+
+/** The log levels, least to most severe. */
+export const LogLevel = {
+  debug: "debug",
+  info: "info",
+  warn: "warn",
+  error: "error",
+  critical: "critical",
+} as const;
+/** One of the log levels. */
+export type LogLevel = typeof LogLevel[keyof typeof LogLevel];
+
+const ORDER: readonly string[] = ["debug", "info", "warn", "error", "critical"];
+
+/**
+ * Returns the rank of `level` (0 for debug up to 4 for critical), or -1 when it is no level.
+ * Ranks are what filters compare: Twisted's levels are ordered constants.
+ * @param level a level name
+ */
+export function logLevelRank(level: unknown): number {
+  return typeof level === "string" ? ORDER.indexOf(level) : -1;
+}
+
+/**
+ * Returns the level named `name` (Twisted's `LogLevel.levelWithName`), for configuration text.
+ * @param name a level name, such as `"warn"`
+ * @throws {TypeError} when `name` is no level
+ */
+export function logLevelWithName(name: string): LogLevel {
+  if (logLevelRank(name) < 0) throw new TypeError(`Invalid log level: ${JSON.stringify(name)}`);
+  return name as LogLevel;
+}
+
+/** A log event: the format string, its level, namespace and time, plus any fields. */
+export interface LogEvent {
+  /** A format string with `{name}` placeholders filled from the event's fields. */
+  log_format: string;
+  /** The event's level. */
+  log_level: LogLevel;
+  /** The namespace of the logger that emitted it. */
+  log_namespace: string;
+  /** Seconds since the epoch. */
+  log_time: number;
+  /** The failure, for events made by `Logger.failure`. */
+  log_failure?: Failure;
+  /** Any other field. */
+  [field: string]: unknown;
+}
+
+/** An observer receives every event published to it. */
+export type ILogObserver = (event: LogEvent) => void;
