@@ -87,7 +87,18 @@ export class Failure {
 
 function toError(value: unknown): Error {
   if (value instanceof Error) return value;
-  const error = new Error(typeof value === "string" ? value : `Non-error thrown: ${String(value)}`);
+  const error = new Error(
+    typeof value === "string" ? value : `Non-error thrown: ${describe(value)}`,
+  );
   (error as { thrown?: unknown }).thrown = value;
   return error;
+}
+
+// String() throws for objects without a usable toString (Object.create(null)).
+function describe(value: unknown): string {
+  try {
+    return String(value);
+  } catch {
+    return Object.prototype.toString.call(value);
+  }
 }

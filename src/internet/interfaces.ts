@@ -1,0 +1,261 @@
+/**
+ * The contracts of `twisted.internet.interfaces`, as TypeScript interfaces.
+ * Implementations point here for their documentation.
+ *
+ * @module
+ */
+import type { Deferred } from "./defer.ts";
+import type { Failure } from "./failure.ts";
+import type { Address, IPv4Address, IPv6Address } from "./address.ts";
+
+/** A call scheduled for later (`reactor.callLater`, `Clock.callLater`). */
+export interface IDelayedCall {
+  /** The time, in the clock's seconds, at which the call runs. */
+  getTime(): number;
+  /** Cancels the call. Throws `AlreadyCalled` / `AlreadyCancelled` when it is no longer pending. */
+  cancel(): void;
+  /** Pushes the call back by `seconds` from its current time. */
+  delay(seconds: number): void;
+  /** Reschedules the call to run `seconds` from now. */
+  reset(seconds: number): void;
+  /** True while the call is pending. */
+  active(): boolean;
+}
+
+/** Time and scheduling (`IReactorTime`): what protocols take instead of timers. */
+export interface IReactorTime {
+  /** The current time in seconds (wall clock for the reactor, virtual for `Clock`). */
+  seconds(): number;
+  /** Runs `fn(...args)` after `delay` seconds. */
+  callLater<A extends unknown[]>(
+    delay: number,
+    fn: (...args: A) => unknown,
+    ...args: A
+  ): IDelayedCall;
+  /** Returns the calls still pending. */
+  getDelayedCalls(): IDelayedCall[];
+}
+
+/** A producer of data for a consumer (`IProducer`). */
+export interface IProducer {
+  /** Stops producing for good: the consumer will not accept more. */
+  stopProducing(): void;
+}
+
+/** A producer that writes on its own until paused (`IPushProducer`). */
+export interface IPushProducer extends IProducer {
+  /** Stops writing until `resumeProducing` is called. */
+  pauseProducing(): void;
+  /** Resumes writing after `pauseProducing`. */
+  resumeProducing(): void;
+}
+
+/** A producer that writes one chunk each time it is asked (`IPullProducer`). */
+export interface IPullProducer extends IProducer {
+  /** Writes one more chunk to the consumer. */
+  resumeProducing(): void;
+}
+
+/** Something bytes can be written to, with producer flow control (`IConsumer`). */
+export interface IConsumer {
+  /**
+   * Registers a producer. A streaming (push) producer is paused when the write
+   * buffer passes its high-water mark and resumed when it drains; a pull producer
+   * is asked for more whenever the buffer drains.
+   */
+  registerProducer(producer: IPushProducer | IPullProducer, streaming: boolean): void;
+  /** Unregisters the current producer. */
+  unregisterProducer(): void;
+  /** Writes bytes. */
+  write(data: Uint8Array): void;
+}
+
+/** A connection's transport, as protocols see it (`ITransport`). */
+export interface ITransport extends IConsumer, IPushProducer {
+  /** Queues bytes for writing; writes after the connection closed are dropped silently. */
+  write(data: Uint8Array): void;
+  /** Writes each chunk in order. */
+  writeSequence(data: Iterable<Uint8Array>): void;
+  /** Closes the connection once everything written has been flushed. */
+  loseConnection(): void;
+  /** Closes the connection at once, discarding unwritten data. */
+  abortConnection(): void;
+  /** The address of the other side. */
+  getPeer(): Address;
+  /** The address of this side. */
+  getHost(): Address;
+  /** True once `loseConnection` or `abortConnection` has been called. */
+  readonly disconnecting: boolean;
+}
+
+/** A transport that can close its write side alone (`IHalfCloseableDescriptor`). */
+export interface IHalfCloseableTransport extends ITransport {
+  /** Flushes, then shuts down the write direction; reading goes on. */
+  loseWriteConnection(): void;
+}
+
+/** Transport options for TLS upgrades. */
+export interface ITLSTransport extends ITransport {
+  /** Upgrades the live connection to TLS, after everything already written. */
+  startTLS(options: import("./socket.ts").TlsOptions): void;
+}
+
+/** A TCP connection's transport (`ITCPTransport`). */
+export interface ITCPTransport extends IHalfCloseableTransport, ITLSTransport {
+  /** The address of the other side. */
+  getPeer(): IPv4Address | IPv6Address | Address;
+  /** The address of this side. */
+  getHost(): IPv4Address | IPv6Address | Address;
+  /** Enables or disables Nagle's algorithm being off (TCP_NODELAY). */
+  setTcpNoDelay(enabled: boolean): void;
+  /** Enables or disables TCP keep-alive probes. */
+  setTcpKeepAlive(enabled: boolean): void;
+}
+
+/** What a transport expects of a protocol (`IProtocol`). */
+export interface IProtocol {
+  /** Connects the protocol to its transport, then calls `connectionMade`. */
+  makeConnection(transport: ITransport): void;
+  /** Called once the connection is up. */
+  connectionMade(): void;
+  /** Called with bytes the protocol now owns. */
+  dataReceived(data: Uint8Array): void;
+  /** Called once, when the connection ends: `ConnectionDone` when clean, `ConnectionLost` otherwise. */
+  connectionLost(reason: Failure): void;
+}
+
+/** A protocol that wants to hear about each direction closing (`IHalfCloseableProtocol`). */
+export interface IHalfCloseableProtocol extends IProtocol {
+  /** The peer will send no more data; the protocol may still write. */
+  readConnectionLost(): void;
+  /** This side's write direction has been shut down. */
+  writeConnectionLost?(): void;
+}
+
+/** Builds protocols for connections (`IProtocolFactory`). */
+export interface IProtocolFactory {
+  /** Builds a protocol for a connection from (or to) `addr`; `null` refuses it. */
+  buildProtocol(addr: Address): IProtocol | null;
+  /** Called when a port starts using the factory (reference counted). */
+  doStart(): void;
+  /** Called when a port stops using the factory (reference counted). */
+  doStop(): void;
+}
+
+/** A listening port (`IListeningPort`). */
+export interface IListeningPort {
+  /** Starts listening (ports returned by `listenTCP` are already listening). */
+  startListening(): void;
+  /** Stops listening; the Deferred fires once the port is closed. */
+  stopListening(): Deferred<void>;
+  /** The bound address. */
+  getHost(): Address;
+  /**
+   * Fires with the port once it is bound, or fails with `CannotListenError`
+   * (binding is asynchronous on every runtime). Optional: a port without it
+   * counts as bound at once. Endpoints' `listen()` waits for it.
+   */
+  whenListening?(): Deferred<IListeningPort>;
+}
+
+/** A connection attempt (`IConnector`). */
+export interface IConnector {
+  /** Aborts the attempt in progress. */
+  stopConnecting(): void;
+  /** Closes the connection, or aborts the attempt. */
+  disconnect(): void;
+  /** Tries again with the same factory (used by reconnecting factories). */
+  connect(): void;
+  /** The address being connected to. */
+  getDestination(): Address;
+}
+
+/** Options for `listenTCP` / `listenSSL`. */
+export interface ListenTCPOptions {
+  /** Pending connection queue size. @default 50 */
+  backlog?: number;
+  /** The interface to bind. @default "" (all IPv4 interfaces; "::" for all IPv6) */
+  interface?: string;
+}
+
+/** Options for `connectTCP` / `connectSSL`. */
+export interface ConnectTCPOptions {
+  /** Seconds before the attempt fails with `TimeoutError`. @default 30 */
+  timeout?: number;
+  /** Local `[host, port]` to bind before connecting. */
+  bindAddress?: [string, number];
+}
+
+/** Options for `listenUNIX`. */
+export interface ListenUNIXOptions {
+  /** Pending connection queue size. @default 50 */
+  backlog?: number;
+  /** File mode of the socket file. @default 0o666 */
+  mode?: number;
+  /** Remove a stale socket file (one nothing listens on) before binding. @default true */
+  wantPID?: boolean;
+}
+
+/** Options for `connectUNIX`. */
+export interface ConnectUNIXOptions {
+  /** Seconds before the attempt fails with `TimeoutError`. @default 30 */
+  timeout?: number;
+}
+
+/** Stream connections over TCP (`IReactorTCP`). */
+export interface IReactorTCP {
+  /** Listens on `port` (0 for a free one); returns a listening port. */
+  listenTCP(port: number, factory: IProtocolFactory, options?: ListenTCPOptions): IListeningPort;
+  /** Connects to `host:port` with a ClientFactory. */
+  connectTCP(
+    host: string,
+    port: number,
+    factory: IProtocolFactory,
+    options?: ConnectTCPOptions,
+  ): IConnector;
+}
+
+/** Stream connections over TLS (`IReactorSSL`). */
+export interface IReactorSSL {
+  /** Listens with TLS on `port`. */
+  listenSSL(
+    port: number,
+    factory: IProtocolFactory,
+    tls: import("./socket.ts").TlsOptions,
+    options?: ListenTCPOptions,
+  ): IListeningPort;
+  /** Connects with TLS to `host:port`. */
+  connectSSL(
+    host: string,
+    port: number,
+    factory: IProtocolFactory,
+    tls: import("./socket.ts").TlsOptions,
+    options?: ConnectTCPOptions,
+  ): IConnector;
+}
+
+/** Stream connections over Unix sockets (`IReactorUNIX`). */
+export interface IReactorUNIX {
+  /** Listens on the socket file `address`. */
+  listenUNIX(
+    address: string,
+    factory: IProtocolFactory,
+    options?: ListenUNIXOptions,
+  ): IListeningPort;
+  /** Connects to the socket file `address`. */
+  connectUNIX(address: string, factory: IProtocolFactory, options?: ConnectUNIXOptions): IConnector;
+}
+
+/** Name resolution (`IReactorPluggableNameResolver`, simplified). */
+export interface IReactorResolve {
+  /** Resolves `name` to its IP addresses (IPv4 and IPv6), failing with `DNSLookupError`. */
+  resolve(name: string): Deferred<string[]>;
+}
+
+/**
+ * Everything the endpoints (`@tw/core/endpoints`) may ask of a reactor: TCP,
+ * TLS and Unix streams, name resolution and time. `serverFromString` and
+ * `clientFromString` take one of these.
+ */
+export interface IReactorNetwork
+  extends IReactorTCP, IReactorSSL, IReactorUNIX, IReactorResolve, IReactorTime {}

@@ -1,0 +1,449 @@
+/**
+ * The reactor's runtime-free core: time (`callLater`, `seconds`), `run` /
+ * `stop`, system event triggers and signal handling. It runs on the runtime's
+ * own event loop: delayed calls (and, later, listeners and connections) work
+ * without `run()`; `run()` only keeps the process alive until `stop()` and runs
+ * the startup and shutdown triggers.
+ *
+ * Constructing a `Reactor` starts nothing: no timer exists until a call is
+ * pending, and the keep-alive interval only while `run()` is running.
+ *
+ * @example
+ * ```ts
+ * import { Reactor } from "@tw/core";
+ * import { runtime } from "@tw/core/runtimes/node";
+ *
+ * const reactor = new Reactor(runtime);
+ * reactor.callLater(0.01, () => reactor.stop());
+ * await reactor.run();
+ * ```
+ * @module
+ */
+import { checkDelay, DelayedCall, DelayedCallQueue } from "./_delayed_call.ts";
+import { ReactorAlreadyRunning, ReactorNotRunning } from "./error.ts";
+import type { IDelayedCall, IReactorTime } from "./interfaces.ts";
+import type { Runtime } from "./socket.ts";
+import { Logger } from "../logger/mod.ts";
+
+/** The phase of a system event a trigger runs in. */
+export type SystemEventPhase = "before" | "during" | "after";
+
+/** A system event: "startup", "shutdown", or any name passed to `fireSystemEvent`. */
+export type SystemEventType = "startup" | "shutdown" | (string & Record<never, never>);
+
+/** Identifies a trigger for `removeSystemEventTrigger`. */
+export type SystemEventTriggerId = number;
+
+/** The reactor's lifecycle (`IReactorCore`): what `react()` and services need. */
+export interface IReactorCore {
+  /** True between the end of the "during startup" phase and the start of "during shutdown". */
+  readonly running: boolean;
+  /** Runs until `stop()` has finished the shutdown sequence. */
+  run(): Promise<void>;
+  /** Starts the shutdown sequence. */
+  stop(): void;
+  /** Runs `fn(...args)` now if running, otherwise once startup completes. */
+  callWhenRunning<A extends unknown[]>(
+    fn: (...args: A) => unknown,
+    ...args: A
+  ): SystemEventTriggerId | undefined;
+  /** Adds a trigger run in `phase` of `eventType`; returns its id. */
+  addSystemEventTrigger<A extends unknown[]>(
+    phase: SystemEventPhase,
+    eventType: SystemEventType,
+    fn: (...args: A) => unknown,
+    ...args: A
+  ): SystemEventTriggerId;
+  /** Removes a trigger added by `addSystemEventTrigger`. */
+  removeSystemEventTrigger(id: SystemEventTriggerId): void;
+  /** Fires every trigger of `eventType`, phase by phase. */
+  fireSystemEvent(eventType: SystemEventType): Promise<void>;
+}
+
+/** The longest delay `setTimeout` accepts (2^31 - 1 ms); longer waits re-arm. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
+/** The keep-alive interval's period: any long value; it never does anything. */
+const KEEP_ALIVE_MS = 2 ** 30;
+const PHASES: readonly SystemEventPhase[] = ["before", "during", "after"];
+const SIGNALS = ["SIGINT", "SIGTERM"] as const;
+
+type Timer = ReturnType<typeof setTimeout>;
+type Interval = ReturnType<typeof setInterval>;
+
+interface Trigger {
+  id: SystemEventTriggerId;
+  phase: SystemEventPhase;
+  eventType: string;
+  fn: (...args: unknown[]) => unknown;
+  args: unknown[];
+}
+
+const log = new Logger("reactor");
+
+function isThenable(value: unknown): value is PromiseLike<unknown> {
+  return value !== null && (typeof value === "object" || typeof value === "function") &&
+    typeof (value as { then?: unknown }).then === "function";
+}
+
+/** Wall-clock seconds from the monotonic clock, so time never runs backwards. */
+function wallSeconds(): number {
+  return (performance.timeOrigin + performance.now()) / 1000;
+}
+
+/**
+ * The reactor: one per process, for the runtime it was built on (see
+ * `runtimes/select.ts` for the `reactor` chosen automatically).
+ *
+ * Network methods (`listenTCP`, `connectTCP`, `listenUNIX`, `spawnProcess`, ...)
+ * live in their own modules and reach the runtime through `reactor.runtime`.
+ */
+export class Reactor implements IReactorTime, IReactorCore {
+  /** The runtime adapter this reactor drives: its sockets, processes and signals. */
+  readonly runtime: Runtime;
+
+  #calls = new DelayedCallQueue();
+  /** Calls scheduled while due calls are running: they wait for the next pass. */
+  #newCalls: DelayedCall[] = [];
+  #runningCalls = false;
+  #timer: Timer | undefined;
+  #timerAt = Infinity;
+
+  #triggers = new Map<string, Trigger[]>();
+  #triggerIds = new Map<SystemEventTriggerId, Trigger>();
+  #nextTriggerId = 1;
+
+  #started = false;
+  #running = false;
+  #stopping = false;
+  #keepAlive: Interval | undefined;
+  #removeSignalHandlers: (() => void)[] = [];
+  #finished: (() => void) | undefined;
+
+  #owner = {
+    seconds: (): number => this.seconds(),
+    cancelled: (call: DelayedCall): void => this.#forget(call),
+    rescheduled: (call: DelayedCall): void => {
+      this.#calls.update(call);
+      this.#arm();
+    },
+  };
+
+  /**
+   * Creates a reactor over `runtime`. Starts nothing.
+   * @param runtime the adapter for Deno, Bun, Node or a fake in tests
+   */
+  constructor(runtime: Runtime) {
+    this.runtime = runtime;
+  }
+
+  // ---- IReactorTime ---------------------------------------------------------
+
+  /** Wall-clock seconds since the epoch (monotonic within the process). */
+  seconds(): number {
+    return wallSeconds();
+  }
+
+  /**
+   * Runs `fn(...args)` after `delay` seconds. A pending call keeps the process
+   * alive; cancelling it releases its timer. An exception thrown by `fn` is
+   * logged under the "reactor" namespace, never thrown into the event loop.
+   */
+  callLater<A extends unknown[]>(
+    delay: number,
+    fn: (...args: A) => unknown,
+    ...args: A
+  ): IDelayedCall {
+    checkDelay(delay);
+    const call = new DelayedCall(this.seconds() + delay, fn, args, this.#owner);
+    if (this.#runningCalls) this.#newCalls.push(call);
+    else this.#calls.add(call);
+    this.#arm();
+    return call;
+  }
+
+  /** The pending delayed calls. */
+  getDelayedCalls(): IDelayedCall[] {
+    return [...this.#calls.toArray(), ...this.#newCalls];
+  }
+
+  #forget(call: DelayedCall): void {
+    if (!this.#calls.remove(call)) {
+      const i = this.#newCalls.indexOf(call);
+      if (i >= 0) this.#newCalls.splice(i, 1);
+    }
+    this.#arm();
+  }
+
+  /** Makes the one timer fire at the earliest pending call, or clears it when none is. */
+  #arm(): void {
+    if (this.#runningCalls) return; // #runUntilCurrent re-arms when it finishes.
+    const next = this.#calls.peek();
+    const at = next === undefined ? Infinity : next.getTime();
+    if (at === this.#timerAt) return;
+    if (this.#timer !== undefined) clearTimeout(this.#timer);
+    this.#timer = undefined;
+    this.#timerAt = at;
+    if (at === Infinity) return;
+    const ms = Math.min(MAX_TIMER_MS, Math.max(0, Math.ceil((at - this.seconds()) * 1000)));
+    this.#timer = setTimeout(this.#onTimer, ms);
+  }
+
+  #onTimer = (): void => {
+    this.#timer = undefined;
+    this.#timerAt = Infinity;
+    this.#runUntilCurrent();
+  };
+
+  /** Runs every call due now, in time order; calls added meanwhile wait for the next pass. */
+  #runUntilCurrent(): void {
+    this.#runningCalls = true;
+    try {
+      const now = this.seconds();
+      for (;;) {
+        const call = this.#calls.peek();
+        if (call === undefined || call.getTime() > now) break;
+        this.#calls.pop();
+        try {
+          call.invoke();
+        } catch (error) {
+          log.failure("Unhandled error in delayed call {call}", error, "critical", {
+            call: String(call),
+          });
+        }
+      }
+    } finally {
+      this.#runningCalls = false;
+      for (const call of this.#newCalls.splice(0)) this.#calls.add(call);
+      this.#arm();
+    }
+  }
+
+  // ---- IReactorCore ---------------------------------------------------------
+
+  /** True from the end of "during startup" until "during shutdown" begins. */
+  get running(): boolean {
+    return this.#running;
+  }
+
+  /**
+   * Runs the reactor: installs SIGINT / SIGTERM handlers that stop it
+   * gracefully, fires "startup", and keeps the process alive until `stop()`
+   * has finished the shutdown sequence, when the returned Promise resolves.
+   * Throws `ReactorAlreadyRunning` if called again before then. A reactor
+   * may be run again after it has stopped.
+   */
+  run(): Promise<void> {
+    if (this.#started) throw new ReactorAlreadyRunning();
+    this.#started = true;
+    this.#stopping = false;
+    const done = new Promise<void>((resolve) => (this.#finished = resolve));
+    // A ref'ed interval is what keeps the runtime's loop (and the process) alive.
+    this.#keepAlive = setInterval(() => {}, KEEP_ALIVE_MS);
+    this.#installSignalHandlers();
+    // "during startup" flips `running` first, as Twisted's own trigger does.
+    this.#fire("startup", () => {
+      this.#running = !this.#stopping;
+    });
+    return done;
+  }
+
+  /**
+   * Starts the graceful shutdown: on the next turn of the loop, fires
+   * "shutdown" (waiting for Deferreds / Promises returned by "before"
+   * triggers), then lets `run()` return. Throws `ReactorNotRunning` when the
+   * reactor is not running or is already stopping.
+   */
+  stop(): void {
+    if (!this.#started || this.#stopping) throw new ReactorNotRunning();
+    this.#stopping = true;
+    // As Twisted, shutdown starts on the next iteration, not inside stop().
+    setTimeout(() => this.#shutdown(), 0);
+  }
+
+  #shutdown(): void {
+    this.#fire("shutdown", () => {
+      this.#running = false;
+    }, () => {
+      for (const remove of this.#removeSignalHandlers.splice(0)) remove();
+      clearInterval(this.#keepAlive);
+      this.#keepAlive = undefined;
+      this.#started = false;
+      const finished = this.#finished;
+      this.#finished = undefined;
+      finished?.();
+    });
+  }
+
+  #installSignalHandlers(): void {
+    for (const signal of SIGNALS) {
+      try {
+        const remove = this.runtime.onSignal(signal, () => this.#onSignal(signal));
+        this.#removeSignalHandlers.push(remove);
+      } catch (error) {
+        // Some platforms cannot watch some signals (SIGTERM on Windows): run anyway.
+        log.failure("Cannot install a {signal} handler", error, "warn", { signal });
+      }
+    }
+  }
+
+  #onSignal(signal: string): void {
+    if (this.#stopping) {
+      // A second signal while shutdown hangs: the user insists, so leave now.
+      log.warn("Received {signal} during shutdown: exiting immediately", { signal });
+      this.runtime.exit(1);
+      return;
+    }
+    log.info("Received {signal}, shutting down", { signal });
+    this.stop();
+  }
+
+  /**
+   * Runs `fn(...args)` now if the reactor is running; otherwise adds it as an
+   * "after startup" trigger and returns the trigger's id.
+   */
+  callWhenRunning<A extends unknown[]>(
+    fn: (...args: A) => unknown,
+    ...args: A
+  ): SystemEventTriggerId | undefined {
+    if (this.#running) {
+      fn(...args);
+      return undefined;
+    }
+    return this.addSystemEventTrigger("after", "startup", fn, ...args);
+  }
+
+  // ---- system events --------------------------------------------------------
+
+  /**
+   * Adds `fn(...args)` to run in `phase` of `eventType`. Triggers run once,
+   * when the event next fires. A "before" trigger may return a Deferred or a
+   * Promise: the "during" and "after" phases wait until all of them settle.
+   * Errors thrown by triggers are logged, and the event carries on.
+   * @returns an id for `removeSystemEventTrigger`
+   */
+  addSystemEventTrigger<A extends unknown[]>(
+    phase: SystemEventPhase,
+    eventType: SystemEventType,
+    fn: (...args: A) => unknown,
+    ...args: A
+  ): SystemEventTriggerId {
+    if (!PHASES.includes(phase)) {
+      throw new RangeError(`Invalid trigger phase: ${phase} (expected before, during or after)`);
+    }
+    if (typeof fn !== "function") throw new TypeError("A system event trigger must be a function");
+    const trigger: Trigger = {
+      id: this.#nextTriggerId++,
+      phase,
+      eventType,
+      fn: fn as (...args: unknown[]) => unknown,
+      args,
+    };
+    this.#triggerIds.set(trigger.id, trigger);
+    const key = `${phase}:${eventType}`;
+    const list = this.#triggers.get(key);
+    if (list) list.push(trigger);
+    else this.#triggers.set(key, [trigger]);
+    return trigger.id;
+  }
+
+  /** Removes a pending trigger; throws RangeError for an unknown or already run id. */
+  removeSystemEventTrigger(id: SystemEventTriggerId): void {
+    const trigger = this.#triggerIds.get(id);
+    if (trigger === undefined) throw new RangeError(`No pending system event trigger ${id}`);
+    this.#triggerIds.delete(id);
+    const key = `${trigger.phase}:${trigger.eventType}`;
+    const list = this.#triggers.get(key)!;
+    list.splice(list.indexOf(trigger), 1);
+  }
+
+  /**
+   * Fires `eventType`: its "before" triggers, then (once every Deferred or
+   * Promise they returned has settled) its "during" and "after" triggers.
+   * Runs synchronously when no "before" trigger returned one. The Promise
+   * resolves when the last phase has run; it never rejects.
+   */
+  fireSystemEvent(eventType: SystemEventType): Promise<void> {
+    return new Promise((resolve) => this.#fire(eventType, undefined, resolve));
+  }
+
+  /** Fires an event; `duringFirst` runs before the "during" triggers, `done` after "after". */
+  #fire(eventType: string, duringFirst?: () => void, done?: () => void): void {
+    const waits: PromiseLike<unknown>[] = [];
+    for (const trigger of this.#take("before", eventType)) {
+      const result = this.#runTrigger(trigger);
+      if (isThenable(result)) waits.push(result);
+    }
+    const rest = (): void => {
+      duringFirst?.();
+      for (const phase of ["during", "after"] as const) {
+        for (const trigger of this.#take(phase, eventType)) this.#runTrigger(trigger);
+      }
+      done?.();
+    };
+    if (waits.length === 0) return rest();
+    const settle = waits.map((wait) =>
+      Promise.resolve(wait).then(undefined, (error) => {
+        log.failure("Error in a 'before {event}' trigger", error, "critical", { event: eventType });
+      })
+    );
+    Promise.all(settle).then(rest);
+  }
+
+  /**
+   * Yields the triggers of one phase in order and consumes them, including
+   * triggers added to that phase while it runs (as Twisted's `_ThreePhaseEvent`).
+   */
+  *#take(phase: SystemEventPhase, eventType: string): Generator<Trigger> {
+    const list = this.#triggers.get(`${phase}:${eventType}`);
+    if (list === undefined) return;
+    while (list.length > 0) {
+      const trigger = list.shift()!;
+      this.#triggerIds.delete(trigger.id);
+      yield trigger;
+    }
+  }
+
+  #runTrigger(trigger: Trigger): unknown {
+    try {
+      return trigger.fn(...trigger.args);
+    } catch (error) {
+      log.failure("Error in a '{phase} {event}' trigger", error, "critical", {
+        phase: trigger.phase,
+        event: trigger.eventType,
+      });
+      return undefined;
+    }
+  }
+
+  // ---- network, processes, threads ------------------------------------------
+  // listenTCP, connectTCP, listenSSL, connectSSL, listenUNIX, connectUNIX,
+  // listenUDP, spawnProcess, resolve, callInThread... are added by their own
+  // modules (src/internet/tcp.ts and friends), which receive this reactor and
+  // use `this.runtime`. Shutdown work they need goes through
+  // addSystemEventTrigger("before" | "during", "shutdown", ...).
+}
+
+let installed: Reactor | undefined;
+
+/**
+ * Installs the process-wide reactor that `getReactor()` returns (and which
+ * `LoopingCall`, `cooperate` and `react` use when given no clock or reactor).
+ * `runtimes/select.ts` installs the automatically selected reactor when it is
+ * imported (importing `@tw/core` does that); installing again replaces it.
+ */
+export function installReactor(reactor: Reactor): void {
+  installed = reactor;
+}
+
+/**
+ * Returns the reactor installed by `installReactor` (normally by importing
+ * `@tw/core`). Throws when none has been installed yet.
+ */
+export function getReactor(): Reactor {
+  if (installed === undefined) {
+    throw new TypeError(
+      'No reactor installed: import "@tw/core" (or an adapter and call installReactor)',
+    );
+  }
+  return installed;
+}

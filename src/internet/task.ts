@@ -1,0 +1,684 @@
+/**
+ * Scheduling utilities (`twisted.internet.task`): `Clock` for deterministic
+ * time in tests, `LoopingCall` for repeated calls, `deferLater`, `react` (a
+ * program's entry point), and `Cooperator` / `cooperate` for long jobs that
+ * must not block the event loop.
+ *
+ * Where a clock is optional (`LoopingCall.clock`, `Cooperator`, `cooperate`,
+ * `react`), the default is the process-wide reactor installed by importing
+ * `@tw/core` (see `getReactor`), looked up only when first needed.
+ *
+ * @example
+ * ```ts
+ * import { Clock, LoopingCall } from "@tw/core/task";
+ *
+ * const clock = new Clock();
+ * let ticks = 0;
+ * const loop = new LoopingCall(() => ticks++);
+ * loop.clock = clock;
+ * loop.start(1);
+ * clock.pump([1, 1, 1]);
+ * loop.stop();
+ * console.log(ticks); // 4
+ * ```
+ * @module
+ */
+import { Deferred, maybeDeferred } from "./defer.ts";
+import { Failure } from "./failure.ts";
+import { ReactorNotRunning } from "./error.ts";
+import type { IDelayedCall, IReactorTime } from "./interfaces.ts";
+import { getReactor, type Reactor } from "./reactor.ts";
+
+export { Clock } from "./_clock.ts";
+
+function isThenable(value: unknown): value is PromiseLike<unknown> {
+  return value !== null && (typeof value === "object" || typeof value === "function") &&
+    typeof (value as { then?: unknown }).then === "function";
+}
+
+// ---- LoopingCall --------------------------------------------------------------
+
+/**
+ * Calls a function repeatedly, every `interval` seconds
+ * (`twisted.internet.task.LoopingCall`).
+ *
+ * Calls are aligned to multiples of the interval from the start time: when the
+ * function (or the Deferred / Promise it returns) takes longer than an
+ * interval, or the clock jumps, the missed intervals are skipped, not run in
+ * a burst. `LoopingCall.withCount` tells the function how many passed.
+ *
+ * @example
+ * ```ts
+ * import { Clock, LoopingCall } from "@tw/core/task";
+ * const clock = new Clock();
+ * const loop = LoopingCall.withCount((n) => console.log(`${n} interval(s)`));
+ * loop.clock = clock;
+ * loop.start(1, false);
+ * clock.advance(3); // "3 interval(s)"
+ * loop.stop();
+ * ```
+ */
+export class LoopingCall {
+  /** The function called on each iteration. */
+  readonly f: (...args: unknown[]) => unknown;
+  /** Its arguments. */
+  readonly args: unknown[];
+  /** The interval in seconds, once started. */
+  interval: number | undefined = undefined;
+  /** The clock time at which `start` was last called (or `reset`). */
+  starttime: number | undefined = undefined;
+
+  #clock: IReactorTime | undefined;
+  #running = false;
+  #call: IDelayedCall | undefined;
+  #deferred: Deferred<LoopingCall> | undefined;
+  #runAtStart = false;
+  #realLastTime: number | undefined;
+
+  /**
+   * Creates a stopped loop; `start` runs it.
+   * @param fn the function to call; it may return a Deferred or a Promise,
+   *   which is waited for before the next call is scheduled
+   * @param args its arguments
+   */
+  constructor(fn: (...args: never[]) => unknown, ...args: unknown[]) {
+    this.f = fn as (...args: unknown[]) => unknown;
+    this.args = args;
+  }
+
+  /**
+   * The clock that schedules the calls: settable (a `Clock` in tests); by
+   * default the installed reactor, looked up when first used.
+   */
+  get clock(): IReactorTime {
+    return this.#clock ??= getReactor();
+  }
+  set clock(clock: IReactorTime) {
+    this.#clock = clock;
+  }
+
+  /** True between `start` and `stop` (or a failure). */
+  get running(): boolean {
+    return this.#running;
+  }
+
+  /**
+   * Makes a LoopingCall whose function receives the number of intervals
+   * elapsed since its last call (1 normally; more when the clock jumped or
+   * a call ran long; always 1 with interval 0).
+   */
+  static withCount(countCallable: (count: number) => unknown): LoopingCall {
+    const loop: LoopingCall = new LoopingCall(() => {
+      const now = loop.clock.seconds();
+      const interval = loop.interval!;
+      if (interval === 0) {
+        loop.#realLastTime = now;
+        return countCallable(1);
+      }
+      let lastTime = loop.#realLastTime;
+      if (lastTime === undefined) {
+        lastTime = loop.starttime!;
+        if (loop.#runAtStart) lastTime -= interval;
+      }
+      const count = loop.#intervalOf(now) - loop.#intervalOf(lastTime);
+      if (count > 0) {
+        loop.#realLastTime = now;
+        return countCallable(count);
+      }
+      return undefined;
+    });
+    return loop;
+  }
+
+  /**
+   * Starts calling every `interval` seconds.
+   * @param interval seconds between calls, >= 0
+   * @param now call once immediately (default) rather than after the first interval
+   * @returns a Deferred that fires with this LoopingCall when `stop` is called,
+   *   or fails (and the loop stops) when the function throws or its result fails
+   */
+  start(interval: number, now = true): Deferred<LoopingCall> {
+    if (this.#running) throw new TypeError("Tried to start an already running LoopingCall");
+    if (typeof interval !== "number" || !(interval >= 0) || interval === Infinity) {
+      throw new RangeError(`Invalid interval: ${interval} (expected a finite number >= 0)`);
+    }
+    this.#running = true;
+    const deferred = this.#deferred = new Deferred<LoopingCall>();
+    this.starttime = this.clock.seconds();
+    this.interval = interval;
+    this.#runAtStart = now;
+    this.#realLastTime = undefined;
+    if (now) this.#iterate();
+    else this.#scheduleFrom(this.starttime);
+    return deferred;
+  }
+
+  /**
+   * Stops the loop; the Deferred from `start` fires (at once, or when a
+   * pending result of the function arrives). Throws when not running.
+   */
+  stop(): void {
+    if (!this.#running) throw new TypeError("Tried to stop a LoopingCall that was not running");
+    this.#running = false;
+    if (this.#call !== undefined) {
+      this.#call.cancel();
+      this.#call = undefined;
+      this.#finish()?.callback(this);
+    }
+  }
+
+  /** Restarts the interval count from now: the next call is one interval away. */
+  reset(): void {
+    if (!this.#running) throw new TypeError("Tried to reset a LoopingCall that was not running");
+    if (this.#call !== undefined) {
+      this.#call.cancel();
+      this.#call = undefined;
+      this.starttime = this.clock.seconds();
+      this.#scheduleFrom(this.starttime);
+    }
+  }
+
+  /** Describes the loop, for logs. */
+  toString(): string {
+    return `LoopingCall<${this.interval}>(${this.f.name || "anonymous"})`;
+  }
+
+  #finish(): Deferred<LoopingCall> | undefined {
+    const d = this.#deferred;
+    this.#deferred = undefined;
+    return d;
+  }
+
+  #iterate = (): void => {
+    this.#call = undefined;
+    const d = maybeDeferred(this.f, ...this.args);
+    d.addCallbacks(
+      () => {
+        if (this.#running) this.#scheduleFrom(this.clock.seconds());
+        else this.#finish()?.callback(this);
+        return null;
+      },
+      (failure: Failure) => {
+        this.#running = false;
+        this.#finish()?.errback(failure);
+        return null;
+      },
+    );
+  };
+
+  /** Schedules the next call at the next interval boundary after `when`. */
+  #scheduleFrom(when: number): void {
+    const interval = this.interval!;
+    let delay = 0;
+    if (interval > 0) {
+      const runningFor = when - this.starttime!;
+      delay = interval - (runningFor % interval);
+      // Float rounding can make the step vanish; never schedule "now" again.
+      if (when === when + delay) delay = interval;
+    }
+    this.#call = this.clock.callLater(delay, this.#iterate);
+  }
+
+  #intervalOf(t: number): number {
+    return Math.trunc((t - this.starttime!) / this.interval!);
+  }
+}
+
+// ---- deferLater ---------------------------------------------------------------
+
+/**
+ * Returns a Deferred that fires with `fn(...args)` (or null without `fn`)
+ * after `delay` seconds on `clock`. Cancelling it cancels the delayed call:
+ * it fails with `CancelledError` and `fn` never runs.
+ *
+ * @example
+ * ```ts
+ * import { Clock, deferLater } from "@tw/core/task";
+ * const clock = new Clock();
+ * const d = deferLater(clock, 2, (x: number) => x * 2, 21);
+ * clock.advance(2);
+ * console.log(await d); // 42
+ * ```
+ */
+export function deferLater<T = null, A extends unknown[] = []>(
+  clock: IReactorTime,
+  delay: number,
+  fn?: (...args: A) => T | PromiseLike<T>,
+  ...args: A
+): Deferred<T> {
+  // As Twisted: the timer fires a Deferred whose callback calls `fn`, so a
+  // cancel before the delay cancels the timer, and a cancel while a Deferred
+  // returned by `fn` is pending cancels that one.
+  const d = new Deferred<null>(() => {
+    if (call.active()) call.cancel();
+  });
+  const call = clock.callLater(delay, () => d.callback(null));
+  if (fn === undefined) return d as Deferred<unknown> as Deferred<T>;
+  return d.addCallback(() => fn(...args));
+}
+
+// ---- react --------------------------------------------------------------------
+
+/**
+ * Runs a program on the reactor (`twisted.internet.task.react`): calls
+ * `main(reactor, ...argv)`, runs the reactor until the value it returns (a
+ * Deferred, a Promise or a plain value) settles, stops the reactor, then ends
+ * the process through `reactor.runtime.exit`: code 0 on success; on failure,
+ * code 1 after printing the failure's traceback to stderr. Stopping the
+ * reactor otherwise (SIGINT) exits with 0. The returned Promise only settles
+ * if `exit` returns (a fake runtime in tests).
+ *
+ * @param main the program; receives the reactor and `argv`
+ * @param argv arguments passed after the reactor @default []
+ * @param reactor the reactor to run @default the installed reactor
+ *
+ * @example
+ * ```ts ignore
+ * import { react } from "@tw/core/task";
+ * await react(async (reactor) => {
+ *   console.log("running on", reactor.runtime.name);
+ * });
+ * ```
+ */
+export async function react<A extends unknown[]>(
+  main: (reactor: Reactor, ...argv: A) => unknown,
+  argv?: A,
+  reactor?: Reactor,
+): Promise<void> {
+  const r = reactor ?? getReactor();
+  let code = 0;
+  let stopping = false;
+  r.addSystemEventTrigger("before", "shutdown", () => {
+    stopping = true;
+  });
+  const finish = (failure?: Failure): void => {
+    if (failure !== undefined) {
+      code = 1;
+      failure.printTraceback();
+    }
+    if (stopping) return;
+    r.callWhenRunning(() => {
+      try {
+        r.stop();
+      } catch (error) {
+        if (!(error instanceof ReactorNotRunning)) throw error;
+      }
+    });
+  };
+  maybeDeferred(main, r, ...(argv ?? ([] as unknown[] as A))).addCallbacks(
+    () => {
+      finish();
+      return null;
+    },
+    (failure: Failure) => {
+      finish(failure);
+      return null;
+    },
+  );
+  await r.run();
+  r.runtime.exit(code);
+}
+
+// ---- Cooperator ---------------------------------------------------------------
+
+/** Base class of the ways a `CooperativeTask` can be over (`task.TaskDone`). */
+export class TaskDone extends Error {
+  /** Creates the error with an optional message. */
+  constructor(message = "The task is done") {
+    super(message);
+    this.name = "TaskDone";
+  }
+}
+
+/** The task's iterator was exhausted. */
+export class TaskFinished extends TaskDone {
+  /** Creates the error with an optional message. */
+  constructor(message = "The task has finished") {
+    super(message);
+    this.name = "TaskFinished";
+  }
+}
+
+/** The task was stopped with `stop()`: what `whenDone()` fails with. */
+export class TaskStopped extends TaskDone {
+  /** Creates the error with an optional message. */
+  constructor(message = "The task was stopped") {
+    super(message);
+    this.name = "TaskStopped";
+  }
+}
+
+/** The task's iterator threw, or a Deferred / Promise it yielded failed. */
+export class TaskFailed extends TaskDone {
+  /** Creates the error with an optional message. */
+  constructor(message = "The task has failed") {
+    super(message);
+    this.name = "TaskFailed";
+  }
+}
+
+/** Base class of scheduler misuse errors (`task.SchedulerError`). */
+export class SchedulerError extends Error {
+  /** Creates the error with an optional message. */
+  constructor(message = "Scheduler error") {
+    super(message);
+    this.name = "SchedulerError";
+  }
+}
+
+/** The Cooperator was stopped: its tasks end with this. */
+export class SchedulerStopped extends SchedulerError {
+  /** Creates the error with an optional message. */
+  constructor(message = "The cooperator was stopped") {
+    super(message);
+    this.name = "SchedulerStopped";
+  }
+}
+
+/** `resume()` was called on a task that was not paused. */
+export class NotPaused extends SchedulerError {
+  /** Creates the error with an optional message. */
+  constructor(message = "The task is not paused") {
+    super(message);
+    this.name = "NotPaused";
+  }
+}
+
+/** Options for `new Cooperator()`. */
+export interface CooperatorOptions {
+  /**
+   * The clock the ticks are scheduled on (`callLater(0, tick)`).
+   * @default the installed reactor, looked up when first needed
+   */
+  clock?: IReactorTime;
+  /**
+   * Schedules one tick; overrides `clock`. Returns something cancellable.
+   * @default `(tick) => clock.callLater(0, tick)`
+   */
+  scheduler?: (tick: () => void) => { cancel(): void };
+  /**
+   * Called at the start of each tick; the predicate it returns says when the
+   * tick has used its time slice.
+   * @default a 10 ms slice of real time (`performance.now()`)
+   */
+  terminationPredicateFactory?: () => () => boolean;
+  /** Start at once; with false, nothing runs until `start()`. @default true */
+  started?: boolean;
+}
+
+/** The time slice of the default termination predicate, in milliseconds. */
+const TIME_SLICE_MS = 10;
+
+function defaultTerminationPredicate(): () => boolean {
+  const end = performance.now() + TIME_SLICE_MS;
+  return () => performance.now() >= end;
+}
+
+type TaskControl = {
+  add(task: CooperativeTask<unknown>): void;
+  remove(task: CooperativeTask<unknown>): void;
+};
+
+/** What the Cooperator may do to a task: reachable only from this module. */
+const internals = new WeakMap<
+  CooperativeTask<unknown>,
+  { step(): void; complete(error: SchedulerStopped): void }
+>();
+
+/**
+ * One job run by a `Cooperator` (`task.CooperativeTask`): each step advances
+ * its iterator once. Made by `Cooperator.cooperate` / `cooperate`.
+ */
+export class CooperativeTask<T = unknown> {
+  #iterator: Iterator<T>;
+  #control: TaskControl;
+  #waiters: Deferred<Iterator<T>>[] = [];
+  #pauseCount = 0;
+  #completion: TaskDone | SchedulerStopped | undefined;
+  #result: Iterator<T> | Failure | undefined;
+
+  /**
+   * For `Cooperator` only; use `cooperator.cooperate(iterator)`.
+   * @param iterator the job
+   * @param control the cooperator's hooks
+   */
+  constructor(iterator: Iterator<T>, control: TaskControl) {
+    this.#iterator = iterator;
+    this.#control = control;
+    internals.set(this as CooperativeTask<unknown>, {
+      step: () => this.#oneWorkUnit(),
+      complete: (error) => this.#completeWith(error, new Failure(error)),
+    });
+    control.add(this as CooperativeTask<unknown>);
+  }
+
+  /**
+   * Returns a new Deferred that fires with the iterator when it is exhausted,
+   * or fails with `TaskStopped`, `SchedulerStopped`, or the iterator's error.
+   */
+  whenDone(): Deferred<Iterator<T>> {
+    const d = new Deferred<Iterator<T>>();
+    if (this.#completion === undefined) this.#waiters.push(d);
+    else this.#deliver(d);
+    return d;
+  }
+
+  /** Pauses the task; pauses nest (each needs a `resume`). Throws when done. */
+  pause(): void {
+    this.#checkFinish();
+    this.#pauseCount++;
+    if (this.#pauseCount === 1) this.#control.remove(this as CooperativeTask<unknown>);
+  }
+
+  /** Undoes one `pause`; throws `NotPaused` when not paused. */
+  resume(): void {
+    if (this.#pauseCount === 0) throw new NotPaused();
+    this.#pauseCount--;
+    if (this.#pauseCount === 0 && this.#completion === undefined) {
+      this.#control.add(this as CooperativeTask<unknown>);
+    }
+  }
+
+  /** Stops the task for good: `whenDone()` fails with `TaskStopped`. Throws when done. */
+  stop(): void {
+    this.#checkFinish();
+    this.#completeWith(new TaskStopped(), new Failure(new TaskStopped()));
+  }
+
+  #checkFinish(): void {
+    if (this.#completion !== undefined) throw this.#completion;
+  }
+
+  #deliver(d: Deferred<Iterator<T>>): void {
+    const result = this.#result!;
+    if (result instanceof Failure) d.errback(result);
+    else d.callback(result);
+  }
+
+  #completeWith(completion: TaskDone | SchedulerStopped, result: Iterator<T> | Failure): void {
+    if (this.#completion !== undefined) return;
+    this.#completion = completion;
+    this.#result = result;
+    if (this.#pauseCount === 0) this.#control.remove(this as CooperativeTask<unknown>);
+    for (const d of this.#waiters.splice(0)) this.#deliver(d);
+  }
+
+  #oneWorkUnit(): void {
+    let step: IteratorResult<T>;
+    try {
+      step = this.#iterator.next();
+    } catch (error) {
+      this.#completeWith(new TaskFailed(), new Failure(error));
+      return;
+    }
+    if (step.done) {
+      this.#completeWith(new TaskFinished(), this.#iterator);
+      return;
+    }
+    const value: unknown = step.value;
+    if (value instanceof Deferred || isThenable(value)) {
+      // Wait for it: the task takes no steps until it settles.
+      this.pause();
+      const onFailure = (error: unknown): void => {
+        this.#completeWith(new TaskFailed(), new Failure(error));
+      };
+      if (value instanceof Deferred) {
+        (value as Deferred<unknown>).addCallbacks(() => {
+          this.resume();
+          return null;
+        }, (failure: Failure) => {
+          onFailure(failure);
+          return null;
+        });
+      } else {
+        value.then(() => this.resume(), onFailure);
+      }
+    }
+  }
+}
+
+/**
+ * Runs iterators in time slices (`twisted.internet.task.Cooperator`): each
+ * tick takes one step of each task in turn until the slice is used up, then
+ * yields the event loop and schedules the next tick. A task that yields a
+ * Deferred or a Promise is paused until it settles.
+ *
+ * @example
+ * ```ts
+ * import { Clock, Cooperator } from "@tw/core/task";
+ * const clock = new Clock();
+ * const coop = new Cooperator({ clock });
+ * function* job() {
+ *   for (let i = 0; i < 3; i++) yield;
+ * }
+ * const done = coop.coiterate(job());
+ * clock.pump([0, 0, 0, 0]);
+ * await done;
+ * ```
+ */
+export class Cooperator {
+  #tasks: CooperativeTask<unknown>[] = [];
+  #next = 0;
+  #clock: IReactorTime | undefined;
+  #scheduler: ((tick: () => void) => { cancel(): void }) | undefined;
+  #terminationPredicateFactory: () => () => boolean;
+  #pending: { cancel(): void } | undefined;
+  #started: boolean;
+  #stopped = false;
+  #control: TaskControl = {
+    add: (task) => this.#addTask(task),
+    remove: (task) => this.#removeTask(task),
+  };
+
+  /**
+   * Creates a Cooperator.
+   * @param options clock, scheduler, time slice and start mode
+   */
+  constructor(options: CooperatorOptions = {}) {
+    this.#clock = options.clock;
+    this.#scheduler = options.scheduler;
+    this.#terminationPredicateFactory = options.terminationPredicateFactory ??
+      defaultTerminationPredicate;
+    this.#started = options.started ?? true;
+  }
+
+  /** True once started and until stopped. */
+  get running(): boolean {
+    return this.#started && !this.#stopped;
+  }
+
+  /**
+   * Starts running `iterator` (or an iterable's iterator) cooperatively.
+   * @returns the task, to pause, resume, stop, or wait on with `whenDone`
+   */
+  cooperate<T>(iterator: Iterator<T> | Iterable<T>): CooperativeTask<T> {
+    return new CooperativeTask(toIterator(iterator), this.#control);
+  }
+
+  /** Like `cooperate`, returning `whenDone()` of the task. */
+  coiterate<T>(iterator: Iterator<T> | Iterable<T>): Deferred<Iterator<T>> {
+    return this.cooperate(iterator).whenDone();
+  }
+
+  /** Starts ticking (for a Cooperator made with `started: false`). */
+  start(): void {
+    this.#stopped = false;
+    this.#started = true;
+    this.#reschedule();
+  }
+
+  /** Stops every running task with `SchedulerStopped`; later tasks end the same way. */
+  stop(): void {
+    this.#stopped = true;
+    for (const task of this.#tasks.splice(0)) {
+      internals.get(task)!.complete(new SchedulerStopped());
+    }
+    this.#next = 0;
+    this.#pending?.cancel();
+    this.#pending = undefined;
+  }
+
+  #addTask(task: CooperativeTask<unknown>): void {
+    if (this.#stopped) {
+      internals.get(task)!.complete(new SchedulerStopped());
+      return;
+    }
+    this.#tasks.push(task);
+    this.#reschedule();
+  }
+
+  #removeTask(task: CooperativeTask<unknown>): void {
+    const i = this.#tasks.indexOf(task);
+    if (i < 0) return;
+    this.#tasks.splice(i, 1);
+    if (i < this.#next) this.#next--;
+    if (this.#tasks.length === 0 && this.#pending !== undefined) {
+      this.#pending.cancel();
+      this.#pending = undefined;
+    }
+  }
+
+  #reschedule(): void {
+    if (!this.#started || this.#stopped) return;
+    if (this.#pending !== undefined || this.#tasks.length === 0) return;
+    if (this.#scheduler) {
+      this.#pending = this.#scheduler(this.#tick);
+    } else {
+      // No clock given: ask for the installed reactor each time, never pin one.
+      this.#pending = (this.#clock ?? getReactor()).callLater(0, this.#tick);
+    }
+  }
+
+  #tick = (): void => {
+    this.#pending = undefined;
+    const done = this.#terminationPredicateFactory();
+    // Round robin, resuming where the last tick stopped so no task starves.
+    while (this.#tasks.length > 0) {
+      if (this.#next >= this.#tasks.length) this.#next = 0;
+      const task = this.#tasks[this.#next++];
+      internals.get(task)!.step();
+      if (done()) break;
+    }
+    this.#reschedule();
+  };
+}
+
+function toIterator<T>(source: Iterator<T> | Iterable<T>): Iterator<T> {
+  if (typeof (source as Iterator<T>).next === "function") return source as Iterator<T>;
+  return (source as Iterable<T>)[Symbol.iterator]();
+}
+
+let theCooperator: Cooperator | undefined;
+
+/**
+ * Runs `iterator` on the process-wide Cooperator (ticking on the installed
+ * reactor) and returns its `CooperativeTask`.
+ */
+export function cooperate<T>(iterator: Iterator<T> | Iterable<T>): CooperativeTask<T> {
+  return (theCooperator ??= new Cooperator()).cooperate(iterator);
+}
+
+/** Like `cooperate`, returning the task's `whenDone()` Deferred. */
+export function coiterate<T>(iterator: Iterator<T> | Iterable<T>): Deferred<Iterator<T>> {
+  return cooperate(iterator).whenDone();
+}
