@@ -65,6 +65,15 @@ export class ConnectionLost extends Error {
   }
 }
 
+/** The connection was aborted by this side (`abortConnection`). */
+export class ConnectionAborted extends ConnectionLost {
+  /** Creates the error with an optional detail message. */
+  constructor(message = "Connection was aborted locally", options?: ErrorOptions) {
+    super(message, options);
+    this.name = "ConnectionAborted";
+  }
+}
+
 /** An attempt to connect was aborted by the user (`IConnector.stopConnecting`). */
 export class UserError extends ConnectError {
   /** Creates the error with an optional detail message. */

@@ -259,3 +259,60 @@ export interface IReactorResolve {
  */
 export interface IReactorNetwork
   extends IReactorTCP, IReactorSSL, IReactorUNIX, IReactorResolve, IReactorTime {}
+
+/** Options for `listenUDP`. */
+export interface ListenUDPOptions {
+  /** The interface to bind. @default "" (all IPv4 interfaces) */
+  interface?: string;
+  /** The largest datagram read; longer ones are truncated. @default 8192 */
+  maxPacketSize?: number;
+}
+
+/** Options for `listenMulticast`. */
+export interface ListenMulticastOptions extends ListenUDPOptions {
+  /** Let several sockets bind the same port (SO_REUSEADDR). @default false */
+  listenMultiple?: boolean;
+}
+
+/** Datagram sockets (`IReactorUDP`, `IReactorMulticast`). */
+export interface IReactorUDP {
+  /** Binds `port` for `protocol`; the returned port is also the protocol's transport. */
+  listenUDP(
+    port: number,
+    protocol: import("./protocol.ts").DatagramProtocol,
+    options?: ListenUDPOptions,
+  ): IListeningPort;
+  /** `listenUDP` for multicast: the port has joinGroup / leaveGroup / setTTL / setLoopbackMode. */
+  listenMulticast?(
+    port: number,
+    protocol: import("./protocol.ts").DatagramProtocol,
+    options?: ListenMulticastOptions,
+  ): IListeningPort;
+}
+
+/** Options for `spawnProcess`. */
+export interface SpawnProcessOptions {
+  /** The child's environment. @default the parent's environment (Twisted: empty) */
+  env?: Record<string, string>;
+  /** The child's working directory. @default the parent's */
+  path?: string;
+  /** Only the default `{0: "w", 1: "r", 2: "r"}` is supported; others throw `NotSupportedError`. */
+  childFDs?: Record<number, "r" | "w" | number>;
+  /** Not supported: `true` throws `NotSupportedError`. */
+  usePTY?: boolean;
+  /** Not supported: throws `NotSupportedError`. */
+  uid?: number;
+  /** Not supported: throws `NotSupportedError`. */
+  gid?: number;
+}
+
+/** Child processes (`IReactorProcess`). */
+export interface IReactorProcess {
+  /** Runs `executable` with `args` (`args[0]` is the program's name) and drives `processProtocol`. */
+  spawnProcess(
+    processProtocol: import("./protocol.ts").ProcessProtocol,
+    executable: string,
+    args?: string[],
+    options?: SpawnProcessOptions,
+  ): import("./protocol.ts").IProcessTransport;
+}

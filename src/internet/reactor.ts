@@ -24,6 +24,30 @@ import { ReactorAlreadyRunning, ReactorNotRunning } from "./error.ts";
 import type { IDelayedCall, IReactorTime } from "./interfaces.ts";
 import type { Runtime } from "./socket.ts";
 import { Logger } from "../logger/mod.ts";
+import { Deferred } from "./defer.ts";
+import type {
+  ConnectTCPOptions,
+  ConnectUNIXOptions,
+  IProtocolFactory,
+  IReactorProcess,
+  IReactorResolve,
+  IReactorSSL,
+  IReactorTCP,
+  IReactorUDP,
+  IReactorUNIX,
+  ListenMulticastOptions,
+  ListenTCPOptions,
+  ListenUDPOptions,
+  ListenUNIXOptions,
+  SpawnProcessOptions,
+} from "./interfaces.ts";
+import type { TlsOptions } from "./socket.ts";
+import type { DatagramProtocol, ProcessProtocol } from "./protocol.ts";
+import * as tcp from "./tcp.ts";
+import type { Connector, Port } from "./tcp.ts";
+import * as udp from "./udp.ts";
+import type { UDPPort } from "./udp.ts";
+import { type ProcessTransport, spawnProcess } from "./process.ts";
 
 /** The phase of a system event a trigger runs in. */
 export type SystemEventPhase = "before" | "during" | "after";
@@ -95,9 +119,18 @@ function wallSeconds(): number {
  * `runtimes/select.ts` for the `reactor` chosen automatically).
  *
  * Network methods (`listenTCP`, `connectTCP`, `listenUNIX`, `spawnProcess`, ...)
- * live in their own modules and reach the runtime through `reactor.runtime`.
+ * delegate to their own modules, which reach the runtime through `reactor.runtime`.
  */
-export class Reactor implements IReactorTime, IReactorCore {
+export class Reactor
+  implements
+    IReactorTime,
+    IReactorCore,
+    IReactorTCP,
+    IReactorSSL,
+    IReactorUNIX,
+    IReactorUDP,
+    IReactorProcess,
+    IReactorResolve {
   /** The runtime adapter this reactor drives: its sockets, processes and signals. */
   readonly runtime: Runtime;
 
@@ -415,12 +448,102 @@ export class Reactor implements IReactorTime, IReactorCore {
     }
   }
 
-  // ---- network, processes, threads ------------------------------------------
-  // listenTCP, connectTCP, listenSSL, connectSSL, listenUNIX, connectUNIX,
-  // listenUDP, spawnProcess, resolve, callInThread... are added by their own
-  // modules (src/internet/tcp.ts and friends), which receive this reactor and
-  // use `this.runtime`. Shutdown work they need goes through
-  // addSystemEventTrigger("before" | "during", "shutdown", ...).
+  // ---- network, processes, workers -------------------------------------------
+  // Each method delegates to its module (tcp.ts, udp.ts, process.ts), which
+  // gets the runtime and this reactor's clock.
+
+  /** Listens for TCP connections on `port` (0 for a free one); see `Port.whenListening`. */
+  listenTCP(port: number, factory: IProtocolFactory, options?: ListenTCPOptions): Port {
+    return tcp.listenTCP(this.runtime, port, factory, options);
+  }
+
+  /** Connects to `host:port` over TCP; `factory` is usually a `ClientFactory`. */
+  connectTCP(
+    host: string,
+    port: number,
+    factory: IProtocolFactory,
+    options?: ConnectTCPOptions,
+  ): Connector {
+    return tcp.connectTCP(this.runtime, this, host, port, factory, options);
+  }
+
+  /** Listens for TLS connections on `port` with the certificate and key in `tls`. */
+  listenSSL(
+    port: number,
+    factory: IProtocolFactory,
+    tls: TlsOptions,
+    options?: ListenTCPOptions,
+  ): Port {
+    return tcp.listenSSL(this.runtime, port, factory, tls, options);
+  }
+
+  /** Connects to `host:port` over TLS (certificate verification on by default). */
+  connectSSL(
+    host: string,
+    port: number,
+    factory: IProtocolFactory,
+    tls: TlsOptions = {},
+    options?: ConnectTCPOptions,
+  ): Connector {
+    return tcp.connectSSL(this.runtime, this, host, port, factory, tls, options);
+  }
+
+  /** Listens on the Unix socket file `address`. */
+  listenUNIX(address: string, factory: IProtocolFactory, options?: ListenUNIXOptions): Port {
+    return tcp.listenUNIX(this.runtime, address, factory, options);
+  }
+
+  /** Connects to the Unix socket file `address`. */
+  connectUNIX(address: string, factory: IProtocolFactory, options?: ConnectUNIXOptions): Connector {
+    return tcp.connectUNIX(this.runtime, this, address, factory, options);
+  }
+
+  /** Binds a UDP port for `protocol`; the returned port is the protocol's transport. */
+  listenUDP(port: number, protocol: DatagramProtocol, options?: ListenUDPOptions): UDPPort {
+    return udp.listenUDP(this.runtime, port, protocol, options);
+  }
+
+  /** `listenUDP` for multicast use (`joinGroup`, `setTTL`...), optionally sharing the port. */
+  listenMulticast(
+    port: number,
+    protocol: DatagramProtocol,
+    options?: ListenMulticastOptions,
+  ): UDPPort {
+    return udp.listenMulticast(this.runtime, port, protocol, options);
+  }
+
+  /**
+   * Starts `executable` with `args` (`args[0]` is the program's name, as in
+   * Twisted) and connects its stdio to `protocol`.
+   */
+  spawnProcess(
+    protocol: ProcessProtocol,
+    executable: string,
+    args?: string[],
+    options?: SpawnProcessOptions,
+  ): ProcessTransport {
+    return spawnProcess(this.runtime, protocol, executable, args, options);
+  }
+
+  /** Resolves `name` to its IP addresses; fails with `DNSLookupError`. */
+  resolve(name: string): Deferred<string[]> {
+    return tcp.resolve(this.runtime, name);
+  }
+
+  /**
+   * Runs the function exported as `exportName` by the module at `moduleURL` in
+   * a worker with `args` (Twisted's `deferToThread`): fires with its (awaited)
+   * result, or fails with its error. Arguments and result must be cloneable.
+   */
+  deferToWorker<T = unknown>(
+    moduleURL: string | URL,
+    exportName: string,
+    ...args: unknown[]
+  ): Deferred<T> {
+    return Deferred.fromPromise(
+      this.runtime.runInWorker(String(moduleURL), exportName, args) as Promise<T>,
+    );
+  }
 }
 
 let installed: Reactor | undefined;

@@ -1,0 +1,255 @@
+/**
+ * `Listener` and `connect` over `Bun.listen` / `Bun.connect`.
+ *
+ * @module
+ */
+
+import type {
+  ConnectOptions,
+  Listener,
+  ListenOptions,
+  Socket,
+  SocketAddress,
+} from "../src/internet/socket.ts";
+import { chmod } from "node:fs/promises";
+import type { BunApi, BunRawListener, BunRawSocket, BunSocketHandler } from "./_bun_types.ts";
+import { BunSocket, bunTls, normalizeError, sharedHandler } from "./_bun_socket.ts";
+
+/** A `Listener` yielding `BunSocket`s from a Bun listening socket. */
+class BunListener implements Listener {
+  #raw: BunRawListener | null = null;
+  #address: SocketAddress;
+  #accepted: Socket[] = [];
+  #waiters: ((result: IteratorResult<Socket>) => void)[] = [];
+  #closed = false;
+
+  constructor(address: SocketAddress) {
+    this.#address = address;
+  }
+
+  /** @internal Binds the raw listener once Bun returned it. */
+  _bind(raw: BunRawListener, address: SocketAddress): void {
+    this.#raw = raw;
+    this.#address = address;
+  }
+
+  /** @internal A connection was accepted (and, for TLS, its handshake done). */
+  _accept(socket: BunSocket): void {
+    if (this.#closed) {
+      socket.abort();
+      return;
+    }
+    const waiter = this.#waiters.shift();
+    if (waiter !== undefined) waiter({ value: socket, done: false });
+    else this.#accepted.push(socket);
+  }
+
+  get address(): SocketAddress {
+    return this.#address;
+  }
+
+  get native(): unknown {
+    return this.#raw;
+  }
+
+  close(): Promise<void> {
+    if (!this.#closed) {
+      this.#closed = true;
+      // Accepted connections stay open: they belong to their transports now.
+      this.#raw?.stop(false);
+      for (const socket of this.#accepted.splice(0)) socket.abort();
+      for (const waiter of this.#waiters.splice(0)) {
+        waiter({ value: undefined, done: true });
+      }
+    }
+    return Promise.resolve();
+  }
+
+  [Symbol.asyncIterator](): AsyncIterator<Socket> {
+    return {
+      next: (): Promise<IteratorResult<Socket>> => {
+        const socket = this.#accepted.shift();
+        if (socket !== undefined) return Promise.resolve({ value: socket, done: false });
+        if (this.#closed) return Promise.resolve({ value: undefined, done: true });
+        return new Promise((resolve) => this.#waiters.push(resolve));
+      },
+      return: async (): Promise<IteratorResult<Socket>> => {
+        await this.close();
+        return { value: undefined, done: true };
+      },
+    };
+  }
+}
+
+/** `Runtime.listen` on Bun. */
+export async function bunListen(bun: BunApi, options: ListenOptions): Promise<Listener> {
+  const listener = new BunListener(
+    options.transport === "unix"
+      ? { transport: "unix", path: options.path }
+      : { transport: "tcp", hostname: options.hostname ?? "0.0.0.0", port: options.port },
+  );
+  const unixPath = options.transport === "unix" ? options.path : undefined;
+  const tls = options.transport === "tcp" && options.tls !== undefined;
+  const handler: BunSocketHandler = {
+    ...sharedHandler,
+    open(raw: BunRawSocket) {
+      const socket = new BunSocket(raw, { isServer: true, unixPath, tls });
+      raw.data = socket;
+      if (tls) return; // yielded once its handshake succeeded
+      socket._ready();
+      listener._accept(socket);
+    },
+  };
+  if (tls) {
+    // Without a `handshake` callback Bun still calls `open` for a handshake
+    // that failed (a refused TLS version, say): accept only on success.
+    handler.handshake = (raw, success) => {
+      const socket = raw.data;
+      if (!(socket instanceof BunSocket)) return;
+      if (!success) {
+        raw.terminate();
+        return;
+      }
+      socket._ready();
+      listener._accept(socket);
+    };
+  }
+  let raw: BunRawListener;
+  try {
+    if (options.transport === "unix") {
+      raw = bun.listen({ unix: options.path, allowHalfOpen: true, socket: handler });
+    } else {
+      raw = bun.listen({
+        hostname: options.hostname ?? "0.0.0.0",
+        port: options.port,
+        allowHalfOpen: true,
+        socket: handler,
+        ...(options.tls !== undefined ? { tls: bunTls(options.tls, true) } : {}),
+      });
+    }
+  } catch (error) {
+    throw normalizeError(error);
+  }
+  if (options.transport === "unix") {
+    listener._bind(raw, { transport: "unix", path: options.path });
+    if (options.mode !== undefined) {
+      try {
+        await chmod(options.path, options.mode);
+      } catch (error) {
+        raw.stop(true);
+        throw normalizeError(error);
+      }
+    }
+  } else {
+    listener._bind(raw, {
+      transport: "tcp",
+      hostname: raw.hostname ?? options.hostname ?? "0.0.0.0",
+      port: raw.port ?? options.port,
+    });
+  }
+  return listener;
+}
+
+function abortError(signal: AbortSignal): Error {
+  const reason = signal.reason;
+  return reason instanceof Error
+    ? reason
+    : Object.assign(new Error("The connection attempt was aborted"), { name: "AbortError" });
+}
+
+/** `Runtime.connect` on Bun. */
+export function bunConnect(bun: BunApi, options: ConnectOptions): Promise<Socket> {
+  const signal = options.signal;
+  if (signal?.aborted) return Promise.reject(abortError(signal));
+  if (options.transport === "tcp" && options.localAddress !== undefined) {
+    // Bun.connect cannot bind before connecting: this one socket goes through
+    // Bun's node:net, by way of the node adapter.
+    return import("./node.ts").then((node) => node.createRuntime().connect(options));
+  }
+  const unixPath = options.transport === "unix" ? options.path : undefined;
+  const tlsOptions = options.transport === "tcp" ? options.tls : undefined;
+  const host = options.transport === "tcp" ? options.hostname : undefined;
+  return new Promise<Socket>((resolve, reject) => {
+    let settled = false;
+    let socket: BunSocket | null = null;
+    const onAbort = (): void => {
+      if (settled) return;
+      settled = true;
+      reject(abortError(signal!));
+      socket?.abort();
+    };
+    const succeed = (s: BunSocket): void => {
+      signal?.removeEventListener("abort", onAbort);
+      if (settled) {
+        s.abort();
+        return;
+      }
+      settled = true;
+      s._ready();
+      resolve(s);
+    };
+    const fail = (error: unknown): void => {
+      signal?.removeEventListener("abort", onAbort);
+      if (settled) return;
+      settled = true;
+      reject(normalizeError(error));
+    };
+    signal?.addEventListener("abort", onAbort, { once: true });
+    const adopt = (raw: BunRawSocket): BunSocket => {
+      if (socket === null) {
+        socket = new BunSocket(raw, {
+          isServer: false,
+          unixPath,
+          tls: tlsOptions !== undefined,
+          host,
+        });
+        raw.data = socket;
+      }
+      return socket;
+    };
+    const handler: BunSocketHandler = {
+      ...sharedHandler,
+      open(raw) {
+        adopt(raw);
+      },
+      connectError(_raw, error) {
+        fail(error);
+      },
+      close(raw, error) {
+        // A TLS connection that closes before its handshake is a failed connect.
+        if (!settled) {
+          fail(
+            error ?? Object.assign(new Error("Connection closed during TLS handshake"), {
+              code: "ECONNRESET",
+            }),
+          );
+        }
+        sharedHandler.close!(raw, error);
+      },
+    };
+    if (tlsOptions !== undefined) {
+      const verify = tlsOptions.verify ?? true;
+      handler.handshake = (raw, success, authError) => {
+        const s = adopt(raw);
+        if (!success && verify) {
+          fail(authError ?? new Error("TLS handshake failed"));
+          raw.terminate();
+          return;
+        }
+        succeed(s);
+      };
+    }
+    const connecting = options.transport === "unix"
+      ? bun.connect({ unix: options.path, allowHalfOpen: true, socket: handler })
+      : bun.connect({
+        hostname: options.hostname,
+        port: options.port,
+        allowHalfOpen: true,
+        socket: handler,
+        ...(tlsOptions !== undefined ? { tls: bunTls(tlsOptions, false, options.hostname) } : {}),
+      });
+    connecting.then((raw) => {
+      if (tlsOptions === undefined) succeed(adopt(raw));
+    }, fail);
+  });
+}

@@ -1,0 +1,620 @@
+/**
+ * `Socket` over a Bun callback socket: a fast path fed straight from Bun's
+ * callbacks, and Web Streams built on the same events only when asked for.
+ *
+ * Bun's `write()` takes what the kernel accepts and buffers nothing, so the
+ * rest is queued here and written on `drain`. Reading is paused with
+ * `pause()` until a consumer attaches, so backpressure reaches TCP.
+ *
+ * @module
+ */
+
+import type {
+  FastPathHandler,
+  Socket,
+  SocketAddress,
+  SocketFastPath,
+  TlsInfo,
+  TlsOptions,
+} from "../src/internet/socket.ts";
+import type { BunRawSocket, BunSocketHandler, BunTlsOptions } from "./_bun_types.ts";
+
+/** Stream queue size in bytes for `readable` and `writable`. */
+const STREAM_HIGH_WATER = 64 * 1024;
+
+/** OpenSSL's SSL_OP_NO_TLSv1, _v1_1 and _v1_2 bits, for `minVersion`. */
+const NO_TLS_1_0 = 0x04000000;
+const NO_TLS_1_1 = 0x10000000;
+const NO_TLS_1_2 = 0x08000000;
+
+type Sink = FastPathHandler;
+
+/** A pending event recorded before a consumer attached. */
+type Pending =
+  | { kind: "data"; chunk: Uint8Array }
+  | { kind: "end" }
+  | { kind: "error"; error: Error };
+
+/** Gives `error` a Node-style `code` where Bun left one out. */
+export function normalizeError(error: unknown): Error {
+  const err = error instanceof Error ? error : new Error(String(error));
+  const withCode = err as Error & { code?: string };
+  if (typeof withCode.code !== "string") {
+    const match = /\b(E[A-Z]{3,}|ERR_[A-Z_]+)\b/.exec(err.message);
+    if (match) withCode.code = match[1];
+  }
+  if (withCode.code === "EAI_NONAME" || withCode.code === "EAI_NODATA") {
+    withCode.code = "ENOTFOUND";
+  }
+  return err;
+}
+
+/** ALPN names in TLS wire format: each name prefixed by its length. */
+function alpnWire(names: string[]): Uint8Array {
+  const encoded = names.map((name) => new TextEncoder().encode(name));
+  const out = new Uint8Array(encoded.reduce((n, e) => n + 1 + e.length, 0));
+  let at = 0;
+  for (const e of encoded) {
+    out[at++] = e.length;
+    out.set(e, at);
+    at += e.length;
+  }
+  return out;
+}
+
+/** Translates the contract's TLS options into Bun's. */
+export function bunTls(options: TlsOptions, isServer: boolean, host?: string): BunTlsOptions {
+  const tls: BunTlsOptions = {};
+  if (options.cert !== undefined) tls.cert = options.cert;
+  if (options.key !== undefined) tls.key = options.key;
+  if (options.ca !== undefined) tls.ca = options.ca;
+  if (options.alpnProtocols?.length) tls.ALPNProtocols = alpnWire(options.alpnProtocols);
+  let secureOptions = NO_TLS_1_0 | NO_TLS_1_1;
+  if (options.minVersion === "TLSv1.3") secureOptions |= NO_TLS_1_2;
+  tls.secureOptions = secureOptions;
+  if (isServer) {
+    tls.requestCert = options.requestCert ?? false;
+    tls.rejectUnauthorized = options.requestCert ?? false;
+  } else {
+    tls.rejectUnauthorized = options.verify ?? true;
+    const name = options.serverName ?? host;
+    if (name !== undefined) tls.serverName = name;
+  }
+  return tls;
+}
+
+/** How a `BunSocket` came to be, for addresses and the STARTTLS role. */
+export interface BunSocketOrigin {
+  /** Accepted by a listener (true) or connected (false). */
+  isServer: boolean;
+  /** The Unix socket path, for Unix sockets. */
+  unixPath?: string;
+  /** Whether this is a TLS socket. */
+  tls: boolean;
+  /** The host name connected to, the default TLS server name. */
+  host?: string;
+}
+
+/** Shared Bun callbacks: each socket's `data` is its `BunSocket`. */
+export const sharedHandler: BunSocketHandler = {
+  binaryType: "uint8array",
+  data(raw, chunk) {
+    ownerOf(raw)?._data(raw, chunk);
+  },
+  drain(raw) {
+    ownerOf(raw)?._drain(raw);
+  },
+  end(raw) {
+    ownerOf(raw)?._end(raw);
+  },
+  error(raw, error) {
+    ownerOf(raw)?._error(raw, error);
+  },
+  close(raw, error) {
+    ownerOf(raw)?._close(raw, error);
+  },
+};
+
+function ownerOf(raw: BunRawSocket): BunSocket | undefined {
+  const owner = raw.data;
+  return owner instanceof BunSocket ? owner : undefined;
+}
+
+/** A `Socket` over one Bun socket. */
+export class BunSocket implements Socket {
+  #raw: BunRawSocket;
+  #origin: BunSocketOrigin;
+  #local: SocketAddress;
+  #remote: SocketAddress;
+  #sink: Sink | null = null;
+  #pending: Pending[] = [];
+  #queue: Uint8Array[] = [];
+  #queued = 0;
+  #drainWaiters: { resolve: () => void; reject: (e: Error) => void }[] = [];
+  #shutWhenDrained = false;
+  #endWhenDrained = false;
+  /** Chunks accepted by `writable` but not yet handed to its sink. */
+  #streamInFlight = 0;
+  #flushWaiters: (() => void)[] = [];
+  #writeShut = false;
+  #closing = false;
+  #upgraded = false;
+  #sawEnd = false;
+  #closedFlag = false;
+  #errored: Error | null = null;
+  #userPaused = false;
+  #streamPaused = false;
+  #readable: ReadableStream<Uint8Array> | null = null;
+  #writable: WritableStream<Uint8Array> | null = null;
+  #closed: Promise<void>;
+  #resolveClosed!: () => void;
+  #rejectClosed!: (e: Error) => void;
+  #fastPath: SocketFastPath;
+
+  /** Wraps `raw`; reading stays paused until a consumer attaches. */
+  constructor(raw: BunRawSocket, origin: BunSocketOrigin) {
+    this.#raw = raw;
+    this.#origin = origin;
+    if (origin.unixPath !== undefined) {
+      const here = { transport: "unix" as const, path: origin.unixPath };
+      const none = { transport: "unix" as const, path: "" };
+      this.#local = origin.isServer ? here : none;
+      this.#remote = origin.isServer ? none : here;
+    } else {
+      this.#local = { transport: "tcp", hostname: raw.localAddress, port: raw.localPort };
+      this.#remote = { transport: "tcp", hostname: raw.remoteAddress, port: raw.remotePort };
+    }
+    this.#closed = new Promise<void>((resolve, reject) => {
+      this.#resolveClosed = resolve;
+      this.#rejectClosed = reject;
+    });
+    // Observed here so an unwatched failure is no unhandled rejection;
+    // whoever awaits `closed` still sees it.
+    this.#closed.catch(() => {});
+    this.#fastPath = this.#makeFastPath();
+  }
+
+  /**
+   * @internal Called once the socket is usable (after any TLS handshake, which
+   * a paused socket would stall): reading pauses until a consumer attaches.
+   */
+  _ready(): void {
+    this.#updatePause();
+  }
+
+  // --- the contract ---------------------------------------------------------
+
+  /** Bytes from the peer. Accessing it chooses streams mode. */
+  get readable(): ReadableStream<Uint8Array> {
+    if (this.#readable === null) this.#readable = this.#makeReadable();
+    return this.#readable;
+  }
+
+  /** Bytes to the peer, with backpressure. */
+  get writable(): WritableStream<Uint8Array> {
+    if (this.#writable === null) this.#writable = this.#makeWritable();
+    return this.#writable;
+  }
+
+  /** This side's address. */
+  get localAddress(): SocketAddress {
+    return this.#local;
+  }
+
+  /** The peer's address. */
+  get remoteAddress(): SocketAddress {
+    return this.#remote;
+  }
+
+  /** Settles when fully closed; rejects if the socket failed. */
+  get closed(): Promise<void> {
+    return this.#closed;
+  }
+
+  /** The TLS state of a TLS socket. */
+  get tls(): TlsInfo | null {
+    if (!this.#origin.tls) return null;
+    const alpn = this.#raw.alpnProtocol;
+    return { alpnProtocol: typeof alpn === "string" ? alpn : null };
+  }
+
+  /** The callback hot path. */
+  get fastPath(): SocketFastPath | null {
+    return this.#fastPath;
+  }
+
+  /** The Bun socket. */
+  get native(): unknown {
+    return this.#raw;
+  }
+
+  /** Flushes, then sends a FIN; reading goes on. */
+  closeWrite(): Promise<void> {
+    if (this.#closedFlag || this.#writeShut) return Promise.resolve();
+    if (!this.#closing) this.#shutWhenDrained = true;
+    const done = new Promise<void>((resolve) => this.#flushWaiters.push(resolve));
+    this.#finishIfFlushed();
+    return done;
+  }
+
+  /** Flushes pending writes (the adapter's and `writable`'s), then closes both directions. */
+  close(): Promise<void> {
+    if (!this.#closedFlag && !this.#closing) {
+      this.#closing = true;
+      this.#endWhenDrained = true;
+      this.#finishIfFlushed();
+    }
+    return this.#closed.then(() => {}, () => {});
+  }
+
+  /** Closes at once (RST), dropping queued bytes. */
+  abort(_reason?: unknown): void {
+    if (this.#closedFlag) return;
+    this.#closing = true;
+    this.#dropQueue(new Error("Socket aborted"));
+    this.#raw.terminate();
+  }
+
+  /** Sets TCP_NODELAY. */
+  setNoDelay(enabled: boolean): void {
+    if (this.#origin.unixPath === undefined && !this.#closedFlag) this.#raw.setNoDelay(enabled);
+  }
+
+  /** Sets SO_KEEPALIVE. */
+  setKeepAlive(enabled: boolean, initialDelayMs?: number): void {
+    if (this.#origin.unixPath === undefined && !this.#closedFlag) {
+      this.#raw.setKeepAlive(enabled, initialDelayMs ?? 0);
+    }
+  }
+
+  /** Upgrades to TLS with Bun's `upgradeTLS`, after queued bytes are written. */
+  async startTls(options: TlsOptions & { isServer?: boolean }): Promise<Socket> {
+    const isServer = options.isServer ?? false;
+    if (this.#closedFlag) throw Object.assign(new Error("Socket is closed"), { code: "EPIPE" });
+    // Pending plaintext goes out first, including chunks `writable` accepted.
+    for (let turns = 0; !this.#closedFlag && turns < 100; turns++) {
+      if (this.#queued > 0) await this.#whenDrained().catch(() => {});
+      else if (this.#streamInFlight > 0) await new Promise((r) => setTimeout(r, 0));
+      else break;
+    }
+    if (this.#closedFlag) throw Object.assign(new Error("Socket is closed"), { code: "EPIPE" });
+    const tls = bunTls(options, isServer, this.#origin.host);
+    const origin: BunSocketOrigin = { ...this.#origin, tls: true };
+    const verify = isServer ? (options.requestCert ?? false) : (options.verify ?? true);
+    return await new Promise<Socket>((resolve, reject) => {
+      let upgraded: BunSocket | null = null;
+      let settled = false;
+      const adopt = (raw: BunRawSocket): BunSocket => {
+        if (upgraded === null) upgraded = new BunSocket(raw, origin);
+        return upgraded;
+      };
+      const fail = (error: Error): void => {
+        if (settled) return;
+        settled = true;
+        reject(normalizeError(error));
+      };
+      // Callbacks bound to the new socket: the raw socket keeps reporting
+      // ciphertext to its old owner, which ignores everything from now on.
+      const handler: BunSocketHandler = {
+        binaryType: "uint8array",
+        open: (raw) => void adopt(raw),
+        handshake: (raw, success, authError) => {
+          const socket = adopt(raw);
+          if (!success && verify) {
+            fail(authError ?? new Error("TLS handshake failed"));
+            raw.terminate();
+            return;
+          }
+          if (!settled) {
+            settled = true;
+            socket._ready();
+            resolve(socket);
+          }
+        },
+        data: (raw, chunk) => adopt(raw)._data(raw, chunk),
+        drain: (raw) => adopt(raw)._drain(raw),
+        end: (raw) => adopt(raw)._end(raw),
+        error: (raw, error) => {
+          fail(error);
+          adopt(raw)._error(raw, error);
+        },
+        close: (raw, error) => {
+          fail(
+            error ?? Object.assign(new Error("Connection closed during TLS handshake"), {
+              code: "ECONNRESET",
+            }),
+          );
+          adopt(raw)._close(raw, error);
+        },
+      };
+      try {
+        // A paused socket would stall the handshake (its reads drive it).
+        this.#raw.resume();
+        const [, tlsRaw] = this.#raw.upgradeTLS({ isServer, tls, socket: handler });
+        this.#upgraded = true;
+        adopt(tlsRaw);
+      } catch (error) {
+        this.#updatePause();
+        fail(error as Error);
+      }
+    });
+  }
+
+  // --- Bun events -------------------------------------------------------------
+
+  /** @internal */
+  _data(_raw: BunRawSocket, chunk: Uint8Array): void {
+    if (this.#upgraded) return;
+    this.#emit({ kind: "data", chunk });
+  }
+
+  /** @internal */
+  _end(_raw: BunRawSocket): void {
+    if (this.#upgraded || this.#sawEnd) return;
+    this.#sawEnd = true;
+    this.#emit({ kind: "end" });
+  }
+
+  /** @internal */
+  _error(_raw: BunRawSocket, error: Error): void {
+    if (this.#upgraded || this.#errored !== null || this.#closedFlag) return;
+    this.#errored = normalizeError(error);
+    this.#emit({ kind: "error", error: this.#errored });
+  }
+
+  /** @internal */
+  _close(raw: BunRawSocket, error?: Error): void {
+    if (this.#closedFlag) return;
+    if (this.#upgraded) {
+      // The TLS socket that replaced this one reports to its own consumer;
+      // this one only settles `closed` once the connection is gone.
+      this.#closedFlag = true;
+      this.#resolveFlushWaiters();
+      this.#resolveClosed();
+      return;
+    }
+    if (error !== undefined && !this.#closing) this._error(raw, error);
+    // Bun closes a half-closed socket when the peer's FIN arrives without
+    // calling `end`: report that EOF so half-close reads as it should.
+    if (this.#errored === null && !this.#closing && !this.#sawEnd) this._end(raw);
+    this.#closedFlag = true;
+    this.#dropQueue(this.#errored ?? new Error("Socket closed"));
+    this.#resolveFlushWaiters();
+    if (this.#sink !== null) this.#sink.onClose();
+    if (this.#errored !== null) this.#rejectClosed(this.#errored);
+    else this.#resolveClosed();
+  }
+
+  /** @internal */
+  _drain(_raw: BunRawSocket): void {
+    if (this.#upgraded || this.#queued === 0) return;
+    this.#flush();
+  }
+
+  // --- internals --------------------------------------------------------------
+
+  #emit(event: Pending): void {
+    const sink = this.#sink;
+    if (sink === null) {
+      this.#pending.push(event);
+      return;
+    }
+    if (event.kind === "data") sink.onData(event.chunk);
+    else if (event.kind === "end") sink.onEnd();
+    else sink.onError(event.error);
+  }
+
+  #attach(sink: Sink): void {
+    if (this.#sink !== null) throw new Error("Socket already has a consumer");
+    this.#sink = sink;
+    const pending = this.#pending;
+    this.#pending = [];
+    for (const event of pending) this.#emit(event);
+    if (this.#closedFlag) sink.onClose();
+    else this.#updatePause();
+  }
+
+  #updatePause(): void {
+    if (this.#closedFlag || this.#upgraded) return;
+    if (this.#userPaused || this.#streamPaused || this.#sink === null) this.#raw.pause();
+    else this.#raw.resume();
+  }
+
+  #write(data: Uint8Array, fromStream = false): number {
+    if (this.#closedFlag || this.#writeShut || this.#upgraded) return this.#queued;
+    // Writes after close()/closeWrite() are dropped, except chunks `writable`
+    // accepted before: those are part of the flush.
+    if ((this.#closing || this.#shutWhenDrained) && !fromStream) return this.#queued;
+    if (data.byteLength === 0) return this.#queued;
+    if (this.#queued === 0) {
+      const taken = this.#raw.write(data);
+      if (taken === data.byteLength || taken < 0) return 0;
+      data = data.subarray(taken);
+    }
+    this.#queue.push(data);
+    this.#queued += data.byteLength;
+    return this.#queued;
+  }
+
+  #flush(): void {
+    const queue = this.#queue;
+    while (queue.length > 0) {
+      // Small queued chunks go out as one write: fewer syscalls.
+      if (queue.length > 1 && queue[0].byteLength < 16 * 1024) this.#coalesce();
+      const head = queue[0];
+      const taken = this.#raw.write(head);
+      if (taken < 0) return; // closed: `close` will drop the queue
+      this.#queued -= taken;
+      if (taken < head.byteLength) {
+        queue[0] = head.subarray(taken);
+        return;
+      }
+      queue.shift();
+    }
+    this.#drained();
+  }
+
+  #coalesce(): void {
+    const queue = this.#queue;
+    let count = 0;
+    let size = 0;
+    while (count < queue.length && size + queue[count].byteLength <= 64 * 1024) {
+      size += queue[count].byteLength;
+      count++;
+    }
+    if (count < 2) return;
+    const merged = new Uint8Array(size);
+    let at = 0;
+    for (let i = 0; i < count; i++) {
+      merged.set(queue[i], at);
+      at += queue[i].byteLength;
+    }
+    queue.splice(0, count, merged);
+  }
+
+  #drained(): void {
+    const waiters = this.#drainWaiters;
+    this.#drainWaiters = [];
+    for (const waiter of waiters) waiter.resolve();
+    this.#finishIfFlushed();
+    if (this.#sink !== null && !this.#closedFlag && this.#queued === 0) this.#sink.onDrain();
+  }
+
+  /** Performs a requested close or FIN once nothing is left to write. */
+  #finishIfFlushed(): void {
+    if (this.#queued > 0 || this.#streamInFlight > 0 || this.#closedFlag) return;
+    if (this.#endWhenDrained) {
+      this.#endWhenDrained = false;
+      this.#shutWhenDrained = false;
+      this.#raw.close();
+    } else if (this.#shutWhenDrained) {
+      this.#shutWhenDrained = false;
+      this.#shutdown();
+      this.#resolveFlushWaiters();
+    }
+  }
+
+  #resolveFlushWaiters(): void {
+    for (const resolve of this.#flushWaiters.splice(0)) resolve();
+  }
+
+  #shutdown(): void {
+    this.#writeShut = true;
+    this.#raw.shutdown();
+  }
+
+  #whenDrained(): Promise<void> {
+    if (this.#queued === 0) return Promise.resolve();
+    return new Promise((resolve, reject) => this.#drainWaiters.push({ resolve, reject }));
+  }
+
+  #dropQueue(reason: Error): void {
+    this.#queue = [];
+    this.#queued = 0;
+    const waiters = this.#drainWaiters;
+    this.#drainWaiters = [];
+    for (const waiter of waiters) waiter.reject(reason);
+  }
+
+  #makeFastPath(): SocketFastPath {
+    const queued = (): number => this.#queued;
+    return {
+      start: (handler: FastPathHandler): void => this.#attach(handler),
+      pauseReading: (): void => {
+        this.#userPaused = true;
+        this.#updatePause();
+      },
+      resumeReading: (): void => {
+        this.#userPaused = false;
+        this.#updatePause();
+      },
+      write: (data: Uint8Array): number => this.#write(data),
+      get bufferedAmount(): number {
+        return queued();
+      },
+    };
+  }
+
+  #makeReadable(): ReadableStream<Uint8Array> {
+    let controller!: ReadableStreamDefaultController<Uint8Array>;
+    let done = false;
+    const stream = new ReadableStream<Uint8Array>({
+      start: (c) => {
+        controller = c;
+      },
+      pull: () => {
+        if (this.#streamPaused) {
+          this.#streamPaused = false;
+          this.#updatePause();
+        }
+      },
+      cancel: () => {
+        // The consumer wants no more bytes: keep reading and drop them, so
+        // the connection's other events still arrive.
+        done = true;
+        this.#streamPaused = false;
+        this.#updatePause();
+      },
+    }, { highWaterMark: STREAM_HIGH_WATER, size: (chunk) => chunk.byteLength });
+    this.#attach({
+      onData: (chunk) => {
+        if (done) return;
+        controller.enqueue(chunk);
+        if ((controller.desiredSize ?? 0) <= 0 && !this.#streamPaused) {
+          this.#streamPaused = true;
+          this.#updatePause();
+        }
+      },
+      onEnd: () => {
+        if (done) return;
+        done = true;
+        controller.close();
+      },
+      onError: (error) => {
+        if (done) return;
+        done = true;
+        controller.error(error);
+      },
+      onDrain: () => {},
+      onClose: () => {
+        if (done) return;
+        done = true;
+        controller.close();
+      },
+    });
+    return stream;
+  }
+
+  #makeWritable(): WritableStream<Uint8Array> {
+    return new WritableStream<Uint8Array>({
+      write: (chunk) => {
+        this.#streamInFlight = Math.max(0, this.#streamInFlight - 1);
+        if (this.#closedFlag) {
+          throw this.#errored ?? Object.assign(new Error("Socket is closed"), { code: "EPIPE" });
+        }
+        this.#write(chunk, true);
+        if (this.#queued === 0) {
+          this.#finishIfFlushed();
+          return;
+        }
+        return this.#whenDrained();
+      },
+      close: () => {
+        this.#streamInFlight = 0;
+        return this.closeWrite();
+      },
+      abort: (reason) => {
+        this.#streamInFlight = 0;
+        this.abort(reason);
+      },
+    }, {
+      highWaterMark: STREAM_HIGH_WATER,
+      // Called as `writer.write()` accepts a chunk: counts what close and
+      // closeWrite must still flush.
+      size: (chunk) => {
+        this.#streamInFlight++;
+        return chunk.byteLength;
+      },
+    });
+  }
+}

@@ -1,0 +1,716 @@
+/**
+ * The core stream transport: wraps a `Socket` (TCP, TLS, Unix, in-memory) as an
+ * `ITCPTransport` for one protocol. It reads through the socket's `fastPath`
+ * when the adapter offers one and through the Web Streams otherwise, with the
+ * same behaviour either way (the tests run every case both ways).
+ *
+ * Write path: bytes go straight to the socket; only what the runtime did not
+ * take is queued (in the adapter on the fast path, in the writable stream
+ * otherwise). `bufferedAmount` counts those bytes; passing `bufferSize` (the
+ * high-water mark, 64 KiB) pauses a streaming producer before `write` returns,
+ * and the drain resumes it.
+ *
+ * @module
+ */
+import type { Socket, SocketFastPath, TlsOptions } from "./socket.ts";
+import type {
+  IProtocol,
+  IPullProducer,
+  IPushProducer,
+  ITCPTransport,
+  ITransport,
+} from "./interfaces.ts";
+import { type Address, fromSocketAddress } from "./address.ts";
+import { Failure } from "./failure.ts";
+import { ConnectionAborted, ConnectionDone, ConnectionLost } from "./error.ts";
+import { Logger } from "../logger/mod.ts";
+
+/** Options for `StreamTransport`. */
+export interface StreamTransportOptions {
+  /** Buffered bytes above which a streaming producer is paused. @default 65536 */
+  bufferSize?: number;
+  /** This is the accepting side (used as the default role for `startTLS`). @default false */
+  isServer?: boolean;
+  /** Where protocol exceptions are logged. @default new Logger("tw.internet.transport") */
+  logger?: Logger;
+  /** Use the socket's fast path when it has one; false forces the Web Streams path. @default true */
+  fastPath?: boolean;
+  /** Called after `protocol.connectionLost(reason)` (ports and connectors hook in here). */
+  onConnectionLost?: (reason: Failure) => void;
+}
+
+const defaultLogger = new Logger("tw.internet.transport");
+
+/** An open transport, port or process, as the testing leak check sees it. */
+export interface LiveResource {
+  /** The kind of resource: "connection", "listening port", "UDP port", "process". */
+  readonly resourceKind: string;
+  /** One line naming the resource (its addresses). */
+  describeResource(): string;
+  /** Closes it at once (after a failed leak check). */
+  closeResource(): void;
+}
+
+const live = new Set<LiveResource>();
+
+/** Records an open resource (done by the transports and ports themselves). */
+export function trackResource(resource: LiveResource): void {
+  live.add(resource);
+}
+
+/** Forgets a resource once closed. */
+export function untrackResource(resource: LiveResource): void {
+  live.delete(resource);
+}
+
+/** The transports, ports and processes open now (for `src/testing`'s leak check). */
+export function liveResources(): LiveResource[] {
+  return [...live];
+}
+
+/** A protocol may implement the half-close callbacks (`IHalfCloseableProtocol`). */
+interface MaybeHalfCloseable extends IProtocol {
+  readConnectionLost?: () => void;
+  writeConnectionLost?: () => void;
+}
+
+/**
+ * A connection's transport over a `Socket`. Create it, then `attach(protocol)`,
+ * which calls `protocol.makeConnection(transport)` and starts reading.
+ */
+export class StreamTransport implements ITCPTransport, LiveResource {
+  /** Buffered bytes above which a streaming producer is paused (Twisted's `bufferSize`). */
+  bufferSize: number;
+  #socket: Socket;
+  #isServer: boolean;
+  #log: Logger;
+  #onLost: ((reason: Failure) => void) | undefined;
+  #useFastPath: boolean;
+  #protocol: MaybeHalfCloseable | null = null;
+
+  /** Bumped whenever the current socket's events must be ignored (abort, TLS switch, loss). */
+  #gen = 0;
+  #fast: SocketFastPath | null = null;
+  #writer: WritableStreamDefaultWriter<Uint8Array> | null = null;
+  #reader: ReadableStreamDefaultReader<Uint8Array> | null = null;
+  #resumeReader: (() => void) | null = null;
+
+  /** Bytes handed to the socket and not yet taken by the runtime. */
+  #buffered = 0;
+  /** Total bytes ever written (to see whether a pull producer wrote anything). */
+  #written = 0;
+  /** Writes made while a TLS upgrade waits for the flush; null when none is under way. */
+  #tlsQueue: Uint8Array[] | null = null;
+  #tlsQueued = 0;
+  #tlsOptions: TlsOptions & { isServer?: boolean } = {};
+  #tlsSwitching = false;
+
+  #producer: IPushProducer | IPullProducer | null = null;
+  #streaming = false;
+  #producerPaused = false;
+  #pullScheduled = false;
+
+  #userPaused = false;
+  #readStopped = false;
+  #tlsPaused = false;
+
+  #disconnecting = false;
+  #closeRequested = false;
+  #closing = false;
+  #writeDisconnecting = false;
+  #writeShut = false;
+  #readEOF = false;
+  #lost = false;
+
+  /**
+   * Wraps `socket`; call `attach(protocol)` next.
+   * @param socket the connected socket
+   * @param options high-water mark, role, logger and loss hook
+   */
+  constructor(socket: Socket, options: StreamTransportOptions = {}) {
+    this.#socket = socket;
+    this.bufferSize = options.bufferSize ?? 65536;
+    this.#isServer = options.isServer ?? false;
+    this.#log = options.logger ?? defaultLogger;
+    this.#onLost = options.onConnectionLost;
+    this.#useFastPath = options.fastPath ?? true;
+  }
+
+  /** The protocol attached, or null before `attach`. */
+  get protocol(): IProtocol | null {
+    return this.#protocol;
+  }
+
+  /** The socket in use (a new one after `startTLS`). */
+  get socket(): Socket {
+    return this.#socket;
+  }
+
+  /** True until `connectionLost` has been decided. */
+  get connected(): boolean {
+    return !this.#lost;
+  }
+
+  /** True once `loseConnection` or `abortConnection` has been called. */
+  get disconnecting(): boolean {
+    return this.#disconnecting;
+  }
+
+  /** True once the connection is gone. */
+  get disconnected(): boolean {
+    return this.#lost;
+  }
+
+  /** Bytes written and not yet taken by the runtime (plus any held for a TLS upgrade). */
+  get bufferedAmount(): number {
+    return this.#buffered + this.#tlsQueued;
+  }
+
+  /** The ALPN protocol the TLS handshake chose, or null. */
+  get negotiatedProtocol(): string | null {
+    return this.#socket.tls?.alpnProtocol ?? null;
+  }
+
+  /** `"connection"`, for the leak check. */
+  get resourceKind(): string {
+    return "connection";
+  }
+
+  /** Names the connection by its addresses, for the leak check. */
+  describeResource(): string {
+    const name = this.#protocol?.constructor?.name ?? "protocol";
+    return `${name} ${String(this.getHost())} <-> ${String(this.getPeer())}`;
+  }
+
+  /** Aborts the connection (after a failed leak check). */
+  closeResource(): void {
+    this.abortConnection();
+  }
+
+  /** Attaches `protocol`, starts reading and calls `protocol.makeConnection(this)`. */
+  attach(protocol: IProtocol): void {
+    if (this.#protocol) throw new Error("StreamTransport already has a protocol");
+    this.#protocol = protocol;
+    trackResource(this);
+    this.#setup(this.#socket);
+    try {
+      protocol.makeConnection(this);
+    } catch (e) {
+      this.#protocolError(e, "connectionMade");
+    }
+  }
+
+  // ---- reading -------------------------------------------------------------
+
+  #setup(socket: Socket): void {
+    const gen = this.#gen;
+    socket.closed.then(
+      () => this.#onClosed(gen),
+      (e) => this.#onError(gen, e),
+    );
+    const fast = this.#useFastPath ? socket.fastPath : null;
+    if (fast) {
+      this.#fast = fast;
+      this.#writer = null;
+      fast.start({
+        onData: (chunk) => this.#onData(gen, chunk),
+        onEnd: () => this.#onEnd(gen),
+        onDrain: () => {
+          if (gen !== this.#gen) return;
+          this.#buffered = fast.bufferedAmount;
+          if (this.#buffered === 0) this.#onDrain();
+        },
+        onError: (e) => this.#onError(gen, e),
+        onClose: () => this.#onClosed(gen),
+      });
+      this.#applyReadState();
+    } else {
+      this.#fast = null;
+      this.#writer = socket.writable.getWriter();
+      this.#reader = socket.readable.getReader();
+      this.#readLoop(gen, this.#reader).catch((e) => this.#onError(gen, e));
+    }
+  }
+
+  async #readLoop(gen: number, reader: ReadableStreamDefaultReader<Uint8Array>): Promise<void> {
+    try {
+      while (gen === this.#gen) {
+        if (this.#readPaused()) await this.#waitResume();
+        if (gen !== this.#gen) return;
+        const { value, done } = await reader.read();
+        if (gen !== this.#gen) return;
+        if (done) {
+          this.#onEnd(gen);
+          return;
+        }
+        // A pause requested while the read was pending holds this chunk back.
+        if (this.#readPaused()) await this.#waitResume();
+        this.#onData(gen, value);
+      }
+    } catch (e) {
+      this.#onError(gen, e);
+    }
+  }
+
+  #readPaused(): boolean {
+    return this.#userPaused || this.#readStopped || this.#tlsPaused;
+  }
+
+  #waitResume(): Promise<void> {
+    return new Promise((resolve) => {
+      this.#resumeReader = resolve;
+    });
+  }
+
+  #applyReadState(): void {
+    if (this.#lost) return;
+    const paused = this.#readPaused();
+    if (this.#fast) {
+      if (paused) this.#fast.pauseReading();
+      else this.#fast.resumeReading();
+    } else if (!paused && this.#resumeReader) {
+      const resume = this.#resumeReader;
+      this.#resumeReader = null;
+      resume();
+    }
+  }
+
+  #onData(gen: number, chunk: Uint8Array): void {
+    if (gen !== this.#gen || this.#lost) return;
+    try {
+      this.#protocol!.dataReceived(chunk);
+    } catch (e) {
+      this.#protocolError(e, "dataReceived");
+    }
+  }
+
+  #onEnd(gen: number): void {
+    if (gen !== this.#gen || this.#lost || this.#readEOF || this.#closing) return;
+    this.#readEOF = true;
+    const protocol = this.#protocol!;
+    if (typeof protocol.readConnectionLost === "function") {
+      // Half-closeable: the connection stays open for writing.
+      try {
+        protocol.readConnectionLost();
+      } catch (e) {
+        this.#protocolError(e, "readConnectionLost");
+        return;
+      }
+      if (this.#writeShut) this.#closeNow();
+      return;
+    }
+    // Not half-closeable: the peer's EOF ends the connection, after our flush.
+    this.#disconnecting = true;
+    this.#readStopped = true;
+    this.#closeRequested = true;
+    this.#closeWhenFlushed();
+  }
+
+  #onError(gen: number, error: unknown): void {
+    if (gen !== this.#gen || this.#lost) return;
+    this.#abortSocket(error);
+    this.#finish(new ConnectionLost(describe(error), { cause: error }));
+  }
+
+  #onClosed(gen: number): void {
+    if (gen !== this.#gen || this.#lost) return;
+    this.#finish(new ConnectionDone());
+  }
+
+  #protocolError(error: unknown, where: string): void {
+    this.#log.failure(
+      `Unhandled error in {where} of {protocol}; dropping the connection`,
+      error,
+      "error",
+      {
+        where,
+        protocol: this.#protocol?.constructor?.name ?? "protocol",
+      },
+    );
+    if (this.#lost) return;
+    this.#disconnecting = true;
+    this.#gen++;
+    this.#abortSocket(error);
+    this.#finish(new ConnectionLost(`Connection dropped: ${describe(error)}`, { cause: error }));
+  }
+
+  #abortSocket(reason: unknown): void {
+    try {
+      this.#socket.abort(reason);
+    } catch (e) {
+      this.#log.failure("Socket abort failed", e, "warn");
+    }
+  }
+
+  /** Runs a socket operation, turning a synchronous throw into a rejection. */
+  #op(fn: () => Promise<unknown>): Promise<unknown> {
+    try {
+      return fn();
+    } catch (e) {
+      return Promise.reject(e);
+    }
+  }
+
+  /** Decides the connection is lost; tells the producer and the protocol on the next microtask. */
+  #finish(reason: Error): void {
+    if (this.#lost) return;
+    this.#lost = true;
+    this.#gen++;
+    untrackResource(this);
+    const producer = this.#producer;
+    this.#producer = null;
+    this.#tlsQueue = null;
+    this.#tlsQueued = 0;
+    this.#buffered = 0;
+    const resume = this.#resumeReader;
+    this.#resumeReader = null;
+    resume?.();
+    const failure = new Failure(reason);
+    queueMicrotask(() => {
+      if (producer) {
+        try {
+          producer.stopProducing();
+        } catch (e) {
+          this.#log.failure("Producer failed in stopProducing", e, "error");
+        }
+      }
+      try {
+        this.#protocol?.connectionLost(failure);
+      } catch (e) {
+        this.#log.failure("Unhandled error in connectionLost", e, "error");
+      }
+      try {
+        this.#onLost?.(failure);
+      } catch (e) {
+        this.#log.failure("Unhandled error after connectionLost", e, "error");
+      }
+    });
+  }
+
+  // ---- writing -------------------------------------------------------------
+
+  /**
+   * See `ITransport.write`: writes, or queues what the runtime does not take.
+   * Throws `TypeError` for anything but bytes (as Twisted does for `str`).
+   */
+  write(data: Uint8Array): void {
+    if (!(data instanceof Uint8Array)) {
+      throw new TypeError(`Data must be a Uint8Array, not ${typeof data}`);
+    }
+    if (this.#lost || this.#writeShut || data.byteLength === 0) return;
+    this.#written += data.byteLength;
+    if (this.#tlsQueue) {
+      this.#tlsQueue.push(data);
+      this.#tlsQueued += data.byteLength;
+    } else {
+      this.#rawWrite(data);
+    }
+    this.#checkHighWater();
+  }
+
+  /** See `ITransport.writeSequence`. */
+  writeSequence(data: Iterable<Uint8Array>): void {
+    for (const chunk of data) this.write(chunk);
+  }
+
+  #rawWrite(data: Uint8Array): void {
+    if (this.#fast) {
+      this.#buffered = this.#fast.write(data);
+      return;
+    }
+    const n = data.byteLength;
+    const gen = this.#gen;
+    this.#buffered += n;
+    this.#writer!.write(data).then(() => {
+      if (gen !== this.#gen) return;
+      this.#buffered -= n;
+      if (this.#buffered === 0) this.#onDrain();
+    }, (e) => this.#onError(gen, e));
+  }
+
+  #checkHighWater(): void {
+    if (
+      this.#producer && this.#streaming && !this.#producerPaused &&
+      this.bufferedAmount > this.bufferSize
+    ) {
+      this.#producerPaused = true;
+      try {
+        (this.#producer as IPushProducer).pauseProducing();
+      } catch (e) {
+        this.#log.failure("Producer failed in pauseProducing", e, "error");
+      }
+    }
+  }
+
+  /** The socket took everything written: resume producers, finish pending closes. */
+  #onDrain(): void {
+    if (this.#lost) return;
+    if (this.#tlsQueue) {
+      this.#switchToTls();
+      return;
+    }
+    const producer = this.#producer;
+    let askedProducer = false;
+    if (producer) {
+      if (this.#streaming) {
+        if (this.#producerPaused) {
+          this.#producerPaused = false;
+          askedProducer = true;
+          try {
+            producer.resumeProducing();
+          } catch (e) {
+            this.#log.failure("Producer failed in resumeProducing", e, "error");
+          }
+        }
+      } else {
+        askedProducer = true;
+        this.#schedulePull();
+      }
+    }
+    if (this.bufferedAmount !== 0 || this.#lost) return;
+    // As Twisted: a disconnecting transport closes once flushed unless it just
+    // asked its producer for more (that producer's unregister closes it then).
+    if (this.#disconnecting && !askedProducer && !this.#closeRequested) {
+      this.#closeRequested = true;
+    }
+    if (this.#closeRequested) this.#closeNow();
+    else if (this.#writeDisconnecting && !this.#producer && !this.#writeShut) this.#shutWrite();
+  }
+
+  #schedulePull(): void {
+    if (this.#pullScheduled) return;
+    this.#pullScheduled = true;
+    queueMicrotask(() => {
+      this.#pullScheduled = false;
+      this.#pullOnce();
+    });
+  }
+
+  /** Asks a pull producer for one more chunk; again at once if it went straight through. */
+  #pullOnce(): void {
+    const producer = this.#producer;
+    if (!producer || this.#streaming || this.#lost || this.#tlsQueue) return;
+    const before = this.#written;
+    try {
+      producer.resumeProducing();
+    } catch (e) {
+      this.#log.failure("Producer failed in resumeProducing", e, "error");
+      return;
+    }
+    // Nothing queued means no drain will come: ask again, but only if it wrote
+    // something (a producer that writes nothing would otherwise spin).
+    if (
+      this.#producer === producer && !this.#lost && this.bufferedAmount === 0 &&
+      this.#written > before
+    ) {
+      this.#schedulePull();
+    }
+  }
+
+  // ---- producers -----------------------------------------------------------
+
+  /** See `IConsumer.registerProducer`. */
+  registerProducer(producer: IPushProducer | IPullProducer, streaming: boolean): void {
+    if (this.#producer) {
+      throw new Error("Cannot register a producer: another producer is still registered");
+    }
+    if (this.#lost) {
+      producer.stopProducing();
+      return;
+    }
+    this.#producer = producer;
+    this.#streaming = streaming;
+    this.#producerPaused = false;
+    if (!streaming) this.#pullOnce();
+    else this.#checkHighWater();
+  }
+
+  /** See `IConsumer.unregisterProducer`. */
+  unregisterProducer(): void {
+    if (!this.#producer) return;
+    this.#producer = null;
+    this.#producerPaused = false;
+    if (this.#lost) return;
+    if (this.#disconnecting && !this.#closeRequested) {
+      this.#closeRequested = true;
+      this.#closeWhenFlushed();
+    } else if (this.#writeDisconnecting && !this.#writeShut && this.bufferedAmount === 0) {
+      this.#shutWrite();
+    }
+  }
+
+  /** True while reading is paused by `pauseProducing` (receivers stop delivering). */
+  get paused(): boolean {
+    return this.#userPaused;
+  }
+
+  /** Stops reading (the transport as an `IPushProducer`). */
+  pauseProducing(): void {
+    this.#userPaused = true;
+    this.#applyReadState();
+  }
+
+  /** Resumes reading. */
+  resumeProducing(): void {
+    this.#userPaused = false;
+    this.#applyReadState();
+  }
+
+  /** Closes the connection (`loseConnection`). */
+  stopProducing(): void {
+    this.loseConnection();
+  }
+
+  // ---- closing -------------------------------------------------------------
+
+  /**
+   * See `ITransport.loseConnection`: flushes, then closes. As in Twisted, a
+   * registered pull producer or paused streaming producer is waited for (its
+   * `unregisterProducer` closes); an active streaming producer is not.
+   */
+  loseConnection(): void {
+    if (this.#lost || this.#disconnecting) return;
+    this.#disconnecting = true;
+    this.#readStopped = true;
+    this.#applyReadState();
+    if (!this.#producer || (this.#streaming && !this.#producerPaused)) {
+      this.#closeRequested = true;
+      this.#closeWhenFlushed();
+    }
+  }
+
+  /** See `ITransport.abortConnection`: closes at once; `connectionLost(ConnectionLost)`. */
+  abortConnection(): void {
+    if (this.#lost) return;
+    this.#disconnecting = true;
+    this.#gen++;
+    this.#abortSocket(undefined);
+    this.#finish(new ConnectionAborted());
+  }
+
+  /** See `IHalfCloseableTransport.loseWriteConnection`: flushes, then shuts the write side. */
+  loseWriteConnection(): void {
+    if (this.#lost || this.#writeDisconnecting) return;
+    this.#writeDisconnecting = true;
+    if (!this.#producer && this.bufferedAmount === 0 && !this.#tlsQueue) this.#shutWrite();
+  }
+
+  #closeWhenFlushed(): void {
+    if (this.bufferedAmount === 0 && !this.#tlsQueue) this.#closeNow();
+  }
+
+  #closeNow(): void {
+    if (this.#closing || this.#lost) return;
+    this.#closing = true;
+    const gen = this.#gen;
+    this.#op(() => this.#socket.close()).then(
+      () => this.#onClosed(gen),
+      (e) => this.#onError(gen, e),
+    );
+  }
+
+  #shutWrite(): void {
+    this.#writeShut = true;
+    const gen = this.#gen;
+    this.#op(() => this.#socket.closeWrite()).then(() => {
+      if (gen !== this.#gen || this.#lost) return;
+      const protocol = this.#protocol!;
+      if (typeof protocol.writeConnectionLost === "function") {
+        try {
+          protocol.writeConnectionLost();
+        } catch (e) {
+          this.#protocolError(e, "writeConnectionLost");
+          return;
+        }
+      }
+      if (this.#readEOF) this.#closeNow();
+    }, (e) => this.#onError(gen, e));
+  }
+
+  // ---- TLS -----------------------------------------------------------------
+
+  /**
+   * See `ITLSTransport.startTLS`: what was written before goes out in clear;
+   * what is written after goes through TLS. Reading stops until the handshake
+   * settles. `isServer` defaults to this connection's role.
+   */
+  startTLS(options: TlsOptions & { isServer?: boolean }): void {
+    if (this.#lost || this.#tlsQueue) return;
+    this.#tlsOptions = options;
+    this.#tlsQueue = [];
+    this.#tlsQueued = 0;
+    this.#tlsPaused = true;
+    this.#applyReadState();
+    if (this.#buffered === 0) this.#switchToTls();
+  }
+
+  #switchToTls(): void {
+    if (this.#tlsSwitching || this.#lost) return;
+    this.#tlsSwitching = true;
+    const old = this.#socket;
+    const gen = ++this.#gen;
+    // The old socket's streams are handed over to the TLS layer.
+    try {
+      this.#reader?.releaseLock();
+    } catch { /* a pending read rejects; the loop sees the new generation */ }
+    try {
+      this.#writer?.releaseLock();
+    } catch { /* nothing pending: we waited for the flush */ }
+    this.#reader = null;
+    this.#writer = null;
+    const options = { ...this.#tlsOptions, isServer: this.#tlsOptions.isServer ?? this.#isServer };
+    (this.#op(() => old.startTls(options)) as Promise<Socket>).then((socket) => {
+      this.#tlsSwitching = false;
+      if (gen !== this.#gen || this.#lost) {
+        socket.abort();
+        return;
+      }
+      this.#socket = socket;
+      this.#buffered = 0;
+      this.#setup(socket);
+      const queued = this.#tlsQueue ?? [];
+      this.#tlsQueue = null;
+      this.#tlsQueued = 0;
+      this.#tlsPaused = false;
+      this.#applyReadState();
+      for (const chunk of queued) this.#rawWrite(chunk);
+      if (this.bufferedAmount === 0) this.#onDrain();
+    }, (e) => {
+      this.#tlsSwitching = false;
+      if (gen !== this.#gen || this.#lost) return;
+      old.abort(e);
+      this.#finish(new ConnectionLost(`TLS upgrade failed: ${describe(e)}`, { cause: e }));
+    });
+  }
+
+  // ---- addresses and options ----------------------------------------------
+
+  /** See `ITransport.getPeer`. */
+  getPeer(): Address {
+    return fromSocketAddress(this.#socket.remoteAddress);
+  }
+
+  /** See `ITransport.getHost`. */
+  getHost(): Address {
+    return fromSocketAddress(this.#socket.localAddress);
+  }
+
+  /** See `ITCPTransport.setTcpNoDelay`. */
+  setTcpNoDelay(enabled: boolean): void {
+    this.#socket.setNoDelay(enabled);
+  }
+
+  /** See `ITCPTransport.setTcpKeepAlive`. */
+  setTcpKeepAlive(enabled: boolean): void {
+    this.#socket.setKeepAlive(enabled);
+  }
+}
+
+function describe(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+/** True when `transport` is a `StreamTransport` (for code holding an `ITransport`). */
+export function isStreamTransport(transport: ITransport): transport is StreamTransport {
+  return transport instanceof StreamTransport;
+}

@@ -1,0 +1,713 @@
+/**
+ * Listening ports and connectors for stream sockets (TCP, TLS, Unix), written
+ * against the socket interface: they take a `Runtime` (the adapter, or a
+ * `MemoryNetwork` in tests) and an `IReactorTime` (for timeouts and retries),
+ * so the reactor's `listenTCP` / `connectTCP` / `listenSSL` / `connectSSL` /
+ * `listenUNIX` / `connectUNIX` are one-line delegations to the functions here.
+ *
+ * Binding is asynchronous on every runtime, so `listenTCP` returns a `Port` at
+ * once and the bind completes after the event loop turns. A bind error reaches
+ * the caller through `port.whenListening()`, which fails with
+ * `CannotListenError`; when nobody asked `whenListening()` before the error, it
+ * is logged instead (so it is never silent). Endpoints' `listen()` uses
+ * `whenListening()`.
+ *
+ * @module
+ */
+import type { ListenOptions, Runtime, Socket, TlsOptions } from "./socket.ts";
+import type {
+  ConnectTCPOptions,
+  ConnectUNIXOptions,
+  IConnector,
+  IDelayedCall,
+  IListeningPort,
+  IProtocol,
+  IProtocolFactory,
+  IReactorTime,
+  ListenTCPOptions,
+  ListenUNIXOptions,
+} from "./interfaces.ts";
+import {
+  type Address,
+  fromSocketAddress,
+  IPv4Address,
+  IPv6Address,
+  isIPv4,
+  isIPv6,
+  UNIXAddress,
+} from "./address.ts";
+import { Deferred, fail, succeed } from "./defer.ts";
+import { Failure } from "./failure.ts";
+import {
+  CannotListenError,
+  ConnectError,
+  ConnectionRefusedError,
+  DNSLookupError,
+  TimeoutError,
+  UserError,
+} from "./error.ts";
+import {
+  type LiveResource,
+  StreamTransport,
+  trackResource,
+  untrackResource,
+} from "./_stream_transport.ts";
+import { Logger } from "../logger/mod.ts";
+
+const log = new Logger("tw.internet.tcp");
+
+/** Options shared by ports: transport tuning and logging. */
+export interface PortOptions {
+  /** The transports' high-water mark in bytes. @default 65536 */
+  bufferSize?: number;
+  /** Where accept and protocol errors are logged. @default new Logger("tw.internet.tcp") */
+  logger?: Logger;
+  /** Use the adapter's fast path when offered; false forces Web Streams. @default true */
+  fastPath?: boolean;
+}
+
+/** What a port listens on. */
+export type PortAddress =
+  | { transport: "tcp"; interface: string; port: number; backlog?: number; tls?: TlsOptions }
+  | { transport: "unix"; path: string; mode?: number; backlog?: number };
+
+function ipAddress(host: string, port: number): IPv4Address | IPv6Address {
+  return isIPv6(host) ? new IPv6Address("TCP", host, port) : new IPv4Address("TCP", host, port);
+}
+
+/**
+ * A listening stream port (`IListeningPort`): accepts connections, builds a
+ * protocol for each from the factory (with the peer's address) and runs it
+ * over a `StreamTransport`.
+ */
+export class Port implements IListeningPort, LiveResource {
+  #runtime: Runtime;
+  #address: PortAddress;
+  #factory: IProtocolFactory;
+  #options: PortOptions;
+  #log: Logger;
+  #listener: import("./socket.ts").Listener | null = null;
+  #state: "idle" | "binding" | "listening" | "failed" | "stopping" | "stopped" = "idle";
+  #error: CannotListenError | null = null;
+  #waiters: Deferred<Port>[] = [];
+  #stopWaiters: Deferred<void>[] = [];
+  #asked = false;
+  #connections = new Set<StreamTransport>();
+  #acceptDone: Promise<void> = Promise.resolve();
+
+  /**
+   * Creates a port; `startListening()` binds it.
+   * @param runtime the socket interface to listen with
+   * @param address what to listen on
+   * @param factory builds a protocol per connection
+   * @param options transport tuning and logging
+   */
+  constructor(
+    runtime: Runtime,
+    address: PortAddress,
+    factory: IProtocolFactory,
+    options: PortOptions = {},
+  ) {
+    this.#runtime = runtime;
+    this.#address = address;
+    this.#factory = factory;
+    this.#options = options;
+    this.#log = options.logger ?? log;
+  }
+
+  /** The factory building this port's protocols. */
+  get factory(): IProtocolFactory {
+    return this.#factory;
+  }
+
+  /** True while bound and accepting. */
+  get listening(): boolean {
+    return this.#state === "listening";
+  }
+
+  /** The connections accepted and still open. */
+  get connections(): ReadonlySet<StreamTransport> {
+    return this.#connections;
+  }
+
+  /** `"listening port"`, for the leak check. */
+  get resourceKind(): string {
+    return "listening port";
+  }
+
+  /** Names the port by its address, for the leak check. */
+  describeResource(): string {
+    return `${this.#factory.constructor.name} on ${String(this.getHost())}`;
+  }
+
+  /** Stops listening (after a failed leak check). */
+  closeResource(): void {
+    this.stopListening();
+  }
+
+  /** Starts binding (asynchronous); a no-op when already started. */
+  startListening(): void {
+    if (this.#state !== "idle") return;
+    this.#state = "binding";
+    const a = this.#address;
+    const options: ListenOptions = a.transport === "unix"
+      ? { transport: "unix", path: a.path, mode: a.mode, backlog: a.backlog }
+      : {
+        transport: "tcp",
+        hostname: a.interface || "0.0.0.0",
+        port: a.port,
+        backlog: a.backlog,
+        tls: a.tls,
+      };
+    let promise: Promise<import("./socket.ts").Listener>;
+    try {
+      promise = this.#runtime.listen(options);
+    } catch (e) {
+      promise = Promise.reject(e);
+    }
+    promise.then((listener) => this.#bound(listener), (e) => this.#bindFailed(e));
+  }
+
+  #bound(listener: import("./socket.ts").Listener): void {
+    if (this.#state === "stopping") {
+      // stopListening() came before the bind finished: close without ever starting.
+      listener.close().then(() => this.#stopped(false), () => this.#stopped(false));
+      return;
+    }
+    this.#listener = listener;
+    this.#state = "listening";
+    trackResource(this);
+    this.#factory.doStart();
+    this.#acceptDone = this.#acceptLoop(listener);
+    for (const d of this.#waiters.splice(0)) d.callback(this);
+  }
+
+  #bindFailed(cause: unknown): void {
+    const a = this.#address;
+    const error = a.transport === "unix"
+      ? new CannotListenError("", a.path, cause)
+      : new CannotListenError(a.interface, a.port, cause);
+    this.#error = error;
+    const wasStopping = this.#state === "stopping";
+    this.#state = "failed";
+    if (!this.#asked) this.#log.failure("{message}", error, "error", { message: error.message });
+    for (const d of this.#waiters.splice(0)) d.errback(error);
+    if (wasStopping) { for (const d of this.#stopWaiters.splice(0)) d.callback(undefined); }
+  }
+
+  async #acceptLoop(listener: import("./socket.ts").Listener): Promise<void> {
+    try {
+      for await (const socket of listener) {
+        if (this.#state !== "listening") {
+          socket.abort();
+          continue;
+        }
+        this.#accept(socket);
+      }
+    } catch (e) {
+      if (this.#state === "listening") this.#log.failure("Accept loop failed", e, "error");
+    }
+  }
+
+  #accept(socket: Socket): void {
+    const peer = fromSocketAddress(socket.remoteAddress);
+    let protocol: IProtocol | null;
+    try {
+      protocol = this.#factory.buildProtocol(peer);
+    } catch (e) {
+      this.#log.failure("Unhandled error in buildProtocol; dropping the connection", e, "error");
+      socket.abort(e);
+      return;
+    }
+    if (protocol === null) {
+      // The factory refused the connection.
+      socket.close().catch(() => {});
+      return;
+    }
+    const transport = new StreamTransport(socket, {
+      isServer: true,
+      bufferSize: this.#options.bufferSize,
+      logger: this.#options.logger,
+      fastPath: this.#options.fastPath,
+      onConnectionLost: () => this.#connections.delete(transport),
+    });
+    this.#connections.add(transport);
+    transport.attach(protocol);
+  }
+
+  /** Fires with this port once bound; fails with `CannotListenError` when the bind fails. */
+  whenListening(): Deferred<Port> {
+    this.#asked = true;
+    if (this.#state === "listening") return succeed(this);
+    if (this.#error) return fail(this.#error);
+    if (this.#state === "stopped" || this.#state === "stopping") {
+      return fail(new CannotListenError(this.#iface(), this.#portOrPath(), "port was stopped"));
+    }
+    const d = new Deferred<Port>();
+    this.#waiters.push(d);
+    return d;
+  }
+
+  #iface(): string {
+    return this.#address.transport === "unix" ? "" : this.#address.interface;
+  }
+
+  #portOrPath(): number | string {
+    return this.#address.transport === "unix" ? this.#address.path : this.#address.port;
+  }
+
+  /**
+   * Stops accepting. The Deferred fires after the listening socket is closed and
+   * `factory.doStop()` ran. Open connections are left alone (as in Twisted).
+   */
+  stopListening(): Deferred<void> {
+    const d = new Deferred<void>();
+    switch (this.#state) {
+      case "idle":
+      case "failed":
+      case "stopped":
+        this.#state = this.#state === "failed" ? "failed" : "stopped";
+        d.callback(undefined);
+        return d;
+      case "stopping":
+        this.#stopWaiters.push(d);
+        return d;
+      case "binding":
+        this.#state = "stopping";
+        this.#stopWaiters.push(d);
+        for (const w of this.#waiters.splice(0)) {
+          w.errback(new CannotListenError(this.#iface(), this.#portOrPath(), "port was stopped"));
+        }
+        return d;
+      case "listening": {
+        this.#state = "stopping";
+        this.#stopWaiters.push(d);
+        const listener = this.#listener!;
+        // Done once closed and the accept loop has ended: on Deno the listening
+        // socket is only released when the pending accept finishes.
+        listener.close().then(() => this.#acceptDone, (e) => {
+          this.#log.failure("Error closing the listening socket", e, "warn");
+        }).then(() => this.#stopped(true));
+        return d;
+      }
+    }
+  }
+
+  #stopped(started: boolean): void {
+    this.#state = "stopped";
+    this.#listener = null;
+    untrackResource(this);
+    if (started) {
+      try {
+        this.#factory.doStop();
+      } catch (e) {
+        this.#log.failure("Error in factory.doStop", e, "error");
+      }
+    }
+    for (const d of this.#stopWaiters.splice(0)) d.callback(undefined);
+  }
+
+  /** Same as `stopListening` (Twisted's alias). */
+  loseConnection(): Deferred<void> {
+    return this.stopListening();
+  }
+
+  /** The bound address (the real port once bound; the requested one before). */
+  getHost(): Address {
+    if (this.#listener) {
+      const a = this.#listener.address;
+      if (a.transport === "unix") return new UNIXAddress(a.path);
+      return ipAddress(a.hostname.replace(/^\[|\]$/g, ""), a.port);
+    }
+    const a = this.#address;
+    if (a.transport === "unix") return new UNIXAddress(a.path);
+    return ipAddress(a.interface || "0.0.0.0", a.port);
+  }
+}
+
+/** A client factory's callbacks, as a connector uses them (all optional beyond IProtocolFactory). */
+interface ClientFactoryLike extends IProtocolFactory {
+  startedConnecting?(connector: IConnector): void;
+  clientConnectionFailed?(connector: IConnector, reason: Failure): void;
+  clientConnectionLost?(connector: IConnector, reason: Failure): void;
+}
+
+/** Where a connector connects to. */
+export type ConnectorDestination =
+  | { transport: "tcp"; host: string; port: number; tls?: TlsOptions }
+  | { transport: "unix"; path: string };
+
+/** Options for a `Connector`. */
+export interface ConnectorOptions extends PortOptions {
+  /** Seconds before the attempt fails with `TimeoutError`; 0 or null for none. @default 30 */
+  timeout?: number | null;
+  /** Local `[host, port]` to bind before connecting (TCP). */
+  bindAddress?: [string, number];
+}
+
+/** Maps a runtime's connect error to Twisted's error classes. */
+export function connectErrorFrom(error: unknown): Error {
+  if (error instanceof ConnectError) return error;
+  const code = (error as { code?: unknown } | null)?.code;
+  const name = (error as { name?: unknown } | null)?.name;
+  const message = error instanceof Error ? error.message : String(error);
+  if (code === "ECONNREFUSED" || name === "ConnectionRefused") {
+    return new ConnectionRefusedError(`Connection was refused by other side: ${message}`, {
+      cause: error,
+    });
+  }
+  if (code === "ETIMEDOUT" || name === "TimedOut") {
+    return new TimeoutError(`Connection timed out: ${message}`, { cause: error });
+  }
+  if (code === "ENOTFOUND" || code === "EAI_AGAIN") {
+    return new DNSLookupError(message, { cause: error });
+  }
+  return new ConnectError(`An error occurred while connecting: ${message}`, { cause: error });
+}
+
+/**
+ * A client connection attempt (`IConnector`): resolves the host name (IP
+ * literals are not resolved), connects, and runs the protocol the factory
+ * builds over a `StreamTransport`. Tells a `ClientFactory` about the attempt:
+ * `startedConnecting`, then `clientConnectionFailed` (ConnectionRefusedError,
+ * TimeoutError, DNSLookupError, UserError after `stopConnecting`) or, after
+ * the protocol's `connectionLost`, `clientConnectionLost`.
+ */
+export class Connector implements IConnector {
+  /** The clock timeouts (and a ReconnectingClientFactory without its own) use. */
+  readonly clock: IReactorTime;
+  /** The factory. */
+  readonly factory: IProtocolFactory;
+  /** "disconnected", "connecting" or "connected". */
+  state: "disconnected" | "connecting" | "connected" = "disconnected";
+  /** The transport of the current connection, or null. */
+  transport: StreamTransport | null = null;
+  #runtime: Runtime;
+  #destination: ConnectorDestination;
+  #options: ConnectorOptions;
+  #log: Logger;
+  #factoryStarted = false;
+  #attempt = 0;
+  #abort: AbortController | null = null;
+  #timeoutCall: IDelayedCall | null = null;
+
+  /**
+   * Creates a connector; `connect()` starts an attempt.
+   * @param runtime the socket interface to connect with
+   * @param clock time for the timeout
+   * @param destination where to connect
+   * @param factory a ClientFactory (or any protocol factory)
+   * @param options timeout, local address, transport tuning
+   */
+  constructor(
+    runtime: Runtime,
+    clock: IReactorTime,
+    destination: ConnectorDestination,
+    factory: IProtocolFactory,
+    options: ConnectorOptions = {},
+  ) {
+    this.#runtime = runtime;
+    this.clock = clock;
+    this.#destination = destination;
+    this.factory = factory;
+    this.#options = options;
+    this.#log = options.logger ?? log;
+  }
+
+  /** Starts an attempt. Throws when already connecting or connected. */
+  connect(): void {
+    if (this.state !== "disconnected") {
+      throw new Error(`Cannot connect in state ${this.state}`);
+    }
+    this.state = "connecting";
+    if (!this.#factoryStarted) {
+      this.factory.doStart();
+      this.#factoryStarted = true;
+    }
+    const attempt = ++this.#attempt;
+    const abort = new AbortController();
+    this.#abort = abort;
+    const timeout = this.#options.timeout === undefined ? 30 : this.#options.timeout;
+    if (timeout) {
+      this.#timeoutCall = this.clock.callLater(timeout, () => {
+        this.#timeoutCall = null;
+        this.#failAttempt(attempt, new TimeoutError(`Connecting to ${this.#describe()} timed out`));
+      });
+    }
+    this.#open(abort.signal).then(
+      (socket) => this.#connected(attempt, socket),
+      (e) => this.#failAttempt(attempt, e),
+    );
+    const f = this.factory as ClientFactoryLike;
+    if (typeof f.startedConnecting === "function") f.startedConnecting(this);
+  }
+
+  #describe(): string {
+    const d = this.#destination;
+    return d.transport === "unix" ? d.path : `${d.host}:${d.port}`;
+  }
+
+  async #open(signal: AbortSignal): Promise<Socket> {
+    const d = this.#destination;
+    if (d.transport === "unix") {
+      return await this.#runtime.connect({ transport: "unix", path: d.path, signal });
+    }
+    let ip = d.host;
+    if (!isIPv4(d.host) && !isIPv6(d.host)) {
+      let found;
+      try {
+        found = await this.#runtime.resolve(d.host);
+      } catch (e) {
+        throw new DNSLookupError(`DNS lookup failed: ${d.host}: ${describe(e)}`, { cause: e });
+      }
+      if (found.length === 0) throw new DNSLookupError(`DNS lookup failed: ${d.host}: no address`);
+      ip = (found.find((a) => a.family === 4) ?? found[0]).address;
+    }
+    if (signal.aborted) throw signal.reason;
+    const bind = this.#options.bindAddress;
+    const tls = d.tls ? { ...d.tls, serverName: d.tls.serverName ?? d.host } : undefined;
+    return await this.#runtime.connect({
+      transport: "tcp",
+      hostname: ip,
+      port: d.port,
+      localAddress: bind ? { hostname: bind[0], port: bind[1] } : undefined,
+      tls,
+      signal,
+    });
+  }
+
+  #cancelTimeout(): void {
+    if (this.#timeoutCall) {
+      if (this.#timeoutCall.active()) this.#timeoutCall.cancel();
+      this.#timeoutCall = null;
+    }
+  }
+
+  #failAttempt(attempt: number, error: unknown): void {
+    if (attempt !== this.#attempt || this.state !== "connecting") return;
+    this.#attempt++;
+    this.#cancelTimeout();
+    const abort = this.#abort;
+    this.#abort = null;
+    abort?.abort(error);
+    this.#connectionFailed(new Failure(connectErrorFrom(error)));
+  }
+
+  #connected(attempt: number, socket: Socket): void {
+    if (attempt !== this.#attempt || this.state !== "connecting") {
+      // The attempt was stopped or timed out while the runtime was connecting.
+      socket.abort();
+      return;
+    }
+    this.#cancelTimeout();
+    this.#abort = null;
+    this.state = "connected";
+    let protocol: IProtocol | null;
+    try {
+      protocol = this.factory.buildProtocol(fromSocketAddress(socket.remoteAddress));
+    } catch (e) {
+      socket.abort(e);
+      this.#connectionFailed(new Failure(e));
+      return;
+    }
+    if (protocol === null) {
+      socket.close().catch(() => {});
+      this.#connectionFailed(new Failure(new ConnectError("The factory refused the connection")));
+      return;
+    }
+    const transport = new StreamTransport(socket, {
+      isServer: false,
+      bufferSize: this.#options.bufferSize,
+      logger: this.#options.logger,
+      fastPath: this.#options.fastPath,
+      onConnectionLost: (reason) => this.#connectionLost(transport, reason),
+    });
+    this.transport = transport;
+    transport.attach(protocol);
+  }
+
+  #connectionFailed(reason: Failure): void {
+    this.transport = null;
+    this.state = "disconnected";
+    const f = this.factory as ClientFactoryLike;
+    try {
+      if (typeof f.clientConnectionFailed === "function") f.clientConnectionFailed(this, reason);
+    } catch (e) {
+      this.#log.failure("Unhandled error in clientConnectionFailed", e, "error");
+    }
+    this.#maybeStopFactory();
+  }
+
+  #connectionLost(transport: StreamTransport, reason: Failure): void {
+    if (this.transport !== transport) return;
+    this.transport = null;
+    this.state = "disconnected";
+    const f = this.factory as ClientFactoryLike;
+    try {
+      if (typeof f.clientConnectionLost === "function") f.clientConnectionLost(this, reason);
+    } catch (e) {
+      this.#log.failure("Unhandled error in clientConnectionLost", e, "error");
+    }
+    this.#maybeStopFactory();
+  }
+
+  #maybeStopFactory(): void {
+    // A factory that reconnected from its callback keeps running.
+    if (this.state === "disconnected" && this.#factoryStarted) {
+      this.#factoryStarted = false;
+      this.factory.doStop();
+    }
+  }
+
+  /** Aborts the attempt in progress (`UserError`); throws when not connecting. */
+  stopConnecting(): void {
+    if (this.state !== "connecting") throw new Error("Not connecting");
+    this.#failAttempt(this.#attempt, new UserError());
+  }
+
+  /** Closes the connection, or stops the attempt. */
+  disconnect(): void {
+    if (this.state === "connecting") this.stopConnecting();
+    else if (this.state === "connected") this.transport?.loseConnection();
+  }
+
+  /** The address connected to. */
+  getDestination(): Address {
+    const d = this.#destination;
+    if (d.transport === "unix") return new UNIXAddress(d.path);
+    return ipAddress(d.host, d.port);
+  }
+}
+
+function describe(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+/**
+ * `reactor.listenTCP`: listens on `port` (0 for a free one) and returns the port
+ * at once; see `Port.whenListening` for the bind's outcome.
+ */
+export function listenTCP(
+  runtime: Runtime,
+  port: number,
+  factory: IProtocolFactory,
+  options: ListenTCPOptions & PortOptions = {},
+): Port {
+  const p = new Port(
+    runtime,
+    {
+      transport: "tcp",
+      interface: options.interface ?? "",
+      port,
+      backlog: options.backlog,
+    },
+    factory,
+    options,
+  );
+  p.startListening();
+  return p;
+}
+
+/** `reactor.listenSSL`: `listenTCP` with TLS (`tls.cert` and `tls.key` required). */
+export function listenSSL(
+  runtime: Runtime,
+  port: number,
+  factory: IProtocolFactory,
+  tls: TlsOptions,
+  options: ListenTCPOptions & PortOptions = {},
+): Port {
+  const p = new Port(
+    runtime,
+    {
+      transport: "tcp",
+      interface: options.interface ?? "",
+      port,
+      backlog: options.backlog,
+      tls,
+    },
+    factory,
+    options,
+  );
+  p.startListening();
+  return p;
+}
+
+/** `reactor.listenUNIX`: listens on the socket file `address`. */
+export function listenUNIX(
+  runtime: Runtime,
+  address: string,
+  factory: IProtocolFactory,
+  options: ListenUNIXOptions & PortOptions = {},
+): Port {
+  const p = new Port(
+    runtime,
+    {
+      transport: "unix",
+      path: address,
+      mode: options.mode ?? 0o666,
+      backlog: options.backlog,
+    },
+    factory,
+    options,
+  );
+  p.startListening();
+  return p;
+}
+
+/** `reactor.connectTCP`: connects to `host:port` (a name is resolved first). */
+export function connectTCP(
+  runtime: Runtime,
+  clock: IReactorTime,
+  host: string,
+  port: number,
+  factory: IProtocolFactory,
+  options: ConnectTCPOptions & PortOptions = {},
+): Connector {
+  const c = new Connector(runtime, clock, { transport: "tcp", host, port }, factory, options);
+  c.connect();
+  return c;
+}
+
+/** `reactor.connectSSL`: connects with TLS to `host:port`. */
+export function connectSSL(
+  runtime: Runtime,
+  clock: IReactorTime,
+  host: string,
+  port: number,
+  factory: IProtocolFactory,
+  tls: TlsOptions,
+  options: ConnectTCPOptions & PortOptions = {},
+): Connector {
+  const c = new Connector(runtime, clock, { transport: "tcp", host, port, tls }, factory, options);
+  c.connect();
+  return c;
+}
+
+/** `reactor.connectUNIX`: connects to the socket file `address`. */
+export function connectUNIX(
+  runtime: Runtime,
+  clock: IReactorTime,
+  address: string,
+  factory: IProtocolFactory,
+  options: ConnectUNIXOptions & PortOptions = {},
+): Connector {
+  const c = new Connector(runtime, clock, { transport: "unix", path: address }, factory, options);
+  c.connect();
+  return c;
+}
+
+/** `reactor.resolve`: the addresses of `name`, failing with `DNSLookupError`. */
+export function resolve(runtime: Runtime, name: string): Deferred<string[]> {
+  if (isIPv4(name) || isIPv6(name)) return succeed([name]);
+  return Deferred.fromPromise(
+    runtime.resolve(name).then(
+      (found) => {
+        if (found.length === 0) throw new DNSLookupError(`DNS lookup failed: ${name}: no address`);
+        return found.map((a) => a.address);
+      },
+      (e) => {
+        throw new DNSLookupError(`DNS lookup failed: ${name}: ${describe(e)}`, { cause: e });
+      },
+    ),
+  );
+}
