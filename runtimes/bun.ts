@@ -52,6 +52,7 @@ export type {
   TlsInfo,
   TlsOptions,
 } from "../src/internet/socket.ts";
+import { nodeFileSystem, nodeProcess } from "./_node_fs.ts";
 
 /** Datagrams kept while no handler is attached yet. */
 const MAX_EARLY_DATAGRAMS = 256;
@@ -240,6 +241,8 @@ function runInWorker(moduleURL: string, exportName: string, args: unknown[]): Pr
 export function createRuntime(): Runtime {
   return {
     name: "bun",
+    ...nodeFileSystem,
+    ...nodeProcess,
     async listen(options: ListenOptions): Promise<Listener> {
       return await bunListen(bunApi(), options);
     },

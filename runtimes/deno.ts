@@ -65,6 +65,7 @@ export type {
   TlsInfo,
   TlsOptions,
 } from "../src/internet/socket.ts";
+import { nodeFileSystem, nodeProcess } from "./_node_fs.ts";
 
 async function listen(options: ListenOptions): Promise<Listener> {
   await Promise.resolve();
@@ -254,6 +255,8 @@ function env(name: string): string | undefined {
 export function createRuntime(): Runtime {
   return {
     name: "deno",
+    ...nodeFileSystem,
+    ...nodeProcess,
     listen,
     connect,
     bindDatagram: (options: DatagramOptions): Promise<DatagramSocket> => bindDatagram(options),

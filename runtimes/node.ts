@@ -69,6 +69,7 @@ export type {
   TlsInfo,
   TlsOptions,
 } from "../src/internet/socket.ts";
+import { nodeFileSystem, nodeProcess } from "./_node_fs.ts";
 
 // ---------------------------------------------------------------------------
 // Listeners
@@ -486,6 +487,8 @@ function runInWorker(moduleURL: string, exportName: string, args: unknown[]): Pr
 export function createRuntime(): Runtime {
   return {
     name: "node",
+    ...nodeFileSystem,
+    ...nodeProcess,
     listen(options: ListenOptions): Promise<Listener> {
       return options.transport === "unix" ? listenUnix(options) : listenTcp(options);
     },

@@ -539,6 +539,11 @@ export class StreamTransport implements ITCPTransport, LiveResource {
     }
   }
 
+  /** True when the connection is encrypted (a TLS socket, or after `startTLS`). */
+  get secure(): boolean {
+    return this.#socket.tls !== null;
+  }
+
   /** True while reading is paused by `pauseProducing` (receivers stop delivering). */
   get paused(): boolean {
     return this.#userPaused;

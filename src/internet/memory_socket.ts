@@ -1,7 +1,7 @@
 /**
  * In-memory sockets: a connected `Socket` pair (`socketPair`) and a small
  * in-memory network (`MemoryNetwork`) implementing the listen / connect /
- * resolve / UDP parts of `Runtime`. Both offer the Web Streams surface and,
+ * resolve / UDP parts of `RuntimeNetwork`. Both offer the Web Streams surface and,
  * unless asked not to, the callback `fastPath`, so the same transport tests run
  * both ways. A per-side buffer limit makes backpressure real: a writer's bytes
  * stay queued in its own adapter queue while the peer does not read.
@@ -29,7 +29,7 @@ import type {
   Listener,
   ListenOptions,
   ResolvedAddress,
-  Runtime,
+  RuntimeNetwork,
   Socket,
   SocketAddress,
   SocketFastPath,
@@ -596,7 +596,7 @@ class MemoryDatagramSocket implements DatagramSocket {
 }
 
 /**
- * An in-memory network implementing the socket half of `Runtime`: `listen`,
+ * An in-memory network implementing the socket half of `RuntimeNetwork`: `listen`,
  * `connect`, `resolve` and `bindDatagram` over memory sockets, so that ports,
  * connectors and endpoints can be tested without the operating system.
  * `spawn` and `runInWorker` are not supported.
@@ -605,7 +605,7 @@ class MemoryDatagramSocket implements DatagramSocket {
  * address passed to `blackhole()` never answers (for timeouts); an unknown host
  * name fails to resolve with `ENOTFOUND`.
  */
-export class MemoryNetwork implements Runtime {
+export class MemoryNetwork implements RuntimeNetwork {
   /** `"memory"`. */
   readonly name: string = "memory";
   #fastPath: boolean;

@@ -11,7 +11,7 @@
  *
  * @module
  */
-import type { ChildProcess, Runtime } from "./socket.ts";
+import type { ChildProcess, RuntimeNetwork } from "./socket.ts";
 import type {
   IPullProducer,
   IPushProducer,
@@ -330,7 +330,7 @@ export class ProcessTransport implements IProcessTransport, LiveResource {
  * `childFDs`; throws what `runtime.spawn` throws when the program cannot start.
  */
 export function spawnProcess(
-  runtime: Runtime,
+  runtime: RuntimeNetwork,
   protocol: ProcessProtocol,
   executable: string,
   args: string[] = [executable],

@@ -236,8 +236,79 @@ export interface ResolvedAddress {
   family: 4 | 6;
 }
 
+/** What `Runtime.stat` reports about a path. */
+export interface FileInfo {
+  /** A regular file. */
+  isFile: boolean;
+  /** A directory. */
+  isDirectory: boolean;
+  /** A symbolic link (only from `lstat`). */
+  isSymlink: boolean;
+  /** Size in bytes. */
+  size: number;
+  /** Last modification time, when known. */
+  mtime: Date | null;
+  /** Permission bits and file type, when known. */
+  mode: number | null;
+}
+
+/** An open file, read at explicit positions (for ranges and streaming). */
+export interface FileHandle {
+  /** Reads up to `buffer.length` bytes at `position`; resolves with the count (0 at the end). */
+  read(buffer: Uint8Array, position: number): Promise<number>;
+  /** Closes the file. */
+  close(): Promise<void>;
+}
+
+/**
+ * Files and process facts a runtime gives the application layer (static files,
+ * certificates named in endpoint strings, password files, pidfiles). Failures
+ * reject with errors carrying Node's `code` names (`ENOENT`, `EACCES`, ...).
+ */
+export interface RuntimeFileSystem {
+  /** Reads a whole file. */
+  readFile(path: string): Promise<Uint8Array>;
+  /** Writes a whole file (created with `mode`, default 0o666 less the umask). */
+  writeFile(path: string, data: Uint8Array | string, options?: { mode?: number }): Promise<void>;
+  /** The names in a directory, sorted. */
+  readDir(path: string): Promise<string[]>;
+  /** Facts about a path, following symbolic links. */
+  stat(path: string): Promise<FileInfo>;
+  /** Facts about a path itself, not following a final symbolic link. */
+  lstat(path: string): Promise<FileInfo>;
+  /** The canonical absolute path, with every symbolic link resolved. */
+  realPath(path: string): Promise<string>;
+  /** Removes a file or a Unix socket file. */
+  remove(path: string): Promise<void>;
+  /** Changes a path's permission bits. */
+  chmod(path: string, mode: number): Promise<void>;
+  /** Opens a file for reading. */
+  openFile(path: string): Promise<FileHandle>;
+}
+
+/** The process this code runs in, for the `tw` command (pidfiles, rundir, umask, output). */
+export interface RuntimeProcess {
+  /** This process's id. */
+  pid(): number;
+  /** True when a process with this id exists (signal 0). */
+  processAlive(pid: number): boolean;
+  /** The working directory. */
+  cwd(): string;
+  /** Changes the working directory. */
+  chdir(path: string): void;
+  /** Sets the file mode creation mask; returns the previous one. */
+  umask(mask: number): number;
+  /** Writes to standard output, unbuffered by the adapter. */
+  writeStdout(data: Uint8Array | string): void;
+  /** Writes to standard error, unbuffered by the adapter. */
+  writeStderr(data: Uint8Array | string): void;
+}
+
 /** What a runtime adapter provides: everything the core needs from Deno, Bun or Node. */
-export interface Runtime {
+export interface Runtime extends RuntimeNetwork, RuntimeFileSystem, RuntimeProcess {}
+
+/** The network, process and signal part of a runtime: what transports are written against. */
+export interface RuntimeNetwork {
   /** The adapter's name: "deno", "bun", "node" or a user adapter's. */
   readonly name: string;
   /** Listens for stream connections (TCP, TLS, Unix). Rejects with the runtime's error. */

@@ -1,6 +1,6 @@
 /**
  * Listening ports and connectors for stream sockets (TCP, TLS, Unix), written
- * against the socket interface: they take a `Runtime` (the adapter, or a
+ * against the socket interface: they take a `RuntimeNetwork` (the adapter, or a
  * `MemoryNetwork` in tests) and an `IReactorTime` (for timeouts and retries),
  * so the reactor's `listenTCP` / `connectTCP` / `listenSSL` / `connectSSL` /
  * `listenUNIX` / `connectUNIX` are one-line delegations to the functions here.
@@ -14,7 +14,7 @@
  *
  * @module
  */
-import type { ListenOptions, Runtime, Socket, TlsOptions } from "./socket.ts";
+import type { ListenOptions, RuntimeNetwork, Socket, TlsOptions } from "./socket.ts";
 import type {
   ConnectTCPOptions,
   ConnectUNIXOptions,
@@ -81,7 +81,7 @@ function ipAddress(host: string, port: number): IPv4Address | IPv6Address {
  * over a `StreamTransport`.
  */
 export class Port implements IListeningPort, LiveResource {
-  #runtime: Runtime;
+  #runtime: RuntimeNetwork;
   #address: PortAddress;
   #factory: IProtocolFactory;
   #options: PortOptions;
@@ -103,7 +103,7 @@ export class Port implements IListeningPort, LiveResource {
    * @param options transport tuning and logging
    */
   constructor(
-    runtime: Runtime,
+    runtime: RuntimeNetwork,
     address: PortAddress,
     factory: IProtocolFactory,
     options: PortOptions = {},
@@ -382,7 +382,7 @@ export class Connector implements IConnector {
   state: "disconnected" | "connecting" | "connected" = "disconnected";
   /** The transport of the current connection, or null. */
   transport: StreamTransport | null = null;
-  #runtime: Runtime;
+  #runtime: RuntimeNetwork;
   #destination: ConnectorDestination;
   #options: ConnectorOptions;
   #log: Logger;
@@ -400,7 +400,7 @@ export class Connector implements IConnector {
    * @param options timeout, local address, transport tuning
    */
   constructor(
-    runtime: Runtime,
+    runtime: RuntimeNetwork,
     clock: IReactorTime,
     destination: ConnectorDestination,
     factory: IProtocolFactory,
@@ -588,7 +588,7 @@ function describe(error: unknown): string {
  * at once; see `Port.whenListening` for the bind's outcome.
  */
 export function listenTCP(
-  runtime: Runtime,
+  runtime: RuntimeNetwork,
   port: number,
   factory: IProtocolFactory,
   options: ListenTCPOptions & PortOptions = {},
@@ -610,7 +610,7 @@ export function listenTCP(
 
 /** `reactor.listenSSL`: `listenTCP` with TLS (`tls.cert` and `tls.key` required). */
 export function listenSSL(
-  runtime: Runtime,
+  runtime: RuntimeNetwork,
   port: number,
   factory: IProtocolFactory,
   tls: TlsOptions,
@@ -634,7 +634,7 @@ export function listenSSL(
 
 /** `reactor.listenUNIX`: listens on the socket file `address`. */
 export function listenUNIX(
-  runtime: Runtime,
+  runtime: RuntimeNetwork,
   address: string,
   factory: IProtocolFactory,
   options: ListenUNIXOptions & PortOptions = {},
@@ -656,7 +656,7 @@ export function listenUNIX(
 
 /** `reactor.connectTCP`: connects to `host:port` (a name is resolved first). */
 export function connectTCP(
-  runtime: Runtime,
+  runtime: RuntimeNetwork,
   clock: IReactorTime,
   host: string,
   port: number,
@@ -670,7 +670,7 @@ export function connectTCP(
 
 /** `reactor.connectSSL`: connects with TLS to `host:port`. */
 export function connectSSL(
-  runtime: Runtime,
+  runtime: RuntimeNetwork,
   clock: IReactorTime,
   host: string,
   port: number,
@@ -685,7 +685,7 @@ export function connectSSL(
 
 /** `reactor.connectUNIX`: connects to the socket file `address`. */
 export function connectUNIX(
-  runtime: Runtime,
+  runtime: RuntimeNetwork,
   clock: IReactorTime,
   address: string,
   factory: IProtocolFactory,
@@ -697,7 +697,7 @@ export function connectUNIX(
 }
 
 /** `reactor.resolve`: the addresses of `name`, failing with `DNSLookupError`. */
-export function resolve(runtime: Runtime, name: string): Deferred<string[]> {
+export function resolve(runtime: RuntimeNetwork, name: string): Deferred<string[]> {
   if (isIPv4(name) || isIPv6(name)) return succeed([name]);
   return Deferred.fromPromise(
     runtime.resolve(name).then(

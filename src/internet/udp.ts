@@ -12,7 +12,7 @@
  *
  * @module
  */
-import type { DatagramSocket, Runtime } from "./socket.ts";
+import type { DatagramSocket, RuntimeNetwork } from "./socket.ts";
 import type {
   IListeningPort,
   ListenMulticastOptions as BaseListenMulticastOptions,
@@ -54,7 +54,7 @@ function checkIP(host: string): void {
 export class UDPPort implements IListeningPort, IUDPTransport, LiveResource {
   /** The largest datagram read; longer ones are truncated. */
   readonly maxPacketSize: number;
-  #runtime: Runtime;
+  #runtime: RuntimeNetwork;
   #port: number;
   #iface: string;
   #reuse: boolean;
@@ -79,7 +79,7 @@ export class UDPPort implements IListeningPort, IUDPTransport, LiveResource {
    * @param options interface, packet size, reuse, logger
    */
   constructor(
-    runtime: Runtime,
+    runtime: RuntimeNetwork,
     port: number,
     protocol: DatagramProtocol,
     options: ListenMulticastOptions = {},
@@ -362,7 +362,7 @@ export class UDPPort implements IListeningPort, IUDPTransport, LiveResource {
 
 /** `reactor.listenUDP`: binds `port` for `protocol`; the port is its transport. */
 export function listenUDP(
-  runtime: Runtime,
+  runtime: RuntimeNetwork,
   port: number,
   protocol: DatagramProtocol,
   options: ListenUDPOptions = {},
@@ -374,7 +374,7 @@ export function listenUDP(
 
 /** `reactor.listenMulticast`: `listenUDP` with the multicast methods used, optionally shared. */
 export function listenMulticast(
-  runtime: Runtime,
+  runtime: RuntimeNetwork,
   port: number,
   protocol: DatagramProtocol,
   options: ListenMulticastOptions = {},

@@ -1,0 +1,167 @@
+/**
+ * `Headers`: an HTTP header collection with Twisted's `http_headers.Headers`
+ * API. Names are case-insensitive; values are strings (latin1 on the wire).
+ *
+ * @module
+ */
+
+/** What `new Headers(init)` accepts: a record of name -> values, or pairs. */
+export type HeadersInit =
+  | Record<string, string | readonly string[]>
+  | Iterable<readonly [string, string]>;
+
+interface Entry {
+  /** The name as first given, for output. */
+  name: string;
+  values: string[];
+}
+
+/**
+ * A case-insensitive multimap of HTTP headers (`twisted.web.http_headers.Headers`).
+ *
+ * @example
+ * ```ts
+ * import { Headers } from "@tw/core/web";
+ * const h = new Headers({ "Content-Type": "text/plain" });
+ * h.addRawHeader("set-cookie", "a=1");
+ * h.addRawHeader("Set-Cookie", "b=2");
+ * console.log(h.getRawHeaders("SET-COOKIE")); // ["a=1", "b=2"]
+ * ```
+ */
+export class Headers {
+  // Keyed by lower-case name; Map keeps insertion order for output.
+  #map = new Map<string, Entry>();
+
+  /**
+   * Makes a header collection.
+   * @param init initial headers
+   */
+  constructor(init?: HeadersInit) {
+    if (init === undefined) return;
+    if (Symbol.iterator in init) {
+      for (const [name, value] of init as Iterable<readonly [string, string]>) {
+        this.addRawHeader(name, value);
+      }
+    } else {
+      for (const [name, value] of Object.entries(init)) {
+        if (typeof value === "string") this.addRawHeader(name, value);
+        else this.setRawHeaders(name, value as readonly string[]);
+      }
+    }
+  }
+
+  /** True when a header named `name` is present. */
+  hasHeader(name: string): boolean {
+    return this.#map.has(name.toLowerCase());
+  }
+
+  /** Removes every value of `name`. */
+  removeHeader(name: string): void {
+    this.#map.delete(name.toLowerCase());
+  }
+
+  /** Replaces the values of `name` (an empty list removes it). */
+  setRawHeaders(name: string, values: readonly string[]): void {
+    if (values.length === 0) {
+      this.removeHeader(name);
+      return;
+    }
+    this.#map.set(name.toLowerCase(), { name, values: values.slice() });
+  }
+
+  /** Appends one value to `name`. */
+  addRawHeader(name: string, value: string): void {
+    const key = name.toLowerCase();
+    const entry = this.#map.get(key);
+    if (entry === undefined) this.#map.set(key, { name, values: [value] });
+    else entry.values.push(value);
+  }
+
+  /** The values of `name`, or `defaultValue` (undefined unless given) when absent. */
+  getRawHeaders(name: string): string[] | undefined;
+  /** The values of `name`, or `defaultValue` when absent. */
+  getRawHeaders<D>(name: string, defaultValue: D): string[] | D;
+  getRawHeaders<D>(name: string, defaultValue?: D): string[] | D | undefined {
+    const entry = this.#map.get(name.toLowerCase());
+    return entry === undefined ? defaultValue : entry.values.slice();
+  }
+
+  /** The last value of `name`, or null: what `request.getHeader` returns. */
+  getLast(name: string): string | null {
+    const entry = this.#map.get(name.toLowerCase());
+    return entry === undefined ? null : entry.values[entry.values.length - 1];
+  }
+
+  /** The values of `name` without copying (internal fast path; do not mutate). */
+  _values(lowerName: string): readonly string[] | undefined {
+    return this.#map.get(lowerName)?.values;
+  }
+
+  /** Each `[name, values]`, names as first given. */
+  *getAllRawHeaders(): IterableIterator<[string, string[]]> {
+    for (const entry of this.#map.values()) yield [entry.name, entry.values.slice()];
+  }
+
+  /** Each `[name, value]` pair, one per value, names as first given. */
+  *[Symbol.iterator](): IterableIterator<[string, string]> {
+    for (const entry of this.#map.values()) {
+      for (const value of entry.values) yield [entry.name, value];
+    }
+  }
+
+  /** A copy. */
+  copy(): Headers {
+    const out = new Headers();
+    for (const [key, entry] of this.#map) {
+      out.#map.set(key, { name: entry.name, values: entry.values.slice() });
+    }
+    return out;
+  }
+
+  /** The number of distinct names. */
+  get size(): number {
+    return this.#map.size;
+  }
+
+  /** Converts to the standard `Headers` of `fetch` (values joined as it does). */
+  toWebHeaders(): globalThis.Headers {
+    const out = new globalThis.Headers();
+    for (const [name, value] of this) out.append(name, value);
+    return out;
+  }
+
+  /** Serializes as `Name: value\r\n` lines, names in canonical caps (no final blank line). */
+  _serialize(): string {
+    let out = "";
+    for (const [key, entry] of this.#map) {
+      const name = canonicalName(key);
+      for (const value of entry.values) out += name + ": " + value + "\r\n";
+    }
+    return out;
+  }
+}
+
+const canonical = new Map<string, string>([
+  ["www-authenticate", "WWW-Authenticate"],
+  [
+    "content-md5",
+    "Content-MD5",
+  ],
+  ["x-xss-protection", "X-XSS-Protection"],
+  ["etag", "ETag"],
+  ["te", "TE"],
+  [
+    "dnt",
+    "DNT",
+  ],
+]);
+
+/** `content-type` -> `Content-Type` (Twisted's canonical capitalization), cached. */
+function canonicalName(lower: string): string {
+  let name = canonical.get(lower);
+  if (name === undefined) {
+    name = lower.replace(/(^|-)([a-z])/g, (_m, dash: string, c: string) => dash + c.toUpperCase());
+    if (canonical.size < 1000) canonical.set(lower, name);
+  }
+  return name;
+}

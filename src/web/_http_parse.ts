@@ -1,0 +1,355 @@
+/**
+ * Wire-level HTTP/1.x parsing on `Uint8Array`s: the request line, header
+ * lines, Content-Length and the chunked transfer coding. Private to src/web.
+ *
+ * Everything here is strict on purpose: the ambiguities that enable request
+ * smuggling (obs-fold, bare CR, conflicting lengths, bad chunk sizes) are
+ * errors, never guesses.
+ *
+ * @module
+ */
+
+/** A parse error that maps to an HTTP status for the error response. */
+export class HTTPParseError extends Error {
+  /** The status to answer with (400, 413, 414, 431, 501 ...). */
+  readonly code: number;
+  /**
+   * Makes an error.
+   * @param code the response status
+   * @param message why
+   */
+  constructor(code: number, message: string) {
+    super(message);
+    this.name = "HTTPParseError";
+    this.code = code;
+  }
+}
+
+const cp1252 = new TextDecoder("latin1");
+// deno-lint-ignore no-control-regex
+const ABOVE_LATIN1 = /[^\x00-\xff]/;
+
+/**
+ * Decodes `buf[start, end)` as latin1 (each byte one UTF-16 code unit), so
+ * header bytes round-trip exactly (TextDecoder's "latin1" is windows-1252).
+ */
+export function latin1(buf: Uint8Array, start: number, end: number): string {
+  const n = end - start;
+  if (n <= 0) return "";
+  if (n < 16) {
+    let s = "";
+    for (let i = start; i < end; i++) s += String.fromCharCode(buf[i]);
+    return s;
+  }
+  // TextDecoder's "latin1" is windows-1252, which differs only for bytes
+  // 0x80-0x9F (mapped above U+00FF): native decoding, checked, is fastest.
+  const fast = cp1252.decode(buf.subarray(start, end));
+  if (!ABOVE_LATIN1.test(fast)) return fast;
+  let out = "";
+  // apply() takes at most ~64k arguments on some engines: go in slices.
+  for (let i = start; i < end; i += 8192) {
+    const stop = Math.min(end, i + 8192);
+    out += String.fromCharCode.apply(null, buf.subarray(i, stop) as unknown as number[]);
+  }
+  return out;
+}
+
+/** Encodes a latin1 string (code units <= 0xFF) to bytes; higher units are truncated. */
+export function latin1Bytes(s: string): Uint8Array {
+  const out = new Uint8Array(s.length);
+  for (let i = 0; i < s.length; i++) out[i] = s.charCodeAt(i);
+  return out;
+}
+
+const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
+// Control characters other than HTAB are forbidden in field values (RFC 9110 5.5).
+// deno-lint-ignore no-control-regex
+const BAD_VALUE = /[\x00-\x08\x0a-\x1f\x7f]/;
+// A request-target: visible ASCII only (no spaces, no controls, no obs-text).
+const BAD_TARGET = /[^\x21-\x7e]/;
+
+/** True when `s` is an HTTP token (method, header name). */
+export function isToken(s: string): boolean {
+  return TOKEN.test(s);
+}
+
+/** The parts of a request line. */
+export interface RequestLine {
+  /** The method, case-sensitive as sent. */
+  method: string;
+  /** The request-target. */
+  uri: string;
+  /** "HTTP/1.1" or "HTTP/1.0". */
+  version: string;
+}
+
+/**
+ * Parses `METHOD SP target SP HTTP/x.y`.
+ * @throws {HTTPParseError} 400 on bad syntax, 505 on an unsupported version
+ */
+export function parseRequestLine(line: string): RequestLine {
+  const sp1 = line.indexOf(" ");
+  const sp2 = sp1 < 0 ? -1 : line.indexOf(" ", sp1 + 1);
+  if (sp1 <= 0 || sp2 < 0 || line.indexOf(" ", sp2 + 1) >= 0) {
+    throw new HTTPParseError(400, "Malformed request line");
+  }
+  const method = line.slice(0, sp1);
+  const uri = line.slice(sp1 + 1, sp2);
+  const version = line.slice(sp2 + 1);
+  if (!TOKEN.test(method)) throw new HTTPParseError(400, "Invalid method");
+  if (uri.length === 0 || BAD_TARGET.test(uri)) {
+    throw new HTTPParseError(400, "Invalid request target");
+  }
+  if (version !== "HTTP/1.1" && version !== "HTTP/1.0") {
+    if (/^HTTP\/\d\.\d$/.test(version)) {
+      throw new HTTPParseError(505, "HTTP version not supported");
+    }
+    throw new HTTPParseError(400, "Invalid HTTP version");
+  }
+  return { method, uri, version };
+}
+
+/**
+ * Splits one header line into name and value (OWS trimmed).
+ * @throws {HTTPParseError} 400 on obs-fold, a bad name, or control characters
+ */
+export function parseHeaderLine(line: string): [string, string] {
+  const c0 = line.charCodeAt(0);
+  if (c0 === 0x20 || c0 === 0x09) throw new HTTPParseError(400, "Obsolete line folding");
+  const colon = line.indexOf(":");
+  if (colon <= 0) throw new HTTPParseError(400, "Malformed header line");
+  const name = line.slice(0, colon);
+  if (!TOKEN.test(name)) throw new HTTPParseError(400, "Invalid header name");
+  let start = colon + 1;
+  let end = line.length;
+  while (start < end && (line.charCodeAt(start) === 0x20 || line.charCodeAt(start) === 0x09)) {
+    start++;
+  }
+  while (end > start && (line.charCodeAt(end - 1) === 0x20 || line.charCodeAt(end - 1) === 0x09)) {
+    end--;
+  }
+  const value = line.slice(start, end);
+  if (BAD_VALUE.test(value)) throw new HTTPParseError(400, "Invalid character in header value");
+  return [name, value];
+}
+
+/**
+ * Reads the Content-Length header's values: identical repeats are accepted,
+ * anything else (conflicts, signs, spaces, huge numbers) is a 400.
+ */
+export function parseContentLength(values: readonly string[]): number {
+  let result = -1;
+  for (const raw of values) {
+    for (const part of raw.split(",")) {
+      const s = part.trim();
+      if (!/^\d{1,15}$/.test(s)) throw new HTTPParseError(400, "Invalid Content-Length");
+      const n = Number(s);
+      if (result !== -1 && n !== result) {
+        throw new HTTPParseError(400, "Conflicting Content-Length");
+      }
+      result = n;
+    }
+  }
+  if (result === -1) throw new HTTPParseError(400, "Invalid Content-Length");
+  return result;
+}
+
+const CHUNK_SIZE_LINE_MAX = 4096;
+const TRAILER_MAX = 16384;
+
+// States of ChunkedDecoder.
+const SIZE = 0;
+const DATA = 1;
+const DATA_CR = 2;
+const DATA_LF = 3;
+const TRAILER = 4;
+const DONE = 5;
+
+/**
+ * Decodes the chunked transfer coding incrementally. `feed` hands decoded
+ * data to `onData` (views of the input, no copies) and returns the index
+ * just past the terminating blank line once the body is complete, or -1
+ * when it needs more bytes.
+ */
+export class ChunkedDecoder {
+  #state = SIZE;
+  #remaining = 0;
+  // A partial size or trailer line kept between feeds (bounded).
+  #line = "";
+  #onData: (data: Uint8Array) => void;
+
+  /**
+   * Makes a decoder.
+   * @param onData receives each decoded piece
+   */
+  constructor(onData: (data: Uint8Array) => void) {
+    this.#onData = onData;
+  }
+
+  /** True once the last chunk and trailers have been read. */
+  get done(): boolean {
+    return this.#state === DONE;
+  }
+
+  /**
+   * Decodes `buf[start...]`.
+   * @returns the index after the body's end, or -1 when more is needed
+   * @throws {HTTPParseError} 400 on any framing error
+   */
+  feed(buf: Uint8Array, start: number): number {
+    let i = start;
+    const n = buf.length;
+    while (i < n) {
+      switch (this.#state) {
+        case SIZE:
+        case TRAILER: {
+          const lf = buf.indexOf(10, i);
+          const stop = lf < 0 ? n : lf;
+          const limit = this.#state === SIZE ? CHUNK_SIZE_LINE_MAX : TRAILER_MAX;
+          if (this.#line.length + (stop - i) > limit) {
+            throw new HTTPParseError(400, "Chunk size or trailer line too long");
+          }
+          this.#line += latin1(buf, i, stop);
+          if (lf < 0) return -1;
+          i = lf + 1;
+          const line = this.#line;
+          this.#line = "";
+          if (line.charCodeAt(line.length - 1) !== 13) throw new HTTPParseError(400, "Bare LF");
+          const text = line.slice(0, -1);
+          if (text.indexOf("\r") >= 0) throw new HTTPParseError(400, "Bare CR");
+          if (this.#state === SIZE) {
+            this.#remaining = parseChunkSize(text);
+            this.#state = this.#remaining === 0 ? TRAILER : DATA;
+          } else if (text.length === 0) {
+            this.#state = DONE;
+            return i;
+          } else {
+            // Trailer fields are validated and dropped.
+            parseHeaderLine(text);
+          }
+          break;
+        }
+        case DATA: {
+          const take = Math.min(this.#remaining, n - i);
+          this.#onData(buf.subarray(i, i + take));
+          i += take;
+          this.#remaining -= take;
+          if (this.#remaining === 0) this.#state = DATA_CR;
+          break;
+        }
+        case DATA_CR:
+          if (buf[i] !== 13) throw new HTTPParseError(400, "Missing CRLF after chunk");
+          i++;
+          this.#state = DATA_LF;
+          break;
+        case DATA_LF:
+          if (buf[i] !== 10) throw new HTTPParseError(400, "Missing CRLF after chunk");
+          i++;
+          this.#state = SIZE;
+          break;
+        default:
+          return i;
+      }
+    }
+    return -1;
+  }
+}
+
+/** Parses `1*HEXDIG [ chunk-ext ]`; extensions are checked loosely and ignored. */
+function parseChunkSize(text: string): number {
+  let end = 0;
+  while (end < text.length && isHex(text.charCodeAt(end))) end++;
+  if (end === 0 || end > 12) throw new HTTPParseError(400, "Invalid chunk size");
+  const rest = text.slice(end);
+  if (rest.length > 0 && !/^[ \t]*;/.test(rest)) {
+    throw new HTTPParseError(400, "Invalid chunk size");
+  }
+  if (BAD_VALUE.test(rest)) throw new HTTPParseError(400, "Invalid chunk extension");
+  return parseInt(text.slice(0, end), 16);
+}
+
+function isHex(c: number): boolean {
+  return (c >= 48 && c <= 57) || (c >= 65 && c <= 70) || (c >= 97 && c <= 102);
+}
+
+const DAYS = ["Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"];
+const MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
+
+function pad2(n: number): string {
+  return n < 10 ? "0" + n : String(n);
+}
+
+/** Formats seconds since the epoch as an IMF-fixdate (`datetimeToString`). */
+export function datetimeToString(seconds: number): string {
+  const d = new Date(Math.floor(seconds) * 1000);
+  return `${DAYS[d.getUTCDay()]}, ${pad2(d.getUTCDate())} ${
+    MONTHS[d.getUTCMonth()]
+  } ${d.getUTCFullYear()} ${pad2(d.getUTCHours())}:${pad2(d.getUTCMinutes())}:${
+    pad2(d.getUTCSeconds())
+  } GMT`;
+}
+
+/** Parses an HTTP date (IMF-fixdate, RFC 850 or asctime) to seconds, or null. */
+export function stringToDatetime(s: string): number | null {
+  const ms = Date.parse(s.trim());
+  return Number.isNaN(ms) ? null : Math.floor(ms / 1000);
+}
+
+let dateSecond = -1;
+let dateString = "";
+
+/** The `Date` header value for `seconds`, formatted once per second. */
+export function httpDate(seconds: number): string {
+  const s = Math.floor(seconds);
+  if (s !== dateSecond) {
+    dateSecond = s;
+    dateString = datetimeToString(s);
+  }
+  return dateString;
+}
+
+/** One byte range, both ends inclusive (as in Content-Range). */
+export type ByteRange = [start: number, end: number];
+
+/**
+ * Parses a `Range: bytes=...` header against a representation of `size`
+ * bytes (RFC 9110 14.1.2), for the static file helper and other resources.
+ * @returns the satisfiable ranges clipped to `size` (in request order);
+ *   `"unsatisfiable"` when none is (answer 416 with `Content-Range: bytes *\/size`);
+ *   null when the header is malformed or not in bytes (ignore it: send everything)
+ */
+export function parseRangeHeader(
+  header: string,
+  size: number,
+): ByteRange[] | "unsatisfiable" | null {
+  const eq = header.indexOf("=");
+  if (eq < 0 || header.slice(0, eq).trim().toLowerCase() !== "bytes") return null;
+  const specs = header.slice(eq + 1).split(",");
+  if (specs.length > 100) return null;
+  const out: ByteRange[] = [];
+  let any = false;
+  for (const raw of specs) {
+    const spec = raw.trim();
+    if (spec.length === 0) continue;
+    const m = /^(\d{0,15})-(\d{0,15})$/.exec(spec);
+    if (m === null || (m[1] === "" && m[2] === "")) return null;
+    any = true;
+    if (m[1] === "") {
+      // A suffix: the last N bytes.
+      const n = Number(m[2]);
+      if (n > 0 && size > 0) out.push([Math.max(0, size - n), size - 1]);
+      continue;
+    }
+    const start = Number(m[1]);
+    const end = m[2] === "" ? size - 1 : Number(m[2]);
+    if (m[2] !== "" && end < start) return null;
+    if (start < size) out.push([start, Math.min(end, size - 1)]);
+  }
+  if (!any) return null;
+  return out.length === 0 ? "unsatisfiable" : out;
+}
+
+/** The Content-Range value for `range` of a representation of `size` bytes. */
+export function contentRange(range: ByteRange | null, size: number): string {
+  return range === null ? `bytes */${size}` : `bytes ${range[0]}-${range[1]}/${size}`;
+}

@@ -1,0 +1,742 @@
+/**
+ * HTTP/1.x over any `ITransport` (`twisted.web.http`): `HTTPChannel` parses
+ * requests (limits, keep-alive, pipelining, chunked bodies, 100-continue,
+ * timeouts, graceful shutdown) and hands each complete one to a request
+ * object; `HTTPFactory` builds channels and holds their settings.
+ *
+ * Requests are handled one at a time per connection: once a request's body
+ * has been read, the channel stops reading (pausing the transport) until the
+ * response is finished, so pipelined responses come out in order and a
+ * client cannot make the server buffer without bound.
+ *
+ * @example
+ * ```ts
+ * import { HTTPChannel, OK, RESPONSES } from "@tw/core/web";
+ * console.log(OK, RESPONSES[OK]); // 200 "OK"
+ * console.log(typeof HTTPChannel); // "function"
+ * ```
+ * @module
+ */
+import { Deferred } from "../internet/defer.ts";
+import type { Failure } from "../internet/failure.ts";
+import type { IDelayedCall, IProtocol, IReactorTime, ITransport } from "../internet/interfaces.ts";
+import { type Address, Protocol, ServerFactory } from "../internet/protocol.ts";
+import { getReactor } from "../internet/reactor.ts";
+import { Logger } from "../logger/mod.ts";
+import { Headers } from "./_headers.ts";
+import {
+  ChunkedDecoder,
+  HTTPParseError,
+  latin1,
+  parseContentLength,
+  parseHeaderLine,
+  parseRequestLine,
+} from "./_http_parse.ts";
+import { RESPONSES } from "./_status.ts";
+
+export * from "./_status.ts";
+export { Headers, type HeadersInit } from "./_headers.ts";
+export {
+  type ByteRange,
+  contentRange,
+  datetimeToString,
+  httpDate,
+  parseRangeHeader,
+  stringToDatetime,
+} from "./_http_parse.ts";
+export { CACHED, HTTPRequest, type IResponseEncoder } from "./_http_request.ts";
+
+const log = new Logger("tw.web.http");
+
+/**
+ * What `HTTPChannel` asks of the request objects its `requestFactory` makes
+ * (the calls `twisted.web.http.Request` receives from its channel).
+ */
+export interface IChannelRequest {
+  /** The request headers; the channel fills them before `gotLength`. */
+  requestHeaders: Headers;
+  /** The body's length, or null for a chunked body of unknown length. */
+  gotLength(length: number | null): void;
+  /** A piece of the body (a view the request now owns). */
+  handleContentChunk(data: Uint8Array): void;
+  /** The whole request has been read: process it. */
+  requestReceived(method: string, uri: string, version: string): void;
+  /** The connection went away before the response was finished. */
+  connectionLost(reason: Failure): void;
+}
+
+/** Makes the request object for each request a channel reads. */
+export type RequestFactory = (channel: HTTPChannel) => IChannelRequest;
+
+/** Settings of channels, given to `HTTPFactory` / `Site`. */
+export interface HTTPFactoryOptions {
+  /** Seconds without any traffic before an idle connection is closed; null for never. @default 60 */
+  timeout?: number | null;
+  /**
+   * Seconds a client has to send a request's head and body once it started;
+   * null for no limit. Protects against slow-drip clients. @default 300
+   */
+  requestTimeout?: number | null;
+  /** Time source for the timeouts (a reactor or a `Clock`). @default getReactor() */
+  clock?: IReactorTime;
+  /** Longest request line, in bytes (414 beyond). @default 8192 */
+  maxRequestLineLength?: number;
+  /** Largest request head (request line and headers), in bytes (431 beyond). @default 16384 */
+  maxHeaderSize?: number;
+  /** Most header lines per request (431 beyond). @default 100 */
+  maxHeaders?: number;
+  /** Largest request body, in bytes (413 beyond). @default 16777216 (16 MiB) */
+  maxRequestBodySize?: number;
+  /** The `Server` header sent when a response sets none; empty for none. @default "tw" */
+  serverName?: string;
+}
+
+const enc = new TextEncoder();
+
+// Parser states.
+const HEAD = 0;
+const BODY_LENGTH = 1;
+const BODY_CHUNKED = 2;
+const WAIT = 3; // a request is being processed: buffer, do not parse
+const CLOSED = 4;
+const UPGRADED = 5;
+
+// Bytes the channel keeps while a request is processed (pipelined requests).
+// The transport is paused meanwhile, so only a misbehaving transport gets here.
+const MAX_PIPELINE_BUFFER = 1 << 20;
+
+const BARE_CR = /\r(?!\n)/;
+
+/**
+ * The HTTP/1.x server protocol (`twisted.web.http.HTTPChannel`).
+ * Normally built by `Site` / `HTTPFactory`; its settings are public fields.
+ */
+export class HTTPChannel extends Protocol {
+  /** Makes the request object for each request. Set by the factory. */
+  requestFactory: RequestFactory | null = null;
+  /** Idle timeout in seconds, or null. @default 60 */
+  timeOut: number | null = 60;
+  /** Request read timeout in seconds, or null. @default 300 */
+  requestTimeout: number | null = 300;
+  /** Seconds between a timed-out `loseConnection` and the `abortConnection` that follows. @default 15 */
+  abortTimeout = 15;
+  /** Time source for the timeouts. @default getReactor() (looked up on first use) */
+  clock: IReactorTime | null = null;
+  /** Longest request line. @default 8192 */
+  maxRequestLineLength = 8192;
+  /** Largest request head. @default 16384 */
+  maxHeaderSize = 16384;
+  /** Most header lines. @default 100 */
+  maxHeaders = 100;
+  /** Largest request body. @default 16 MiB */
+  maxRequestBodySize = 16 * 1024 * 1024;
+  /** The default `Server` header value ("" for none). @default "tw" */
+  serverName = "tw";
+  /** The site (or other owner) this channel serves; set by the factory. */
+  site: unknown = null;
+
+  #state = HEAD;
+  #buf: Uint8Array | null = null;
+  #pos = 0;
+  // Head scanning, relative to the head's first byte (kept across reads).
+  #scanned = 0;
+  #lineStart = 0;
+  #lines = 0;
+  #processing = false;
+  #paused = false;
+  #current: IChannelRequest | null = null;
+  #method = "";
+  #uri = "";
+  #version = "";
+  #remaining = 0;
+  #bodyRead = 0;
+  #chunked: ChunkedDecoder | null = null;
+  #lastActivity = 0;
+  #requestStarted = -1;
+  #idleCall: IDelayedCall | null = null;
+  #requestCall: IDelayedCall | null = null;
+  #abortCall: IDelayedCall | null = null;
+  #shuttingDown = false;
+  #closed: Deferred<void>[] = [];
+  #upgraded: IProtocol | null = null;
+  #onClose: ((channel: HTTPChannel) => void) | null = null;
+
+  /** True once `shutdown()` was called: the current response is the last. */
+  get shuttingDown(): boolean {
+    return this.#shuttingDown;
+  }
+
+  /** True while no request is being read or processed. */
+  get idle(): boolean {
+    return this.#state === HEAD && this.#current === null &&
+      (this.#buf === null || this.#pos >= this.#buf.length);
+  }
+
+  /** Called by the factory: `fn` runs once when the connection is lost. */
+  _setOnClose(fn: (channel: HTTPChannel) => void): void {
+    this.#onClose = fn;
+  }
+
+  #clock(): IReactorTime {
+    return this.clock ??= getReactor();
+  }
+
+  /** Starts the idle timeout. */
+  override connectionMade(): void {
+    if (this.timeOut !== null) {
+      this.#lastActivity = this.#clock().seconds();
+      this.#idleCall = this.#clock().callLater(this.timeOut, this.#idleCheck);
+    }
+  }
+
+  /** Parses bytes into requests. */
+  override dataReceived(data: Uint8Array): void {
+    if (this.#upgraded !== null) {
+      this.#upgraded.dataReceived(data);
+      return;
+    }
+    if (this.#state === CLOSED) return;
+    const now = this.#idleCall !== null || this.requestTimeout !== null
+      ? this.#clock().seconds()
+      : 0;
+    this.#lastActivity = now;
+    if (this.#buf === null || this.#pos >= this.#buf.length) {
+      this.#buf = data;
+      this.#pos = 0;
+    } else {
+      const rest = this.#buf.length - this.#pos;
+      const joined = new Uint8Array(rest + data.length);
+      joined.set(this.#buf.subarray(this.#pos), 0);
+      joined.set(data, rest);
+      this.#buf = joined;
+      this.#pos = 0;
+    }
+    if (this.#state === WAIT) {
+      if (this.#buf.length - this.#pos > MAX_PIPELINE_BUFFER) {
+        // The transport ignored pauseProducing: stop listening to this peer.
+        this.#state = CLOSED;
+        this.transport.abortConnection();
+      }
+      return;
+    }
+    if (this.#requestStarted < 0) this.#startRequestTimer(now);
+    this.#process();
+  }
+
+  #process(): void {
+    if (this.#processing) return;
+    this.#processing = true;
+    try {
+      for (;;) {
+        const state = this.#state;
+        if (state === WAIT || state === CLOSED || state === UPGRADED) break;
+        const buf = this.#buf;
+        if (buf === null) break;
+        const pos = this.#pos;
+        if (pos >= buf.length) {
+          this.#buf = null;
+          this.#pos = 0;
+          break;
+        }
+        let next: number;
+        if (state === HEAD) next = this.#parseHead(buf, pos);
+        else if (state === BODY_LENGTH) next = this.#readLength(buf, pos);
+        else next = this.#readChunked(buf, pos);
+        if (next < 0) break;
+        this.#pos = next;
+        if (this.#bodyDone) {
+          this.#bodyDone = false;
+          this.#allContentReceived();
+        }
+      }
+    } catch (e) {
+      if (e instanceof HTTPParseError) this.#fail(e.code, e.message);
+      else {
+        log.failure("Unexpected error in the HTTP parser", e);
+        this.#fail(500, "Internal error");
+      }
+    } finally {
+      this.#processing = false;
+    }
+    if (this.#state === WAIT && !this.#paused) {
+      this.#paused = true;
+      this.transport.pauseProducing();
+    }
+  }
+
+  #bodyDone = false;
+
+  #parseHead(buf: Uint8Array, start: number): number {
+    const n = buf.length;
+    let pos = start;
+    if (this.#scanned === 0) {
+      // Empty lines before a request line are ignored (RFC 9112 2.2).
+      while (pos < n && (buf[pos] === 13 || buf[pos] === 10)) pos++;
+      if (pos === n) {
+        this.#pos = pos;
+        return -1;
+      }
+      if (pos !== start) {
+        this.#pos = pos;
+        start = pos;
+      }
+    }
+    let scan = start + this.#scanned;
+    let lineStart = start + this.#lineStart;
+    for (;;) {
+      const lf = buf.indexOf(10, scan);
+      if (lf < 0) {
+        const size = n - start;
+        if (this.#lines === 0 && size > this.maxRequestLineLength) {
+          throw new HTTPParseError(414, "Request line too long");
+        }
+        if (size > this.maxHeaderSize) throw new HTTPParseError(431, "Request header too large");
+        this.#scanned = size;
+        this.#lineStart = lineStart - start;
+        return -1;
+      }
+      if (buf[lf - 1] !== 13 || lf - 1 < lineStart) throw new HTTPParseError(400, "Bare LF");
+      if (this.#lines === 0 && lf - start > this.maxRequestLineLength) {
+        throw new HTTPParseError(414, "Request line too long");
+      }
+      if (lf - start > this.maxHeaderSize) {
+        throw new HTTPParseError(431, "Request header too large");
+      }
+      if (lf - 1 === lineStart) {
+        // The blank line: the head is complete.
+        this.#scanned = 0;
+        this.#lineStart = 0;
+        this.#lines = 0;
+        this.#headReceived(latin1(buf, start, lineStart - 2));
+        return lf + 1;
+      }
+      if (++this.#lines > this.maxHeaders + 1) {
+        throw new HTTPParseError(431, "Too many headers");
+      }
+      lineStart = lf + 1;
+      scan = lf + 1;
+    }
+  }
+
+  #headReceived(head: string): void {
+    if (BARE_CR.test(head)) {
+      throw new HTTPParseError(400, "Bare CR");
+    }
+    let eol = head.indexOf("\r\n");
+    if (eol < 0) eol = head.length;
+    const { method, uri, version } = parseRequestLine(head.slice(0, eol));
+    const headers = new Headers();
+    let at = eol + 2;
+    while (at < head.length) {
+      let end = head.indexOf("\r\n", at);
+      if (end < 0) end = head.length;
+      const [name, value] = parseHeaderLine(head.slice(at, end));
+      headers.addRawHeader(name, value);
+      at = end + 2;
+    }
+    this.#method = method;
+    this.#uri = uri;
+    this.#version = version;
+
+    const hosts = headers._values("host");
+    if (hosts !== undefined ? hosts.length > 1 : version === "HTTP/1.1") {
+      throw new HTTPParseError(400, "Missing or repeated Host header");
+    }
+    if (uri === "*" && method !== "OPTIONS") {
+      throw new HTTPParseError(400, "Invalid request target");
+    }
+    const te = headers._values("transfer-encoding");
+    const cl = headers._values("content-length");
+    let length: number | null = 0;
+    if (te !== undefined) {
+      if (cl !== undefined) {
+        throw new HTTPParseError(400, "Both Content-Length and Transfer-Encoding");
+      }
+      if (version === "HTTP/1.0") throw new HTTPParseError(400, "Transfer-Encoding in HTTP/1.0");
+      const codings = te.join(",").split(",").map((s) => s.trim().toLowerCase()).filter((s) =>
+        s.length > 0
+      );
+      if (codings.length === 0 || codings[codings.length - 1] !== "chunked") {
+        throw new HTTPParseError(400, "Transfer-Encoding without final chunked");
+      }
+      if (codings.length > 1) {
+        throw codings.indexOf("chunked") < codings.length - 1
+          ? new HTTPParseError(400, "Repeated chunked coding")
+          : new HTTPParseError(501, "Unsupported transfer coding");
+      }
+      length = null;
+    } else if (cl !== undefined) {
+      length = parseContentLength(cl);
+      if (length > this.maxRequestBodySize) throw new HTTPParseError(413, "Request body too large");
+    }
+    const expect = headers._values("expect");
+    if (expect !== undefined) {
+      if (expect.length !== 1 || expect[0].toLowerCase() !== "100-continue") {
+        throw new HTTPParseError(417, "Unsupported expectation");
+      }
+      if (version === "HTTP/1.1" && length !== 0) {
+        this.transport.write(enc.encode("HTTP/1.1 100 Continue\r\n\r\n"));
+      }
+    }
+    if (this.requestFactory === null) throw new TypeError("HTTPChannel.requestFactory is not set");
+    const request = this.requestFactory(this);
+    request.requestHeaders = headers;
+    this.#current = request;
+    request.gotLength(length);
+    this.#bodyRead = 0;
+    if (length === null) {
+      this.#chunked = new ChunkedDecoder(this.#onChunk);
+      this.#state = BODY_CHUNKED;
+    } else if (length > 0) {
+      this.#remaining = length;
+      this.#state = BODY_LENGTH;
+    } else {
+      this.#bodyDone = true;
+    }
+  }
+
+  #onChunk = (data: Uint8Array): void => {
+    this.#bodyRead += data.length;
+    if (this.#bodyRead > this.maxRequestBodySize) {
+      throw new HTTPParseError(413, "Request body too large");
+    }
+    if (data.length > 0) this.#current!.handleContentChunk(data);
+  };
+
+  #readLength(buf: Uint8Array, pos: number): number {
+    const take = Math.min(this.#remaining, buf.length - pos);
+    this.#remaining -= take;
+    this.#current!.handleContentChunk(
+      take === buf.length && pos === 0 ? buf : buf.subarray(pos, pos + take),
+    );
+    if (this.#remaining === 0) this.#bodyDone = true;
+    return pos + take;
+  }
+
+  #readChunked(buf: Uint8Array, pos: number): number {
+    const end = this.#chunked!.feed(buf, pos);
+    if (end < 0) return buf.length;
+    this.#chunked = null;
+    this.#bodyDone = true;
+    return end;
+  }
+
+  #allContentReceived(): void {
+    this.#state = WAIT;
+    this.#requestStarted = -1;
+    const request = this.#current!;
+    try {
+      request.requestReceived(this.#method, this.#uri, this.#version);
+    } catch (e) {
+      log.failure("Unhandled error while processing a request", e);
+      if (this.#current === request) this.#fail(500, "Internal error");
+    }
+  }
+
+  /** Writes response bytes for the current request (and counts as activity). */
+  _write(data: Uint8Array): void {
+    if (this.#state === CLOSED) return;
+    if (this.#idleCall !== null) this.#lastActivity = this.#clock().seconds();
+    this.transport.write(data);
+  }
+
+  /**
+   * Called by the current request once its response is complete.
+   * @param request the request that finished
+   * @param persistent whether the connection may serve another request
+   */
+  requestDone(request: IChannelRequest, persistent: boolean): void {
+    if (request !== this.#current) return;
+    this.#current = null;
+    if (this.#state === CLOSED || this.#state === UPGRADED) return;
+    if (!persistent || this.#shuttingDown) {
+      this.#state = CLOSED;
+      this.#cancelTimers();
+      this.transport.loseConnection();
+      return;
+    }
+    this.#state = HEAD;
+    if (this.#paused) {
+      this.#paused = false;
+      this.transport.resumeProducing();
+    }
+    if (this.#buf !== null && this.#pos < this.#buf.length) {
+      this.#startRequestTimer(this.#clock().seconds());
+    }
+    this.#process();
+  }
+
+  /**
+   * Hands the connection to another protocol (a WebSocket, a CONNECT tunnel):
+   * the channel stops parsing, `protocol.makeConnection(transport)` runs, and
+   * bytes already received after the request are delivered to it. The
+   * request must have written its response head (e.g. 101) first.
+   */
+  upgrade(protocol: IProtocol): void {
+    if (this.#state === CLOSED) throw new Error("Cannot upgrade a closed HTTP connection");
+    this.#state = UPGRADED;
+    this.#current = null;
+    this.#cancelTimers();
+    const rest = this.#buf !== null && this.#pos < this.#buf.length
+      ? this.#buf.subarray(this.#pos)
+      : null;
+    this.#buf = null;
+    this.#upgraded = protocol;
+    if (this.#paused) {
+      this.#paused = false;
+      this.transport.resumeProducing();
+    }
+    protocol.makeConnection(this.transport);
+    if (rest !== null) protocol.dataReceived(rest);
+  }
+
+  /**
+   * Graceful shutdown: the request in progress (if any) is finished and
+   * answered with `Connection: close`, then the connection closes; an idle
+   * connection closes now. Fires once the connection is closed.
+   */
+  shutdown(): Deferred<void> {
+    const d = new Deferred<void>();
+    if (this.#closedFired) {
+      d.callback(undefined);
+      return d;
+    }
+    this.#closed.push(d);
+    this.#shuttingDown = true;
+    if (this.#upgraded !== null) this.transport.loseConnection();
+    else if (this.#current === null && this.#state !== CLOSED) {
+      this.#state = CLOSED;
+      this.#cancelTimers();
+      this.transport.loseConnection();
+    }
+    return d;
+  }
+
+  #closedFired = false;
+
+  #fail(code: number, message: string): void {
+    // While a request is processed its response may have started: just close.
+    const answer = this.#state !== WAIT;
+    this.#current = null;
+    this.#state = CLOSED;
+    this.#cancelTimers();
+    if (answer) {
+      const body = enc.encode(`${code} ${RESPONSES[code] ?? "Error"}: ${message}\n`);
+      const head = `HTTP/1.1 ${code} ${RESPONSES[code] ?? "Error"}\r\n` +
+        `Content-Type: text/plain; charset=utf-8\r\nContent-Length: ${body.length}\r\n` +
+        `Connection: close\r\n\r\n`;
+      const out = new Uint8Array(head.length + body.length);
+      enc.encodeInto(head, out);
+      out.set(body, head.length);
+      this.transport.write(out);
+    }
+    this.transport.loseConnection();
+  }
+
+  #idleCheck = (): void => {
+    this.#idleCall = null;
+    if (this.timeOut === null || (this.#state === CLOSED && this.#upgraded === null)) return;
+    const now = this.#clock().seconds();
+    const left = this.#lastActivity + this.timeOut - now;
+    if (left > 0) {
+      this.#idleCall = this.#clock().callLater(left, this.#idleCheck);
+      return;
+    }
+    this.#timedOut();
+  };
+
+  // One delayed call per connection, checked lazily: starting a request only
+  // records the time, so the hot path does not schedule and cancel timers.
+  #startRequestTimer(now: number): void {
+    if (this.requestTimeout === null) return;
+    this.#requestStarted = now;
+    this.#requestCall ??= this.#clock().callLater(this.requestTimeout, this.#requestCheck);
+  }
+
+  #requestCheck = (): void => {
+    this.#requestCall = null;
+    if (this.#requestStarted < 0 || this.requestTimeout === null) return;
+    if (this.#state !== HEAD && this.#state !== BODY_LENGTH && this.#state !== BODY_CHUNKED) return;
+    const left = this.#requestStarted + this.requestTimeout - this.#clock().seconds();
+    if (left > 0) {
+      this.#requestCall = this.#clock().callLater(left, this.#requestCheck);
+      return;
+    }
+    this.#fail(408, "Request timed out");
+    this.#armAbort();
+  };
+
+  #timedOut(): void {
+    log.info("Timing out idle HTTP connection from {peer}", { peer: this.transport.getPeer() });
+    this.#state = CLOSED;
+    this.#cancelTimers();
+    this.transport.loseConnection();
+    this.#armAbort();
+  }
+
+  #armAbort(): void {
+    if (this.#closedFired || this.#abortCall !== null) return;
+    this.#abortCall = this.#clock().callLater(this.abortTimeout, () => {
+      this.#abortCall = null;
+      this.transport.abortConnection();
+    });
+  }
+
+  #cancelTimers(): void {
+    if (this.#idleCall !== null) {
+      this.#idleCall.cancel();
+      this.#idleCall = null;
+    }
+    if (this.#requestCall !== null) {
+      this.#requestCall.cancel();
+      this.#requestCall = null;
+    }
+  }
+
+  /** Tells the request in progress (if any) and stops the timers. */
+  override connectionLost(reason: Failure): void {
+    this.#state = CLOSED;
+    this.#cancelTimers();
+    if (this.#abortCall !== null) {
+      this.#abortCall.cancel();
+      this.#abortCall = null;
+    }
+    this.#buf = null;
+    const current = this.#current;
+    this.#current = null;
+    try {
+      if (this.#upgraded !== null) this.#upgraded.connectionLost(reason);
+      else if (current !== null) current.connectionLost(reason);
+    } finally {
+      this.#closedFired = true;
+      const waiting = this.#closed;
+      this.#closed = [];
+      for (const d of waiting) d.callback(undefined);
+      this.#onClose?.(this);
+      this.#onClose = null;
+    }
+  }
+
+  /** The peer's address. */
+  getPeer(): Address {
+    return this.transport.getPeer();
+  }
+
+  /** This side's address. */
+  getHost(): Address {
+    return this.transport.getHost();
+  }
+
+  /** True when the transport is TLS (it has `secure: true` or `TLS: true`). */
+  isSecure(): boolean {
+    const t = this.transport as ITransport & { secure?: boolean; TLS?: boolean };
+    return t.secure === true || t.TLS === true;
+  }
+}
+
+/**
+ * Builds `HTTPChannel`s (`twisted.web.http.HTTPFactory`) with its settings,
+ * tracks the open ones, and shuts them down gracefully.
+ */
+export class HTTPFactory extends ServerFactory {
+  /** Idle timeout in seconds (`timeOut` of each channel). @default 60 */
+  timeOut: number | null;
+  /** Request read timeout in seconds. @default 300 */
+  requestTimeout: number | null;
+  /** Longest request line. @default 8192 */
+  maxRequestLineLength: number;
+  /** Largest request head. @default 16384 */
+  maxHeaderSize: number;
+  /** Most header lines. @default 100 */
+  maxHeaders: number;
+  /** Largest request body. @default 16 MiB */
+  maxRequestBodySize: number;
+  /** Default `Server` header. @default "tw" */
+  serverName: string;
+  /** Makes each request; `Site` sets it to its Request class. */
+  requestFactory: RequestFactory | null = null;
+  #clock: IReactorTime | null;
+  #channels = new Set<HTTPChannel>();
+  #stopping = false;
+
+  /**
+   * Makes a factory.
+   * @param options channel settings
+   */
+  constructor(options: HTTPFactoryOptions = {}) {
+    super();
+    this.noisy = false;
+    this.timeOut = options.timeout === undefined ? 60 : options.timeout;
+    this.requestTimeout = options.requestTimeout === undefined ? 300 : options.requestTimeout;
+    this.#clock = options.clock ?? null;
+    this.maxRequestLineLength = options.maxRequestLineLength ?? 8192;
+    this.maxHeaderSize = options.maxHeaderSize ?? 16384;
+    this.maxHeaders = options.maxHeaders ?? 100;
+    this.maxRequestBodySize = options.maxRequestBodySize ?? 16 * 1024 * 1024;
+    this.serverName = options.serverName ?? "tw";
+  }
+
+  /** The time source (the installed reactor unless one was given). */
+  get clock(): IReactorTime {
+    return this.#clock ??= getReactor();
+  }
+
+  /** Replaces the time source. */
+  set clock(clock: IReactorTime) {
+    this.#clock = clock;
+  }
+
+  /** The channels currently open. */
+  get channels(): ReadonlySet<HTTPChannel> {
+    return this.#channels;
+  }
+
+  /** Builds a configured channel; refuses connections while shutting down. */
+  override buildProtocol(_addr: Address): HTTPChannel | null {
+    if (this.#stopping) return null;
+    const channel = new HTTPChannel();
+    channel.factory = this;
+    channel.site = this;
+    channel.requestFactory = this.requestFactory;
+    channel.timeOut = this.timeOut;
+    channel.requestTimeout = this.requestTimeout;
+    channel.clock = this.clock;
+    channel.maxRequestLineLength = this.maxRequestLineLength;
+    channel.maxHeaderSize = this.maxHeaderSize;
+    channel.maxHeaders = this.maxHeaders;
+    channel.maxRequestBodySize = this.maxRequestBodySize;
+    channel.serverName = this.serverName;
+    this.#channels.add(channel);
+    channel._setOnClose((c) => this.#channels.delete(c));
+    return channel;
+  }
+
+  /**
+   * Graceful shutdown of every open connection: new connections are refused,
+   * requests in flight are finished, idle connections are closed. Fires once
+   * all are closed. The application framework calls this when stopping.
+   */
+  shutdown(): Deferred<void> {
+    this.stopAccepting();
+    const waits = [...this.#channels].map((c) => c.shutdown());
+    const d = new Deferred<void>();
+    let left = waits.length;
+    if (left === 0) d.callback(undefined);
+    for (const w of waits) {
+      w.addCallback(() => {
+        if (--left === 0) d.callback(undefined);
+      });
+    }
+    return d;
+  }
+
+  /** Refuses new connections (`buildProtocol` returns null); open ones go on. */
+  stopAccepting(): void {
+    this.#stopping = true;
+  }
+
+  /** Stops refusing connections after `stopAccepting()` or `shutdown()`. */
+  resumeAccepting(): void {
+    this.#stopping = false;
+  }
+}
