@@ -4,11 +4,11 @@ import { ClientFactory, type Failure, type IConnector, Protocol, reactor } from 
 
 class EchoClient extends Protocol {
   override connectionMade(): void {
-    this.transport!.write(new TextEncoder().encode("Hello, world!\n"));
+    this.transport.write(new TextEncoder().encode("Hello, world!\n"));
   }
   override dataReceived(data: Uint8Array): void {
     console.log("Server said:", new TextDecoder().decode(data).trimEnd());
-    this.transport!.loseConnection();
+    this.transport.loseConnection();
   }
 }
 

@@ -4,7 +4,7 @@ import { Factory, Protocol, reactor } from "../mod.ts";
 
 class Echo extends Protocol {
   override dataReceived(data: Uint8Array): void {
-    this.transport!.write(data);
+    this.transport.write(data);
   }
 }
 

@@ -37,10 +37,13 @@ step "deno publish --dry-run"
 "$DENO" publish --dry-run --allow-dirty || die "deno publish --dry-run"
 
 files=$(find tests -name '*_test.ts' | sort)
+# The suites over real sockets, run once more with the node adapter forced.
+conformance="tests/runtimes/socket_conformance_test.ts tests/internet/transport_runtime_test.ts tests/internet/reactor_conformance_test.ts tests/interop/twisted_test.ts"
 total_pass=0
 total_fail=0
 summary=()
-record() { # runtime pass fail
+log=$(mktemp)
+record() { # label pass fail
   summary+=("$1: $2 passed, $3 failed")
   total_pass=$((total_pass + $2))
   total_fail=$((total_fail + $3))
@@ -48,35 +51,48 @@ record() { # runtime pass fail
 count() { # log regex -> last number matched, or empty
   grep -aoE "$2" "$1" | tail -1 | grep -oE '[0-9]+' | head -1
 }
+finish() { # label rc pass fail
+  local p=${3:-0} f=${4:-}
+  [ -z "$f" ] && f=1
+  [ "$2" != 0 ] && [ "$f" = 0 ] && f=1
+  record "$1" "$p" "$f"
+}
 
-step "node --test ($("$NODE" --version))"
-log=$(mktemp)
-# shellcheck disable=SC2086
-"$NODE" --test --test-reporter=spec --test-concurrency=2 $files 2>&1 | tee "$log"
-rc=${PIPESTATUS[0]}
-p=$(count "$log" 'ℹ pass [0-9]+'); f=$(count "$log" 'ℹ fail [0-9]+')
-[ -z "$p" ] && p=0; [ -z "$f" ] && f=1
-[ "$rc" != 0 ] && [ "$f" = 0 ] && f=1
-record node "$p" "$f"
+run_node() { # label files...
+  local label=$1; shift
+  step "node --test: $label ($("$NODE" --version))"
+  "$NODE" --test --test-reporter=spec --test-concurrency=2 "$@" 2>&1 | tee "$log"
+  local rc=${PIPESTATUS[0]}
+  finish "$label" "$rc" "$(count "$log" 'ℹ pass [0-9]+')" "$(count "$log" 'ℹ fail [0-9]+')"
+}
+run_deno() { # label files...
+  local label=$1; shift
+  step "deno test: $label ($("$DENO" --version | head -1))"
+  local junit; junit=$(mktemp)
+  "$DENO" test -A --no-check --junit-path="$junit" "$@" 2>&1 | tee "$log"
+  local rc=${PIPESTATUS[0]} p f
+  read -r p f _ < <("$NODE" scripts/junit_count.mjs "$junit" || echo "0 1 0")
+  rm -f "$junit"
+  finish "$label" "$rc" "$p" "$f"
+}
+run_bun() { # label files...
+  local label=$1; shift
+  step "bun test: $label (bun $("$BUN" --version))"
+  "$BUN" test $(printf './%s ' "$@") 2>&1 | tee "$log"
+  local rc=${PIPESTATUS[0]}
+  finish "$label" "$rc" "$(count "$log" '^ *[0-9]+ pass')" "$(count "$log" '^ *[0-9]+ fail')"
+}
 
-step "deno test ($("$DENO" --version | head -1))"
 # shellcheck disable=SC2086
-junit=$(mktemp)
-"$DENO" test -A --no-check --junit-path="$junit" $files 2>&1 | tee "$log"
-rc=${PIPESTATUS[0]}
-read -r p f _ < <("$NODE" scripts/junit_count.mjs "$junit" || echo "0 1 0")
-rm -f "$junit"
-[ "$rc" != 0 ] && [ "$f" = 0 ] && f=1
-record deno "$p" "$f"
-
-step "bun test (bun $("$BUN" --version))"
+run_node node $files
 # shellcheck disable=SC2086
-"$BUN" test $(printf './%s ' $files) 2>&1 | tee "$log"
-rc=${PIPESTATUS[0]}
-p=$(count "$log" '^ *[0-9]+ pass'); f=$(count "$log" '^ *[0-9]+ fail')
-[ -z "$p" ] && p=0; [ -z "$f" ] && f=1
-[ "$rc" != 0 ] && [ "$f" = 0 ] && f=1
-record bun "$p" "$f"
+run_deno deno $files
+# shellcheck disable=SC2086
+run_bun bun $files
+# shellcheck disable=SC2086
+TW_RUNTIME=node run_deno "deno, node adapter" $conformance
+# shellcheck disable=SC2086
+TW_RUNTIME=node run_bun "bun, node adapter" $conformance
 rm -f "$log"
 
 printf '\n'

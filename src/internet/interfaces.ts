@@ -192,7 +192,12 @@ export interface ListenUNIXOptions {
   backlog?: number;
   /** File mode of the socket file. @default 0o666 */
   mode?: number;
-  /** Remove a stale socket file (one nothing listens on) before binding. @default true */
+  /**
+   * Replace a stale socket file left by a server that died (a socket file that
+   * nothing accepts on) before binding; a live server's socket or any other
+   * file is never removed. Twisted's name, which used a lock file for this.
+   * @default true
+   */
   wantPID?: boolean;
 }
 

@@ -25,6 +25,7 @@ import type { IDelayedCall, IReactorTime } from "./interfaces.ts";
 import type { Runtime } from "./socket.ts";
 import { Logger } from "../logger/mod.ts";
 import { Deferred } from "./defer.ts";
+import { liveResources } from "./_stream_transport.ts";
 import type {
   ConnectTCPOptions,
   ConnectUNIXOptions,
@@ -296,6 +297,7 @@ export class Reactor
   #shutdown(): void {
     this.#fire("shutdown", () => {
       this.#running = false;
+      disconnectAll();
     }, () => {
       for (const remove of this.#removeSignalHandlers.splice(0)) remove();
       clearInterval(this.#keepAlive);
@@ -543,6 +545,24 @@ export class Reactor
     return Deferred.fromPromise(
       this.runtime.runInWorker(String(moduleURL), exportName, args) as Promise<T>,
     );
+  }
+}
+
+/**
+ * Twisted's `disconnectAll`, run as shutdown starts: stops every listening
+ * port and drops every open connection, so nothing keeps the process alive
+ * once `run()` returns. Child processes are left running, as in Twisted.
+ */
+function disconnectAll(): void {
+  for (const resource of liveResources()) {
+    if (resource.resourceKind === "process") continue;
+    try {
+      resource.closeResource();
+    } catch (error) {
+      log.failure("Error closing {resource} at shutdown", error, "error", {
+        resource: resource.describeResource(),
+      });
+    }
   }
 }
 

@@ -14,7 +14,13 @@
  *
  * @module
  */
-import type { ListenOptions, RuntimeNetwork, Socket, TlsOptions } from "./socket.ts";
+import type {
+  ListenOptions,
+  RuntimeFileSystem,
+  RuntimeNetwork,
+  Socket,
+  TlsOptions,
+} from "./socket.ts";
 import type {
   ConnectTCPOptions,
   ConnectUNIXOptions,
@@ -66,10 +72,21 @@ export interface PortOptions {
   fastPath?: boolean;
 }
 
+function errorCode(error: unknown): unknown {
+  return (error as { code?: unknown } | null)?.code;
+}
+
 /** What a port listens on. */
 export type PortAddress =
   | { transport: "tcp"; interface: string; port: number; backlog?: number; tls?: TlsOptions }
-  | { transport: "unix"; path: string; mode?: number; backlog?: number };
+  | {
+    transport: "unix";
+    path: string;
+    mode?: number;
+    backlog?: number;
+    /** Replace a stale socket file (one nothing listens on). @default true */
+    replaceStale?: boolean;
+  };
 
 function ipAddress(host: string, port: number): IPv4Address | IPv6Address {
   return isIPv6(host) ? new IPv6Address("TCP", host, port) : new IPv4Address("TCP", host, port);
@@ -161,11 +178,48 @@ export class Port implements IListeningPort, LiveResource {
       };
     let promise: Promise<import("./socket.ts").Listener>;
     try {
-      promise = this.#runtime.listen(options);
+      promise = a.transport === "unix" && a.replaceStale !== false
+        ? this.#listenReplacingStale(options)
+        : this.#runtime.listen(options);
     } catch (e) {
       promise = Promise.reject(e);
     }
     promise.then((listener) => this.#bound(listener), (e) => this.#bindFailed(e));
+  }
+
+  /**
+   * Listens on a Unix socket path; when the path is taken by a socket file that
+   * nothing answers on (its server died without removing it), removes that file
+   * and listens again. Regular files, and sockets with a live server, are left alone.
+   */
+  async #listenReplacingStale(options: ListenOptions): Promise<import("./socket.ts").Listener> {
+    try {
+      return await this.#runtime.listen(options);
+    } catch (error) {
+      const files = this.#runtime as Partial<RuntimeFileSystem>;
+      if (
+        options.transport !== "unix" || errorCode(error) !== "EADDRINUSE" ||
+        typeof files.lstat !== "function" || typeof files.remove !== "function"
+      ) throw error;
+      const info = await files.lstat(options.path);
+      const isSocket = info.mode !== null
+        ? (info.mode & 0o170000) === 0o140000
+        : !info.isFile && !info.isDirectory && !info.isSymlink;
+      if (!isSocket || await this.#answers(options.path)) throw error;
+      await files.remove(options.path);
+      return await this.#runtime.listen(options);
+    }
+  }
+
+  /** True when something accepts connections on the Unix socket `path`. */
+  async #answers(path: string): Promise<boolean> {
+    try {
+      const socket = await this.#runtime.connect({ transport: "unix", path });
+      socket.abort();
+      return true;
+    } catch (error) {
+      return errorCode(error) !== "ECONNREFUSED";
+    }
   }
 
   #bound(listener: import("./socket.ts").Listener): void {
@@ -646,6 +700,7 @@ export function listenUNIX(
       path: address,
       mode: options.mode ?? 0o666,
       backlog: options.backlog,
+      replaceStale: options.wantPID ?? true,
     },
     factory,
     options,

@@ -183,6 +183,9 @@ export class HTTPChannel extends Protocol {
 
   /** Starts the idle timeout. */
   override connectionMade(): void {
+    // Responses are written whole or in deliberate pieces: Nagle would hold
+    // each small piece back for the peer's delayed ACK (~40 ms).
+    (this.transport as { setTcpNoDelay?: (on: boolean) => void }).setTcpNoDelay?.(true);
     if (this.timeOut !== null) {
       this.#lastActivity = this.#clock().seconds();
       this.#idleCall = this.#clock().callLater(this.timeOut, this.#idleCheck);
@@ -503,8 +506,12 @@ export class HTTPChannel extends Protocol {
     }
     this.#closed.push(d);
     this.#shuttingDown = true;
-    if (this.#upgraded !== null) this.transport.loseConnection();
-    else if (this.#current === null && this.#state !== CLOSED) {
+    if (this.#upgraded !== null) {
+      // An upgraded protocol that can say goodbye (WebSocket's 1001) does so.
+      const upgraded = this.#upgraded as { goingAway?: () => void };
+      if (typeof upgraded.goingAway === "function") upgraded.goingAway();
+      else this.transport.loseConnection();
+    } else if (this.#current === null && this.#state !== CLOSED) {
       this.#state = CLOSED;
       this.#cancelTimers();
       this.transport.loseConnection();
@@ -694,7 +701,7 @@ export class HTTPFactory extends ServerFactory {
   /** Builds a configured channel; refuses connections while shutting down. */
   override buildProtocol(_addr: Address): HTTPChannel | null {
     if (this.#stopping) return null;
-    const channel = new HTTPChannel();
+    const channel = new ((this.protocol as typeof HTTPChannel | null) ?? HTTPChannel)();
     channel.factory = this;
     channel.site = this;
     channel.requestFactory = this.requestFactory;

@@ -50,7 +50,7 @@ export {
   ErrorPage,
   ForbiddenResource,
   getChildForRequest,
-  type IResource,
+  IResource,
   NoResource,
   NOT_DONE_YET,
   type RenderResult,
@@ -60,3 +60,48 @@ export {
 export { EncodingResourceWrapper, GzipEncoderFactory, type IEncoderFactory } from "./_encoding.ts";
 export { Redirect, redirectTo } from "./util.ts";
 export { NameVirtualHost } from "./vhost.ts";
+export * from "./client.ts";
+export * as treq from "./treq.ts";
+export {
+  Proxy,
+  ProxyClient,
+  ProxyClientFactory,
+  ProxyFactory,
+  type ProxyFactoryOptions,
+  type ProxyReactor,
+  ProxyRequest,
+  type ReverseProxyOptions,
+  ReverseProxyResource,
+} from "./proxy.ts";
+export {
+  CONTENT_ENCODINGS,
+  Data,
+  DirectoryLister,
+  type DirectoryListerOptions,
+  File,
+  type FileHandle,
+  type FileInfo,
+  type FileOptions,
+  formatFileSize,
+  getTypeAndEncoding,
+  MIME_TYPES,
+  type Rendered,
+  type RuntimeFileSystem,
+} from "./static.ts";
+export {
+  type FetchHandler,
+  type FetchHandlerOptions,
+  FetchResource,
+  type FetchResourceOptions,
+  type ServeInfo,
+  siteAsFetchHandler,
+  type SiteFetchHandler,
+} from "./fetch.ts";
+export * from "./websocket.ts";
+export {
+  BasicCredentialFactory,
+  DigestCredentialFactory,
+  HTTPAuthSessionWrapper,
+  type ICredentialFactory,
+  UnauthorizedResource,
+} from "./guard.ts";

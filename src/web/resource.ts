@@ -18,6 +18,7 @@
  * @module
  */
 import type { Request } from "./server.ts";
+import { type InterfaceName, interfaceName } from "../cred/mod.ts";
 
 /** Returned by a render method that will finish the request later. */
 export const NOT_DONE_YET: unique symbol = Symbol("NOT_DONE_YET");
@@ -28,6 +29,12 @@ export type RenderResult =
   | Uint8Array
   | typeof NOT_DONE_YET
   | PromiseLike<string | Uint8Array | typeof NOT_DONE_YET | void | undefined | null>;
+
+/**
+ * The interface name of resources, as a value: what web realms are asked for
+ * (`HTTPAuthSessionWrapper` logs in asking for `IResource`).
+ */
+export const IResource: InterfaceName<IResource> = interfaceName("IResource");
 
 /** The interface of resources (`IResource`). */
 export interface IResource {

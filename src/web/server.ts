@@ -176,7 +176,11 @@ export class Request extends HTTPRequest {
     }
     const code = this.code;
     const bodyless = code === 204 || code === 304 || code < 200;
-    if (this._encoder === null && !bodyless) this.setHeader("content-length", bytes.length);
+    // A HEAD answer with no body keeps the Content-Length the resource set (Twisted).
+    const headWithoutBody = this.method === "HEAD" && bytes.length === 0;
+    if (this._encoder === null && !bodyless && !headWithoutBody) {
+      this.setHeader("content-length", bytes.length);
+    }
     if (this.method !== "HEAD" && bytes.length > 0) this.write(bytes);
     this.finish();
   }

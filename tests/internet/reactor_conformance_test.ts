@@ -4,8 +4,11 @@
 // real TLS. Every case is bounded in time and closes what it opens.
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { readFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import {
+  CannotListenError,
   ClientFactory,
   clientFromString,
   ConnectionDone,
@@ -316,4 +319,45 @@ describe(`the reactor over the ${reactor.runtime.name} adapter`, { timeout: 60_0
       await port.stopListening();
     }
   });
+
+  it(
+    "replaces a stale Unix socket file, but never a regular file",
+    { timeout: TIMEOUT },
+    async () => {
+      const dir = mkdtempSync(join(tmpdir(), "tw-unix-"));
+      try {
+        // A server that died leaves its socket file behind: python binds and exits.
+        const stale = join(dir, "stale.sock");
+        const binder = new (class extends ProcessProtocol {
+          ended = new Deferred<void>();
+          override processEnded(): void {
+            this.ended.callback(undefined);
+          }
+        })();
+        reactor.spawnProcess(binder, "python3", [
+          "python3",
+          "-c",
+          "import socket,sys; socket.socket(socket.AF_UNIX).bind(sys.argv[1])",
+          stale,
+        ]);
+        await binder.ended;
+        assert.ok(existsSync(stale));
+        const port = reactor.listenUNIX(stale, quietFactory(Echo));
+        await port.whenListening();
+        const factory = echoCheckFactory(encoder.encode("unix"));
+        reactor.connectUNIX(stale, factory);
+        await until(() => factory.protocols.length === 1);
+        assert.equal(await factory.protocols[0].done, fnv(FNV_START, encoder.encode("unix")));
+        await port.stopListening();
+
+        const regular = join(dir, "regular");
+        writeFileSync(regular, "keep me");
+        const refused = reactor.listenUNIX(regular, quietFactory(Echo));
+        await assert.rejects(async () => await refused.whenListening(), CannotListenError);
+        assert.equal(readFileSync(regular, "utf8"), "keep me");
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
+    },
+  );
 });

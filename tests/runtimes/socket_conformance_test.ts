@@ -71,11 +71,15 @@ const text = (data: Uint8Array): string => decoder.decode(data);
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 /** A test context as node:test, Deno and Bun all provide it (`skip` may be missing). */
-type Ctx = { skip?: (message?: string) => void };
+type Ctx = { skip?: (message?: string) => void; name?: string };
 
-/** Marks the running test skipped, with a reason that shows in every runner's output. */
+/**
+ * Marks the running test skipped, with a reason that shows in every runner's
+ * output (Deno reports a skipped node:test as "ok"): `scripts/matrix.mjs`
+ * reads these lines to build the README's support matrix.
+ */
 function skip(t: Ctx, reason: string): void {
-  console.log(`SKIP (${label}): ${reason}`);
+  console.log(`SKIP (${label}): ${t.name ?? "?"} :: ${reason}`);
   t.skip?.(reason);
 }
 

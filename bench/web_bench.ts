@@ -1,0 +1,222 @@
+// Web: wrk against a hello-world resource served by our `Site` on each runtime, vs the
+// runtime's native server (Deno.serve, Bun.serve, node:http), vs twisted.web on CPython,
+// and a Site through the fetch bridge under Deno.serve / Bun.serve (when src/web/fetch.ts exists).
+// Run with node: node_modules/.bin/node bench/web_bench.ts [--quick] [--only=deno,bun,...]
+//   [--repeat=N] [--duration=5s] [--connections=50]
+// Needs wrk (Debian package `wrk`). Each server runs alone, pinned to core 1; wrk -t1 on core 0.
+// Each cell is the best of N interleaved runs (default 3, --quick 1): other processes on a
+// shared machine only ever slow a run down; the "other" CPU column shows how much they took.
+import { spawn, spawnSync } from "node:child_process";
+import { existsSync } from "node:fs";
+import process from "node:process";
+import {
+  BIN,
+  CLIENT_CORE,
+  cpuSeconds,
+  machineBusySeconds,
+  pinned,
+  ROOT,
+  type Server,
+  startServer,
+} from "./_proc.ts";
+
+const argv = process.argv.slice(2);
+const flag = (name: string): string | undefined =>
+  argv.find((a) => a.startsWith(`--${name}=`))?.split("=")[1] ??
+    (argv.includes(`--${name}`) ? "" : undefined);
+const QUICK = flag("quick") !== undefined;
+const ONLY = flag("only")?.split(",");
+const REPEAT = Number(flag("repeat") ?? (QUICK ? 1 : 3));
+const DURATION = flag("duration") ?? (QUICK ? "2s" : "5s");
+const CONNECTIONS = flag("connections") ?? "50";
+
+if (spawnSync("wrk", ["--version"]).error) {
+  process.stderr.write("wrk not found: apt-get install wrk\n");
+  process.exit(2);
+}
+const HAS_FETCH_BRIDGE = existsSync(`${ROOT}src/web/fetch.ts`);
+
+/** One server under test. */
+interface Subject {
+  name: string;
+  runtime: "deno" | "bun" | "node" | "python";
+  kind: "native" | "tw" | "tw-node" | "fetch" | "twisted";
+  cmd: string[];
+  env?: Record<string, string>;
+}
+
+const ts = (rt: "deno" | "bun" | "node", impl: string): string[] =>
+  rt === "deno"
+    ? [BIN.deno, "run", "-A", "bench/_http_server.ts", impl]
+    : [BIN[rt], "bench/_http_server.ts", impl];
+
+const ALL_SUBJECTS: Subject[] = [
+  { name: "Deno.serve (native)", runtime: "deno", kind: "native", cmd: ts("deno", "native") },
+  { name: "tw Site on Deno", runtime: "deno", kind: "tw", cmd: ts("deno", "tw") },
+  {
+    name: "tw Site via fetch bridge in Deno.serve",
+    runtime: "deno",
+    kind: "fetch",
+    cmd: ts("deno", "fetch"),
+  },
+  { name: "Bun.serve (native)", runtime: "bun", kind: "native", cmd: ts("bun", "native") },
+  { name: "tw Site on Bun", runtime: "bun", kind: "tw", cmd: ts("bun", "tw") },
+  {
+    name: "tw Site via fetch bridge in Bun.serve",
+    runtime: "bun",
+    kind: "fetch",
+    cmd: ts("bun", "fetch"),
+  },
+  { name: "node:http (native)", runtime: "node", kind: "native", cmd: ts("node", "native") },
+  { name: "tw Site on Node", runtime: "node", kind: "tw", cmd: ts("node", "tw") },
+  {
+    name: "twisted.web 22 (CPython)",
+    runtime: "python",
+    kind: "twisted",
+    cmd: [BIN.python, "bench/_twisted_web.py"],
+  },
+];
+const SUBJECTS = ALL_SUBJECTS.filter((s) =>
+  (!ONLY || ONLY.includes(s.runtime) || ONLY.includes(s.kind)) &&
+  (s.kind !== "fetch" || HAS_FETCH_BRIDGE)
+);
+
+interface Result {
+  rps: number;
+  latencyMs: string;
+  errors: string;
+  serverCpu: number;
+  wrkCpu: number;
+  otherCpu: number;
+}
+interface Row {
+  subject: Subject;
+  best?: Result;
+  error?: string;
+}
+
+/** Runs wrk pinned to the client core; returns its stdout and CPU use (sampled from /proc). */
+function wrk(port: number, duration: string): Promise<{ out: string; cpu: number }> {
+  const cmd = pinned(CLIENT_CORE, [
+    "wrk",
+    "-t1",
+    `-c${CONNECTIONS}`,
+    `-d${duration}`,
+    "--latency",
+    `http://127.0.0.1:${port}/`,
+  ]);
+  return new Promise((resolve, reject) => {
+    const p = spawn(cmd[0], cmd.slice(1), { stdio: ["ignore", "pipe", "pipe"] });
+    let out = "";
+    p.stdout.on("data", (d: Buffer) => (out += d.toString()));
+    p.stderr.on("data", (d: Buffer) => (out += d.toString()));
+    // The last sample before exit stands for wrk's CPU time (within 100 ms).
+    const t0 = performance.now();
+    let cpu = 0;
+    let at = t0;
+    const poll = setInterval(() => {
+      try {
+        cpu = cpuSeconds(p.pid!);
+        at = performance.now();
+      } catch { /* exited */ }
+    }, 100);
+    p.on("exit", (code) => {
+      clearInterval(poll);
+      const share = cpu / Math.max(0.001, (at - t0) / 1000);
+      code === 0 ? resolve({ out, cpu: share }) : reject(new Error(`wrk: ${out}`));
+    });
+  });
+}
+
+async function check(port: number): Promise<void> {
+  const res = await fetch(`http://127.0.0.1:${port}/`);
+  const text = await res.text();
+  if (res.status !== 200 || text !== "Hello, world!") {
+    throw new Error(`bad response: ${res.status} ${JSON.stringify(text.slice(0, 80))}`);
+  }
+}
+
+async function measure(server: Server): Promise<Result> {
+  await check(server.port);
+  await wrk(server.port, "1s"); // warm-up (JIT)
+  const cpu0 = cpuSeconds(server.pid);
+  const busy0 = machineBusySeconds();
+  const t0 = performance.now();
+  const { out, cpu: wrkCpu } = await wrk(server.port, DURATION);
+  const secs = (performance.now() - t0) / 1000;
+  const serverCpu = (cpuSeconds(server.pid) - cpu0) / secs;
+  const busy = (machineBusySeconds() - busy0) / secs;
+  const rps = Number(/Requests\/sec:\s+([\d.]+)/.exec(out)?.[1] ?? NaN);
+  const latencyMs = /Latency\s+(\S+)/.exec(out)?.[1] ?? "?";
+  const errs: string[] = [];
+  const non2xx = /Non-2xx or 3xx responses: (\d+)/.exec(out);
+  if (non2xx) errs.push(`${non2xx[1]} non-2xx`);
+  const sock = /Socket errors: (.*)/.exec(out);
+  if (sock) errs.push(sock[1].trim());
+  return {
+    rps,
+    latencyMs,
+    errors: errs.join("; "),
+    serverCpu,
+    wrkCpu,
+    otherCpu: Math.max(0, busy - serverCpu - wrkCpu),
+  };
+}
+
+const rows: Row[] = SUBJECTS.map((subject) => ({ subject }));
+for (let rep = 1; rep <= REPEAT; rep++) {
+  for (const row of rows) {
+    if (row.error) continue;
+    process.stderr.write(`[${rep}/${REPEAT}] ${row.subject.name} ...\n`);
+    let server: Server | undefined;
+    try {
+      server = await startServer(row.subject.cmd, row.subject.env);
+      const r = await measure(server);
+      if (!row.best || r.rps > row.best.rps) row.best = r;
+    } catch (e) {
+      row.error = String(e instanceof Error ? e.message : e).split("\n").slice(0, 3).join(" ");
+    } finally {
+      await server?.stop();
+    }
+  }
+}
+for (const row of rows) {
+  process.stderr.write(`${JSON.stringify({ ...row, subject: row.subject.name })}\n`);
+}
+
+const fmt = (n: number | undefined, digits = 0): string =>
+  n === undefined || !Number.isFinite(n) ? "-" : n.toLocaleString("en-US", {
+    maximumFractionDigits: digits,
+    minimumFractionDigits: digits,
+  });
+const nativeOf = (r: Row): Row | undefined =>
+  rows.find((x) => x.subject.runtime === r.subject.runtime && x.subject.kind === "native");
+const twisted = rows.find((x) => x.subject.kind === "twisted");
+
+const lines = [
+  `wrk -t1 -c${CONNECTIONS} -d${DURATION} http://127.0.0.1:PORT/ ("Hello, world!", text/plain), server pinned` +
+  ` to core 1, wrk on core 0. Best of ${REPEAT} interleaved runs.`,
+  `CPU = server / wrk / rest of the machine, in % of one core.` +
+  (HAS_FETCH_BRIDGE ? "" : " (src/web/fetch.ts absent: no fetch bridge rows.)"),
+  "",
+  "| server | requests/s | vs native | vs twisted.web | latency (avg) | CPU | errors |",
+  "|---|---:|---:|---:|---:|---:|---|",
+];
+for (const r of rows) {
+  if (r.error || !r.best) {
+    lines.push(`| ${r.subject.name} | error: ${r.error ?? "?"} | | | | | |`);
+    continue;
+  }
+  const native = nativeOf(r)?.best?.rps;
+  const vsNative = native && r.subject.kind !== "native" ? fmt(r.best.rps / native, 2) : "";
+  const tw = twisted?.best?.rps;
+  const vsTwisted = tw && r.subject.kind !== "twisted" ? fmt(r.best.rps / tw, 1) : "";
+  lines.push(
+    `| ${r.subject.name} | ${
+      fmt(r.best.rps)
+    } | ${vsNative} | ${vsTwisted} | ${r.best.latencyMs} | ${fmt(r.best.serverCpu * 100)} / ${
+      fmt(r.best.wrkCpu * 100)
+    } / ${fmt(r.best.otherCpu * 100)} | ${r.best.errors} |`,
+  );
+}
+process.stdout.write(lines.join("\n") + "\n");

@@ -1,0 +1,816 @@
+/**
+ * The WebSocket message protocol (RFC 6455 sections 5 to 7), shared by the
+ * server and the client: framing, fragmentation, UTF-8 checks, ping/pong and
+ * keepalive, the closing handshake, size limits and flow control. The API is
+ * autobahn's (`onOpen`, `onMessage`, `onClose`, `sendMessage`, `sendClose`),
+ * which is what Twisted users know.
+ *
+ * @module
+ */
+import { Protocol } from "../internet/protocol.ts";
+import type { Failure } from "../internet/failure.ts";
+import type {
+  IDelayedCall,
+  IPullProducer,
+  IPushProducer,
+  IReactorTime,
+} from "../internet/interfaces.ts";
+import { getReactor } from "../internet/reactor.ts";
+import { Logger } from "../logger/mod.ts";
+import {
+  CLOSE_ABNORMAL,
+  CLOSE_GOING_AWAY,
+  CLOSE_INTERNAL_ERROR,
+  CLOSE_INVALID_PAYLOAD,
+  CLOSE_NO_STATUS,
+  CLOSE_PROTOCOL_ERROR,
+  decodeClosePayload,
+  encodeClosePayload,
+  encodeFrame,
+  type Frame,
+  FrameError,
+  FrameReader,
+  MAX_CONTROL_PAYLOAD,
+  OP_BINARY,
+  OP_CLOSE,
+  OP_CONTINUATION,
+  OP_PING,
+  OP_PONG,
+  OP_TEXT,
+} from "./_websocket_frame.ts";
+
+const log = new Logger("tw.web.websocket");
+const enc = new TextEncoder();
+const strictUtf8 = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
+
+/** Options shared by WebSocket servers and clients (autobahn's protocol options). */
+export interface WebSocketOptions {
+  /** The largest message accepted, in bytes; a bigger one fails with 1009. @default 16777216 */
+  maxMessageSize?: number;
+  /** The largest frame payload accepted, in bytes (1009 beyond). @default maxMessageSize */
+  maxFrameSize?: number;
+  /** Send messages larger than this in fragments of this size; 0 never fragments. @default 0 */
+  fragmentSize?: number;
+  /** Seconds to wait for the closing handshake before dropping the connection. @default 5 */
+  closeTimeout?: number;
+  /** Seconds a client waits for the server's handshake response. @default 30 */
+  openHandshakeTimeout?: number;
+  /** Send a ping every this many seconds; 0 sends none. @default 0 */
+  autoPingInterval?: number;
+  /** Seconds to wait for the pong of an automatic ping before dropping. @default autoPingInterval */
+  autoPingTimeout?: number;
+  /** The clock for the timeouts. @default the site's clock, else the global reactor */
+  clock?: IReactorTime;
+}
+
+/** `WebSocketOptions` with every default applied. */
+export interface ResolvedWebSocketOptions {
+  /** See {@link WebSocketOptions.maxMessageSize}. */
+  maxMessageSize: number;
+  /** See {@link WebSocketOptions.maxFrameSize}. */
+  maxFrameSize: number;
+  /** See {@link WebSocketOptions.fragmentSize}. */
+  fragmentSize: number;
+  /** See {@link WebSocketOptions.closeTimeout}. */
+  closeTimeout: number;
+  /** See {@link WebSocketOptions.openHandshakeTimeout}. */
+  openHandshakeTimeout: number;
+  /** See {@link WebSocketOptions.autoPingInterval}. */
+  autoPingInterval: number;
+  /** See {@link WebSocketOptions.autoPingTimeout}. */
+  autoPingTimeout: number;
+}
+
+/** Applies the defaults of {@link WebSocketOptions}. */
+export function resolveWebSocketOptions(options: WebSocketOptions = {}): ResolvedWebSocketOptions {
+  const maxMessageSize = options.maxMessageSize ?? 16 * 1024 * 1024;
+  const autoPingInterval = options.autoPingInterval ?? 0;
+  return {
+    maxMessageSize,
+    maxFrameSize: options.maxFrameSize ?? maxMessageSize,
+    fragmentSize: options.fragmentSize ?? 0,
+    closeTimeout: options.closeTimeout ?? 5,
+    openHandshakeTimeout: options.openHandshakeTimeout ?? 30,
+    autoPingInterval,
+    autoPingTimeout: options.autoPingTimeout ?? autoPingInterval,
+  };
+}
+
+/** The connection is being opened (a client waiting for the handshake response). */
+export const CONNECTING = 0;
+/** The connection is open: messages flow both ways. */
+export const OPEN = 1;
+/** This side sent a close frame and waits for the answer. */
+export const CLOSING = 2;
+/** The closing handshake is over (or the connection failed); TCP may linger briefly. */
+export const CLOSED = 3;
+
+// Masking keys come from a pool refilled from the CSPRNG: one call per 1024 frames.
+let keyPool = new Uint8Array(0);
+let keyAt = 0;
+function maskKey(): Uint8Array {
+  if (keyAt + 4 > keyPool.length) {
+    keyPool = crypto.getRandomValues(new Uint8Array(4096));
+    keyAt = 0;
+  }
+  const key = keyPool.subarray(keyAt, keyAt + 4);
+  keyAt += 4;
+  return key;
+}
+
+/** What a WebSocket factory offers its protocols. */
+export interface IWebSocketFactory {
+  /** The protocol options. */
+  readonly options: WebSocketOptions;
+}
+
+/**
+ * One WebSocket connection, either side (autobahn's `WebSocketProtocol`).
+ * Subclass {@link WebSocketServerProtocol} or `WebSocketClientProtocol` and
+ * override the `on*` callbacks; do not override `connectionMade`,
+ * `dataReceived` or `connectionLost`.
+ *
+ * The protocol is also a push producer (pause it to stop reading: the socket
+ * stops too) and a consumer: register a producer with `registerProducer` and
+ * it is paused while the transport's write buffer is above its high-water mark.
+ * `sendMessage` returns false past that mark; `onDrain` runs once it drained.
+ */
+export class WebSocketProtocol extends Protocol implements IPushProducer {
+  /** `readyState` while opening. */
+  static readonly CONNECTING: number = CONNECTING;
+  /** `readyState` while open. */
+  static readonly OPEN: number = OPEN;
+  /** `readyState` after this side sent its close frame. */
+  static readonly CLOSING: number = CLOSING;
+  /** `readyState` once closed. */
+  static readonly CLOSED: number = CLOSED;
+  /** True on the server side (frames from the peer must be masked). */
+  readonly isServer: boolean;
+  /** The clock for timeouts; null until connected (then the factory's, the site's or the reactor). */
+  clock: IReactorTime | null = null;
+  /** The close code this side sent, or null. */
+  localCloseCode: number | null = null;
+  /** The close reason this side sent. */
+  localCloseReason = "";
+  /** The close code the peer sent (1005 for a close frame without one), or null. */
+  remoteCloseCode: number | null = null;
+  /** The close reason the peer sent. */
+  remoteCloseReason = "";
+  /** Why the connection was not closed cleanly, or null. */
+  wasNotCleanReason: string | null = null;
+
+  #opts: ResolvedWebSocketOptions = resolveWebSocketOptions();
+  #optionsSet = false;
+  #state = CONNECTING;
+  #reader: FrameReader | null = null;
+  #closeSent = false;
+  #closeReceived = false;
+  #lost = false;
+  #processing = false;
+  #readPaused = false;
+  // The message being reassembled.
+  #msgOpcode = -1;
+  #msgParts: Uint8Array[] = [];
+  #msgSize = 0;
+  #utf8: TextDecoder | null = null;
+  // Timers.
+  #closeCall: IDelayedCall | null = null;
+  #pingCall: IDelayedCall | null = null;
+  #pongCall: IDelayedCall | null = null;
+  #pingPayload: Uint8Array | null = null;
+  #pingCount = 0;
+  // Flow control: our proxy sits on the transport while we need drain events.
+  #proxyRegistered = false;
+  #writePaused = false;
+  #producer: IPushProducer | null = null;
+  #pullProducer: IPullProducer | null = null;
+  #proxy: IPushProducer = {
+    pauseProducing: (): void => {
+      this.#writePaused = true;
+      this.#call("pauseProducing", () => this.#producer?.pauseProducing());
+    },
+    resumeProducing: (): void => {
+      this.#writePaused = false;
+      if (this.#producer === null && this.#proxyRegistered) {
+        this.#proxyRegistered = false;
+        this.transport.unregisterProducer();
+      }
+      this.#call("resumeProducing", () => this.#producer?.resumeProducing());
+      this.#call("onDrain", () => this.onDrain());
+    },
+    stopProducing: (): void => {
+      // The transport is going away: stop the user's producer, once.
+      const producer = this.#producer;
+      this.#producer = null;
+      this.#proxyRegistered = false;
+      if (producer !== null) this.#call("stopProducing", () => producer.stopProducing());
+    },
+  };
+
+  /**
+   * Makes a protocol for one side.
+   * @param isServer which side this is
+   */
+  constructor(isServer: boolean) {
+    super();
+    this.isServer = isServer;
+  }
+
+  // ---- the user's API (autobahn) ---------------------------------------------
+
+  /** Called once the connection is open: messages may be sent. */
+  onOpen(): void {}
+
+  /**
+   * Called with each complete message.
+   * @param _payload the message's bytes (UTF-8 for a text message, already validated)
+   * @param _isBinary true for a binary message, false for text
+   */
+  onMessage(_payload: Uint8Array, _isBinary: boolean): void {}
+
+  /**
+   * Called once when the connection is over.
+   * @param _wasClean true when the closing handshake completed both ways
+   * @param _code the peer's close code (1005 when it sent none), or 1006 when unclean
+   * @param _reason the peer's close reason, or why the close was unclean
+   */
+  onClose(_wasClean: boolean, _code: number, _reason: string): void {}
+
+  /** Called with the payload of each ping received (the pong is sent automatically). */
+  onPing(_payload: Uint8Array): void {}
+
+  /** Called with the payload of each pong received. */
+  onPong(_payload: Uint8Array): void {}
+
+  /** Called when the write buffer drained after `sendMessage` returned false. */
+  onDrain(): void {}
+
+  /** The connection's state: CONNECTING (0), OPEN (1), CLOSING (2) or CLOSED (3), as `WebSocket.readyState`. */
+  get readyState(): number {
+    return this.#state;
+  }
+
+  /** The options in force (from the factory, or set with `setProtocolOptions`). */
+  get options(): ResolvedWebSocketOptions {
+    return this.#opts;
+  }
+
+  /** Sets this connection's options (before it is connected; else the factory's apply). */
+  setProtocolOptions(options: WebSocketOptions): void {
+    this.#opts = resolveWebSocketOptions(options);
+    if (options.clock) this.clock = options.clock;
+    this.#optionsSet = true;
+  }
+
+  /** Bytes written to the transport and not yet sent. */
+  get bufferedAmount(): number {
+    return (this.transport as { bufferedAmount?: number } | undefined)?.bufferedAmount ?? 0;
+  }
+
+  /** Bytes received and held: an incomplete frame plus the fragments of an unfinished message. */
+  get bufferedIncoming(): number {
+    return (this.#reader?.buffered ?? 0) + this.#msgSize;
+  }
+
+  /** The transport's write high-water mark (its `bufferSize`, else 64 KiB). */
+  get highWaterMark(): number {
+    return (this.transport as { bufferSize?: number } | undefined)?.bufferSize ?? 65536;
+  }
+
+  /**
+   * Sends a message, fragmented when larger than `fragmentSize`. A string is
+   * sent as text. Returns false when the write buffer is above the high-water
+   * mark (wait for `onDrain`, or register a producer); after the close
+   * started, the message is dropped and false returned.
+   * @param payload the message
+   * @param isBinary send as binary (ignored for a string, which is text)
+   * @throws {Error} before the connection is open
+   */
+  sendMessage(payload: Uint8Array | string, isBinary = false): boolean {
+    if (this.#state === CONNECTING) {
+      throw new Error("Cannot send a message before the WebSocket is open");
+    }
+    if (this.#state !== OPEN) return false;
+    let data: Uint8Array;
+    if (typeof payload === "string") {
+      data = enc.encode(payload);
+      isBinary = false;
+    } else data = payload;
+    const opcode = isBinary ? OP_BINARY : OP_TEXT;
+    const size = this.#opts.fragmentSize;
+    if (size > 0 && data.length > size) {
+      for (let at = 0; at < data.length; at += size) {
+        const end = Math.min(at + size, data.length);
+        this.#sendFrame(
+          at === 0 ? opcode : OP_CONTINUATION,
+          data.subarray(at, end),
+          end === data.length,
+        );
+      }
+    } else this.#sendFrame(opcode, data, true);
+    return this.#checkBuffer();
+  }
+
+  /**
+   * Starts the closing handshake. Applications may send 1000 or 3000-4999.
+   * Does nothing once closing.
+   * @param code the close code, or none (the peer then sees 1005)
+   * @param reason a UTF-8 reason of at most 123 bytes (needs a code)
+   * @throws {RangeError} for a code an application may not send, or a reason too long
+   */
+  sendClose(code?: number | null, reason?: string): void {
+    if (code !== undefined && code !== null && code !== 1000 && !(code >= 3000 && code <= 4999)) {
+      throw new RangeError(`Invalid close code ${code}: use 1000 or 3000-4999`);
+    }
+    if (reason !== undefined && reason !== "" && (code === undefined || code === null)) {
+      throw new RangeError("A close reason needs a close code");
+    }
+    if (reason !== undefined && enc.encode(reason).length > 123) {
+      throw new RangeError("A close reason is limited to 123 bytes of UTF-8");
+    }
+    this._startClose(code ?? null, reason ?? "");
+  }
+
+  /**
+   * Sends a ping (at most 125 bytes of payload). Dropped unless open.
+   * @throws {RangeError} for a payload over 125 bytes
+   */
+  sendPing(payload: Uint8Array | string = new Uint8Array(0)): void {
+    const data = typeof payload === "string" ? enc.encode(payload) : payload;
+    if (data.length > MAX_CONTROL_PAYLOAD) {
+      throw new RangeError("A ping payload is limited to 125 bytes");
+    }
+    if (this.#state === OPEN) this.#sendFrame(OP_PING, data, true);
+  }
+
+  /**
+   * Sends an unsolicited pong (a heartbeat that needs no answer). Dropped unless open.
+   * @throws {RangeError} for a payload over 125 bytes
+   */
+  sendPong(payload: Uint8Array | string = new Uint8Array(0)): void {
+    const data = typeof payload === "string" ? enc.encode(payload) : payload;
+    if (data.length > MAX_CONTROL_PAYLOAD) {
+      throw new RangeError("A pong payload is limited to 125 bytes");
+    }
+    if (this.#state === OPEN) this.#sendFrame(OP_PONG, data, true);
+  }
+
+  /**
+   * Drops the TCP connection without a closing handshake (autobahn's
+   * `dropConnection`); `onClose` sees an unclean close.
+   * @param abort discard unsent data instead of flushing it first
+   */
+  dropConnection(abort = true): void {
+    if (this.#lost) return;
+    this.wasNotCleanReason ??= "This side dropped the connection";
+    this.#state = CLOSED;
+    this.#drop(abort);
+  }
+
+  // ---- flow control ------------------------------------------------------------
+
+  /**
+   * Registers a producer that writes messages: a streaming one is paused while
+   * the transport's buffer is above its high-water mark; a pull producer is
+   * asked for more whenever it drained.
+   * @throws {Error} when a producer is already registered
+   */
+  registerProducer(producer: IPushProducer | IPullProducer, streaming: boolean): void {
+    if (this.#producer !== null || this.#pullProducer !== null) {
+      throw new Error("Cannot register a producer: another producer is still registered");
+    }
+    if (this.#lost) {
+      producer.stopProducing();
+      return;
+    }
+    if (!streaming) {
+      if (this.#proxyRegistered) {
+        this.#proxyRegistered = false;
+        this.transport.unregisterProducer();
+      }
+      this.#pullProducer = producer;
+      this.transport.registerProducer(producer, false);
+      return;
+    }
+    this.#producer = producer as IPushProducer;
+    if (!this.#proxyRegistered) this.#registerProxy();
+    if (this.#writePaused) this.#producer.pauseProducing();
+  }
+
+  /** Unregisters the producer. */
+  unregisterProducer(): void {
+    if (this.#pullProducer !== null) {
+      this.#pullProducer = null;
+      if (!this.#lost) this.transport.unregisterProducer();
+      return;
+    }
+    if (this.#producer === null) return;
+    this.#producer = null;
+    if (this.#proxyRegistered && !this.#writePaused && !this.#lost) {
+      this.#proxyRegistered = false;
+      this.transport.unregisterProducer();
+    }
+  }
+
+  /** Stops reading: no more messages are delivered and the socket stops reading. */
+  pauseProducing(): void {
+    if (this.#readPaused) return;
+    this.#readPaused = true;
+    if (!this.#lost) this.transport.pauseProducing();
+  }
+
+  /** Resumes reading, first delivering what was received meanwhile. */
+  resumeProducing(): void {
+    if (!this.#readPaused) return;
+    this.#readPaused = false;
+    if (this.#lost) return;
+    this.transport.resumeProducing();
+    this.#process();
+  }
+
+  /** Stops for good: closes with 1001 (going away). */
+  stopProducing(): void {
+    this._startClose(CLOSE_GOING_AWAY, "");
+  }
+
+  /**
+   * Starts a closing handshake with 1001 (going away): what a server shutting
+   * down sends (`HTTPChannel.shutdown` may call it on upgraded connections).
+   */
+  goingAway(): void {
+    this._startClose(CLOSE_GOING_AWAY, "Server shutting down");
+  }
+
+  #registerProxy(): void {
+    try {
+      this.transport.registerProducer(this.#proxy, true);
+      this.#proxyRegistered = true;
+    } catch (e) {
+      // Someone registered on the transport directly: no drain events then.
+      log.debug("Cannot watch the write buffer: {error}", { error: String(e) });
+    }
+  }
+
+  #checkBuffer(): boolean {
+    if (this.bufferedAmount <= this.highWaterMark) return true;
+    if (!this.#proxyRegistered && this.#pullProducer === null && !this.#lost) this.#registerProxy();
+    return false;
+  }
+
+  #releaseProducers(): void {
+    if (this.#proxyRegistered && !this.#lost) {
+      this.#proxyRegistered = false;
+      this.transport.unregisterProducer();
+    }
+    if (this.#pullProducer !== null && !this.#lost) this.transport.unregisterProducer();
+    const user = this.#producer ?? this.#pullProducer;
+    this.#producer = null;
+    this.#pullProducer = null;
+    if (user !== null) this.#call("stopProducing", () => user.stopProducing());
+  }
+
+  // ---- connection events -------------------------------------------------------
+
+  /** Picks the options and the clock; a server opens now, a client starts its handshake. */
+  override connectionMade(): void {
+    const factory = this.factory as Partial<IWebSocketFactory> | null;
+    if (!this.#optionsSet && factory?.options) {
+      this.#opts = resolveWebSocketOptions(factory.options);
+      this.clock ??= factory.options.clock ?? null;
+    }
+    const o = this.#opts;
+    this.#reader = new FrameReader({
+      expectMasked: this.isServer,
+      limit: (opcode) =>
+        Math.min(
+          o.maxFrameSize,
+          o.maxMessageSize - (opcode === OP_CONTINUATION ? this.#msgSize : 0),
+        ),
+    });
+    this._handshake();
+  }
+
+  /** Feeds received bytes to the handshake (client) or the frame reader. */
+  override dataReceived(data: Uint8Array): void {
+    if (this.#lost || this.#reader === null) return;
+    if (this.#state === CONNECTING) {
+      const rest = this._handshakeData(data);
+      // onOpen may have started closing already: the bytes after the head still count.
+      if (rest === null) return;
+      data = rest;
+    }
+    if (this.#closeReceived || (this.#state === CLOSED)) return;
+    this.#reader.push(data);
+    this.#process();
+  }
+
+  /** Reports the end to `onClose`, once. */
+  override connectionLost(reason: Failure): void {
+    if (this.#lost) return;
+    this.#lost = true;
+    const wasConnecting = this.#state === CONNECTING;
+    this.#state = CLOSED;
+    this.#cancelTimers();
+    this.#reader?.clear();
+    this.#proxyRegistered = false;
+    const user = this.#producer ?? this.#pullProducer;
+    this.#producer = null;
+    this.#pullProducer = null;
+    if (user !== null) this.#call("stopProducing", () => user.stopProducing());
+    if (wasConnecting) {
+      this.wasNotCleanReason ??=
+        `Connection lost during the opening handshake: ${reason.getErrorMessage()}`;
+      this._handshakeLost(reason);
+    }
+    const clean = this.#closeSent && this.#closeReceived;
+    if (clean) {
+      this.#call(
+        "onClose",
+        () => this.onClose(true, this.remoteCloseCode ?? CLOSE_NO_STATUS, this.remoteCloseReason),
+      );
+    } else {
+      this.wasNotCleanReason ??= "The peer dropped the TCP connection without a closing handshake";
+      this.#call("onClose", () => this.onClose(false, CLOSE_ABNORMAL, this.wasNotCleanReason!));
+    }
+  }
+
+  // ---- hooks for the server and client sides -------------------------------------
+
+  /** Starts the opening handshake; the base class opens at once (the server's handshake is done). */
+  _handshake(): void {
+    this._opened();
+  }
+
+  /**
+   * Takes handshake bytes while CONNECTING; returns the bytes after the
+   * handshake once it completed, or null while it has not.
+   */
+  _handshakeData(_data: Uint8Array): Uint8Array | null {
+    return null;
+  }
+
+  /** Called when the connection is lost before it opened. */
+  _handshakeLost(_reason: Failure): void {}
+
+  /** Marks the connection open, starts keepalive and calls `onOpen`. */
+  _opened(): void {
+    if (this.#state !== CONNECTING || this.#lost) return;
+    this.#state = OPEN;
+    if (this.#opts.autoPingInterval > 0) this.#schedulePing();
+    this.#call("onOpen", () => this.onOpen());
+  }
+
+  /** Fails the opening handshake: records why and drops the connection. */
+  _failHandshake(reason: string): void {
+    if (this.#lost) return;
+    this.wasNotCleanReason ??= reason;
+    this.#state = CLOSED;
+    this.#drop(true);
+  }
+
+  /** The clock for timeouts. */
+  _clock(): IReactorTime {
+    return this.clock ??= getReactor();
+  }
+
+  /** Sends a close frame with any code (the checked path is `sendClose`). */
+  _startClose(code: number | null, reason: string): void {
+    if (this.#state === CONNECTING) {
+      this._failHandshake("Closed before the opening handshake completed");
+      return;
+    }
+    if (this.#state !== OPEN) return;
+    this.#sendCloseFrame(code, reason);
+    this.#state = CLOSING;
+    this.#cancelPing();
+    this.#closeCall = this._clock().callLater(this.#opts.closeTimeout, () => {
+      this.#closeCall = null;
+      this.wasNotCleanReason ??= "The peer did not answer the close frame in time";
+      this.#state = CLOSED;
+      this.#drop(true);
+    });
+  }
+
+  // ---- receiving ---------------------------------------------------------------
+
+  #process(): void {
+    if (this.#processing) return;
+    this.#processing = true;
+    try {
+      while (!this.#readPaused && !this.#lost && !this.#closeReceived && this.#state !== CLOSED) {
+        let frame: Frame | null;
+        try {
+          frame = this.#reader!.next();
+        } catch (e) {
+          if (!(e instanceof FrameError)) throw e;
+          this.#fail(e.code, e.message);
+          return;
+        }
+        if (frame === null) return;
+        if (frame.opcode >= 8) this.#onControl(frame);
+        else this.#onData(frame);
+      }
+    } finally {
+      this.#processing = false;
+    }
+  }
+
+  #onControl(frame: Frame): void {
+    if (frame.opcode === OP_CLOSE) {
+      let code: number | null;
+      let reason: string;
+      try {
+        ({ code, reason } = decodeClosePayload(frame.payload));
+      } catch (e) {
+        if (!(e instanceof FrameError)) throw e;
+        this.#fail(e.code, e.message);
+        return;
+      }
+      this.#closeReceived = true;
+      this.remoteCloseCode = code ?? CLOSE_NO_STATUS;
+      this.remoteCloseReason = reason;
+      this.#reader!.clear();
+      if (!this.#closeSent) this.#sendCloseFrame(code, "");
+      this.#state = CLOSED;
+      this.#cancelTimers();
+      if (this.isServer) {
+        // The server closes TCP once the handshake is done (RFC 6455 7.1.1).
+        this.#drop(false);
+      } else {
+        // The client gives the server time to close first, then closes itself.
+        this.#releaseProducers();
+        this.#closeCall = this._clock().callLater(this.#opts.closeTimeout, () => {
+          this.#closeCall = null;
+          this.#drop(false);
+        });
+      }
+    } else if (frame.opcode === OP_PING) {
+      if (this.#state === OPEN) this.#sendFrame(OP_PONG, frame.payload, true);
+      this.#call("onPing", () => this.onPing(frame.payload));
+    } else if (frame.opcode === OP_PONG) {
+      const want = this.#pingPayload;
+      if (want !== null && sameBytes(want, frame.payload)) {
+        this.#pingPayload = null;
+        if (this.#pongCall !== null) {
+          this.#pongCall.cancel();
+          this.#pongCall = null;
+        }
+      }
+      this.#call("onPong", () => this.onPong(frame.payload));
+    }
+  }
+
+  #onData(frame: Frame): void {
+    const { opcode, payload } = frame;
+    if (opcode === OP_CONTINUATION) {
+      if (this.#msgOpcode < 0) {
+        this.#fail(CLOSE_PROTOCOL_ERROR, "Continuation frame without a message in progress");
+        return;
+      }
+    } else {
+      if (this.#msgOpcode >= 0) {
+        this.#fail(CLOSE_PROTOCOL_ERROR, "New data frame before the previous message ended");
+        return;
+      }
+      this.#msgOpcode = opcode;
+      if (!frame.fin && opcode === OP_TEXT) {
+        this.#utf8 = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
+      }
+    }
+    const text = this.#msgOpcode === OP_TEXT;
+    try {
+      if (this.#utf8 !== null) {
+        this.#utf8.decode(payload, { stream: !frame.fin });
+      } else if (text) strictUtf8.decode(payload);
+    } catch {
+      this.#fail(CLOSE_INVALID_PAYLOAD, "Text message is not valid UTF-8");
+      return;
+    }
+    if (!frame.fin) {
+      this.#msgParts.push(payload);
+      this.#msgSize += payload.length;
+      return;
+    }
+    let message = payload;
+    if (this.#msgParts.length > 0) {
+      message = new Uint8Array(this.#msgSize + payload.length);
+      let at = 0;
+      for (const part of this.#msgParts) {
+        message.set(part, at);
+        at += part.length;
+      }
+      message.set(payload, at);
+    }
+    this.#msgOpcode = -1;
+    this.#msgParts = [];
+    this.#msgSize = 0;
+    this.#utf8 = null;
+    try {
+      this.onMessage(message, !text);
+    } catch (e) {
+      log.failure("Error in onMessage; closing the WebSocket with 1011", e);
+      this.#fail(CLOSE_INTERNAL_ERROR, "Internal error");
+    }
+  }
+
+  // ---- sending and closing -------------------------------------------------------
+
+  #sendFrame(opcode: number, payload: Uint8Array, fin: boolean): void {
+    const chunks = encodeFrame(opcode, payload, fin, this.isServer ? null : maskKey());
+    if (chunks.length === 1) this.transport.write(chunks[0]);
+    else this.transport.writeSequence(chunks);
+  }
+
+  #sendCloseFrame(code: number | null, reason: string): void {
+    if (this.#closeSent) return;
+    this.#closeSent = true;
+    this.localCloseCode = code ?? CLOSE_NO_STATUS;
+    this.localCloseReason = reason;
+    this.#sendFrame(OP_CLOSE, encodeClosePayload(code, reason), true);
+  }
+
+  /** Fails the connection (RFC 6455 7.1.7): a close frame with `code`, then TCP closes. */
+  #fail(code: number, reason: string): void {
+    if (this.#lost) return;
+    log.debug("Failing WebSocket connection with {code}: {reason}", { code, reason });
+    this.wasNotCleanReason ??= `Protocol violation (${code}): ${reason}`;
+    if (this.#state === OPEN || this.#state === CLOSING) {
+      this.#sendCloseFrame(code, reason.length > 120 ? reason.slice(0, 120) : reason);
+    }
+    this.#state = CLOSED;
+    this.#reader?.clear();
+    this.#drop(false);
+  }
+
+  /** Closes TCP: flushing (bounded by closeTimeout) or at once. */
+  #drop(abort: boolean): void {
+    this.#cancelTimers();
+    if (this.#lost) return;
+    this.#releaseProducers();
+    if (abort) {
+      this.transport.abortConnection();
+      return;
+    }
+    this.transport.loseConnection();
+    // A peer that does not read could hold the flush forever.
+    if (!this.#lost) {
+      this.#closeCall = this._clock().callLater(this.#opts.closeTimeout, () => {
+        this.#closeCall = null;
+        this.transport.abortConnection();
+      });
+    }
+  }
+
+  #schedulePing(): void {
+    this.#pingCall = this._clock().callLater(this.#opts.autoPingInterval, () => {
+      this.#pingCall = null;
+      if (this.#state !== OPEN) return;
+      if (this.#pingPayload === null) {
+        const payload = new Uint8Array(4);
+        new DataView(payload.buffer).setUint32(0, ++this.#pingCount);
+        this.#pingPayload = payload;
+        this.#sendFrame(OP_PING, payload, true);
+        this.#pongCall = this._clock().callLater(this.#opts.autoPingTimeout, () => {
+          this.#pongCall = null;
+          this.wasNotCleanReason ??= "No pong for the automatic ping in time";
+          this.#state = CLOSED;
+          this.#drop(true);
+        });
+      }
+      this.#schedulePing();
+    });
+  }
+
+  #cancelPing(): void {
+    if (this.#pingCall !== null) {
+      this.#pingCall.cancel();
+      this.#pingCall = null;
+    }
+    if (this.#pongCall !== null) {
+      this.#pongCall.cancel();
+      this.#pongCall = null;
+    }
+  }
+
+  #cancelTimers(): void {
+    this.#cancelPing();
+    if (this.#closeCall !== null) {
+      this.#closeCall.cancel();
+      this.#closeCall = null;
+    }
+  }
+
+  #call(what: string, fn: () => void): void {
+    try {
+      fn();
+    } catch (e) {
+      log.failure(`Error in WebSocket ${what}`, e);
+    }
+  }
+}
+
+function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
