@@ -14,7 +14,11 @@ import { CannotListenError, ConnectionRefusedError } from "../../src/internet/er
 import { IPv4Address } from "../../src/internet/address.ts";
 import { Factory, Protocol } from "../../src/internet/protocol.ts";
 import type { IListeningPort, IProtocol, IProtocolFactory } from "../../src/internet/interfaces.ts";
-import { MemoryReactorClock, StringTransportWithDisconnection } from "../../src/testing/mod.ts";
+import {
+  flushLoggedErrors,
+  MemoryReactorClock,
+  StringTransportWithDisconnection,
+} from "../../src/testing/mod.ts";
 
 function failureValue(e: unknown): unknown {
   return e instanceof Failure ? e.value : e;
@@ -67,6 +71,8 @@ describe("TimerService", () => {
     assert.equal(n, 1);
     await timer.stopService();
     assert.equal(timer.running, false);
+    const logged = flushLoggedErrors().map((f) => f.getErrorMessage());
+    assert.ok(logged.includes("bad tick"), `logged: ${logged}`);
   });
 });
 
@@ -136,6 +142,8 @@ describe("StreamServerEndpointService", () => {
       return (failureValue(e) as Error).message === "no";
     });
     await service.stopService();
+    // Nobody waited when it failed, so it was logged too.
+    assert.ok(flushLoggedErrors().some((f) => f.getErrorMessage() === "no"));
   });
 
   it("StreamServerEndpointService.stopService() cancels a listen still in progress", async () => {

@@ -3,6 +3,7 @@ import assert from "node:assert/strict";
 import { Application, MultiService, Service } from "../../src/application/mod.ts";
 import { Deferred } from "../../src/internet/defer.ts";
 import { Failure } from "../../src/internet/failure.ts";
+import { flushLoggedErrors } from "../../src/testing/mod.ts";
 
 /** A service that records its calls in a shared log. */
 class Recorder extends Service {
@@ -130,6 +131,7 @@ describe("MultiService", () => {
     root.startService();
     await root.stopService();
     assert.deepEqual(log.slice(-2), ["stop b", "stop a"]);
+    assert.ok(flushLoggedErrors().some((f) => f.getErrorMessage() === "boom"));
   });
 
   it("MultiService.startService() fails with a child's startup failure", async () => {

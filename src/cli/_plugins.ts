@@ -1,0 +1,148 @@
+/**
+ * Plugins for the `tw` command (Twisted's `IServiceMaker` and `twistd`'s
+ * plugin discovery): the interface, a registry, and loading user plugins from
+ * module paths or URLs. Private to src/cli; mod.ts re-exports it.
+ *
+ * A plugin module exports its service maker as `serviceMaker`, as a list in
+ * `serviceMakers`, or as its default export.
+ *
+ * @module
+ */
+import type { Reactor } from "../internet/reactor.ts";
+import type { IService } from "../application/mod.ts";
+import type { Options } from "./_usage.ts";
+
+/** What `makeService` receives besides its options: Twisted's "pass the reactor". */
+export interface PluginContext {
+  /** The reactor the command runs. */
+  reactor: Reactor;
+  /** The working directory (after `--rundir`), for resolving relative paths. */
+  cwd: string;
+}
+
+/**
+ * A plugin of the `tw` command (`twisted.application.service.IServiceMaker`):
+ * `tw [options] TAPNAME [plugin options]` parses the plugin options with a
+ * new `options` instance, then starts `makeService(options, context)`.
+ *
+ * @example
+ * ```ts
+ * import { type IServiceMaker, Options } from "@tw/core/cli";
+ * import { Service } from "@tw/core/application";
+ * class Hello extends Service {
+ *   override startService(): void {
+ *     super.startService();
+ *     console.log("hello");
+ *   }
+ * }
+ * export const serviceMaker: IServiceMaker = {
+ *   tapname: "hello",
+ *   description: "Logs hello",
+ *   options: Options,
+ *   makeService: () => new Hello(),
+ * };
+ * ```
+ */
+export interface IServiceMaker {
+  /** The command word (`web`, `echo`...). */
+  readonly tapname: string;
+  /** One line shown by `tw --help`. */
+  readonly description: string;
+  /** The plugin's options class. */
+  readonly options: new () => Options;
+  /** Makes the service to run from the parsed options. */
+  makeService(
+    options: Options,
+    context: PluginContext,
+  ): IService | PromiseLike<IService>;
+}
+
+function isServiceMaker(value: unknown): value is IServiceMaker {
+  const v = value as Partial<IServiceMaker> | null;
+  return v !== null && typeof v === "object" && typeof v.tapname === "string" &&
+    typeof v.makeService === "function" && typeof v.options === "function";
+}
+
+/** The service makers a module exports (`serviceMaker`, `serviceMakers`, or default). */
+export function serviceMakersOf(module: Record<string, unknown>): IServiceMaker[] {
+  const found: IServiceMaker[] = [];
+  for (const key of ["serviceMaker", "default"]) {
+    if (isServiceMaker(module[key])) found.push(module[key] as IServiceMaker);
+  }
+  const list = module.serviceMakers;
+  if (Array.isArray(list)) {
+    for (const item of list) if (isServiceMaker(item)) found.push(item);
+  }
+  return [...new Set(found)];
+}
+
+/**
+ * Turns a module path or URL into an import specifier: URLs stay, absolute
+ * paths and relative ones (resolved against `base`, a directory) become
+ * `file:` URLs.
+ */
+export function moduleURL(specifier: string, base: string): string {
+  if (/^[a-z][a-z0-9+.-]*:/i.test(specifier) && !/^[a-z]:[\\/]/i.test(specifier)) {
+    return specifier;
+  }
+  const dir = base.endsWith("/") ? base : `${base}/`;
+  const baseURL = new URL(`file://${dir.startsWith("/") ? "" : "/"}${dir}`);
+  return new URL(specifier.replaceAll("\\", "/"), baseURL).href;
+}
+
+/** The plugins known to one `tw` run: the built-ins plus those loaded. */
+export class PluginRegistry {
+  #makers = new Map<string, IServiceMaker>();
+
+  /**
+   * Makes a registry holding `makers`.
+   * @param makers the plugins to start with
+   */
+  constructor(makers: Iterable<IServiceMaker> = []) {
+    for (const maker of makers) this.register(maker);
+  }
+
+  /** Adds (or replaces, for a user plugin overriding a built-in) a plugin. */
+  register(maker: IServiceMaker): void {
+    if (!/^[A-Za-z0-9][\w.-]*$/.test(maker.tapname)) {
+      throw new TypeError(`Invalid plugin name: ${JSON.stringify(maker.tapname)}`);
+    }
+    this.#makers.set(maker.tapname, maker);
+  }
+
+  /** The plugin named `tapname`, if any. */
+  get(tapname: string): IServiceMaker | undefined {
+    return this.#makers.get(tapname);
+  }
+
+  /** Every plugin, sorted by name. */
+  list(): IServiceMaker[] {
+    return [...this.#makers.values()].sort((a, b) => a.tapname.localeCompare(b.tapname));
+  }
+
+  /**
+   * Imports a module and registers the service makers it exports. Throws
+   * when the import fails or the module exports none.
+   * @param specifier a path (relative to `base`) or URL
+   * @param base the directory relative paths start from
+   * @returns the plugins registered
+   */
+  async load(specifier: string, base: string): Promise<IServiceMaker[]> {
+    const url = moduleURL(specifier, base);
+    let module: Record<string, unknown>;
+    try {
+      module = await import(url);
+    } catch (error) {
+      const why = error instanceof Error ? error.message.split("\n")[0] : String(error);
+      throw new Error(`Cannot load plugin module ${specifier}: ${why}`, { cause: error });
+    }
+    const makers = serviceMakersOf(module);
+    if (makers.length === 0) {
+      throw new Error(
+        `Plugin module ${specifier} exports no service maker (serviceMaker, serviceMakers or default)`,
+      );
+    }
+    for (const maker of makers) this.register(maker);
+    return makers;
+  }
+}

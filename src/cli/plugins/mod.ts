@@ -1,0 +1,28 @@
+/**
+ * The built-in plugins of the `tw` command.
+ * @module
+ */
+import type { IServiceMaker } from "../_plugins.ts";
+import { echoPlugin } from "./echo.ts";
+import { inetdPlugin } from "./inetd.ts";
+import { portforwardPlugin } from "./portforward.ts";
+import { procmonPlugin } from "./procmon.ts";
+import { socksPlugin } from "./socks.ts";
+import { webPlugin } from "./web.ts";
+
+export { Echo, ECHO_DEFAULT_LISTEN, EchoOptions, echoPlugin } from "./echo.ts";
+export { InetdOptions, inetdPlugin } from "./inetd.ts";
+export { PortforwardOptions, portforwardPlugin } from "./portforward.ts";
+export { ProcmonOptions, procmonPlugin } from "./procmon.ts";
+export { SocksOptions, socksPlugin } from "./socks.ts";
+export { WEB_DEFAULT_LISTEN, WebOptions, webPlugin } from "./web.ts";
+
+/** Every built-in plugin. */
+export const builtinPlugins: readonly IServiceMaker[] = [
+  echoPlugin,
+  inetdPlugin,
+  portforwardPlugin,
+  procmonPlugin,
+  socksPlugin,
+  webPlugin,
+];
