@@ -35,23 +35,7 @@ import { type BunApi, bunApi, type BunSubprocess, type BunUdpSocket } from "./_b
 import { bunConnect, bunListen } from "./_bun_listener.ts";
 import { normalizeError } from "./_bun_socket.ts";
 
-export type {
-  ChildProcess,
-  ConnectOptions,
-  DatagramOptions,
-  DatagramSocket,
-  FastPathHandler,
-  Listener,
-  ListenOptions,
-  ResolvedAddress,
-  Runtime,
-  Socket,
-  SocketAddress,
-  SocketFastPath,
-  SpawnOptions,
-  TlsInfo,
-  TlsOptions,
-} from "../src/internet/socket.ts";
+export type * from "../src/internet/socket.ts";
 import { nodeFileSystem, nodeProcess } from "./_node_fs.ts";
 
 /** Datagrams kept while no handler is attached yet. */

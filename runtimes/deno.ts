@@ -48,23 +48,7 @@ import { connectNetBound } from "./_deno_node_raw.ts";
 import { spawnProcess } from "./_deno_process.ts";
 import { codedError, normalizeError } from "./_deno_errors.ts";
 
-export type {
-  ChildProcess,
-  ConnectOptions,
-  DatagramOptions,
-  DatagramSocket,
-  FastPathHandler,
-  Listener,
-  ListenOptions,
-  ResolvedAddress,
-  Runtime,
-  Socket,
-  SocketAddress,
-  SocketFastPath,
-  SpawnOptions,
-  TlsInfo,
-  TlsOptions,
-} from "../src/internet/socket.ts";
+export type * from "../src/internet/socket.ts";
 import { nodeFileSystem, nodeProcess } from "./_node_fs.ts";
 
 async function listen(options: ListenOptions): Promise<Listener> {

@@ -52,23 +52,7 @@ import {
 } from "./_node_socket.ts";
 import { normalizeError } from "./_node_errors.ts";
 
-export type {
-  ChildProcess,
-  ConnectOptions,
-  DatagramOptions,
-  DatagramSocket,
-  FastPathHandler,
-  Listener,
-  ListenOptions,
-  ResolvedAddress,
-  Runtime,
-  Socket,
-  SocketAddress,
-  SocketFastPath,
-  SpawnOptions,
-  TlsInfo,
-  TlsOptions,
-} from "../src/internet/socket.ts";
+export type * from "../src/internet/socket.ts";
 import { nodeFileSystem, nodeProcess } from "./_node_fs.ts";
 
 // ---------------------------------------------------------------------------

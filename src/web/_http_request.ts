@@ -410,7 +410,15 @@ export class HTTPRequest implements IChannelRequest {
     const noBody = this.#noBodyNow();
     this.#noBody = noBody;
     const v11 = this.clientproto === "HTTP/1.1";
-    if (this._encoder !== null && !noBody) h.removeHeader("content-length");
+    if (this._encoder !== null) {
+      if (!noBody) h.removeHeader("content-length");
+      // An encoded body is not byte-identical to the resource's: its validator
+      // becomes weak (RFC 9110 8.8.3), as nginx does when it gzips.
+      const etags = h.getRawHeaders("etag");
+      if (etags?.length === 1 && !etags[0].startsWith("W/")) {
+        h.setRawHeaders("ETag", [`W/${etags[0]}`]);
+      }
+    }
     let hasLength = h.hasHeader("content-length");
     if (!hasLength && last && !noBody) {
       h.setRawHeaders("Content-Length", [String(body.length)]);

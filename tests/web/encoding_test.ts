@@ -1,7 +1,7 @@
-import { afterEach, describe, it } from "node:test";
+import { afterEach, beforeEach, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { Clock } from "../../src/internet/task.ts";
-import { leakCheck } from "../../src/testing/mod.ts";
+import { trackLeaks } from "../../src/testing/mod.ts";
 import {
   EncodingResourceWrapper,
   GzipEncoderFactory,
@@ -12,7 +12,7 @@ import {
 } from "../../src/web/mod.ts";
 import { serve, td } from "./_helpers.ts";
 
-afterEach(() => leakCheck());
+trackLeaks({ beforeEach, afterEach });
 
 async function gunzip(data: Uint8Array): Promise<string> {
   const stream = new Blob([data as Uint8Array<ArrayBuffer>]).stream().pipeThrough(
@@ -64,6 +64,27 @@ describe("EncodingResourceWrapper with GzipEncoderFactory", () => {
     s.send("POST / HTTP/1.1\r\nHost: x\r\nAccept-Encoding: gzip\r\nContent-Length: 0\r\n\r\n");
     await until(() => s.text().endsWith("\r\n0\r\n\r\n") && s.responses().length === 2);
     assert.equal(await gunzip(s.responses()[1].body), "part1 part2");
+    s.transport.loseConnection();
+  });
+
+  it("makes a strong ETag weak on a gzipped response, and 304s on it", async () => {
+    class Tagged extends Resource {
+      override isLeaf = true;
+      render_GET(request: Request): string {
+        if (request.setETag('"v1"') !== null) return "";
+        return "tagged ".repeat(100);
+      }
+    }
+    const site = new Site(new EncodingResourceWrapper(new Tagged(), [new GzipEncoderFactory()]), {
+      clock: new Clock(),
+    });
+    const s = serve(site);
+    s.send("GET / HTTP/1.1\r\nHost: x\r\nAccept-Encoding: gzip\r\n\r\n");
+    await until(() => s.text().endsWith("\r\n0\r\n\r\n"));
+    assert.equal(s.responses()[0].headers.get("etag")?.[0], 'W/"v1"');
+    s.send('GET / HTTP/1.1\r\nHost: x\r\nAccept-Encoding: gzip\r\nIf-None-Match: W/"v1"\r\n\r\n');
+    await until(() => s.responses().length === 2);
+    assert.equal(s.responses()[1].code, 304);
     s.transport.loseConnection();
   });
 
