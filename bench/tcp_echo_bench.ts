@@ -2,10 +2,12 @@
 // the node adapter forced on Deno and Bun, and Twisted on CPython, all driven by the
 // same load generator (bench/_echo_client.ts).
 // Run with node: node_modules/.bin/node bench/tcp_echo_bench.ts [--quick] [--only=deno,bun,...]
-//   [--client=c|node|bun] [--skip=memory] [--repeat=N]
-// Throughput runs N times (default 3, --quick 1), the subjects interleaved; each cell is the best
+//   [--client=c|node|bun] [--skip=memory] [--repeat=N] [--retries=N]
+// Throughput runs N times (default 2, --quick 1), the subjects interleaved; each cell is the best
 // of the N (other processes on a shared machine only ever slow a run down). The "other" CPU column
-// is what the rest of the machine used meanwhile: when it is high, the row is noise.
+// is what the rest of the machine used meanwhile: a run where it exceeds 15% of a core is retried
+// (up to --retries times, default 2) and loses to any undisturbed run; cells still disturbed are
+// marked with *.
 // Each server runs alone in its own process pinned to core 1; the client runs on core 0.
 // The ping-pong and stream client is bench/_echo_client.c (built with gcc into /tmp) unless
 // --client says otherwise or gcc is missing: a JS client needs as much CPU as the fastest
@@ -48,7 +50,7 @@ function buildCClient(): boolean {
 const CLIENT = flag("client") ?? (buildCClient() ? "c" : "node");
 if (CLIENT === "c" && !buildCClient()) throw new Error("--client=c needs gcc");
 
-const REPEAT = Number(flag("repeat") ?? (QUICK ? 1 : 3));
+const REPEAT = Number(flag("repeat") ?? (QUICK ? 1 : 2));
 const WARMUP_MS = QUICK ? 300 : 1000;
 const ROUND_MS = QUICK ? 500 : 1000;
 const ROUNDS = QUICK ? 3 : 7;
@@ -221,15 +223,36 @@ async function flood(subject: Subject): Promise<{ base: number; peak: number }> 
   }
 }
 
-/** Keeps the better of two measurements. */
-const best = (a: Measured | undefined, b: Measured): Measured => (a && a.value >= b.value ? a : b);
+/** Above this share of a core used by other processes, a measurement counts as disturbed. */
+const NOISE = 0.15;
+/** Extra attempts at a disturbed measurement. */
+const RETRIES = Number(flag("retries") ?? (QUICK ? 0 : 2));
+
+/** The better of two measurements: an undisturbed one first, then the higher value. */
+const best = (a: Measured | undefined, b: Measured): Measured => {
+  if (!a) return b;
+  const aClean = a.otherCpu <= NOISE;
+  const bClean = b.otherCpu <= NOISE;
+  if (aClean !== bClean) return aClean ? a : b;
+  return a.value >= b.value ? a : b;
+};
+
+/** Measures, retrying (up to RETRIES times) while other processes disturbed the run. */
+async function attempt(prev: Measured | undefined, fn: () => Promise<Measured>): Promise<Measured> {
+  let kept = best(prev, await fn());
+  for (let i = 0; i < RETRIES && kept.otherCpu > NOISE; i++) {
+    process.stderr.write(`  disturbed (other ${Math.round(kept.otherCpu * 100)}%): again\n`);
+    kept = best(kept, await fn());
+  }
+  return kept;
+}
 
 async function throughput(row: Row): Promise<void> {
   const server = await startServer(row.subject.cmd("echo"), row.subject.env);
   try {
-    row.pp1 = best(row.pp1, await pingpong(server, 1));
-    row.pp50 = best(row.pp50, await pingpong(server, 50));
-    row.stream = best(row.stream, await streaming(server));
+    row.pp1 = await attempt(row.pp1, () => pingpong(server, 1));
+    row.pp50 = await attempt(row.pp50, () => pingpong(server, 50));
+    row.stream = await attempt(row.stream, () => streaming(server));
   } finally {
     await server.stop();
   }
@@ -279,6 +302,7 @@ for (const row of rows) {
 
 const rawOf = (r: Row): Row | undefined =>
   rows.find((x) => x.subject.runtime === r.subject.runtime && x.subject.kind === "raw");
+const mark = (m: Measured | undefined): string => (m && m.otherCpu > NOISE ? "*" : "");
 const ratio = (r: Row, key: "pp1" | "pp50" | "stream"): string => {
   const raw = rawOf(r);
   const a = r[key]?.value;
@@ -296,7 +320,10 @@ lines.push(
   `Ping-pong: 64-byte messages, median of ${ROUNDS} rounds of ${ROUND_MS} ms after ${WARMUP_MS} ms warm-up;` +
     ` stream: ${STREAM_BYTES / 1024 / 1024} MiB echoed. Best of ${REPEAT} interleaved runs.` +
     ` (ratio to the same runtime's raw API)`,
-  `CPU = server / load generator / rest of the machine, in % of one core.`,
+  `CPU = server / load generator / rest of the machine, in % of one core;` +
+    ` * = disturbed (rest of the machine above ${
+      NOISE * 100
+    }% of a core after ${RETRIES} retries).`,
   "",
   "| server | 1 conn: round trips/s | 50 conns: round trips/s | CPU (50) | stream: MB/s | CPU (stream) |",
   "|---|---:|---:|---:|---:|---:|",
@@ -307,9 +334,11 @@ for (const r of rows) {
     continue;
   }
   lines.push(
-    `| ${r.subject.name} | ${fmt(r.pp1?.value)}${ratio(r, "pp1")} | ${fmt(r.pp50?.value)}${
-      ratio(r, "pp50")
-    } | ${cpu(r.pp50)} | ${fmt(r.stream?.value)}${ratio(r, "stream")} | ${cpu(r.stream)} |`,
+    `| ${r.subject.name} | ${fmt(r.pp1?.value)}${mark(r.pp1)}${ratio(r, "pp1")} | ${
+      fmt(r.pp50?.value)
+    }${mark(r.pp50)}${ratio(r, "pp50")} | ${cpu(r.pp50)} | ${fmt(r.stream?.value)}${
+      mark(r.stream)
+    }${ratio(r, "stream")} | ${cpu(r.stream)} |`,
   );
 }
 if (!SKIP.includes("memory")) {
