@@ -1,7 +1,7 @@
 // Every example runs unchanged on the runtime running this test: started as a
 // real program (deno run -A / bun / node), talked to over loopback, then
 // stopped with SIGTERM, which must end it cleanly (exit code 0).
-import { describe, it } from "node:test";
+import { afterEach, beforeEach, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import process from "node:process";
 import { fileURLToPath } from "node:url";
@@ -15,6 +15,9 @@ import {
   Protocol,
   reactor,
 } from "../mod.ts";
+import { trackLeaks } from "../src/testing/mod.ts";
+
+trackLeaks({ beforeEach, afterEach });
 
 const decoder = new TextDecoder();
 const encoder = new TextEncoder();

@@ -84,6 +84,7 @@ export {
   startLeakCheck,
   type TestHooks,
   trackLeaks,
+  type TrackLeaksOptions,
   watchClock,
 } from "./_leak_check.ts";
 export {

@@ -43,6 +43,21 @@ export interface IResponseEncoder {
   finish(): Promise<void>;
 }
 
+/**
+ * Where a request's response goes when its channel was not fed bytes (the
+ * fetch bridge, `HTTPChannel._direct`): the head as values and the body as
+ * it is written, with no HTTP framing in between. Internal.
+ */
+export interface IDirectResponse {
+  /**
+   * The head is final (`request.code`, `code_message`, `responseHeaders`);
+   * `body` is the first body bytes (empty for a bodyless response).
+   */
+  _head(request: HTTPRequest, body: Uint8Array | string, noBody: boolean): void;
+  /** More body bytes (after encoding). */
+  _body(data: Uint8Array): void;
+}
+
 const enc = new TextEncoder();
 const EMPTY = new Uint8Array(0);
 const CRLF = enc.encode("\r\n");
@@ -390,7 +405,9 @@ export class HTTPRequest implements IChannelRequest {
     }
     if (this.#noBody || data.length === 0) return;
     this.sentLength += data.length;
-    if (!this.#chunkedOut) channel._write(data);
+    const direct = channel._direct;
+    if (direct !== null) direct._body(data);
+    else if (!this.#chunkedOut) channel._write(data);
     else if (data.length <= COALESCE) channel._write(frameChunk(data));
     else {
       channel._write(enc.encode(data.length.toString(16) + "\r\n"));
@@ -418,6 +435,20 @@ export class HTTPRequest implements IChannelRequest {
       if (etags?.length === 1 && !etags[0].startsWith("W/")) {
         h.setRawHeaders("ETag", [`W/${etags[0]}`]);
       }
+    }
+    const direct = channel._direct;
+    if (direct !== null) {
+      // No framing, no connection management and no Server or Date header:
+      // the native server in front does all of that.
+      this.#chunkedOut = false;
+      this.#persistent = false;
+      if (!noBody && code !== 204 && !h.hasHeader("content-type")) {
+        h.setRawHeaders("Content-Type", ["text/html"]);
+      }
+      const send = noBody ? EMPTY : body;
+      this.sentLength += send.length;
+      direct._head(this, send, noBody);
+      return;
     }
     let hasLength = h.hasHeader("content-length");
     if (!hasLength && last && !noBody) {
@@ -476,6 +507,31 @@ export class HTTPRequest implements IChannelRequest {
       channel._write(send);
       if (chunked) channel._write(CRLF);
     }
+  }
+
+  /**
+   * Sends `text` as the whole body to a direct channel (the fetch bridge),
+   * which gives it to the runtime as a string: no UTF-8 copy here. False,
+   * and nothing done, when that does not apply (a socket, an encoder, a
+   * HEAD or bodyless response, a body already started); `finish()` follows.
+   */
+  _sendText(text: string): boolean {
+    const direct = this.channel?._direct;
+    if (
+      direct == null || this._encoder !== null || this.startedWriting || this.finishCalled ||
+      this.#noBodyNow()
+    ) return false;
+    this.startedWriting = true;
+    this.#noBody = false;
+    this.#chunkedOut = false;
+    this.#persistent = false;
+    const h = this.responseHeaders;
+    if (this.code !== 204 && !h.hasHeader("content-type")) {
+      h.setRawHeaders("Content-Type", ["text/html"]);
+    }
+    this.sentLength += text.length;
+    direct._head(this, text, false);
+    return true;
   }
 
   /**

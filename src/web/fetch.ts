@@ -25,7 +25,10 @@ import { IPv4Address, IPv6Address } from "../internet/address.ts";
 import { ConnectionDone, ConnectionLost } from "../internet/error.ts";
 import { Failure } from "../internet/failure.ts";
 import type { IPullProducer, IPushProducer, ITransport } from "../internet/interfaces.ts";
+import { LazyRequestHeaders } from "./_fetch_headers.ts";
+import type { HTTPRequest, IDirectResponse } from "./_http_request.ts";
 import type { HTTPChannel } from "./http.ts";
+import { RESPONSES } from "./_status.ts";
 import { NOT_DONE_YET, Resource } from "./resource.ts";
 import type { Request, Site } from "./server.ts";
 
@@ -277,7 +280,7 @@ export interface ServeInfo {
 export type SiteFetchHandler = (
   request: globalThis.Request,
   info?: ServeInfo,
-) => Promise<Response>;
+) => Response | Promise<Response>;
 
 function addressOf(host: string, port: number): IPv4Address | IPv6Address {
   const bare = host.startsWith("[") ? host.slice(1, -1) : host;
@@ -286,136 +289,277 @@ function addressOf(host: string, port: number): IPv4Address | IPv6Address {
     : new IPv4Address("TCP", bare, port);
 }
 
-function concat(a: Uint8Array, b: Uint8Array): Uint8Array {
-  if (a.length === 0) return b;
-  const out = new Uint8Array(a.length + b.length);
-  out.set(a);
-  out.set(b, a.length);
+const EMPTY = new Uint8Array(0);
+// The end of a cleanly finished bridged request, told to its channel (one
+// shared value: nobody reads it, and an Error per request costs a stack).
+let cleanClose: Failure | null = null;
+
+function concatAll(chunks: (Uint8Array | string)[]): Uint8Array {
+  const bytes = chunks.map((c) => typeof c === "string" ? enc.encode(c) : c);
+  let size = 0;
+  for (const b of bytes) size += b.length;
+  const out = new Uint8Array(size);
+  let at = 0;
+  for (const b of bytes) {
+    out.set(b, at);
+    at += b.length;
+  }
   return out;
 }
 
-function indexOfCRLF(buf: Uint8Array, from: number): number {
-  for (let i = from; i + 1 < buf.length; i++) {
-    if (buf[i] === 13 && buf[i + 1] === 10) return i;
-  }
-  return -1;
-}
-
-function latin1(buf: Uint8Array, start: number, end: number): string {
-  let s = "";
-  for (let i = start; i < end; i++) s += String.fromCharCode(buf[i]);
-  return s;
-}
-
-const HEAD = 0; // reading the response head
-const FIXED = 1; // a body of known length
-const CHUNKED_SIZE = 2;
-const CHUNKED_DATA = 3;
-const CHUNKED_CRLF = 4;
-const TRAILERS = 5;
-const UNTIL_CLOSE = 6;
-const DONE = 7;
-
 /**
- * The in-memory transport between one bridged request and its `HTTPChannel`:
- * it takes the bytes the channel writes, parses the response head into a
- * `Response`, and turns the body framing back into a `ReadableStream`,
- * pausing the site's producer when that stream's reader is slow.
+ * The connection of one bridged request: the transport of its `HTTPChannel`
+ * and, as `channel._direct`, where the response goes as values (status,
+ * headers, body bytes), never as HTTP text. A response that is complete
+ * when the site returns from rendering becomes a `Response` over one
+ * `Uint8Array`; otherwise its body is a `ReadableStream`, and the site's
+ * producer is paused while that stream's reader is slow.
  */
-class BridgeTransport implements ITransport {
+class BridgeTransport implements ITransport, IDirectResponse {
   disconnecting = false;
   /** Read by `HTTPChannel.isSecure`. */
   secure: boolean;
-  #peer: Address;
-  #host: Address;
   #channel: HTTPChannel;
-  #headRequest: boolean;
-  #state = HEAD;
-  #buf: Uint8Array = new Uint8Array(0);
-  #left = 0;
+  #info: ServeInfo | undefined;
+  #req: globalThis.Request;
+  #hostPort: string;
+  #peer: Address | null = null;
+  #host: Address | null = null;
+  #highWaterMark: number;
+  // The head, once written.
+  #status = 0;
+  #statusText = "";
+  #headers: [string, string][] | null = null;
+  #lengthAt = -1; // index of content-length in #headers
+  #noBody = false;
+  // Body bytes written before the Response exists.
+  #pending: (Uint8Array | string)[] = [];
+  #pendingSize = 0;
+  #ended = false;
   #lost = false;
-  #readPaused = false;
-  #readResume: (() => void) | null = null;
   #producer: IPushProducer | IPullProducer | null = null;
   #streaming = false;
   #producerPaused = false;
   #controller: ReadableStreamDefaultController<Uint8Array> | null = null;
-  #stream: ReadableStream<Uint8Array> | null = null;
-  #resolve: (r: Response) => void;
-  #reject: (e: unknown) => void;
-  /** The response, once its head has been written. */
-  readonly response: Promise<Response>;
+  #resolve: ((r: Response) => void) | null = null;
+  #reject: ((e: unknown) => void) | null = null;
   /** Called once when the connection ends. */
   onLost: (() => void) | null = null;
 
   constructor(
     channel: HTTPChannel,
-    peer: Address,
-    host: Address,
+    req: globalThis.Request,
+    info: ServeInfo | undefined,
+    hostPort: string,
     secure: boolean,
-    headRequest: boolean,
     highWaterMark: number,
   ) {
     this.#channel = channel;
-    this.#peer = peer;
-    this.#host = host;
+    this.#req = req;
+    this.#info = info;
+    this.#hostPort = hostPort;
     this.secure = secure;
-    this.#headRequest = headRequest;
-    let resolve!: (r: Response) => void;
-    let reject!: (e: unknown) => void;
-    this.response = new Promise<Response>((res, rej) => {
-      resolve = res;
-      reject = rej;
+    this.#highWaterMark = highWaterMark;
+  }
+
+  /** True once the response is complete or the connection is gone. */
+  get done(): boolean {
+    return this.#ended || this.#lost;
+  }
+
+  // ---- IDirectResponse (the request writes here) ------------------------------
+
+  _head(request: HTTPRequest, body: Uint8Array | string, noBody: boolean): void {
+    if (this.#lost) return;
+    this.#status = request.code;
+    this.#statusText = request.code_message;
+    this.#noBody = noBody;
+    const pairs: [string, string][] = [];
+    for (const [name, value] of request.responseHeaders) {
+      const lower = name.toLowerCase();
+      if (HOP_BY_HOP.has(lower)) continue;
+      if (lower === "content-length") this.#lengthAt = pairs.length;
+      pairs.push([lower, value]);
+    }
+    this.#headers = pairs;
+    if (body.length > 0) this._body(body);
+    if (this.#resolve !== null) {
+      // The handler waits (the site rendered later): answer after the
+      // current job, so that a finish() right after the head still gives a
+      // whole body rather than a stream.
+      queueMicrotask(() => {
+        const resolve = this.#resolve;
+        const reject = this.#reject;
+        if (resolve === null || reject === null) return;
+        this.#resolve = this.#reject = null;
+        try {
+          resolve(this.#makeResponse());
+        } catch (e) {
+          reject(e);
+        }
+      });
+    }
+  }
+
+  _body(data: Uint8Array | string): void {
+    if (this.#lost || this.#noBody || data.length === 0) return;
+    const controller = this.#controller;
+    if (controller === null) {
+      this.#pending.push(data);
+      this.#pendingSize += data.length;
+      if (this.#pendingSize >= this.#highWaterMark) this.#pauseProducer();
+      return;
+    }
+    try {
+      controller.enqueue(typeof data === "string" ? enc.encode(data) : data);
+    } catch {
+      return; // cancelled by the reader
+    }
+    if ((controller.desiredSize ?? 1) <= 0) this.#pauseProducer();
+  }
+
+  #pauseProducer(): void {
+    const producer = this.#producer;
+    if (producer !== null && this.#streaming && !this.#producerPaused) {
+      this.#producerPaused = true;
+      (producer as IPushProducer).pauseProducing();
+    }
+  }
+
+  // ---- the Response ------------------------------------------------------------
+
+  /** The response now if its head was written, else once it is. */
+  response(): Response | Promise<Response> {
+    if (this.#headers !== null) return this.#makeResponse();
+    if (this.#lost) {
+      return Promise.reject(new Error("The connection was lost before the site answered"));
+    }
+    if (this.#ended) return new Response("Internal Server Error", { status: 500 });
+    return new Promise<Response>((resolve, reject) => {
+      this.#resolve = resolve;
+      this.#reject = reject;
     });
-    this.#resolve = resolve;
-    this.#reject = reject;
-    this.#stream = new ReadableStream<Uint8Array>({
+  }
+
+  #makeResponse(): Response {
+    const status = this.#status;
+    const headers = this.#headers!;
+    let body: BodyInit | null = null;
+    if (!this.#noBody && status !== 204 && status !== 304 && status >= 200) {
+      if (this.#ended) {
+        const pending = this.#pending;
+        this.#pending = [];
+        // The runtime sets Content-Length from the bytes themselves.
+        if (this.#lengthAt >= 0) headers.splice(this.#lengthAt, 1);
+        body = pending.length === 0
+          ? null
+          : pending.length === 1
+          ? pending[0] as string | Uint8Array<ArrayBuffer>
+          : concatAll(pending) as Uint8Array<ArrayBuffer>;
+      } else body = this.#stream();
+    }
+    try {
+      // Deno answers a 200 with one Content-Type and no custom reason without
+      // a native call: pass the reason only when it is not the standard one.
+      const text = this.#statusText;
+      return text === RESPONSES[status]
+        ? new Response(body, { status, headers })
+        : new Response(body, { status, statusText: text, headers });
+    } catch (e) {
+      // A status or header the fetch API refuses (1xx, > 599, a bad value).
+      this.abortConnection();
+      throw e;
+    }
+  }
+
+  #stream(): ReadableStream<Uint8Array> {
+    return new ReadableStream<Uint8Array>({
       start: (controller): void => {
         this.#controller = controller;
+        const pending = this.#pending;
+        this.#pending = [];
+        for (const chunk of pending) {
+          controller.enqueue(typeof chunk === "string" ? enc.encode(chunk) : chunk);
+        }
+        if (this.#ended) controller.close();
+        else if (this.#lost) controller.error(new Error("The response body was cut short"));
       },
       pull: (): void => {
-        if (this.#producer === null) return;
-        if (!this.#streaming) (this.#producer as IPullProducer).resumeProducing();
+        const producer = this.#producer;
+        if (producer === null) return;
+        if (!this.#streaming) (producer as IPullProducer).resumeProducing();
         else if (this.#producerPaused) {
           this.#producerPaused = false;
-          this.#producer.resumeProducing();
+          producer.resumeProducing();
         }
       },
       cancel: (): void => {
         // The client of the native server went away.
         this.#lose(new ConnectionLost("The response body was cancelled"));
       },
-    }, new ByteLengthQueuingStrategy({ highWaterMark }));
+    }, new ByteLengthQueuingStrategy({ highWaterMark: this.#highWaterMark }));
   }
 
-  // ---- ITransport (the channel writes here) ----------------------------------
+  // ---- ITransport (the channel and the request) ----------------------------------
 
-  write(data: Uint8Array): void {
-    if (this.#lost || data.length === 0) return;
-    this.#feed(data);
+  write(_data: Uint8Array): void {
+    // Only an upgrade (101) or a parse error writes bytes, and neither
+    // applies to a request the native server already parsed.
   }
 
-  writeSequence(data: Iterable<Uint8Array>): void {
-    for (const d of data) this.write(d);
-  }
+  writeSequence(_data: Iterable<Uint8Array>): void {}
 
+  /** The channel is done with the request (it finished, or failed before a head). */
   loseConnection(): void {
     if (this.disconnecting) return;
     this.disconnecting = true;
-    // Nothing is buffered here: every write has already been delivered.
-    queueMicrotask(() => this.#lose(new ConnectionDone("Connection was closed cleanly")));
+    this.#ended = true;
+    try {
+      this.#controller?.close();
+    } catch {
+      // Cancelled by the reader.
+    }
+    const resolve = this.#resolve;
+    if (resolve !== null) {
+      this.#resolve = this.#reject = null;
+      resolve(this.response() as Response);
+    }
+    this.#lost = true;
+    const onLost = this.onLost;
+    this.onLost = null;
+    onLost?.();
+    cleanClose ??= new Failure(new ConnectionDone("Connection was closed cleanly"));
+    this.#channel.connectionLost(cleanClose);
   }
 
   abortConnection(): void {
-    this.disconnecting = true;
-    queueMicrotask(() => this.#lose(new ConnectionLost("Connection was aborted")));
+    this.#lose(new ConnectionLost("Connection was aborted"));
   }
 
   getPeer(): Address {
+    if (this.#peer === null) {
+      const info = this.#info;
+      let peer: Address | null = null;
+      if (info?.remoteAddr !== undefined) {
+        peer = addressOf(info.remoteAddr.hostname, info.remoteAddr.port);
+      } else if (typeof info?.requestIP === "function") {
+        const ip = info.requestIP(this.#req);
+        if (ip !== null) peer = addressOf(ip.address, ip.port);
+      }
+      this.#peer = peer ?? new IPv4Address("TCP", "127.0.0.1", 0);
+    }
     return this.#peer;
   }
 
   getHost(): Address {
+    if (this.#host === null) {
+      const hp = this.#hostPort;
+      const close = hp.startsWith("[") ? hp.indexOf("]") : -1;
+      const colon = hp.indexOf(":", close + 1);
+      const name = colon < 0 ? hp : hp.slice(0, colon);
+      const port = colon < 0 ? (this.secure ? 443 : 80) : Number(hp.slice(colon + 1));
+      this.#host = addressOf(name, port);
+    }
     return this.#host;
   }
 
@@ -436,79 +580,41 @@ class BridgeTransport implements ITransport {
     this.#producerPaused = false;
   }
 
-  // The channel pauses reading while it renders; the request feeder waits.
-  pauseProducing(): void {
-    this.#readPaused = true;
-  }
+  // The channel pauses reading while it renders: the body was read already.
+  pauseProducing(): void {}
 
-  resumeProducing(): void {
-    this.#readPaused = false;
-    const resume = this.#readResume;
-    this.#readResume = null;
-    resume?.();
-  }
+  resumeProducing(): void {}
 
   stopProducing(): void {
     this.abortConnection();
   }
 
-  /** Resolves once the channel is ready for more request bytes. */
-  readable(): Promise<void> | null {
-    if (!this.#readPaused || this.#lost) return null;
-    return new Promise<void>((resolve) => this.#readResume = resolve);
-  }
-
-  get lost(): boolean {
-    return this.#lost;
-  }
-
-  // ---- the connection ends ----------------------------------------------------
-
-  /** Ends the connection: tells the channel, ends or fails the body. */
+  /** Ends the connection early: the body fails, the site hears the client left. */
   #lose(reason: Error): void {
     if (this.#lost) return;
     this.#lost = true;
     this.disconnecting = true;
     const producer = this.#producer;
     this.#producer = null;
-    const complete = this.#state === DONE || this.#state === UNTIL_CLOSE;
-    if (this.#state === HEAD) {
-      this.#reject(
-        new Error(`The site closed the connection without a response: ${reason.message}`),
-      );
-    } else if (complete) {
-      this.#close();
-    } else {
+    if (!this.#ended) {
       try {
         this.#controller?.error(new Error("The response body was cut short"));
       } catch {
         // Already closed or cancelled.
       }
     }
-    this.#resumeReader();
+    const reject = this.#reject;
+    if (reject !== null) {
+      this.#resolve = this.#reject = null;
+      reject(new Error(`The site closed the connection without a response: ${reason.message}`));
+    }
     const onLost = this.onLost;
     this.onLost = null;
     onLost?.();
     try {
       producer?.stopProducing();
     } finally {
-      this.#channel.connectionLost(
-        new Failure(reason instanceof ConnectionDone && !complete ? new ConnectionLost() : reason),
-      );
-    }
-  }
-
-  #resumeReader(): void {
-    const resume = this.#readResume;
-    this.#readResume = null;
-    resume?.();
-  }
-
-  #close(): void {
-    try {
-      this.#controller?.close();
-    } catch {
-      // Cancelled by the reader.
+      this.#channel.connectionLost(new Failure(reason));
     }
   }
 
@@ -516,139 +622,21 @@ class BridgeTransport implements ITransport {
   abort(): void {
     this.#lose(new ConnectionLost("The request was aborted"));
   }
-
-  // ---- parsing what the channel writes ---------------------------------------
-
-  #enqueue(bytes: Uint8Array): void {
-    const controller = this.#controller!;
-    try {
-      controller.enqueue(bytes);
-    } catch {
-      return;
-    }
-    const producer = this.#producer;
-    if (
-      producer !== null && this.#streaming && !this.#producerPaused &&
-      (controller.desiredSize ?? 1) <= 0
-    ) {
-      this.#producerPaused = true;
-      (producer as IPushProducer).pauseProducing();
-    }
-  }
-
-  #feed(data: Uint8Array): void {
-    let buf = this.#buf.length > 0 ? concat(this.#buf, data) : data;
-    let at = 0;
-    while (at < buf.length) {
-      const state = this.#state;
-      if (state === FIXED || state === CHUNKED_DATA) {
-        const n = Math.min(this.#left, buf.length - at);
-        this.#enqueue(at === 0 && n === buf.length ? buf : buf.slice(at, at + n));
-        at += n;
-        this.#left -= n;
-        if (this.#left === 0) {
-          if (state === FIXED) this.#finishBody();
-          else this.#state = CHUNKED_CRLF;
-        }
-        continue;
-      }
-      if (state === UNTIL_CLOSE) {
-        this.#enqueue(at === 0 ? buf : buf.slice(at));
-        at = buf.length;
-        continue;
-      }
-      if (state === DONE) {
-        at = buf.length;
-        break;
-      }
-      if (state === HEAD) {
-        const end = this.#findHeadEnd(buf, at);
-        if (end < 0) break;
-        this.#head(buf, at, end);
-        at = end + 4;
-        continue;
-      }
-      // Line-based states of the chunked framing.
-      const eol = indexOfCRLF(buf, at);
-      if (eol < 0) break;
-      const line = latin1(buf, at, eol);
-      at = eol + 2;
-      if (state === CHUNKED_SIZE) {
-        const size = parseInt(line.split(";")[0].trim(), 16);
-        if (size === 0) this.#state = TRAILERS;
-        else {
-          this.#left = size;
-          this.#state = CHUNKED_DATA;
-        }
-      } else if (state === CHUNKED_CRLF) {
-        this.#state = CHUNKED_SIZE;
-      } else if (state === TRAILERS && line === "") {
-        this.#finishBody();
-      }
-    }
-    buf = at < buf.length ? buf.slice(at) : new Uint8Array(0);
-    this.#buf = buf;
-  }
-
-  #findHeadEnd(buf: Uint8Array, from: number): number {
-    for (let i = from; i + 3 < buf.length; i++) {
-      if (buf[i] === 13 && buf[i + 1] === 10 && buf[i + 2] === 13 && buf[i + 3] === 10) return i;
-    }
-    return -1;
-  }
-
-  #head(buf: Uint8Array, start: number, end: number): void {
-    const lines = latin1(buf, start, end).split("\r\n");
-    const m = /^HTTP\/1\.[01] (\d{3}) ?(.*)$/.exec(lines[0]);
-    if (m === null) throw new Error(`Bad status line from the site: ${lines[0]}`);
-    const status = Number(m[1]);
-    if (status < 200) return; // an interim response (100 Continue): wait for the real one
-    const headers = new globalThis.Headers();
-    let chunked = false;
-    let length = -1;
-    for (let i = 1; i < lines.length; i++) {
-      const line = lines[i];
-      const colon = line.indexOf(":");
-      const name = line.slice(0, colon).trim().toLowerCase();
-      const value = line.slice(colon + 1).trim();
-      if (name === "transfer-encoding") chunked = value.toLowerCase().includes("chunked");
-      if (name === "content-length") length = Number(value);
-      if (HOP_BY_HOP.has(name)) continue;
-      headers.append(name, value);
-    }
-    const noBody = this.#headRequest || status === 204 || status === 304;
-    if (noBody) this.#state = DONE;
-    else if (chunked) this.#state = CHUNKED_SIZE;
-    else if (length >= 0) {
-      this.#left = length;
-      this.#state = length === 0 ? DONE : FIXED;
-    } else this.#state = UNTIL_CLOSE;
-    if (this.#state === DONE) this.#close();
-    this.#resolve(
-      new Response(noBody ? null : this.#stream, {
-        status,
-        statusText: m[2],
-        headers,
-      }),
-    );
-  }
-
-  #finishBody(): void {
-    this.#state = DONE;
-    this.#close();
-  }
 }
 
 /**
- * A `Site` as a fetch handler: each call serves one request through a fresh
- * `HTTPChannel` over an in-memory transport, so the site behaves exactly as
- * over a socket (limits, HEAD, conditional GET, encoders, producers). The
- * `Response` resolves once the site wrote its head; the body streams after,
- * and the site's producer is paused while the reader is slow. Aborting the
- * request's `signal` or cancelling the body tells the site the client went
- * away. Connection-level matters (keep-alive, idle timeouts) are left to the
- * native server. Pass it to `Deno.serve(handler)` or `Bun.serve({ fetch:
- * handler })`.
+ * A `Site` as a fetch handler: each call builds our `Request` straight from
+ * the fetch `Request` (method, target, headers, the whole body, the client's
+ * address from the server's info) and renders it through the site's
+ * resource tree, as an `HTTPChannel` would after parsing it (limits, HEAD,
+ * conditional GET, encoders, producers, sessions). The response goes back
+ * as values, with no HTTP text in between: a response finished during
+ * rendering is one `Uint8Array`; a later or streamed one resolves once the
+ * site wrote its head, and its body streams with the site's producer paused
+ * while the reader is slow. Aborting the request's `signal` or cancelling
+ * the body tells the site the client went away. Connection-level matters
+ * (keep-alive, idle timeouts) are left to the native server. Pass it to
+ * `Deno.serve(handler)` or `Bun.serve({ fetch: handler })`.
  * @param site the site
  * @param options buffering
  */
@@ -657,94 +645,87 @@ export function siteAsFetchHandler(
   options: FetchHandlerOptions = {},
 ): SiteFetchHandler {
   const highWaterMark = options.highWaterMark ?? 65536;
-  return async (req: globalThis.Request, info?: ServeInfo): Promise<Response> => {
-    const url = new URL(req.url);
-    let peer: Address = new IPv4Address("TCP", "127.0.0.1", 0);
-    if (info?.remoteAddr !== undefined) {
-      peer = addressOf(info.remoteAddr.hostname, info.remoteAddr.port);
-    } else if (typeof info?.requestIP === "function") {
-      const ip = info.requestIP(req);
-      if (ip !== null) peer = addressOf(ip.address, ip.port);
-    }
-    const secure = url.protocol === "https:";
-    const host = addressOf(url.hostname, Number(url.port || (secure ? 443 : 80)));
-    const channel = site.buildProtocol(peer);
-    if (channel === null) {
-      return new Response("Service Unavailable", { status: 503 });
-    }
-    // The native server times out connections; per-request timers would only cost.
-    channel.timeOut = null;
-    channel.requestTimeout = null;
-    const transport = new BridgeTransport(
-      channel,
-      peer,
-      host,
-      secure,
-      req.method === "HEAD",
-      highWaterMark,
+  return (req: globalThis.Request, info?: ServeInfo): Response | Promise<Response> => {
+    // No await unless there is a body to read: the native servers take a
+    // Response returned synchronously faster than a promise.
+    if (req.body === null) return serve(site, req, info, EMPTY, highWaterMark);
+    return readBody(site, req).then((body) =>
+      body === null ? tooLarge() : serve(site, req, info, body, highWaterMark)
     );
-    channel.makeConnection(transport);
-    const signal = req.signal;
-    const onAbort = (): void => transport.abort();
-    if (signal.aborted) transport.abort();
-    else {
-      signal.addEventListener("abort", onAbort, { once: true });
-      transport.onLost = () => signal.removeEventListener("abort", onAbort);
-    }
-    feedRequest(req, url, channel, transport).catch(() => transport.abort());
-    return await transport.response;
   };
 }
 
-/** Writes `req` to the channel as HTTP/1.1 bytes: the head, then the body. */
-async function feedRequest(
+/** The whole request body, or null when it is larger than the site allows. */
+async function readBody(site: Site, req: globalThis.Request): Promise<Uint8Array | null> {
+  const declared = req.headers.get("content-length");
+  if (declared !== null && Number(declared) > site.maxRequestBodySize) {
+    await req.body?.cancel().catch(() => {});
+    return null;
+  }
+  const body = new Uint8Array(await req.arrayBuffer());
+  return body.length > site.maxRequestBodySize ? null : body;
+}
+
+/** Renders `req` (its body already read) through the site. */
+function serve(
+  site: Site,
   req: globalThis.Request,
-  url: URL,
-  channel: HTTPChannel,
-  transport: BridgeTransport,
-): Promise<void> {
-  let head = `${req.method} ${url.pathname}${url.search} HTTP/1.1\r\n`;
-  let hasHost = false;
-  let length: string | null = null;
-  for (const [name, value] of req.headers) {
-    if (HOP_BY_HOP.has(name) || name === "expect") continue;
-    if (name === "content-length") {
-      length = value;
-      continue;
+  info: ServeInfo | undefined,
+  body: Uint8Array,
+  highWaterMark: number,
+): Response | Promise<Response> {
+  // The URL of a Request is always absolute and serialized: split it by hand.
+  const href = req.url;
+  const sep = href.indexOf("://");
+  const slash = href.indexOf("/", sep + 3);
+  const hostPort = slash < 0 ? href.slice(sep + 3) : href.slice(sep + 3, slash);
+  let uri = slash < 0 ? "/" : href.slice(slash);
+  const hash = uri.indexOf("#");
+  if (hash >= 0) uri = uri.slice(0, hash);
+  const secure = sep === 5 && href.startsWith("https");
+  const method = req.method;
+
+  const channel = site.buildProtocol(EMPTY_PEER);
+  if (channel === null) {
+    return new Response("Service Unavailable", { status: 503 });
+  }
+  // The native server times out connections; per-request timers would only cost.
+  channel.timeOut = null;
+  channel.requestTimeout = null;
+  const transport = new BridgeTransport(channel, req, info, hostPort, secure, highWaterMark);
+  channel._direct = transport;
+  channel.makeConnection(transport);
+
+  const request = channel.requestFactory!(channel);
+  const headers = new LazyRequestHeaders(
+    req,
+    hostPort,
+    body.length > 0 || (method !== "GET" && method !== "HEAD") ? String(body.length) : null,
+  );
+  request.requestHeaders = headers;
+  request.gotLength(body.length);
+  if (body.length > 0) request.handleContentChunk(body);
+  channel._serveRequest(request, method, uri, "HTTP/1.1");
+
+  if (!transport.done) {
+    // Rendering goes on (a promise, NOT_DONE_YET): watch for the client leaving.
+    const signal = req.signal;
+    if (signal.aborted) transport.abort();
+    else {
+      const onAbort = (): void => transport.abort();
+      signal.addEventListener("abort", onAbort, { once: true });
+      transport.onLost = () => signal.removeEventListener("abort", onAbort);
     }
-    if (name === "host") hasHost = true;
-    head += `${name}: ${value}\r\n`;
   }
-  if (!hasHost) head += `host: ${url.host}\r\n`;
-  head += "connection: close\r\n";
-  const body = req.body;
-  if (body === null) {
-    if (req.method !== "GET" && req.method !== "HEAD") head += "content-length: 0\r\n";
-    channel.dataReceived(enc.encode(head + "\r\n"));
-    return;
-  }
-  const chunked = length === null;
-  head += chunked ? "transfer-encoding: chunked\r\n" : `content-length: ${length}\r\n`;
-  channel.dataReceived(enc.encode(head + "\r\n"));
-  const reader = body.getReader();
-  try {
-    for (;;) {
-      const wait = transport.readable();
-      if (wait !== null) await wait;
-      if (transport.lost) return;
-      const { done, value } = await reader.read();
-      if (transport.lost) return;
-      if (done) break;
-      if (value.length === 0) continue;
-      if (chunked) {
-        channel.dataReceived(enc.encode(value.length.toString(16) + "\r\n"));
-        channel.dataReceived(value);
-        channel.dataReceived(enc.encode("\r\n"));
-      } else channel.dataReceived(value);
-    }
-    if (chunked) channel.dataReceived(enc.encode("0\r\n\r\n"));
-  } finally {
-    if (transport.lost) reader.cancel().catch(() => {});
-    else reader.releaseLock();
-  }
+  return transport.response();
+}
+
+// Only the transport's own address matters to the channel (it asks it).
+const EMPTY_PEER = new IPv4Address("TCP", "0.0.0.0", 0);
+
+function tooLarge(): Response {
+  return new Response("413 Request Entity Too Large: Request body too large\n", {
+    status: 413,
+    headers: { "content-type": "text/plain; charset=utf-8" },
+  });
 }

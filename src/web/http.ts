@@ -44,7 +44,13 @@ export {
   parseRangeHeader,
   stringToDatetime,
 } from "./_http_parse.ts";
-export { CACHED, HTTPRequest, type IResponseEncoder } from "./_http_request.ts";
+export {
+  CACHED,
+  HTTPRequest,
+  type IDirectResponse,
+  type IResponseEncoder,
+} from "./_http_request.ts";
+import type { IDirectResponse } from "./_http_request.ts";
 
 const log = new Logger("tw.web.http");
 
@@ -134,6 +140,11 @@ export class HTTPChannel extends Protocol {
   serverName = "tw";
   /** The site (or other owner) this channel serves; set by the factory. */
   site: unknown = null;
+  /**
+   * When set, responses go here as values instead of HTTP bytes to the
+   * transport (the fetch bridge; see `_serveRequest`). Internal.
+   */
+  _direct: IDirectResponse | null = null;
 
   #state = HEAD;
   #buf: Uint8Array | null = null;
@@ -430,6 +441,26 @@ export class HTTPChannel extends Protocol {
     const request = this.#current!;
     try {
       request.requestReceived(this.#method, this.#uri, this.#version);
+    } catch (e) {
+      log.failure("Unhandled error while processing a request", e);
+      if (this.#current === request) this.#fail(500, "Internal error");
+    }
+  }
+
+  /**
+   * Serves a request that was not parsed from bytes (the fetch bridge builds
+   * it from a fetch `Request`): it becomes the current request, as if its
+   * head and whole body had been read, and `requestReceived` runs. The
+   * caller sets its headers and body first. Internal.
+   */
+  _serveRequest(request: IChannelRequest, method: string, uri: string, version: string): void {
+    if (this.#state !== HEAD || this.#current !== null) {
+      throw new Error("HTTPChannel._serveRequest needs an idle channel");
+    }
+    this.#current = request;
+    this.#state = WAIT;
+    try {
+      request.requestReceived(method, uri, version);
     } catch (e) {
       log.failure("Unhandled error while processing a request", e);
       if (this.#current === request) this.#fail(500, "Internal error");

@@ -36,6 +36,7 @@ export {
   type HTTPFactoryOptions,
   HTTPRequest,
   type IChannelRequest,
+  type IDirectResponse,
   type IResponseEncoder,
   parseRangeHeader,
   type RequestFactory,

@@ -161,6 +161,11 @@ export class Request extends HTTPRequest {
   }
 
   #sendBody(body: unknown): void {
+    // Under the fetch bridge a text body goes to the runtime as it is.
+    if (typeof body === "string" && this._sendText(body)) {
+      this.finish();
+      return;
+    }
     let bytes: Uint8Array;
     if (typeof body === "string") bytes = encodeString(body);
     else if (body instanceof Uint8Array) bytes = body;

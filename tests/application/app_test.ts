@@ -1,4 +1,4 @@
-import { afterEach, describe, it } from "node:test";
+import { afterEach, beforeEach, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import {
   Application,
@@ -19,22 +19,10 @@ import type { IPv4Address } from "../../src/internet/address.ts";
 import { CannotListenError } from "../../src/internet/error.ts";
 import { reactor } from "../../mod.ts";
 import { clientFromString } from "../../src/internet/endpoints.ts";
-import { leakCheck } from "../../src/testing/mod.ts";
+import { trackLeaks } from "../../src/testing/mod.ts";
 
-/** Waits until nothing is left open (a real connection closes a moment after the peer's). */
-async function settled(): Promise<void> {
-  for (let i = 0; i < 100; i++) {
-    try {
-      leakCheck({ cleanUp: false });
-      return;
-    } catch {
-      await new Promise((r) => setTimeout(r, 20));
-    }
-  }
-  leakCheck();
-}
-
-afterEach(settled);
+// Real sockets: wait for what the test closed to finish closing (a real connection closes a moment after the peer's).
+trackLeaks({ beforeEach, afterEach }, { settle: 2000 });
 
 /** A reactor lifecycle the test drives: startup and shutdown fired by hand. */
 class FakeLifecycle implements ApplicationReactor {

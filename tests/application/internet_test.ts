@@ -1,4 +1,4 @@
-import { describe, it } from "node:test";
+import { afterEach, beforeEach, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import {
   backoffPolicy,
@@ -18,7 +18,10 @@ import {
   flushLoggedErrors,
   MemoryReactorClock,
   StringTransportWithDisconnection,
+  trackLeaks,
 } from "../../src/testing/mod.ts";
+
+trackLeaks({ beforeEach, afterEach });
 
 function failureValue(e: unknown): unknown {
   return e instanceof Failure ? e.value : e;

@@ -1,9 +1,11 @@
-import { describe, it } from "node:test";
+import { afterEach, beforeEach, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { Application, MultiService, Service } from "../../src/application/mod.ts";
 import { Deferred } from "../../src/internet/defer.ts";
 import { Failure } from "../../src/internet/failure.ts";
-import { flushLoggedErrors } from "../../src/testing/mod.ts";
+import { flushLoggedErrors, trackLeaks } from "../../src/testing/mod.ts";
+
+trackLeaks({ beforeEach, afterEach });
 
 /** A service that records its calls in a shared log. */
 class Recorder extends Service {

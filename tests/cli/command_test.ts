@@ -1,12 +1,15 @@
 // The `tw` command as a real program on Deno, Bun and Node (each started from
 // whichever runtime runs this file): serve, talk, SIGTERM, exit 0, pid file
 // removed; a bad option exits 2 and a port in use exits 1, each with one line.
-import { describe, it } from "node:test";
+import { afterEach, beforeEach, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { type IListeningPort, Protocol, reactor, ServerFactory } from "../../mod.ts";
 import { PROGRAM_RUNTIMES, runToEnd, start, talk, tempDir, terminate } from "./_program.ts";
+import { trackLeaks } from "../../src/testing/mod.ts";
+
+trackLeaks({ beforeEach, afterEach });
 
 /** Holds a port on 127.0.0.1 so that `tw` finds it in use. */
 async function occupyPort(): Promise<IListeningPort> {

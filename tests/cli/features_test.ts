@@ -1,7 +1,7 @@
 // The `tw` command's options and built-in plugins, run as a real program on
 // the runtime running this file (command_test.ts covers all three runtimes
 // for the basic lifecycle).
-import { describe, it } from "node:test";
+import { afterEach, beforeEach, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import process from "node:process";
 import { mkdirSync, readFileSync, realpathSync, statSync, writeFileSync } from "node:fs";
@@ -20,6 +20,9 @@ import { Site } from "../../src/web/server.ts";
 import { Data } from "../../src/web/static.ts";
 import { VERSION } from "../../src/cli/mod.ts";
 import { CURRENT, ROOT, runToEnd, start, talk, tempDir, terminate } from "./_program.ts";
+import { trackLeaks } from "../../src/testing/mod.ts";
+
+trackLeaks({ beforeEach, afterEach });
 
 /** The file's text, or "" while it does not exist. */
 function readText(path: string): string {

@@ -1,6 +1,9 @@
-import { describe, it } from "node:test";
+import { afterEach, beforeEach, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { PidFile, PidFileInUseError, type PidFileRuntime } from "../../src/cli/_pidfile.ts";
+import { trackLeaks } from "../../src/testing/mod.ts";
+
+trackLeaks({ beforeEach, afterEach });
 
 /** An in-memory file system with a process table. */
 function fakeRuntime(pid: number, alive: number[] = []): PidFileRuntime & {

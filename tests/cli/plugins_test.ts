@@ -1,4 +1,4 @@
-import { afterEach, describe, it } from "node:test";
+import { afterEach, beforeEach, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import {
   builtinPlugins,
@@ -25,13 +25,13 @@ import { IPv4Address, IPv6Address, UNIXAddress } from "../../src/internet/addres
 import { ProxyFactory } from "../../src/protocols/portforward.ts";
 import { SOCKSFactory } from "../../src/protocols/socks.ts";
 import type { Reactor } from "../../src/internet/reactor.ts";
-import { leakCheck, MemoryReactorClock, StringTransport } from "../../src/testing/mod.ts";
+import { MemoryReactorClock, StringTransport, trackLeaks } from "../../src/testing/mod.ts";
 import { Site } from "../../src/web/server.ts";
 import { InetdFactory } from "../../src/cli/_inetd.ts";
 import { ProcessMonitor } from "../../src/cli/_procmon.ts";
 import { reactor } from "../../mod.ts";
 
-afterEach(() => leakCheck());
+trackLeaks({ beforeEach, afterEach });
 
 function parsed(maker: IServiceMaker, argv: string[]): Options {
   const options = new maker.options();

@@ -1,13 +1,15 @@
-import { describe, it } from "node:test";
+import { afterEach, beforeEach, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { ProcessMonitor } from "../../src/cli/_procmon.ts";
-import { Clock } from "../../src/testing/mod.ts";
+import { Clock, trackLeaks } from "../../src/testing/mod.ts";
 import { ProcessDone, ProcessTerminated } from "../../src/internet/error.ts";
 import { Failure } from "../../src/internet/failure.ts";
 import type { ProcessProtocol } from "../../src/internet/protocol.ts";
 import type { IProcessTransport } from "../../src/internet/protocol.ts";
 import { type LogEvent, Logger, LogPublisher } from "../../src/logger/mod.ts";
 import { reactor } from "../../mod.ts";
+
+trackLeaks({ beforeEach, afterEach });
 
 const enc = new TextEncoder();
 

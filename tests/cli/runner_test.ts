@@ -1,6 +1,6 @@
 // runCommand in this process, on the real reactor, with plugins that stop
 // the reactor themselves (the real program and its signals: command_test.ts).
-import { describe, it } from "node:test";
+import { afterEach, beforeEach, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
@@ -18,6 +18,9 @@ import { fail } from "../../src/internet/defer.ts";
 import { Failure } from "../../src/internet/failure.ts";
 import { reactor } from "../../mod.ts";
 import { tempDir } from "./_program.ts";
+import { trackLeaks } from "../../src/testing/mod.ts";
+
+trackLeaks({ beforeEach, afterEach });
 
 interface Captured extends CliHost {
   out: string;

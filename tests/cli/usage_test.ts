@@ -1,4 +1,4 @@
-import { describe, it } from "node:test";
+import { afterEach, beforeEach, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import {
   coerceChoice,
@@ -9,6 +9,9 @@ import {
   Options,
   UsageError,
 } from "../../src/cli/_usage.ts";
+import { trackLeaks } from "../../src/testing/mod.ts";
+
+trackLeaks({ beforeEach, afterEach });
 
 class ServeOptions extends Options {
   override synopsis = "serve [options]";

@@ -1,4 +1,4 @@
-import { describe, it } from "node:test";
+import { afterEach, beforeEach, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import {
   AllowAnonymousAccess,
@@ -24,6 +24,9 @@ import {
   UsernamePassword,
 } from "../../src/cred/mod.ts";
 import { Failure } from "../../src/internet/failure.ts";
+import { trackLeaks } from "../../src/testing/mod.ts";
+
+trackLeaks({ beforeEach, afterEach });
 
 function errorOf(e: unknown): unknown {
   return e instanceof Failure ? e.value : e;

@@ -1,4 +1,4 @@
-import { describe, it } from "node:test";
+import { afterEach, beforeEach, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import {
   DigestCredentialFactory,
@@ -11,6 +11,9 @@ import {
 } from "../../src/cred/mod.ts";
 import { md5, toHex } from "../../src/cred/_md5.ts";
 import { Clock } from "../../src/internet/task.ts";
+import { trackLeaks } from "../../src/testing/mod.ts";
+
+trackLeaks({ beforeEach, afterEach });
 
 const te = new TextEncoder();
 

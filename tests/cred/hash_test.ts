@@ -1,4 +1,4 @@
-import { afterEach, describe, it } from "node:test";
+import { afterEach, beforeEach, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { tmpdir } from "node:os";
 import {
@@ -14,6 +14,7 @@ import {
 } from "../../src/cred/mod.ts";
 import { Failure } from "../../src/internet/failure.ts";
 import { reactor } from "../../mod.ts";
+import { flushLoggedErrors, loggedErrors, trackLeaks } from "../../src/testing/mod.ts";
 
 const runtime = reactor.runtime;
 const FAST = { iterations: 1000 };
@@ -28,6 +29,8 @@ function tempPath(): string {
 afterEach(async () => {
   for (const path of created.splice(0)) await runtime.remove(path).catch(() => {});
 });
+// After the cleanup above: the leak check sees what the test and its cleanup left.
+trackLeaks({ beforeEach, afterEach });
 
 function errorOf(e: unknown): unknown {
   return e instanceof Failure ? e.value : e;
@@ -174,6 +177,11 @@ describe("FilePasswordDB", () => {
       const error = errorOf(e);
       return error instanceof UnauthorizedLogin && /password file/.test(error.message);
     });
+    // The cause (the runtime's own "not found" error) is logged for the operator.
+    assert.deepEqual(loggedErrors().map((e) => e.log_format), [
+      "Cannot read the password file {path}",
+    ]);
+    assert.equal(flushLoggedErrors().length, 1);
   });
 
   it("writePasswordFile() refuses usernames that would break the file", async () => {

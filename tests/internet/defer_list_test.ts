@@ -1,5 +1,5 @@
 // DeferredList, gatherResults and race.
-import { describe, it } from "node:test";
+import { afterEach, beforeEach, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import {
   CancelledError,
@@ -14,6 +14,9 @@ import {
 } from "../../src/internet/defer.ts";
 import type { Failure } from "../../src/internet/failure.ts";
 import { assertNoResult, failureResultOf, successResultOf } from "./_defer_helpers.ts";
+import { trackLeaks } from "../../src/testing/mod.ts";
+
+trackLeaks({ beforeEach, afterEach });
 
 describe("DeferredList", () => {
   it("is a Deferred", () => {

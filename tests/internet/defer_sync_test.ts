@@ -1,5 +1,5 @@
 // DeferredLock, DeferredSemaphore and DeferredQueue.
-import { describe, it } from "node:test";
+import { afterEach, beforeEach, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import {
   CancelledError,
@@ -11,6 +11,9 @@ import {
   QueueUnderflow,
 } from "../../src/internet/defer.ts";
 import { assertNoResult, failureResultOf, successResultOf } from "./_defer_helpers.ts";
+import { trackLeaks } from "../../src/testing/mod.ts";
+
+trackLeaks({ beforeEach, afterEach });
 
 describe("DeferredLock", () => {
   it("fires acquire() at once with the lock when it is free", () => {

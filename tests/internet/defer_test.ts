@@ -1,5 +1,5 @@
 // The Deferred chain: callbacks, errbacks, firing, pausing, chaining, cancel and timeouts.
-import { describe, it } from "node:test";
+import { afterEach, beforeEach, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import {
   AlreadyCalledError,
@@ -13,6 +13,9 @@ import { TimeoutError as ErrorModuleTimeoutError } from "../../src/internet/erro
 import { Failure } from "../../src/internet/failure.ts";
 import { Clock } from "../../src/internet/task.ts";
 import { assertNoResult, failureResultOf, successResultOf } from "./_defer_helpers.ts";
+import { trackLeaks } from "../../src/testing/mod.ts";
+
+trackLeaks({ beforeEach, afterEach });
 
 describe("Deferred callbacks", () => {
   it("passes each callback's result to the next one", () => {

@@ -1,7 +1,7 @@
 // Unhandled failures: what is tracked (checked without the garbage collector
 // through the private fake registry), the report itself, debug mode, and one
 // real garbage-collection run per runtime.
-import { describe, it } from "node:test";
+import { afterEach, beforeEach, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import {
   AlreadyCalledError,
@@ -14,6 +14,14 @@ import {
 import { fakeCollectionForTesting, reportUnhandled } from "../../src/internet/_defer_unhandled.ts";
 import { Failure } from "../../src/internet/failure.ts";
 import { globalLogPublisher, type LogEvent } from "../../src/logger/mod.ts";
+import { flushLoggedErrors, trackLeaks } from "../../src/testing/mod.ts";
+
+trackLeaks({ beforeEach, afterEach });
+
+/** Claims the failures logged so far (the leak check fails on unclaimed ones); their messages. */
+function claimed(): string[] {
+  return flushLoggedErrors().map((f) => f.getErrorMessage());
+}
 
 /** Runs `fn` with the fake registry and a log observer; restores both. */
 function withFake(
@@ -45,6 +53,7 @@ describe("tracking of unhandled failures", () => {
       assert.equal(events[0].log_level, "critical");
       assert.equal(events[0].log_failure?.value, error);
     });
+    assert.deepEqual(claimed(), ["nobody listens"]);
   });
 
   it("does not track a success", () => {
@@ -141,6 +150,7 @@ describe("the unhandled-failure report", () => {
     } finally {
       globalLogPublisher.removeObserver(observer);
     }
+    assert.deepEqual(claimed(), ["reported"]);
   });
 
   it("includes the debug stacks in the failure's debugInfo", () => {
@@ -149,6 +159,7 @@ describe("the unhandled-failure report", () => {
     assert.match(failure.debugInfo ?? "", /C: Deferred was created:\n C: at createHere/);
     assert.match(failure.debugInfo ?? "", /I: First Invoker was:\n I: at fireHere/);
     assert.match(failure.getTraceback(), /at fireHere/);
+    assert.deepEqual(claimed(), ["with stacks"]);
   });
 });
 
@@ -185,6 +196,7 @@ describe("debug mode", () => {
       assert.match(info, /C: Deferred was created:[\s\S]*createInDebug/);
       assert.match(info, /I: First Invoker was:[\s\S]*fireInDebug/);
     });
+    assert.deepEqual(claimed(), ["debugged"]);
   });
 
   it("puts both stacks in AlreadyCalledError's message", () => {
@@ -242,6 +254,8 @@ describe("unhandled failures and the garbage collector", () => {
     } finally {
       globalLogPublisher.removeObserver(observer);
     }
+    // Other Deferreds may be collected in the same pass: only the marker is this test's.
+    assert.ok(claimed().includes(marker));
   });
 
   it("does not report a collected Deferred whose failure was handled", async () => {
@@ -267,5 +281,8 @@ describe("unhandled failures and the garbage collector", () => {
     } finally {
       globalLogPublisher.removeObserver(observer);
     }
+    const messages = claimed();
+    assert.ok(messages.includes(controlMarker));
+    assert.ok(!messages.includes(handledMarker));
   });
 });

@@ -2,7 +2,7 @@
  * Endpoints over the real ports and connectors of tcp.ts, on the in-memory
  * network (no operating system sockets), with fake time for timeouts.
  */
-import { describe, it } from "node:test";
+import { afterEach, beforeEach, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import {
   clientFromString,
@@ -37,6 +37,9 @@ import type {
   ListenUNIXOptions,
 } from "../../src/internet/interfaces.ts";
 import type { TlsOptions } from "../../src/internet/socket.ts";
+import { trackLeaks } from "../../src/testing/mod.ts";
+
+trackLeaks({ beforeEach, afterEach });
 
 /** A reactor made of tcp.ts over a MemoryNetwork, with fake time. */
 class MemoryReactor extends Clock implements IReactorNetwork {

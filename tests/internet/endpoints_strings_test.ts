@@ -1,4 +1,4 @@
-import { describe, it } from "node:test";
+import { afterEach, beforeEach, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import {
   clientFromString,
@@ -22,6 +22,9 @@ import { Factory, Protocol } from "../../src/internet/protocol.ts";
 import { CannotListenError, NotSupportedError } from "../../src/internet/error.ts";
 import type { TlsOptions } from "../../src/internet/socket.ts";
 import { FakeReactor, outcome } from "./_endpoints_fakes.ts";
+import { trackLeaks } from "../../src/testing/mod.ts";
+
+trackLeaks({ beforeEach, afterEach });
 
 const factory = (): Factory => Factory.forProtocol(Protocol);
 

@@ -1,4 +1,4 @@
-import { describe, it } from "node:test";
+import { afterEach, beforeEach, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import {
   ConnectingCancelledError,
@@ -28,6 +28,9 @@ import type { Failure } from "../../src/internet/failure.ts";
 import type { IProtocol } from "../../src/internet/interfaces.ts";
 import { fakeCollectionForTesting } from "../../src/internet/_defer_unhandled.ts";
 import { FakeReactor, outcome } from "./_endpoints_fakes.ts";
+import { trackLeaks } from "../../src/testing/mod.ts";
+
+trackLeaks({ beforeEach, afterEach });
 
 /** Records what the endpoint machinery does to it. */
 class Recorder extends Protocol {

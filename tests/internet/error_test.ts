@@ -1,5 +1,5 @@
 // The error classes of twisted.internet.error.
-import { describe, it } from "node:test";
+import { afterEach, beforeEach, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import * as errors from "../../src/internet/error.ts";
 import {
@@ -19,6 +19,9 @@ import {
   TimeoutError,
   UserError,
 } from "../../src/internet/error.ts";
+import { trackLeaks } from "../../src/testing/mod.ts";
+
+trackLeaks({ beforeEach, afterEach });
 
 describe("the internet error classes", () => {
   it("are Error subclasses, each with its own name", () => {

@@ -1,8 +1,11 @@
 // Failure: wrapping errors, check/trap, messages and tracebacks.
-import { describe, it } from "node:test";
+import { afterEach, beforeEach, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { Failure } from "../../src/internet/failure.ts";
 import { ConnectionDone, ConnectionLost } from "../../src/internet/error.ts";
+import { trackLeaks } from "../../src/testing/mod.ts";
+
+trackLeaks({ beforeEach, afterEach });
 
 describe("Failure", () => {
   it("keeps the error in value and its constructor in type", () => {

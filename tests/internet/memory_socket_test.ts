@@ -1,4 +1,4 @@
-import { describe, it } from "node:test";
+import { afterEach, beforeEach, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import {
   MemoryConnectionReset,
@@ -7,6 +7,9 @@ import {
 } from "../../src/internet/memory_socket.ts";
 import type { FastPathHandler, Socket } from "../../src/internet/socket.ts";
 import { bytes, settle, text, until } from "./_transport_helpers.ts";
+import { trackLeaks } from "../../src/testing/mod.ts";
+
+trackLeaks({ beforeEach, afterEach });
 
 /** A fast path handler recording events. */
 function recorder(): FastPathHandler & { events: string[]; chunks: Uint8Array[] } {

@@ -1,4 +1,4 @@
-import { describe, it } from "node:test";
+import { afterEach, beforeEach, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { signalName, spawnProcess } from "../../src/internet/process.ts";
 import { ProcessProtocol } from "../../src/internet/protocol.ts";
@@ -13,6 +13,9 @@ import type { ChildProcess, SpawnOptions } from "../../src/internet/socket.ts";
 import type { Failure } from "../../src/internet/failure.ts";
 import { bytes, settle, text } from "./_transport_helpers.ts";
 import { liveResources } from "../../src/internet/_stream_transport.ts";
+import { trackLeaks } from "../../src/testing/mod.ts";
+
+trackLeaks({ beforeEach, afterEach });
 
 type Handler = Parameters<ChildProcess["start"]>[0];
 

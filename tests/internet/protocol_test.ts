@@ -1,4 +1,4 @@
-import { describe, it } from "node:test";
+import { afterEach, beforeEach, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import {
   ClientFactory,
@@ -15,6 +15,9 @@ import { Failure } from "../../src/internet/failure.ts";
 import { ConnectionRefusedError, ProcessDone } from "../../src/internet/error.ts";
 import type { IConnector, ITransport } from "../../src/internet/interfaces.ts";
 import type { IUDPTransport } from "../../src/internet/protocol.ts";
+import { trackLeaks } from "../../src/testing/mod.ts";
+
+trackLeaks({ beforeEach, afterEach });
 
 const addr = new IPv4Address("TCP", "127.0.0.1", 1234);
 

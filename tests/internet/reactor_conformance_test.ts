@@ -2,7 +2,7 @@
 // for this runtime, or the node adapter with TW_RUNTIME=node), protocols,
 // factories and endpoints over real sockets on loopback, real processes and
 // real TLS. Every case is bounded in time and closes what it opens.
-import { describe, it } from "node:test";
+import { afterEach, beforeEach, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -30,6 +30,10 @@ import {
   serverFromString,
 } from "../../mod.ts";
 import type { DatagramAddress } from "../../src/internet/protocol.ts";
+import { trackLeaks } from "../../src/testing/mod.ts";
+
+// Over real sockets: the server side of a connection closes a moment after the client.
+trackLeaks({ beforeEach, afterEach }, { settle: 2000 });
 
 const TIMEOUT = 20_000;
 const fixture = (name: string): string =>

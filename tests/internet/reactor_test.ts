@@ -1,4 +1,4 @@
-import { afterEach, describe, it } from "node:test";
+import { afterEach, beforeEach, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { getReactor, installReactor, Reactor } from "../../src/internet/reactor.ts";
 import {
@@ -10,6 +10,7 @@ import {
 import type { Runtime } from "../../src/internet/socket.ts";
 import { Deferred } from "../../src/internet/defer.ts";
 import { globalLogPublisher, type LogEvent } from "../../src/logger/mod.ts";
+import { flushLoggedErrors, trackLeaks } from "../../src/testing/mod.ts";
 
 /** A Runtime with only what the reactor core uses: signals and exit. */
 class FakeRuntime {
@@ -67,6 +68,8 @@ const cleanups: (() => void)[] = [];
 afterEach(() => {
   for (const c of cleanups.splice(0)) c();
 });
+// After the cleanup above: the leak check sees what the test and its cleanup left.
+trackLeaks({ beforeEach, afterEach });
 
 describe("Reactor time", () => {
   it("seconds() returns wall-clock seconds", () => {
@@ -188,6 +191,7 @@ describe("Reactor time", () => {
     const event = log.events.find((e) => e.log_namespace === "reactor");
     assert.ok(event, "a reactor event was logged");
     assert.equal(event.log_failure?.getErrorMessage(), "boom");
+    assert.deepEqual(flushLoggedErrors(Error).map((f) => f.getErrorMessage()), ["boom"]);
   });
 
   it("a very long delay is accepted and can be cancelled", () => {
@@ -315,6 +319,7 @@ describe("Reactor run and stop", () => {
     await done;
     assert.ok(during);
     assert.ok(log.events.some((e) => e.log_failure?.getErrorMessage() === "nope"));
+    assert.deepEqual(flushLoggedErrors(Error).map((f) => f.getErrorMessage()), ["nope"]);
   });
 
   it("a trigger that throws is logged and the others still run", async () => {
@@ -331,6 +336,7 @@ describe("Reactor run and stop", () => {
     await done;
     assert.deepEqual(ran, ["second"]);
     assert.ok(log.events.some((e) => e.log_failure?.getErrorMessage() === "bad trigger"));
+    assert.deepEqual(flushLoggedErrors(Error).map((f) => f.getErrorMessage()), ["bad trigger"]);
   });
 
   it("run() keeps the event loop busy until stop()", async () => {

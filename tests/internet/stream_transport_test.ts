@@ -1,4 +1,4 @@
-import { afterEach, describe, it } from "node:test";
+import { afterEach, beforeEach, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { StreamTransport } from "../../src/internet/_stream_transport.ts";
 import { socketPair } from "../../src/internet/memory_socket.ts";
@@ -18,6 +18,9 @@ import {
   settle,
   until,
 } from "./_transport_helpers.ts";
+import { trackLeaks } from "../../src/testing/mod.ts";
+
+trackLeaks({ beforeEach, afterEach });
 
 for (const mode of MODES) {
   const pair = { fastPath: mode.fastPath };

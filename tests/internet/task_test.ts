@@ -1,4 +1,4 @@
-import { describe, it } from "node:test";
+import { afterEach, beforeEach, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import {
   Clock,
@@ -17,6 +17,9 @@ import { AlreadyCalled, AlreadyCancelled } from "../../src/internet/error.ts";
 import type { Failure } from "../../src/internet/failure.ts";
 import { getReactor, installReactor, Reactor } from "../../src/internet/reactor.ts";
 import type { Runtime } from "../../src/internet/socket.ts";
+import { trackLeaks } from "../../src/testing/mod.ts";
+
+trackLeaks({ beforeEach, afterEach });
 
 /** Records a Deferred's outcome synchronously. */
 function outcome<T>(d: Deferred<T>): { value?: T; failure?: Failure; fired: boolean } {

@@ -1,4 +1,4 @@
-import { describe, it } from "node:test";
+import { afterEach, beforeEach, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { MemoryNetwork } from "../../src/internet/memory_socket.ts";
 import {
@@ -32,6 +32,9 @@ import type { IConnector } from "../../src/internet/interfaces.ts";
 import type { Failure } from "../../src/internet/failure.ts";
 import { bytes, capturingLogger, MODES, settle, text, until } from "./_transport_helpers.ts";
 import { liveResources } from "../../src/internet/_stream_transport.ts";
+import { trackLeaks } from "../../src/testing/mod.ts";
+
+trackLeaks({ beforeEach, afterEach });
 
 class Echo extends Protocol {
   override dataReceived(data: Uint8Array): void {

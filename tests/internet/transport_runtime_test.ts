@@ -1,7 +1,7 @@
 // The transports, ports and connectors over this runtime's real adapter
 // (TW_RUNTIME=node forces the node adapter), through the fast path and through
 // Web Streams. Sockets on 127.0.0.1 and a temporary Unix socket only.
-import { describe, it } from "node:test";
+import { afterEach, beforeEach, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import process from "node:process";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
@@ -26,6 +26,9 @@ import {
 import type { Failure } from "../../src/internet/failure.ts";
 import type { IPv4Address } from "../../src/internet/address.ts";
 import { bytes, capturingLogger, text } from "./_transport_helpers.ts";
+import { trackLeaks } from "../../src/testing/mod.ts";
+
+trackLeaks({ beforeEach, afterEach });
 
 async function loadRuntime(): Promise<Runtime> {
   const forced = process.env.TW_RUNTIME;

@@ -1,4 +1,4 @@
-import { describe, it } from "node:test";
+import { afterEach, beforeEach, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { MemoryNetwork } from "../../src/internet/memory_socket.ts";
 import { listenMulticast, listenUDP } from "../../src/internet/udp.ts";
@@ -6,6 +6,9 @@ import { type DatagramAddress, DatagramProtocol } from "../../src/internet/proto
 import { CannotListenError } from "../../src/internet/error.ts";
 import { IPv4Address } from "../../src/internet/address.ts";
 import { bytes, capturingLogger, settle, text, until } from "./_transport_helpers.ts";
+import { trackLeaks } from "../../src/testing/mod.ts";
+
+trackLeaks({ beforeEach, afterEach });
 
 class Recorder extends DatagramProtocol {
   got: [string, DatagramAddress][] = [];

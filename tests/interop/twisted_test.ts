@@ -2,7 +2,7 @@
 // installed by .ci/run): a Twisted client talks to our echo server, and our
 // client talks to a Twisted echo server. Both over loopback, bounded in time;
 // the Python processes are ours, started and ended through spawnProcess.
-import { describe, it } from "node:test";
+import { afterEach, beforeEach, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { fileURLToPath } from "node:url";
 import {
@@ -17,6 +17,9 @@ import {
   Protocol,
   reactor,
 } from "../../mod.ts";
+import { trackLeaks } from "../../src/testing/mod.ts";
+
+trackLeaks({ beforeEach, afterEach });
 
 const PYTHON = "/usr/bin/python3";
 const script = (name: string): string => fileURLToPath(new URL(name, import.meta.url));

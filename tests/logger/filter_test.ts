@@ -1,4 +1,4 @@
-import { describe, it } from "node:test";
+import { afterEach, beforeEach, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import {
   EventLoggingObserver,
@@ -10,6 +10,9 @@ import {
   LogPublisher,
   PredicateResult,
 } from "../../src/logger/mod.ts";
+import { trackLeaks } from "../../src/testing/mod.ts";
+
+trackLeaks({ beforeEach, afterEach });
 
 function sample(namespace: string, level: LogLevel, format = "x"): LogEvent {
   return { log_format: format, log_level: level, log_namespace: namespace, log_time: 0 };

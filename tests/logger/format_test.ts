@@ -1,4 +1,4 @@
-import { describe, it } from "node:test";
+import { afterEach, beforeEach, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import {
   eventAsText,
@@ -8,6 +8,9 @@ import {
   formatTime,
   type LogEvent,
 } from "../../src/logger/mod.ts";
+import { trackLeaks } from "../../src/testing/mod.ts";
+
+trackLeaks({ beforeEach, afterEach });
 
 function event(format: string, fields: Record<string, unknown> = {}): LogEvent {
   return {

@@ -1,4 +1,4 @@
-import { describe, it } from "node:test";
+import { afterEach, beforeEach, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import {
   eventAsJSON,
@@ -10,6 +10,9 @@ import {
   type LogEvent,
   Logger,
 } from "../../src/logger/mod.ts";
+import { trackLeaks } from "../../src/testing/mod.ts";
+
+trackLeaks({ beforeEach, afterEach });
 
 function sample(format: string, fields: Record<string, unknown> = {}): LogEvent {
   return { log_format: format, log_level: "info", log_namespace: "ns", log_time: 12.5, ...fields };

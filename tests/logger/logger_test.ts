@@ -1,4 +1,4 @@
-import { describe, it } from "node:test";
+import { afterEach, beforeEach, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import {
   EventLoggingObserver,
@@ -13,6 +13,9 @@ import {
   logLevelWithName,
   LogPublisher,
 } from "../../src/logger/mod.ts";
+import { trackLeaks } from "../../src/testing/mod.ts";
+
+trackLeaks({ beforeEach, afterEach });
 
 function sample(format: string, level: LogLevel = "info"): LogEvent {
   return { log_format: format, log_level: level, log_namespace: "t", log_time: 0 };

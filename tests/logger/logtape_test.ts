@@ -4,6 +4,9 @@ import assert from "node:assert/strict";
 import { configure, type LogRecord, reset } from "@logtape/logtape";
 import { Failure, type LogEvent, Logger } from "../../src/logger/mod.ts";
 import { logTapeLevel, logTapeObserver } from "../../src/logger/logtape.ts";
+import { trackLeaks } from "../../src/testing/mod.ts";
+
+trackLeaks({ beforeEach, afterEach });
 
 let records: LogRecord[] = [];
 

@@ -1,4 +1,4 @@
-import { describe, it } from "node:test";
+import { afterEach, beforeEach, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import {
   consoleLogObserver,
@@ -11,6 +11,9 @@ import {
   LogLevel,
   textFileLogObserver,
 } from "../../src/logger/mod.ts";
+import { trackLeaks } from "../../src/testing/mod.ts";
+
+trackLeaks({ beforeEach, afterEach });
 
 function sample(format: string, level: LogLevel = "info", time = 0): LogEvent {
   return { log_format: format, log_level: level, log_namespace: "ns", log_time: time };

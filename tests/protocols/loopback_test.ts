@@ -1,6 +1,6 @@
-import { afterEach, describe, it } from "node:test";
+import { afterEach, beforeEach, describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { AccumulatingProtocol, Clock, leakCheck } from "../../src/testing/mod.ts";
+import { AccumulatingProtocol, Clock, trackLeaks } from "../../src/testing/mod.ts";
 import { Protocol } from "../../src/internet/protocol.ts";
 import { ConnectionDone, ConnectionLost } from "../../src/internet/error.ts";
 import type { IPullProducer } from "../../src/internet/interfaces.ts";
@@ -10,11 +10,11 @@ import {
   loopbackAsync,
 } from "../../src/protocols/loopback.ts";
 
+trackLeaks({ beforeEach, afterEach });
+
 const enc = new TextEncoder();
 const dec = new TextDecoder();
 const bytes = (s: string): Uint8Array => enc.encode(s);
-
-afterEach(() => leakCheck());
 
 /** Sends its lines on connection, then closes. */
 class Sender extends AccumulatingProtocol {

@@ -1,9 +1,9 @@
-import { afterEach, describe, it } from "node:test";
+import { afterEach, beforeEach, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import {
   AccumulatingProtocol,
-  leakCheck,
   StringTransportWithDisconnection,
+  trackLeaks,
 } from "../../src/testing/mod.ts";
 import { Factory, IPv4Address, Protocol } from "../../src/internet/protocol.ts";
 import { formatEvent, type LogEvent, Logger } from "../../src/logger/mod.ts";
@@ -14,10 +14,10 @@ import {
   type TrafficLoggingProtocol,
 } from "../../src/protocols/policies.ts";
 
+trackLeaks({ beforeEach, afterEach });
+
 const bytes = (s: string): Uint8Array => new TextEncoder().encode(s);
 const addr = new IPv4Address("TCP", "127.0.0.1", 8888);
-
-afterEach(() => leakCheck());
 
 class Echo extends Protocol {
   override dataReceived(data: Uint8Array): void {

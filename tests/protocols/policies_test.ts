@@ -1,11 +1,11 @@
-import { afterEach, describe, it } from "node:test";
+import { afterEach, beforeEach, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import {
   AccumulatingProtocol,
   connectedServerAndClient,
-  leakCheck,
   StringTransport,
   StringTransportWithDisconnection,
+  trackLeaks,
 } from "../../src/testing/mod.ts";
 import { ClientFactory, Factory, IPv4Address, Protocol } from "../../src/internet/protocol.ts";
 import { ConnectionDone } from "../../src/internet/error.ts";
@@ -19,12 +19,12 @@ import {
 import { Deferred } from "../../src/internet/defer.ts";
 import { reactor } from "../../runtimes/select.ts";
 
+trackLeaks({ beforeEach, afterEach });
+
 const enc = new TextEncoder();
 const dec = new TextDecoder();
 const bytes = (s: string): Uint8Array => enc.encode(s);
 const addr = new IPv4Address("TCP", "127.0.0.1", 4321);
-
-afterEach(() => leakCheck());
 
 class Echo extends Protocol {
   override dataReceived(data: Uint8Array): void {

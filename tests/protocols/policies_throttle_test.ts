@@ -1,11 +1,11 @@
-import { afterEach, describe, it } from "node:test";
+import { afterEach, beforeEach, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import {
   AccumulatingProtocol,
   Clock,
   connectedServerAndClient,
-  leakCheck,
   StringTransportWithDisconnection,
+  trackLeaks,
 } from "../../src/testing/mod.ts";
 import { Factory, IPv4Address, Protocol } from "../../src/internet/protocol.ts";
 import type { IPushProducer } from "../../src/internet/interfaces.ts";
@@ -16,11 +16,11 @@ import {
   type ThrottlingProtocol,
 } from "../../src/protocols/policies.ts";
 
+trackLeaks({ beforeEach, afterEach });
+
 const enc = new TextEncoder();
 const bytes = (s: string): Uint8Array => enc.encode(s);
 const addr = (host = "127.0.0.1"): IPv4Address => new IPv4Address("TCP", host, 5555);
-
-afterEach(() => leakCheck());
 
 function inner(): Factory {
   const f = Factory.forProtocol(AccumulatingProtocol);

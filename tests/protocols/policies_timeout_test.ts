@@ -1,12 +1,12 @@
-import { afterEach, describe, it } from "node:test";
+import { afterEach, beforeEach, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import {
   AccumulatingProtocol,
   Clock,
   connectedServerAndClient,
-  leakCheck,
   type StringTransport,
   StringTransportWithDisconnection,
+  trackLeaks,
 } from "../../src/testing/mod.ts";
 import { Factory, IPv4Address, Protocol } from "../../src/internet/protocol.ts";
 import type { Failure } from "../../src/internet/failure.ts";
@@ -18,10 +18,10 @@ import {
   type TimeoutProtocol,
 } from "../../src/protocols/policies.ts";
 
+trackLeaks({ beforeEach, afterEach });
+
 const bytes = (s: string): Uint8Array => new TextEncoder().encode(s);
 const addr = new IPv4Address("TCP", "127.0.0.1", 7777);
-
-afterEach(() => leakCheck());
 
 /** A protocol that composes a TimeoutHelper. */
 class ComposedIdle extends Protocol {

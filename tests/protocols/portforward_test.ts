@@ -1,13 +1,13 @@
-import { afterEach, describe, it } from "node:test";
+import { afterEach, beforeEach, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import {
   AccumulatingProtocol,
   connectedServerAndClient,
   type IOPump,
-  leakCheck,
   MemoryReactor,
   type StringTransport,
   StringTransportWithDisconnection,
+  trackLeaks,
 } from "../../src/testing/mod.ts";
 import { ClientFactory, Factory, IPv4Address, Protocol } from "../../src/internet/protocol.ts";
 import { Deferred } from "../../src/internet/defer.ts";
@@ -21,13 +21,13 @@ import {
   ProxyServer,
 } from "../../src/protocols/portforward.ts";
 
+trackLeaks({ beforeEach, afterEach });
+
 const enc = new TextEncoder();
 const dec = new TextDecoder();
 const bytes = (s: string): Uint8Array => enc.encode(s);
 const userAddr = new IPv4Address("TCP", "10.1.1.1", 40000);
 const backendAddr = new IPv4Address("TCP", "10.2.2.2", 80);
-
-afterEach(() => leakCheck());
 
 /** The proxy's incoming side on a transport, and the client factory it asked the reactor to connect. */
 function accept(

@@ -4,7 +4,7 @@
  * 5 and 5 with a login; and our client endpoints through our server.
  * Everything is bounded in time and closed at the end of each test.
  */
-import { afterEach, describe, it } from "node:test";
+import { afterEach, beforeEach, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { existsSync } from "node:fs";
 import {
@@ -18,7 +18,7 @@ import {
   Protocol,
   reactor,
 } from "../../mod.ts";
-import { leakCheck } from "../../src/testing/mod.ts";
+import { trackLeaks } from "../../src/testing/mod.ts";
 import { clientFromString, TCP4ClientEndpoint } from "../../src/internet/endpoints.ts";
 import type { IProtocol, IProtocolFactory } from "../../src/internet/interfaces.ts";
 import { type Request, Resource, Site } from "../../src/web/mod.ts";
@@ -36,20 +36,8 @@ const CURL = "/usr/bin/curl";
 const td = new TextDecoder();
 const te = new TextEncoder();
 
-/** Waits until nothing is left open (connections close a moment after curl exits). */
-async function settled(): Promise<void> {
-  for (let i = 0; i < 100; i++) {
-    try {
-      leakCheck({ cleanUp: false });
-      return;
-    } catch {
-      await new Promise((r) => setTimeout(r, 50));
-    }
-  }
-  leakCheck();
-}
-
-afterEach(settled);
+// Real sockets: wait for what the test closed to finish closing (connections close a moment after curl exits).
+trackLeaks({ beforeEach, afterEach }, { settle: 5000 });
 
 class Hello extends Resource {
   override isLeaf = true;

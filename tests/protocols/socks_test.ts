@@ -1,12 +1,12 @@
-import { afterEach, describe, it } from "node:test";
+import { afterEach, beforeEach, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import {
   AccumulatingProtocol,
   connectedServerAndClient,
   type IOPump,
-  leakCheck,
   MemoryReactorClock,
   StringTransportWithDisconnection,
+  trackLeaks,
 } from "../../src/testing/mod.ts";
 import { Factory, IPv4Address, IPv6Address, Protocol } from "../../src/internet/protocol.ts";
 import { Deferred } from "../../src/internet/defer.ts";
@@ -50,6 +50,8 @@ import {
   Portal,
 } from "../../src/cred/mod.ts";
 
+trackLeaks({ beforeEach, afterEach });
+
 const enc = new TextEncoder();
 const dec = new TextDecoder();
 const bytes = (...parts: (number[] | string | Uint8Array)[]): Uint8Array => {
@@ -65,8 +67,6 @@ const bytes = (...parts: (number[] | string | Uint8Array)[]): Uint8Array => {
   return out;
 };
 const userAddr = new IPv4Address("TCP", "10.1.1.1", 40000);
-
-afterEach(() => leakCheck());
 
 describe("SOCKS codec", () => {
   it("parses SOCKS 4 and 4a requests only once they are complete", () => {

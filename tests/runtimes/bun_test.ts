@@ -1,13 +1,16 @@
 // Bun adapter specifics the shared conformance suite does not cover: Bun's
 // unbuffered write(), events before a consumer attaches, chunk ownership, the
 // TLS close quirk, and the option translation (pure, so it runs everywhere).
-import { describe, it } from "node:test";
+import { afterEach, beforeEach, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { connect as tlsConnect } from "node:tls";
 import type { FastPathHandler, Listener, Socket } from "../../src/internet/socket.ts";
 import { createRuntime, runtime } from "../../runtimes/bun.ts";
 import { bunTls, normalizeError } from "../../runtimes/_bun_socket.ts";
+import { trackLeaks } from "../../src/testing/mod.ts";
+
+trackLeaks({ beforeEach, afterEach });
 
 const onBun = "Bun" in globalThis;
 const bunOnly = onBun ? false : "needs the Bun runtime (runs under bun test)";

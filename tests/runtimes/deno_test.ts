@@ -5,7 +5,7 @@
  * STARTTLS hand-over of bytes already in flight, client certificate checks,
  * and the UDP fallback. On Bun and Node every test is skipped with the reason.
  */
-import { describe, it } from "node:test";
+import { afterEach, beforeEach, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import type {
@@ -15,6 +15,9 @@ import type {
   Socket,
   TlsOptions,
 } from "../../src/internet/socket.ts";
+import { trackLeaks } from "../../src/testing/mod.ts";
+
+trackLeaks({ beforeEach, afterEach });
 
 const isDeno = "Deno" in globalThis;
 const runtime: Runtime | null = isDeno ? (await import("../../runtimes/deno.ts")).runtime : null;

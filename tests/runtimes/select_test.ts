@@ -1,4 +1,4 @@
-import { describe, it } from "node:test";
+import { afterEach, beforeEach, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
@@ -7,6 +7,9 @@ import { join } from "node:path";
 import { detectRuntime, selectRuntime } from "../../runtimes/_detect.ts";
 import { getReactor, loadRuntime, reactor, runtime } from "../../runtimes/select.ts";
 import { Reactor } from "../../src/internet/reactor.ts";
+import { trackLeaks } from "../../src/testing/mod.ts";
+
+trackLeaks({ beforeEach, afterEach });
 
 const here = detectRuntime();
 

@@ -8,7 +8,7 @@
  * A feature an adapter cannot provide is reported by it throwing
  * `NotSupportedError`; the test then skips with that error's message.
  */
-import { describe, it } from "node:test";
+import { afterEach, beforeEach, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import process from "node:process";
 import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
@@ -23,6 +23,9 @@ import type {
   TlsOptions,
 } from "../../src/internet/socket.ts";
 import { NotSupportedError } from "../../src/internet/error.ts";
+import { trackLeaks } from "../../src/testing/mod.ts";
+
+trackLeaks({ beforeEach, afterEach });
 
 // ---------------------------------------------------------------------------
 // Loading the adapter

@@ -18,6 +18,7 @@ import { fakeCollectionForTesting } from "../../src/internet/_defer_unhandled.ts
 import { Logger } from "../../src/logger/mod.ts";
 import { MemoryNetwork } from "../../src/testing/mod.ts";
 import { listenTCP } from "../../src/internet/tcp.ts";
+import { liveResources } from "../../src/internet/_stream_transport.ts";
 import { Factory, Protocol } from "../../src/internet/protocol.ts";
 
 const log = new Logger("tests.leak_check");
@@ -157,6 +158,60 @@ describe("trackLeaks()", () => {
     assert.throws(() => hooks.after(), LeakError);
     assert.equal(clock.getDelayedCalls().length, 1);
     clock.advance(1);
+  });
+});
+
+describe("trackLeaks() with settle", () => {
+  async function portAndHooks(settle: number): Promise<{
+    port: Awaited<ReturnType<typeof listenTCP>>;
+    after: () => void | Promise<void>;
+  }> {
+    const hooks: { before?: () => void; after?: () => void | Promise<void> } = {};
+    trackLeaks({
+      beforeEach: (fn) => (hooks.before = fn),
+      afterEach: (fn) => (hooks.after = fn),
+    }, { settle });
+    hooks.before!();
+    const factory = Factory.forProtocol(Protocol);
+    factory.noisy = false;
+    const port = listenTCP(new MemoryNetwork(), 0, factory, { interface: "127.0.0.1" });
+    await port.whenListening();
+    return { port, after: hooks.after! };
+  }
+
+  it("waits for a port that is closing and then passes", async () => {
+    const { port, after } = await portAndHooks(2000);
+    setTimeout(() => void port.stopListening(), 20);
+    await after();
+    assert.equal(liveResources().includes(port as never), false);
+  });
+
+  it("still reports a port left open once the wait is over", async () => {
+    const { port, after } = await portAndHooks(50);
+    const started = Date.now();
+    await assert.rejects(async () => await after(), (e) => {
+      assert.ok(e instanceof LeakError);
+      assert.equal(e.leaks.length, 1);
+      assert.match(e.leaks[0], /^listening port: /);
+      return true;
+    });
+    assert.ok(Date.now() - started >= 40, "it waited");
+    // The check closed it: let the close finish before this test's own check.
+    for (let i = 0; i < 50 && liveResources().includes(port as never); i++) await collectGarbage();
+  });
+
+  it("checks at once when the test left nothing open", () => {
+    const hooks: { before?: () => void; after?: () => void | Promise<void> } = {};
+    trackLeaks({
+      beforeEach: (fn) => (hooks.before = fn),
+      afterEach: (fn) => (hooks.after = fn),
+    }, { settle: 5000 });
+    hooks.before!();
+    const clock = new Clock();
+    clock.callLater(1, () => {});
+    watchClock(clock);
+    // Synchronous: no open resource to wait for, so the pending call fails it now.
+    assert.throws(() => hooks.after!(), LeakError);
   });
 });
 

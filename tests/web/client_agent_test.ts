@@ -2,7 +2,7 @@
  * The Agent and its wrappers end to end, over real loopback sockets against
  * our own web server (`Site` on `reactor.listenTCP(0)` / `listenSSL(0)`).
  */
-import { after, before, describe, it } from "node:test";
+import { after, afterEach, before, beforeEach, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import {
@@ -41,6 +41,10 @@ import {
   ResponseNeverReceived,
   SchemeNotSupported,
 } from "../../src/web/client.ts";
+import { trackLeaks } from "../../src/testing/mod.ts";
+
+// Over real sockets: the server side of a connection closes a moment after the client.
+trackLeaks({ beforeEach, afterEach }, { settle: 2000 });
 
 const te = new TextEncoder();
 const td = new TextDecoder();
@@ -223,6 +227,12 @@ describe("Agent over loopback against our Site", { timeout: 60_000 }, () => {
     tlsBase = `https://localhost:${(tlsPort.getHost() as IPv4Address).port}`;
     pool = new HTTPConnectionPool(reactor);
     agent = new Agent(reactor, { pool, connectTimeout: 5, tlsOptions: { ca: fixture("ca.pem") } });
+  });
+
+  // A kept connection is the pool's until closed: each test closes its own, so
+  // that the leak check sees what a test left open, not what the pool keeps.
+  afterEach(async () => {
+    await pool.closeCachedConnections();
   });
 
   after(async () => {

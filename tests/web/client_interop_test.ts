@@ -4,7 +4,7 @@
  * spawnProcess), serving good responses and bad ones. Every request is
  * bounded in time; the Python process is ours and is ended at the end.
  */
-import { after, before, describe, it } from "node:test";
+import { after, afterEach, before, beforeEach, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { fileURLToPath } from "node:url";
 import { existsSync } from "node:fs";
@@ -26,6 +26,10 @@ import {
   RedirectAgent,
   ResponseFailed,
 } from "../../src/web/client.ts";
+import { trackLeaks } from "../../src/testing/mod.ts";
+
+// Over real sockets: the server side of a connection closes a moment after the client.
+trackLeaks({ beforeEach, afterEach }, { settle: 2000 });
 
 const PYTHON = "/usr/bin/python3";
 const td = new TextDecoder();
@@ -76,6 +80,11 @@ describe("Agent against Python's http.server", {
       fileURLToPath(new URL("peers/http_peer.py", import.meta.url)),
     ]);
     base = `http://127.0.0.1:${await bounded(peer.port, 20)}`;
+  });
+
+  // Each test closes the connections it kept, so the leak check sees only real leftovers.
+  afterEach(async () => {
+    await pool.closeCachedConnections();
   });
 
   after(async () => {

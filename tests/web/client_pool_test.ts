@@ -2,7 +2,7 @@
  * HTTPConnectionPool and Agent with fake endpoints and a Clock: reuse, per-host
  * limits, idle timeouts, the retry on stale connections, cancellation stages.
  */
-import { describe, it } from "node:test";
+import { afterEach, beforeEach, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { CancelledError, Deferred } from "../../src/internet/defer.ts";
 import type { Failure } from "../../src/internet/failure.ts";
@@ -13,6 +13,7 @@ import {
   Clock,
   MemoryReactorClock,
   StringTransportWithDisconnection,
+  trackLeaks,
 } from "../../src/testing/mod.ts";
 import {
   Agent,
@@ -27,6 +28,8 @@ import {
   URI,
 } from "../../src/web/client.ts";
 import type { HTTP11ClientProtocol } from "../../src/web/client.ts";
+
+trackLeaks({ beforeEach, afterEach });
 
 const te = new TextEncoder();
 const td = new TextDecoder();

@@ -2,14 +2,14 @@
  * HTTP11ClientProtocol through a StringTransport: request framing, response
  * parsing, body delivery, persistence, cancellation, bad responses.
  */
-import { describe, it } from "node:test";
+import { afterEach, beforeEach, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import fc from "fast-check";
 import { CancelledError, Deferred } from "../../src/internet/defer.ts";
 import { Failure } from "../../src/internet/failure.ts";
 import { ConnectionDone, ConnectionLost } from "../../src/internet/error.ts";
 import { Protocol } from "../../src/internet/protocol.ts";
-import { StringTransportWithDisconnection } from "../../src/testing/mod.ts";
+import { StringTransportWithDisconnection, trackLeaks } from "../../src/testing/mod.ts";
 import { Headers } from "../../src/web/_headers.ts";
 import {
   BytesBodyProducer,
@@ -26,6 +26,8 @@ import {
   UNKNOWN_LENGTH,
   WrongBodyLength,
 } from "../../src/web/client.ts";
+
+trackLeaks({ beforeEach, afterEach });
 
 const te = new TextEncoder();
 const td = new TextDecoder();

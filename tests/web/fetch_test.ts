@@ -1,4 +1,4 @@
-import { afterEach, describe, it } from "node:test";
+import { afterEach, beforeEach, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { Buffer } from "node:buffer";
 import { Clock } from "../../src/internet/task.ts";
@@ -7,12 +7,15 @@ import type { IPushProducer } from "../../src/internet/interfaces.ts";
 import type { Failure } from "../../src/internet/failure.ts";
 import {
   flushLoggedErrors,
-  leakCheck,
   StringTransportWithDisconnection,
+  trackLeaks,
 } from "../../src/testing/mod.ts";
 import {
+  CACHED,
   Data,
+  EncodingResourceWrapper,
   FetchResource,
+  GzipEncoderFactory,
   type HTTPChannel,
   NOT_DONE_YET,
   Request as TwRequest,
@@ -22,7 +25,7 @@ import {
 } from "../../src/web/mod.ts";
 import { type ParsedResponse, parseResponses, td, te } from "./_helpers.ts";
 
-afterEach(() => leakCheck());
+trackLeaks({ beforeEach, afterEach });
 
 const tick = (): Promise<void> => new Promise((resolve) => setTimeout(resolve, 1));
 
@@ -373,6 +376,89 @@ describe("siteAsFetchHandler", () => {
     for (let i = 0; i < 50 && lost.length === 0; i++) await tick();
     assert.equal(lost.length, 1);
     await assert.rejects(reader.read());
+  });
+
+  it("answers a conditional GET with 304 and no body", async () => {
+    class Tagged extends Resource {
+      override isLeaf = true;
+      render_GET(request: TwRequest): string {
+        if (request.setETag('"v1"') === CACHED) return "";
+        return "fresh";
+      }
+    }
+    const handler = siteAsFetchHandler(new Site(new Tagged(), { clock: new Clock() }));
+    const fresh = await handler(new Request("http://h/"));
+    assert.equal(fresh.headers.get("etag"), '"v1"');
+    assert.equal(await fresh.text(), "fresh");
+    const cached = await handler(
+      new Request("http://h/", { headers: { "if-none-match": '"v1"' } }),
+    );
+    assert.equal(cached.status, 304);
+    assert.equal(cached.body, null);
+  });
+
+  it("gzips through the site's encoder when the client accepts it", async () => {
+    const root = new EncodingResourceWrapper(new Data("hello ".repeat(200), "text/plain"), [
+      new GzipEncoderFactory(),
+    ]);
+    const handler = siteAsFetchHandler(new Site(root, { clock: new Clock() }));
+    const res = await handler(new Request("http://h/", { headers: { "accept-encoding": "gzip" } }));
+    assert.equal(res.headers.get("content-encoding"), "gzip");
+    const plain = new Response(res.body!.pipeThrough(new DecompressionStream("gzip")));
+    assert.equal(await plain.text(), "hello ".repeat(200));
+  });
+
+  it("gives a whole body for a promise-rendered response, with the status and reason", async () => {
+    class Later extends Resource {
+      override isLeaf = true;
+      async render_GET(request: TwRequest): Promise<string> {
+        await Promise.resolve();
+        request.setResponseCode(202, "Taken");
+        request.setHeader("x-later", "yes");
+        return "later é";
+      }
+    }
+    const site = new Site(new Later(), { clock: new Clock() });
+    const res = await siteAsFetchHandler(site)(new Request("http://h/"));
+    assert.equal(res.status, 202);
+    assert.equal(res.statusText, "Taken");
+    assert.equal(res.headers.get("x-later"), "yes");
+    assert.equal(res.headers.get("content-type"), "text/html");
+    assert.equal(await res.text(), "later é");
+    assert.equal(site.channels.size, 0, "the bridged request's channel is closed");
+  });
+
+  it("returns a finished response without a promise, and reads headers only when asked", async () => {
+    let seen: string | null = "unset";
+    class Peek extends Resource {
+      override isLeaf = true;
+      render_GET(request: TwRequest): string {
+        seen = request.getHeader("x-probe");
+        return "ok";
+      }
+    }
+    const handler = siteAsFetchHandler(new Site(new Peek(), { clock: new Clock() }));
+    const res = handler(new Request("http://h/", { headers: { "x-probe": "1" } }));
+    assert.ok(res instanceof Response, "no promise for a synchronous render");
+    assert.equal(seen, "1");
+    assert.equal(await res.text(), "ok");
+  });
+
+  it("answers 413 to a body larger than the site allows", async () => {
+    const handler = siteAsFetchHandler(
+      new Site(new Echo(), { clock: new Clock(), maxRequestBodySize: 4 }),
+    );
+    const res = await handler(new Request("http://h/", { method: "POST", body: "too long" }));
+    assert.equal(res.status, 413);
+    await res.body?.cancel();
+  });
+
+  it("answers 503 while the site is shutting down", async () => {
+    const site = new Site(new Echo(), { clock: new Clock() });
+    site.stopAccepting();
+    const res = await siteAsFetchHandler(site)(new Request("http://h/"));
+    assert.equal(res.status, 503);
+    await res.body?.cancel();
   });
 
   it("runs under the runtime's native server", async () => {

@@ -1,4 +1,4 @@
-import { afterEach, describe, it } from "node:test";
+import { afterEach, beforeEach, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { existsSync } from "node:fs";
 import { Deferred, type Failure, type IPv4Address, ProcessProtocol, reactor } from "../../mod.ts";
@@ -24,25 +24,13 @@ import {
   Site,
 } from "../../src/web/mod.ts";
 import { IResource } from "../../src/web/resource.ts";
-import { flushLoggedErrors, leakCheck } from "../../src/testing/mod.ts";
+import { flushLoggedErrors, trackLeaks } from "../../src/testing/mod.ts";
 import { type ParsedResponse, serve } from "./_helpers.ts";
 
 const CURL = "/usr/bin/curl";
 
-/** Waits until nothing is left open (a real connection closes a moment after curl exits). */
-async function settled(): Promise<void> {
-  for (let i = 0; i < 100; i++) {
-    try {
-      leakCheck({ cleanUp: false });
-      return;
-    } catch {
-      await new Promise((r) => setTimeout(r, 20));
-    }
-  }
-  leakCheck();
-}
-
-afterEach(settled);
+// Real sockets: wait for what the test closed to finish closing (a real connection closes a moment after curl exits).
+trackLeaks({ beforeEach, afterEach }, { settle: 2000 });
 
 const te = new TextEncoder();
 const tick = (): Promise<void> => new Promise((resolve) => setTimeout(resolve, 0));

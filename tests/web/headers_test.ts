@@ -1,6 +1,9 @@
-import { describe, it } from "node:test";
+import { afterEach, beforeEach, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { Headers } from "../../src/web/mod.ts";
+import { trackLeaks } from "../../src/testing/mod.ts";
+
+trackLeaks({ beforeEach, afterEach });
 
 describe("Headers", () => {
   it("treats names case-insensitively and keeps values in order", () => {

@@ -1,4 +1,4 @@
-import { describe, it } from "node:test";
+import { afterEach, beforeEach, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import {
   contentRange,
@@ -6,6 +6,9 @@ import {
   parseRangeHeader,
   stringToDatetime,
 } from "../../src/web/mod.ts";
+import { trackLeaks } from "../../src/testing/mod.ts";
+
+trackLeaks({ beforeEach, afterEach });
 
 describe("parseRangeHeader", () => {
   it("parses single, open-ended, suffix and multiple ranges, clipped to the size", () => {

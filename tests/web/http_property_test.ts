@@ -1,9 +1,12 @@
-import { describe, it } from "node:test";
+import { afterEach, beforeEach, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import fc from "fast-check";
 import { Clock } from "../../src/internet/task.ts";
 import { NOT_DONE_YET, type Request, Resource, Site } from "../../src/web/mod.ts";
 import { parseResponses, serve, te } from "./_helpers.ts";
+import { trackLeaks } from "../../src/testing/mod.ts";
+
+trackLeaks({ beforeEach, afterEach });
 
 class Mixed extends Resource {
   override isLeaf = true;

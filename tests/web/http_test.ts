@@ -1,14 +1,16 @@
-import { afterEach, describe, it } from "node:test";
+import { afterEach, beforeEach, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { Clock } from "../../src/internet/task.ts";
 import { Protocol } from "../../src/internet/protocol.ts";
 import {
   AccumulatingProtocol,
   connectedServerAndClient,
-  leakCheck,
+  trackLeaks,
 } from "../../src/testing/mod.ts";
 import { NOT_DONE_YET, type Request, Resource, Site } from "../../src/web/mod.ts";
 import { parseResponses, serve, td, te } from "./_helpers.ts";
+
+trackLeaks({ beforeEach, afterEach });
 
 class Echo extends Resource {
   override isLeaf = true;
@@ -30,8 +32,6 @@ function makeSite(options = {}): { site: Site; clock: Clock; root: Echo } {
   const root = new Echo();
   return { site: new Site(root, { clock, ...options }), clock, root };
 }
-
-afterEach(() => leakCheck());
 
 describe("HTTPChannel", () => {
   it("answers a simple GET with Content-Length and keeps the connection open", () => {

@@ -2,7 +2,7 @@
  * ReverseProxyResource and the forward Proxy over loopback: an upstream Site,
  * a proxying Site in front of it, and our Agent / ProxyAgent as clients.
  */
-import { after, before, describe, it } from "node:test";
+import { after, afterEach, before, beforeEach, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import {
   type Deferred,
@@ -21,6 +21,10 @@ import {
   type Response,
 } from "../../src/web/client.ts";
 import { ProxyFactory, ReverseProxyResource } from "../../src/web/proxy.ts";
+import { trackLeaks } from "../../src/testing/mod.ts";
+
+// Over real sockets: the server side of a connection closes a moment after the client.
+trackLeaks({ beforeEach, afterEach }, { settle: 2000 });
 
 const td = new TextDecoder();
 
@@ -103,6 +107,11 @@ describe("proxies over loopback", { timeout: 60_000 }, () => {
     forward.noisy = false;
     forwardPort = reactor.listenTCP(0, forward, { interface: "127.0.0.1" });
     await forwardPort.whenListening!();
+  });
+
+  // Each test closes the connections it kept, so the leak check sees only real leftovers.
+  afterEach(async () => {
+    await pool.closeCachedConnections();
   });
 
   after(async () => {

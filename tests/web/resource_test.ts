@@ -1,7 +1,7 @@
-import { afterEach, describe, it } from "node:test";
+import { afterEach, beforeEach, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { Clock } from "../../src/internet/task.ts";
-import { leakCheck } from "../../src/testing/mod.ts";
+import { trackLeaks } from "../../src/testing/mod.ts";
 import {
   computeAllowedMethods,
   ErrorPage,
@@ -17,7 +17,7 @@ import {
 } from "../../src/web/mod.ts";
 import { serve } from "./_helpers.ts";
 
-afterEach(() => leakCheck());
+trackLeaks({ beforeEach, afterEach });
 
 class Text extends Resource {
   text: string;

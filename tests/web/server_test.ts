@@ -1,10 +1,10 @@
-import { afterEach, describe, it } from "node:test";
+import { afterEach, beforeEach, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { Clock } from "../../src/internet/task.ts";
 import { ConnectionLost } from "../../src/internet/error.ts";
 import type { Failure } from "../../src/internet/failure.ts";
 import type { IPushProducer } from "../../src/internet/interfaces.ts";
-import { flushLoggedErrors, leakCheck } from "../../src/testing/mod.ts";
+import { flushLoggedErrors, trackLeaks } from "../../src/testing/mod.ts";
 import {
   CACHED,
   NOT_DONE_YET,
@@ -15,7 +15,7 @@ import {
 } from "../../src/web/mod.ts";
 import { serve, td } from "./_helpers.ts";
 
-afterEach(() => leakCheck());
+trackLeaks({ beforeEach, afterEach });
 
 const tick = (): Promise<void> => new Promise((resolve) => setTimeout(resolve, 0));
 

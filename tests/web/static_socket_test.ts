@@ -1,13 +1,13 @@
-import { after, afterEach, before, describe, it } from "node:test";
+import { after, afterEach, before, beforeEach, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { reactor } from "../../mod.ts";
-import { leakCheck } from "../../src/testing/mod.ts";
+import { trackLeaks } from "../../src/testing/mod.ts";
 import { File, Resource, Site } from "../../src/web/mod.ts";
 
-afterEach(() => leakCheck());
+trackLeaks({ beforeEach, afterEach });
 
 let dir = "";
 // Not a multiple of the chunk size, and no repeating 64 KiB pattern.

@@ -1,4 +1,4 @@
-import { after, afterEach, before, describe, it } from "node:test";
+import { after, afterEach, before, beforeEach, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { mkdirSync, mkdtempSync, rmSync, symlinkSync, utimesSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -8,8 +8,8 @@ import { Clock } from "../../src/internet/task.ts";
 import type { FileHandle, RuntimeFileSystem } from "../../src/internet/socket.ts";
 import {
   flushLoggedErrors,
-  leakCheck,
   StringTransportWithDisconnection,
+  trackLeaks,
 } from "../../src/testing/mod.ts";
 import { IPv4Address } from "../../src/internet/address.ts";
 import type { IPushProducer } from "../../src/internet/interfaces.ts";
@@ -25,7 +25,7 @@ import {
 import { CHUNK_SIZE } from "../../src/web/static.ts";
 import { type ParsedResponse, parseResponses, td, te } from "./_helpers.ts";
 
-afterEach(() => leakCheck());
+trackLeaks({ beforeEach, afterEach });
 
 let dir = "";
 let root = "";

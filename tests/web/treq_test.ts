@@ -2,7 +2,7 @@
  * The treq-like layer over loopback against our Site: params, JSON and form
  * bodies, text()/json()/content(), redirects, gzip, timeouts.
  */
-import { after, before, describe, it } from "node:test";
+import { after, afterEach, before, beforeEach, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { type IListeningPort, type IPv4Address, reactor } from "../../mod.ts";
 import type { Failure } from "../../src/internet/failure.ts";
@@ -17,6 +17,10 @@ import {
 } from "../../src/web/mod.ts";
 import { Agent, ResponseNeverReceived } from "../../src/web/client.ts";
 import * as treq from "../../src/web/treq.ts";
+import { trackLeaks } from "../../src/testing/mod.ts";
+
+// Over real sockets: the server side of a connection closes a moment after the client.
+trackLeaks({ beforeEach, afterEach }, { settle: 2000 });
 
 class Inspect extends Resource {
   override isLeaf = true;
@@ -86,6 +90,13 @@ describe("treq over loopback", { timeout: 60_000 }, () => {
     port = reactor.listenTCP(0, site, { interface: "127.0.0.1" });
     await port.whenListening!();
     base = `http://127.0.0.1:${(port.getHost() as IPv4Address).port}`;
+  });
+
+  // Each test ends its hung requests and closes the connections it kept, so
+  // that the leak check sees only real leftovers.
+  afterEach(async () => {
+    for (const r of hang.pending) if (!r.disconnected && !r.finishCalled) r.finish();
+    await treq.closeDefaultPool();
   });
 
   after(async () => {

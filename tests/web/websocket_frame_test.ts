@@ -1,4 +1,4 @@
-import { describe, it } from "node:test";
+import { afterEach, beforeEach, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import {
   applyMask,
@@ -24,6 +24,9 @@ import {
   parseResponseHead,
   sha1,
 } from "../../src/web/_websocket_handshake.ts";
+import { trackLeaks } from "../../src/testing/mod.ts";
+
+trackLeaks({ beforeEach, afterEach });
 
 const te = new TextEncoder();
 const td = new TextDecoder();

@@ -4,10 +4,10 @@
  * bytes end in a close frame with a fitting code and a closed connection,
  * never an exception escaping, a hang, or more buffered than the limits allow.
  */
-import { afterEach, describe, it } from "node:test";
+import { afterEach, beforeEach, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import fc from "fast-check";
-import { flushLoggedErrors, leakCheck } from "../../src/testing/mod.ts";
+import { flushLoggedErrors, trackLeaks } from "../../src/testing/mod.ts";
 import {
   encodeClosePayload,
   encodeFrame,
@@ -22,7 +22,7 @@ import {
 } from "../../src/web/_websocket_frame.ts";
 import { closeCode, openConn, Recorder, te } from "./_websocket_helpers.ts";
 
-afterEach(() => leakCheck());
+trackLeaks({ beforeEach, afterEach });
 
 const MASK = new Uint8Array([0xa1, 0xb2, 0xc3, 0xd4]);
 const frame = (op: number, payload: Uint8Array | string, fin = true): Uint8Array =>

@@ -1,4 +1,4 @@
-import { afterEach, describe, it } from "node:test";
+import { afterEach, beforeEach, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { Clock } from "../../src/internet/task.ts";
 import type { IPushProducer } from "../../src/internet/interfaces.ts";
@@ -7,8 +7,8 @@ import { ConnectionDone } from "../../src/internet/error.ts";
 import {
   connectedServerAndClient,
   flushLoggedErrors,
-  leakCheck,
   StringTransport,
+  trackLeaks,
 } from "../../src/testing/mod.ts";
 import {
   ConnectionDeny,
@@ -47,7 +47,7 @@ import {
   te,
 } from "./_websocket_helpers.ts";
 
-afterEach(() => leakCheck());
+trackLeaks({ beforeEach, afterEach });
 
 function siteFor(factory: WebSocketServerFactory, clock = new Clock()): Site {
   return new Site(new WebSocketResource(factory), { clock });
