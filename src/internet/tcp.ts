@@ -647,19 +647,7 @@ export function listenTCP(
   factory: IProtocolFactory,
   options: ListenTCPOptions & PortOptions = {},
 ): Port {
-  const p = new Port(
-    runtime,
-    {
-      transport: "tcp",
-      interface: options.interface ?? "",
-      port,
-      backlog: options.backlog,
-    },
-    factory,
-    options,
-  );
-  p.startListening();
-  return p;
+  return listenOn(runtime, tcpAddress(port, options), factory, options);
 }
 
 /** `reactor.listenSSL`: `listenTCP` with TLS (`tls.cert` and `tls.key` required). */
@@ -670,20 +658,7 @@ export function listenSSL(
   tls: TlsOptions,
   options: ListenTCPOptions & PortOptions = {},
 ): Port {
-  const p = new Port(
-    runtime,
-    {
-      transport: "tcp",
-      interface: options.interface ?? "",
-      port,
-      backlog: options.backlog,
-      tls,
-    },
-    factory,
-    options,
-  );
-  p.startListening();
-  return p;
+  return listenOn(runtime, tcpAddress(port, options, tls), factory, options);
 }
 
 /** `reactor.listenUNIX`: listens on the socket file `address`. */
@@ -693,7 +668,7 @@ export function listenUNIX(
   factory: IProtocolFactory,
   options: ListenUNIXOptions & PortOptions = {},
 ): Port {
-  const p = new Port(
+  return listenOn(
     runtime,
     {
       transport: "unix",
@@ -705,8 +680,31 @@ export function listenUNIX(
     factory,
     options,
   );
-  p.startListening();
-  return p;
+}
+
+function tcpAddress(
+  port: number,
+  options: ListenTCPOptions,
+  tls?: TlsOptions,
+): PortAddress {
+  const address = {
+    transport: "tcp" as const,
+    interface: options.interface ?? "",
+    port,
+    backlog: options.backlog,
+  };
+  return tls ? { ...address, tls } : address;
+}
+
+function listenOn(
+  runtime: RuntimeNetwork,
+  address: PortAddress,
+  factory: IProtocolFactory,
+  options: PortOptions,
+): Port {
+  const port = new Port(runtime, address, factory, options);
+  port.startListening();
+  return port;
 }
 
 /** `reactor.connectTCP`: connects to `host:port` (a name is resolved first). */
