@@ -22,6 +22,37 @@ function cancelQuietly(call: IDelayedCall): void {
   if (call.active()) call.cancel();
 }
 
+/** The pending timeout call that `TimeoutHelper` and `TimeoutMixin` share the logic of. */
+class TimeoutCall {
+  #call: IDelayedCall | null = null;
+
+  /** Restarts a pending call for `period` more seconds. */
+  reset(period: number | null): void {
+    if (this.#call !== null && period !== null) this.#call.reset(period);
+  }
+
+  /** Applies a new period: cancels (null), reschedules, or schedules `onTimeout`. */
+  set(
+    period: number | null,
+    schedule: (period: number, fn: () => void) => IDelayedCall,
+    onTimeout: () => void,
+  ): void {
+    if (this.#call !== null) {
+      if (period === null) {
+        cancelQuietly(this.#call);
+        this.#call = null;
+      } else {
+        this.#call.reset(period);
+      }
+    } else if (period !== null) {
+      this.#call = schedule(period, () => {
+        this.#call = null;
+        onTimeout();
+      });
+    }
+  }
+}
+
 /** Options of {@link TimeoutHelper}. */
 export interface TimeoutHelperOptions {
   /** Where the timeout is scheduled. @default the installed reactor (`getReactor()`) */
@@ -63,7 +94,7 @@ export class TimeoutHelper {
   clock: IReactorTime | null;
   /** What `timeoutConnection` calls. */
   onTimeout: () => void;
-  #call: IDelayedCall | null = null;
+  #timer = new TimeoutCall();
 
   /**
    * Makes a helper with no timeout set.
@@ -82,7 +113,7 @@ export class TimeoutHelper {
 
   /** Restarts the timer from now, when a timeout is set. */
   resetTimeout(): void {
-    if (this.#call !== null && this.timeOut !== null) this.#call.reset(this.timeOut);
+    this.#timer.reset(this.timeOut);
   }
 
   /**
@@ -92,19 +123,7 @@ export class TimeoutHelper {
   setTimeout(period: number | null): number | null {
     const previous = this.timeOut;
     this.timeOut = period;
-    if (this.#call !== null) {
-      if (period === null) {
-        cancelQuietly(this.#call);
-        this.#call = null;
-      } else {
-        this.#call.reset(period);
-      }
-    } else if (period !== null) {
-      this.#call = this.callLater(period, () => {
-        this.#call = null;
-        this.timeoutConnection();
-      });
-    }
+    this.#timer.set(period, (p, fn) => this.callLater(p, fn), () => this.timeoutConnection());
     return previous;
   }
 
@@ -166,32 +185,20 @@ export function TimeoutMixin<B extends AnyConstructor>(
   return class extends Base implements TimeoutMixinMembers {
     timeOut: number | null = null;
     clock: IReactorTime | null = null;
-    #call: IDelayedCall | null = null;
+    #timer = new TimeoutCall();
 
     callLater(period: number, fn: () => void): IDelayedCall {
       return (this.clock ?? getReactor()).callLater(period, fn);
     }
 
     resetTimeout(): void {
-      if (this.#call !== null && this.timeOut !== null) this.#call.reset(this.timeOut);
+      this.#timer.reset(this.timeOut);
     }
 
     setTimeout(period: number | null): number | null {
       const previous = this.timeOut;
       this.timeOut = period;
-      if (this.#call !== null) {
-        if (period === null) {
-          cancelQuietly(this.#call);
-          this.#call = null;
-        } else {
-          this.#call.reset(period);
-        }
-      } else if (period !== null) {
-        this.#call = this.callLater(period, () => {
-          this.#call = null;
-          this.timeoutConnection();
-        });
-      }
+      this.#timer.set(period, (p, fn) => this.callLater(p, fn), () => this.timeoutConnection());
       return previous;
     }
 
