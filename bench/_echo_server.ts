@@ -18,7 +18,16 @@ function ready(port: number): void {
 
 // ---------- the framework ----------
 
+/**
+ * Echoes with flow control, Twisted's way: the transport is registered as its
+ * own streaming producer, so reading pauses while the write buffer is over its
+ * high-water mark. The raw servers below do the same (they stop reading while
+ * a write is pending); without it a fast sender makes the echo buffer freely.
+ */
 class Echo extends Protocol {
+  override connectionMade(): void {
+    this.transport.registerProducer(this.transport, true);
+  }
   override dataReceived(data: Uint8Array): void {
     this.transport.write(data);
   }

@@ -50,7 +50,7 @@ export function toSocketAddress(addr: Deno.Addr): SocketAddress {
 }
 
 const MIN_READ = 4 * 1024;
-const MAX_READ = 64 * 1024;
+const MAX_READ = 1024 * 1024;
 
 /**
  * A `RawConn` over a `Deno.Conn`. Reads go into a buffer whose size adapts:
@@ -60,7 +60,9 @@ const MAX_READ = 64 * 1024;
  * half the buffer hands the buffer over (the next read allocates another);
  * a smaller one is copied out and the buffer is reused. Measured on Deno 2.9
  * (64-byte echo, server CPU time): a fresh 4 KiB buffer per read cost about
- * 25% more than this.
+ * 25% more than this. The 1 MiB ceiling is for bulk transfers: each fresh
+ * buffer costs a zero-fill and page faults, so fewer, larger reads win
+ * (512 MiB echo: 1.6 GB/s with 1 MiB reads, 1.16 GB/s with 64 KiB).
  */
 export class DenoRaw implements RawConn {
   #conn: Deno.Conn;

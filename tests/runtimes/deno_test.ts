@@ -276,7 +276,10 @@ describe("Deno adapter", () => {
       await rec.wait("8 MiB", () => rec.ended, 10_000);
       assert.equal(rec.received, total);
       const largest = Math.max(...rec.chunks.map((c) => c.byteLength));
-      assert.equal(largest, 64 * 1024, "reads grow to 64 KiB under load");
+      assert.ok(
+        largest >= 64 * 1024 && largest <= 1 << 20,
+        `reads grow under load, never past 1 MiB: ${largest}`,
+      );
       const buffers = new Set(rec.chunks.map((c) => c.buffer));
       assert.equal(buffers.size, rec.chunks.length, "no two chunks share a buffer");
       assert.ok(rec.chunks.every((c) => c.every((b) => b === 7)), "bytes intact");
