@@ -7,6 +7,7 @@
  */
 
 import type { SocketAddress, TlsInfo } from "../src/internet/socket.ts";
+import { copyBytes } from "../src/internet/_bytes.ts";
 
 /** The surface `DenoSocket` runs on. */
 export interface RawConn {
@@ -100,7 +101,7 @@ export class DenoRaw implements RawConn {
         // Small read: copy it out and keep the buffer. A small copy is far
         // cheaper than a fresh buffer (each is a separate allocation outside
         // the V8 heap), and the receiver does not pin a mostly empty buffer.
-        return scratch.slice(0, n);
+        return copyBytes(scratch.subarray(0, n));
       }
       // Large read: hand the buffer itself over; the next read gets a new one.
       this.#scratch = null;

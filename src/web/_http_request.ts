@@ -12,6 +12,7 @@ import { ConnectionLost } from "../internet/error.ts";
 import type { Failure } from "../internet/failure.ts";
 import type { IPullProducer, IPushProducer } from "../internet/interfaces.ts";
 import type { Address } from "../internet/address.ts";
+import { allocBytes } from "../internet/_bytes.ts";
 import { Headers } from "./_headers.ts";
 import {
   type Args,
@@ -493,7 +494,7 @@ export class HTTPRequest implements IChannelRequest {
     const all = head + prefix;
     if (send.length <= COALESCE) {
       const extra = chunked && send.length > 0 ? 2 : 0;
-      const out = new Uint8Array(all.length + send.length + extra);
+      const out = allocBytes(all.length + send.length + extra);
       const { read, written } = enc.encodeInto(all, out);
       if (read === all.length && written === all.length) {
         out.set(send, written);
@@ -642,7 +643,7 @@ export class HTTPRequest implements IChannelRequest {
 
 function frameChunk(data: Uint8Array): Uint8Array {
   const prefix = data.length.toString(16);
-  const out = new Uint8Array(prefix.length + 4 + data.length);
+  const out = allocBytes(prefix.length + 4 + data.length);
   for (let i = 0; i < prefix.length; i++) out[i] = prefix.charCodeAt(i);
   out[prefix.length] = 13;
   out[prefix.length + 1] = 10;

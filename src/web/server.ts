@@ -23,6 +23,7 @@
 import type { IDelayedCall } from "../internet/interfaces.ts";
 import type { Address } from "../internet/address.ts";
 import { Failure } from "../internet/failure.ts";
+import { allocBytes } from "../internet/_bytes.ts";
 import { Logger } from "../logger/mod.ts";
 import { Headers } from "./_headers.ts";
 import { HTTPRequest } from "./_http_request.ts";
@@ -61,7 +62,7 @@ function unquote(segment: string): string {
 function encodeString(s: string): Uint8Array {
   const n = s.length;
   if (n > 256) return enc.encode(s);
-  const out = new Uint8Array(n);
+  const out = allocBytes(n);
   for (let i = 0; i < n; i++) {
     const c = s.charCodeAt(i);
     if (c > 0x7f) return enc.encode(s);
