@@ -34,6 +34,7 @@ import type {
 import { type BunApi, bunApi, type BunSubprocess, type BunUdpSocket } from "./_bun_types.ts";
 import { bunConnect, bunListen } from "./_bun_listener.ts";
 import { normalizeError } from "./_bun_socket.ts";
+import { setBytePooling } from "../src/internet/_bytes.ts";
 
 export type * from "../src/internet/socket.ts";
 import { nodeFileSystem, nodeProcess } from "./_node_fs.ts";
@@ -256,3 +257,5 @@ export function createRuntime(): Runtime {
 
 /** The Bun runtime adapter. */
 export const runtime: Runtime = createRuntime();
+// On JavaScriptCore a fresh small buffer is cheaper than a view on a slab.
+setBytePooling(false);

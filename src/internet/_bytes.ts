@@ -16,13 +16,22 @@ const MAX_POOLED = 1024;
 
 let slab = new Uint8Array(SLAB_SIZE);
 let used = 0;
+let pooling = true;
+
+/**
+ * Turns slabs off (or on again). The runtime adapter decides: on JavaScriptCore
+ * (Bun) a fresh small buffer (about 20 ns) is cheaper than a view (about 55 ns).
+ */
+export function setBytePooling(enabled: boolean): void {
+  pooling = enabled;
+}
 
 /**
  * A zero-filled buffer of `length` bytes that nobody else holds: a view on a
  * shared slab for small lengths, a fresh `Uint8Array` otherwise.
  */
 export function allocBytes(length: number): Uint8Array {
-  if (length > MAX_POOLED) return new Uint8Array(length);
+  if (length > MAX_POOLED || !pooling) return new Uint8Array(length);
   if (used + length > SLAB_SIZE) {
     slab = new Uint8Array(SLAB_SIZE);
     used = 0;

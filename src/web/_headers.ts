@@ -69,6 +69,11 @@ export class Headers {
     this.#map.set(name.toLowerCase(), { name, values: values.slice() });
   }
 
+  /** Replaces the values of `name` with `value` (the one-value `setRawHeaders`). */
+  _setOne(name: string, value: string): void {
+    this.#map.set(name.toLowerCase(), { name, values: [value] });
+  }
+
   /** Appends one value to `name`. */
   addRawHeader(name: string, value: string): void {
     const key = name.toLowerCase();

@@ -43,7 +43,10 @@ export function latin1(buf: Uint8Array, start: number, end: number): string {
   }
   // TextDecoder's "latin1" is windows-1252, which differs only for bytes
   // 0x80-0x9F (mapped above U+00FF): native decoding, checked, is fastest.
-  const fast = cp1252.decode(buf.subarray(start, end));
+  // A whole buffer needs no view (a view costs extra on JavaScriptCore).
+  const fast = cp1252.decode(
+    start === 0 && end === buf.length ? buf : buf.subarray(start, end),
+  );
   if (!ABOVE_LATIN1.test(fast)) return fast;
   let out = "";
   // apply() takes at most ~64k arguments on some engines: go in slices.

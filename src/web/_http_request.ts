@@ -82,12 +82,6 @@ export class HTTPRequest implements IChannelRequest {
   path = "";
   /** "HTTP/1.1" or "HTTP/1.0" (`clientproto`). */
   clientproto = "";
-  /** Arguments from the query string and url-encoded or multipart bodies. */
-  args: Args = {};
-  /** The parts of a multipart/form-data body (file uploads with their names and types). */
-  files: MultipartPart[] = [];
-  /** The request headers. */
-  requestHeaders: Headers = new Headers();
   /** The response headers. */
   responseHeaders: Headers = new Headers();
   /** The response status. @default 200 */
@@ -105,14 +99,18 @@ export class HTTPRequest implements IChannelRequest {
   /** The encoder the body goes through (set by `EncodingResourceWrapper`), or null. */
   _encoder: IResponseEncoder | null = null;
 
-  #chunks: Uint8Array[] = [];
+  // Made on first use: most requests need none of these.
+  #args: Args | null = null;
+  #files: MultipartPart[] | null = null;
+  #requestHeaders: Headers | null = null;
+  #chunks: Uint8Array[] | null = null;
   #content: Uint8Array | null = null;
   #length: number | null = 0;
   #cookies: Map<string, string> | null = null;
   #chunkedOut = false;
   #persistent = false;
   #noBody = false;
-  #notify: Deferred<null>[] = [];
+  #notify: Deferred<null>[] | null = null;
   #producer: IPushProducer | IPullProducer | null = null;
   #lastModified: number | null = null;
   #finishing = false;
@@ -123,6 +121,30 @@ export class HTTPRequest implements IChannelRequest {
    */
   constructor(channel: HTTPChannel | null) {
     this.channel = channel;
+  }
+
+  /** Arguments from the query string and url-encoded or multipart bodies. */
+  get args(): Args {
+    return this.#args ??= {};
+  }
+  set args(value: Args) {
+    this.#args = value;
+  }
+
+  /** The parts of a multipart/form-data body (file uploads with their names and types). */
+  get files(): MultipartPart[] {
+    return this.#files ??= [];
+  }
+  set files(value: MultipartPart[]) {
+    this.#files = value;
+  }
+
+  /** The request headers (set by the channel). */
+  get requestHeaders(): Headers {
+    return this.#requestHeaders ??= new Headers();
+  }
+  set requestHeaders(value: Headers) {
+    this.#requestHeaders = value;
   }
 
   /** True once `finish()` was called (the response may still be flushing through an encoder). */
@@ -139,7 +161,7 @@ export class HTTPRequest implements IChannelRequest {
 
   /** Keeps a piece of the body. Override to stream bodies elsewhere. */
   handleContentChunk(data: Uint8Array): void {
-    this.#chunks.push(data);
+    (this.#chunks ??= []).push(data);
   }
 
   /**
@@ -177,7 +199,7 @@ export class HTTPRequest implements IChannelRequest {
   }
 
   #parseBodyArgs(): void {
-    if (this.#chunks.length === 0) return;
+    if (this.#chunks === null || this.#chunks.length === 0) return;
     const ctype = this.requestHeaders.getLast("content-type");
     if (ctype === null) return;
     const lower = ctype.toLowerCase();
@@ -207,8 +229,8 @@ export class HTTPRequest implements IChannelRequest {
   connectionLost(reason: Failure): void {
     this.disconnected = true;
     this.channel = null;
-    const waiting = this.#notify;
-    this.#notify = [];
+    const waiting = this.#notify ?? [];
+    this.#notify = null;
     for (const d of waiting) {
       d.errback(
         reason.check(ConnectionLost) ? reason : new ConnectionLost(reason.getErrorMessage()),
@@ -221,7 +243,7 @@ export class HTTPRequest implements IChannelRequest {
   /** The request body (all of it). */
   get content(): Uint8Array {
     if (this.#content === null) {
-      const chunks = this.#chunks;
+      const chunks = this.#chunks ?? [];
       if (chunks.length === 0) this.#content = EMPTY;
       else if (chunks.length === 1) this.#content = chunks[0];
       else {
@@ -323,7 +345,7 @@ export class HTTPRequest implements IChannelRequest {
 
   /** Sets response header `name` (replacing it); CR and LF in the value become spaces. */
   setHeader(name: string, value: string | number): void {
-    this.responseHeaders.setRawHeaders(name, [sanitize(String(value))]);
+    this.responseHeaders._setOne(name, sanitize(String(value)));
   }
 
   /** Appends a Set-Cookie header. */
@@ -583,8 +605,8 @@ export class HTTPRequest implements IChannelRequest {
     if (this.#producer !== null) this.unregisterProducer();
     channel.requestDone(this, this.#persistent);
     const waiting = this.#notify;
-    this.#notify = [];
-    for (const d of waiting) d.callback(null);
+    this.#notify = null;
+    if (waiting !== null) { for (const d of waiting) d.callback(null); }
   }
 
   /**
@@ -596,7 +618,7 @@ export class HTTPRequest implements IChannelRequest {
     if (this.finished) d.callback(null);
     else if (this.disconnected) {
       d.errback(new ConnectionLost("Connection lost before the response was finished"));
-    } else this.#notify.push(d);
+    } else (this.#notify ??= []).push(d);
     return d;
   }
 
@@ -653,8 +675,11 @@ function frameChunk(data: Uint8Array): Uint8Array {
   return out;
 }
 
+const CR_OR_LF = /[\r\n]/;
+const LINE_BREAKS = /\r\n|[\r\n]/g;
+
 function sanitize(value: string): string {
-  return /[\r\n]/.test(value) ? value.replace(/\r\n|[\r\n]/g, " ") : value;
+  return CR_OR_LF.test(value) ? value.replace(LINE_BREAKS, " ") : value;
 }
 
 function stripWeak(tag: string): string {

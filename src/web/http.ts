@@ -321,7 +321,13 @@ export class HTTPChannel extends Protocol {
         this.#scanned = 0;
         this.#lineStart = 0;
         this.#lines = 0;
-        this.#headReceived(latin1(buf, start, lineStart - 2));
+        // The usual read holds exactly one head: decode it whole, then drop
+        // the blank line (a string slice is cheaper than a byte view).
+        this.#headReceived(
+          start === 0 && lf + 1 === n
+            ? latin1(buf, 0, n).slice(0, lineStart - 2)
+            : latin1(buf, start, lineStart - 2),
+        );
         return lf + 1;
       }
       if (++this.#lines > this.maxHeaders + 1) {

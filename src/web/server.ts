@@ -104,7 +104,6 @@ export class Request extends HTTPRequest {
   /** Finds the resource and renders it; errors become a 500 page. */
   override process(): void {
     const path = this.path;
-    this.prepath = [];
     this.postpath = path === "*" ? [] : path.slice(1).split("/").map(unquote);
     try {
       if (path === "*") {
