@@ -500,7 +500,7 @@ export class HTTPRequest implements IChannelRequest {
     else if (persistent && !v11 && respConn === null) h.setRawHeaders("Connection", ["Keep-Alive"]);
 
     let head = (v11 ? "HTTP/1.1 " : "HTTP/1.0 ") + code + " " + this.code_message + "\r\n";
-    if (!h.hasHeader("date")) head += "Date: " + httpDate(channel.clock?.seconds() ?? 0) + "\r\n";
+    if (!h.hasHeader("date")) head += "Date: " + httpDate(channel._now()) + "\r\n";
     if (channel.serverName !== "" && !h.hasHeader("server")) {
       head += "Server: " + channel.serverName + "\r\n";
     }

@@ -210,9 +210,7 @@ export class HTTPChannel extends Protocol {
       return;
     }
     if (this.#state === CLOSED) return;
-    const now = this.#idleCall !== null || this.requestTimeout !== null
-      ? this.#clock().seconds()
-      : 0;
+    const now = this.#clock().seconds();
     this.#lastActivity = now;
     if (this.#buf === null || this.#pos >= this.#buf.length) {
       this.#buf = data;
@@ -234,7 +232,21 @@ export class HTTPChannel extends Protocol {
       return;
     }
     if (this.#requestStarted < 0) this.#startRequestTimer(now);
-    this.#process();
+    this.#turnTime = now;
+    try {
+      this.#process();
+    } finally {
+      this.#turnTime = -1;
+    }
+  }
+
+  // The time read when the bytes being parsed arrived: responses written
+  // while they are processed use it rather than reading the clock again.
+  #turnTime = -1;
+
+  /** The time for response headers and activity tracking. Internal. */
+  _now(): number {
+    return this.#turnTime >= 0 ? this.#turnTime : this.#clock().seconds();
   }
 
   #process(): void {
@@ -476,7 +488,7 @@ export class HTTPChannel extends Protocol {
   /** Writes response bytes for the current request (and counts as activity). */
   _write(data: Uint8Array): void {
     if (this.#state === CLOSED) return;
-    if (this.#idleCall !== null) this.#lastActivity = this.#clock().seconds();
+    if (this.#idleCall !== null) this.#lastActivity = this._now();
     this.transport.write(data);
   }
 
@@ -501,7 +513,7 @@ export class HTTPChannel extends Protocol {
       this.transport.resumeProducing();
     }
     if (this.#buf !== null && this.#pos < this.#buf.length) {
-      this.#startRequestTimer(this.#clock().seconds());
+      this.#startRequestTimer(this._now());
     }
     this.#process();
   }
