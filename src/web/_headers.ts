@@ -97,6 +97,11 @@ export class Headers {
     return entry === undefined ? null : entry.values[entry.values.length - 1];
   }
 
+  /** True when `lowerName` (already lower case) is present (internal fast path). */
+  _has(lowerName: string): boolean {
+    return this.#map.has(lowerName);
+  }
+
   /** The values of `name` without copying (internal fast path; do not mutate). */
   _values(lowerName: string): readonly string[] | undefined {
     return this.#map.get(lowerName)?.values;

@@ -70,6 +70,8 @@ const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 const BAD_VALUE = /[\x00-\x08\x0a-\x1f\x7f]/;
 // A request-target: visible ASCII only (no spaces, no controls, no obs-text).
 const BAD_TARGET = /[^\x21-\x7e]/;
+// Tokens by construction: they skip the method check.
+const KNOWN_METHODS = new Set(["GET", "HEAD", "POST", "PUT", "DELETE", "OPTIONS", "PATCH"]);
 
 /** True when `s` is an HTTP token (method, header name). */
 export function isToken(s: string): boolean {
@@ -99,7 +101,9 @@ export function parseRequestLine(line: string): RequestLine {
   const method = line.slice(0, sp1);
   const uri = line.slice(sp1 + 1, sp2);
   const version = line.slice(sp2 + 1);
-  if (!TOKEN.test(method)) throw new HTTPParseError(400, "Invalid method");
+  if (!KNOWN_METHODS.has(method) && !TOKEN.test(method)) {
+    throw new HTTPParseError(400, "Invalid method");
+  }
   if (uri.length === 0 || BAD_TARGET.test(uri)) {
     throw new HTTPParseError(400, "Invalid request target");
   }

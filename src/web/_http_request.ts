@@ -473,7 +473,7 @@ export class HTTPRequest implements IChannelRequest {
       direct._head(this, send, noBody);
       return;
     }
-    let hasLength = h.hasHeader("content-length");
+    let hasLength = h._has("content-length");
     if (!hasLength && last && !noBody) {
       h.setRawHeaders("Content-Length", [String(body.length)]);
       hasLength = true;
@@ -484,7 +484,8 @@ export class HTTPRequest implements IChannelRequest {
     // Keep-alive: HTTP/1.1 unless asked otherwise; HTTP/1.0 only when asked
     // and the response is self-delimiting.
     const conn = this.requestHeaders._values("connection");
-    const respConn = h.getLast("connection");
+    const respConns = h._values("connection");
+    const respConn = respConns === undefined ? null : respConns[respConns.length - 1];
     let persistent: boolean;
     if (conn === undefined) persistent = v11;
     else {
@@ -500,11 +501,11 @@ export class HTTPRequest implements IChannelRequest {
     else if (persistent && !v11 && respConn === null) h.setRawHeaders("Connection", ["Keep-Alive"]);
 
     let head = (v11 ? "HTTP/1.1 " : "HTTP/1.0 ") + code + " " + this.code_message + "\r\n";
-    if (!h.hasHeader("date")) head += "Date: " + httpDate(channel._now()) + "\r\n";
-    if (channel.serverName !== "" && !h.hasHeader("server")) {
+    if (!h._has("date")) head += "Date: " + httpDate(channel._now()) + "\r\n";
+    if (channel.serverName !== "" && !h._has("server")) {
       head += "Server: " + channel.serverName + "\r\n";
     }
-    if (!noBody && code !== 204 && !h.hasHeader("content-type")) {
+    if (!noBody && code !== 204 && !h._has("content-type")) {
       head += "Content-Type: text/html\r\n";
     }
     head += h._serialize() + "\r\n";

@@ -144,7 +144,7 @@ export class Resource implements IResource {
    */
   render(request: Request): RenderResult {
     const self = this as unknown as Record<string, unknown>;
-    let fn = self["render_" + request.method];
+    let fn = self[renderName(request.method)];
     if (typeof fn !== "function" && request.method === "HEAD") fn = self.render_GET;
     if (typeof fn === "function") return fn.call(this, request) as RenderResult;
     const allowed = this.allowedMethods ?? computeAllowedMethods(this);
@@ -155,6 +155,18 @@ export class Resource implements IResource {
     }
     throw new UnsupportedMethod(allowed);
   }
+}
+
+// "GET" -> "render_GET", made once per method rather than per request.
+const renderNames = new Map<string, string>();
+
+function renderName(method: string): string {
+  let name = renderNames.get(method);
+  if (name === undefined) {
+    name = "render_" + method;
+    if (renderNames.size < 100) renderNames.set(method, name);
+  }
+  return name;
 }
 
 function escapeHtml(s: string): string {
