@@ -119,4 +119,9 @@ export class LazyRequestHeaders extends Headers {
     this.#fill();
     return super._serialize();
   }
+
+  override _serializeInto(parts: string[]): void {
+    this.#fill();
+    super._serializeInto(parts);
+  }
 }

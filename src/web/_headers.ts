@@ -142,12 +142,17 @@ export class Headers {
 
   /** Serializes as `Name: value\r\n` lines, names in canonical caps (no final blank line). */
   _serialize(): string {
-    let out = "";
+    const parts: string[] = [];
+    this._serializeInto(parts);
+    return parts.join("");
+  }
+
+  /** `_serialize` as pieces appended to `parts` (joining is the caller's choice). */
+  _serializeInto(parts: string[]): void {
     for (const [key, entry] of this.#map) {
-      const name = canonicalName(key);
-      for (const value of entry.values) out += name + ": " + value + "\r\n";
+      const prefix = linePrefix(key);
+      for (const value of entry.values) parts.push(prefix, value, "\r\n");
     }
-    return out;
   }
 }
 
@@ -165,6 +170,18 @@ const canonical = new Map<string, string>([
     "DNT",
   ],
 ]);
+
+const prefixes = new Map<string, string>();
+
+/** `content-type` -> `Content-Type: `, cached. */
+function linePrefix(lower: string): string {
+  let prefix = prefixes.get(lower);
+  if (prefix === undefined) {
+    prefix = canonicalName(lower) + ": ";
+    if (prefixes.size < 1000) prefixes.set(lower, prefix);
+  }
+  return prefix;
+}
 
 /** `content-type` -> `Content-Type` (Twisted's canonical capitalization), cached. */
 function canonicalName(lower: string): string {
