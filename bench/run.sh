@@ -35,7 +35,7 @@ fi
 echo
 
 # The in-process benchmarks run once per runtime.
-for bench in defer_bench web_static_bench; do
+for bench in defer_bench http_layer_bench web_static_bench; do
   [[ -f "bench/$bench.ts" ]] || continue
   echo "## bench/$bench.ts"
   for rt in deno bun node; do
