@@ -90,6 +90,21 @@ export class LazyRequestHeaders extends Headers {
     return super._values(lowerName);
   }
 
+  override _has(lowerName: string): boolean {
+    this.#fill();
+    return super._has(lowerName);
+  }
+
+  override _setOne(name: string, value: string): void {
+    this.#fill();
+    super._setOne(name, value);
+  }
+
+  override _eachValue(fn: (lowerName: string, value: string) => void): void {
+    this.#fill();
+    super._eachValue(fn);
+  }
+
   override getAllRawHeaders(): IterableIterator<[string, string[]]> {
     this.#fill();
     return super.getAllRawHeaders();

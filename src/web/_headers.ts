@@ -112,6 +112,17 @@ export class Headers {
     for (const entry of this.#map.values()) yield [entry.name, entry.values.slice()];
   }
 
+  /**
+   * Calls `fn` for each value with its lower-case name (internal fast path:
+   * no iterator, no case folding).
+   */
+  _eachValue(fn: (lowerName: string, value: string) => void): void {
+    for (const [key, entry] of this.#map) {
+      const values = entry.values;
+      for (let i = 0; i < values.length; i++) fn(key, values[i]);
+    }
+  }
+
   /** Each `[name, value]` pair, one per value, names as first given. */
   *[Symbol.iterator](): IterableIterator<[string, string]> {
     for (const entry of this.#map.values()) {

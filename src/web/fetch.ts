@@ -375,12 +375,11 @@ class BridgeTransport implements ITransport, IDirectResponse {
     this.#statusText = request.code_message;
     this.#noBody = noBody;
     const pairs: [string, string][] = [];
-    for (const [name, value] of request.responseHeaders) {
-      const lower = name.toLowerCase();
-      if (HOP_BY_HOP.has(lower)) continue;
+    request.responseHeaders._eachValue((lower, value) => {
+      if (HOP_BY_HOP.has(lower)) return;
       if (lower === "content-length") this.#lengthAt = pairs.length;
       pairs.push([lower, value]);
-    }
+    });
     this.#headers = pairs;
     if (body.length > 0) this._body(body);
     if (this.#resolve !== null) {

@@ -171,6 +171,8 @@ export class HTTPChannel extends Protocol {
   #closed: Deferred<void>[] = [];
   #upgraded: IProtocol | null = null;
   #onClose: ((channel: HTTPChannel) => void) | null = null;
+  /** Where its factory lists it among the open channels (internal). */
+  _slot = -1;
 
   /** True once `shutdown()` was called: the current response is the last. */
   get shuttingDown(): boolean {
@@ -712,7 +714,20 @@ export class HTTPFactory extends ServerFactory {
   /** Makes each request; `Site` sets it to its Request class. */
   requestFactory: RequestFactory | null = null;
   #clock: IReactorTime | null;
-  #channels = new Set<HTTPChannel>();
+  // The open channels, each knowing its index (`_slot`): a Set costs a
+  // bridged request (a channel each) about 250 ns on Deno.
+  #open: HTTPChannel[] = [];
+  #forget = (channel: HTTPChannel): void => {
+    const open = this.#open;
+    const slot = channel._slot;
+    if (slot < 0 || open[slot] !== channel) return;
+    const last = open.pop()!;
+    if (last !== channel) {
+      open[slot] = last;
+      last._slot = slot;
+    }
+    channel._slot = -1;
+  };
   #stopping = false;
 
   /**
@@ -742,9 +757,9 @@ export class HTTPFactory extends ServerFactory {
     this.#clock = clock;
   }
 
-  /** The channels currently open. */
+  /** A snapshot of the channels currently open. */
   get channels(): ReadonlySet<HTTPChannel> {
-    return this.#channels;
+    return new Set(this.#open);
   }
 
   /** Builds a configured channel; refuses connections while shutting down. */
@@ -762,8 +777,9 @@ export class HTTPFactory extends ServerFactory {
     channel.maxHeaders = this.maxHeaders;
     channel.maxRequestBodySize = this.maxRequestBodySize;
     channel.serverName = this.serverName;
-    this.#channels.add(channel);
-    channel._setOnClose((c) => this.#channels.delete(c));
+    channel._slot = this.#open.length;
+    this.#open.push(channel);
+    channel._setOnClose(this.#forget);
     return channel;
   }
 
@@ -774,7 +790,7 @@ export class HTTPFactory extends ServerFactory {
    */
   shutdown(): Deferred<void> {
     this.stopAccepting();
-    const waits = [...this.#channels].map((c) => c.shutdown());
+    const waits = this.#open.map((c) => c.shutdown());
     const d = new Deferred<void>();
     let left = waits.length;
     if (left === 0) d.callback(undefined);
