@@ -172,7 +172,7 @@ export class HTTPChannel extends Protocol {
   #upgraded: IProtocol | null = null;
   #onClose: ((channel: HTTPChannel) => void) | null = null;
   /** Where its factory lists it among the open channels (internal). */
-  _slot = -1;
+  _slot: number = -1;
 
   /** True once `shutdown()` was called: the current response is the last. */
   get shuttingDown(): boolean {
