@@ -70,8 +70,12 @@ const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 const BAD_VALUE = /[\x00-\x08\x0a-\x1f\x7f]/;
 // A request-target: visible ASCII only (no spaces, no controls, no obs-text).
 const BAD_TARGET = /[^\x21-\x7e]/;
-// Tokens by construction: they skip the method check.
-const KNOWN_METHODS = new Set(["GET", "HEAD", "POST", "PUT", "DELETE", "OPTIONS", "PATCH"]);
+// method SP request-target SP HTTP-version, each checked as below.
+const REQUEST_LINE = /^([!#$%&'*+\-.^_`|~0-9A-Za-z]+) ([\x21-\x7e]+) (HTTP\/1\.[01])$/;
+// name ":" OWS value OWS, with the value's control characters refused as below.
+const HEADER_LINE =
+  // deno-lint-ignore no-control-regex
+  /^([!#$%&'*+\-.^_`|~0-9A-Za-z]+):[ \t]*((?:[^\x00-\x08\x0a-\x1f\x7f]*[^\x00-\x08\x0a-\x1f\x7f \t])?)[ \t]*$/;
 
 /** True when `s` is an HTTP token (method, header name). */
 export function isToken(s: string): boolean {
@@ -93,6 +97,10 @@ export interface RequestLine {
  * @throws {HTTPParseError} 400 on bad syntax, 505 on an unsupported version
  */
 export function parseRequestLine(line: string): RequestLine {
+  // A well-formed line in one match; anything else takes the checks below,
+  // which name what is wrong.
+  const m = REQUEST_LINE.exec(line);
+  if (m !== null) return { method: m[1], uri: m[2], version: m[3] };
   const sp1 = line.indexOf(" ");
   const sp2 = sp1 < 0 ? -1 : line.indexOf(" ", sp1 + 1);
   if (sp1 <= 0 || sp2 < 0 || line.indexOf(" ", sp2 + 1) >= 0) {
@@ -101,9 +109,7 @@ export function parseRequestLine(line: string): RequestLine {
   const method = line.slice(0, sp1);
   const uri = line.slice(sp1 + 1, sp2);
   const version = line.slice(sp2 + 1);
-  if (!KNOWN_METHODS.has(method) && !TOKEN.test(method)) {
-    throw new HTTPParseError(400, "Invalid method");
-  }
+  if (!TOKEN.test(method)) throw new HTTPParseError(400, "Invalid method");
   if (uri.length === 0 || BAD_TARGET.test(uri)) {
     throw new HTTPParseError(400, "Invalid request target");
   }
@@ -121,6 +127,8 @@ export function parseRequestLine(line: string): RequestLine {
  * @throws {HTTPParseError} 400 on obs-fold, a bad name, or control characters
  */
 export function parseHeaderLine(line: string): [string, string] {
+  const m = HEADER_LINE.exec(line);
+  if (m !== null) return [m[1], m[2]];
   const c0 = line.charCodeAt(0);
   if (c0 === 0x20 || c0 === 0x09) throw new HTTPParseError(400, "Obsolete line folding");
   const colon = line.indexOf(":");

@@ -1,0 +1,121 @@
+// The request-line and header-line parsers take a one-regex fast path for
+// well-formed lines; this checks them against the rules written out plainly,
+// on random lines made of the characters that matter.
+import { afterEach, beforeEach, describe, it } from "node:test";
+import assert from "node:assert/strict";
+import fc from "fast-check";
+import { HTTPParseError, parseHeaderLine, parseRequestLine } from "../../src/web/_http_parse.ts";
+import { trackLeaks } from "../../src/testing/mod.ts";
+
+trackLeaks({ beforeEach, afterEach });
+
+const TOKEN_CHARS = "!#$%&'*+-.^_`|~09AZaz";
+const isTokenChar = (c: string): boolean => /[0-9A-Za-z]/.test(c) || "!#$%&'*+-.^_`|~".includes(c);
+const isToken = (s: string): boolean => s.length > 0 && [...s].every(isTokenChar);
+
+/** The header-line rules (RFC 9110 5.5, RFC 9112 5.2): [name, value] or null for "refused". */
+function referenceHeader(line: string): [string, string] | null {
+  if (line.startsWith(" ") || line.startsWith("\t")) return null; // obs-fold
+  const colon = line.indexOf(":");
+  if (colon <= 0 || !isToken(line.slice(0, colon))) return null;
+  const value = line.slice(colon + 1).replace(/^[ \t]+|[ \t]+$/g, "");
+  for (const c of value) {
+    const code = c.charCodeAt(0);
+    if ((code < 0x20 && code !== 0x09) || code === 0x7f) return null;
+  }
+  return [line.slice(0, colon), value];
+}
+
+/** The request-line rules: [method, uri, version], "505", or null for 400. */
+function referenceRequestLine(line: string): [string, string, string] | "505" | null {
+  const parts = line.split(" ");
+  if (parts.length !== 3) return null;
+  const [method, uri, version] = parts;
+  if (!isToken(method)) return null;
+  if (uri.length === 0 || [...uri].some((c) => c < "\x21" || c > "\x7e")) return null;
+  if (version === "HTTP/1.1" || version === "HTTP/1.0") return [method, uri, version];
+  return /^HTTP\/\d\.\d$/.test(version) ? "505" : null;
+}
+
+function outcome<T>(fn: () => T): T | number {
+  try {
+    return fn();
+  } catch (e) {
+    assert.ok(e instanceof HTTPParseError, `only HTTPParseError escapes: ${e}`);
+    return e.code;
+  }
+}
+
+const headerChars = (max: number) =>
+  fc.array(
+    fc.constantFrom(
+      ...TOKEN_CHARS,
+      ":",
+      " ",
+      "\t",
+      "\x00",
+      "\x01",
+      "\x0b",
+      "\x7f",
+      "\xe9",
+      "v",
+      "/",
+    ),
+    { maxLength: max },
+  ).map((cs) => cs.join(""));
+const ows = fc.constantFrom("", " ", "\t", "  \t");
+// Random lines, and lines shaped like headers (name, colon, OWS, value, OWS).
+const headerLine = fc.oneof(
+  headerChars(24),
+  fc.tuple(fc.constantFrom("Host", "X-a.b", "a b", "", "\xe9"), ows, headerChars(12), ows)
+    .map(([name, pre, value, post]) => `${name}:${pre}${value}${post}`),
+);
+
+// Lines shaped like request lines, with good and bad parts in each place.
+const requestLine = fc.tuple(
+  fc.constantFrom("GET", "get", "P@ST", "", "M-SEARCH"),
+  fc.constantFrom(" ", "  ", "\t", ""),
+  fc.constantFrom("/", "/a?b=1", "*", "", "/\x7f", "/\xe9", "/ x", "http://h/p"),
+  fc.constantFrom(" ", "  ", ""),
+  fc.constantFrom(
+    "HTTP/1.1",
+    "HTTP/1.0",
+    "HTTP/1.2",
+    "HTTP/2.0",
+    "HTTP/1.10",
+    "http/1.1",
+    "",
+    "HTTP/1.1 ",
+  ),
+).map((parts) => parts.join(""));
+
+describe("HTTP line parsers", () => {
+  it("parse header lines as the rules say", () => {
+    fc.assert(
+      fc.property(headerLine, (line) => {
+        const expected = referenceHeader(line);
+        const got = outcome(() => parseHeaderLine(line));
+        if (expected === null) assert.equal(got, 400, JSON.stringify(line));
+        else assert.deepEqual(got, expected, JSON.stringify(line));
+      }),
+      { numRuns: 3000 },
+    );
+    assert.deepEqual(parseHeaderLine("Host: a b \t"), ["Host", "a b"]);
+    assert.deepEqual(parseHeaderLine("X:"), ["X", ""]);
+  });
+
+  it("parse request lines as the rules say", () => {
+    fc.assert(
+      fc.property(requestLine, (line) => {
+        const expected = referenceRequestLine(line);
+        const got = outcome(() => parseRequestLine(line));
+        if (expected === null) assert.equal(got, 400, JSON.stringify(line));
+        else if (expected === "505") assert.equal(got, 505, JSON.stringify(line));
+        else {
+          assert.deepEqual(got, { method: expected[0], uri: expected[1], version: expected[2] });
+        }
+      }),
+      { numRuns: 3000 },
+    );
+  });
+});
