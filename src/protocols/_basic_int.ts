@@ -4,11 +4,8 @@
  *
  * @module
  */
-import type { IPushProducer } from "../internet/interfaces.ts";
-import { Protocol } from "../internet/protocol.ts";
+import { PauseableReceiver } from "./_basic_pauseable.ts";
 import { ByteBuffer, toBytes, transportPaused } from "./_basic_buffer.ts";
-
-const EMPTY = new Uint8Array(0);
 
 /** `sendString` was given more bytes than the length prefix can express. */
 export class StringTooLongError extends RangeError {
@@ -33,11 +30,9 @@ export class StringTooLongError extends RangeError {
  * holds while paused (`pauseProducing`, or a transport whose `paused` is
  * true); `resumeProducing` delivers what was held back.
  */
-export abstract class IntNStringReceiver extends Protocol implements IPushProducer {
+export abstract class IntNStringReceiver extends PauseableReceiver {
   /** The longest string accepted, in bytes. @default 99999 */
   MAX_LENGTH = 99999;
-  /** True while paused by `pauseProducing`. */
-  paused = false;
   /** Bytes in the length prefix. */
   abstract readonly prefixLength: 1 | 2 | 4;
   #buffer = new ByteBuffer();
@@ -109,25 +104,6 @@ export abstract class IntNStringReceiver extends Protocol implements IPushProduc
     }
     out.set(bytes, n);
     this.transport.write(out);
-  }
-
-  /** Stops delivery and pauses the transport. */
-  pauseProducing(): void {
-    this.paused = true;
-    this.transport.pauseProducing();
-  }
-
-  /** Resumes the transport and delivers what was held back. */
-  resumeProducing(): void {
-    this.paused = false;
-    this.transport.resumeProducing();
-    this.dataReceived(EMPTY);
-  }
-
-  /** Stops delivery for good and stops the transport. */
-  stopProducing(): void {
-    this.paused = true;
-    this.transport.stopProducing();
   }
 }
 

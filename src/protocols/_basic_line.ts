@@ -5,8 +5,8 @@
  *
  * @module
  */
-import type { IPushProducer } from "../internet/interfaces.ts";
 import { Protocol } from "../internet/protocol.ts";
+import { PauseableReceiver } from "./_basic_pauseable.ts";
 import { ByteBuffer, toBytes, transportDisconnecting, transportPaused } from "./_basic_buffer.ts";
 
 const CRLF = new Uint8Array([13, 10]);
@@ -32,13 +32,11 @@ function concat(a: Uint8Array, b: Uint8Array): Uint8Array {
  * is true) and once the transport is disconnecting. `resumeProducing()`
  * resumes the transport and delivers what was held back.
  */
-export abstract class LineReceiverBase extends Protocol implements IPushProducer {
+export abstract class LineReceiverBase extends PauseableReceiver {
   /** The line separator; settable, per instance or in a subclass. @default CRLF */
   delimiter: Uint8Array = CRLF;
   /** The longest line accepted, in bytes; longer ones call `lineLengthExceeded`. @default 16384 */
   MAX_LENGTH = 16384;
-  /** True while paused by `pauseProducing` (Twisted's `paused`). */
-  paused = false;
   #buffer = new ByteBuffer();
   #lineMode = true;
   #busy = false;
@@ -143,25 +141,6 @@ export abstract class LineReceiverBase extends Protocol implements IPushProducer
   /** Writes `line` followed by `delimiter` (a string is encoded as UTF-8). */
   sendLine(line: Uint8Array | string): void {
     this.transport.write(concat(toBytes(line), this.delimiter));
-  }
-
-  /** Stops delivery and pauses the transport. */
-  pauseProducing(): void {
-    this.paused = true;
-    this.transport.pauseProducing();
-  }
-
-  /** Resumes the transport and delivers what was held back. */
-  resumeProducing(): void {
-    this.paused = false;
-    this.transport.resumeProducing();
-    this.dataReceived(EMPTY);
-  }
-
-  /** Stops delivery for good and stops the transport. */
-  stopProducing(): void {
-    this.paused = true;
-    this.transport.stopProducing();
   }
 }
 

@@ -5,15 +5,13 @@
  *
  * @module
  */
-import type { IPushProducer } from "../internet/interfaces.ts";
-import { Protocol } from "../internet/protocol.ts";
+import { PauseableReceiver } from "./_basic_pauseable.ts";
 import { ByteBuffer, toBytes, transportDisconnecting, transportPaused } from "./_basic_buffer.ts";
 
 const COLON = 0x3a;
 const COMMA = 0x2c;
 const ZERO = 0x30;
 const NINE = 0x39;
-const EMPTY = new Uint8Array(0);
 
 /** A peer sent something that is not a netstring (the reason the connection is dropped). */
 export class NetstringParseError extends Error {
@@ -51,15 +49,13 @@ export class NetstringParseError extends Error {
  * console.log(transport.valueText()); // "5:hello,"
  * ```
  */
-export class NetstringReceiver extends Protocol implements IPushProducer {
+export class NetstringReceiver extends PauseableReceiver {
   /** The longest string accepted, in bytes. @default 99999 */
   MAX_LENGTH = 99999;
   /** True once the peer sent a malformed netstring. */
   brokenPeer = false;
   /** Why the peer was judged broken, or null. */
   parseError: NetstringParseError | null = null;
-  /** True while paused by `pauseProducing`. */
-  paused = false;
   #buffer = new ByteBuffer();
   #busy = false;
 
@@ -152,25 +148,6 @@ export class NetstringReceiver extends Protocol implements IPushProducer {
     out.set(bytes, prefix.byteLength);
     out[out.byteLength - 1] = COMMA;
     this.transport.write(out);
-  }
-
-  /** Stops delivery and pauses the transport. */
-  pauseProducing(): void {
-    this.paused = true;
-    this.transport.pauseProducing();
-  }
-
-  /** Resumes the transport and delivers what was held back. */
-  resumeProducing(): void {
-    this.paused = false;
-    this.transport.resumeProducing();
-    this.dataReceived(EMPTY);
-  }
-
-  /** Stops delivery for good and stops the transport. */
-  stopProducing(): void {
-    this.paused = true;
-    this.transport.stopProducing();
   }
 }
 

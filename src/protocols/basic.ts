@@ -46,4 +46,5 @@ export {
   StringTooLongError,
 } from "./_basic_int.ts";
 export { NetstringParseError, NetstringReceiver } from "./_basic_netstring.ts";
+export { PauseableReceiver } from "./_basic_pauseable.ts";
 export { FileSender, type FileSource, type FileTransform } from "./_basic_file_sender.ts";
