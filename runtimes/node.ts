@@ -54,6 +54,8 @@ import { normalizeError } from "./_node_errors.ts";
 
 export type * from "../src/internet/socket.ts";
 import { nodeFileSystem, nodeProcess } from "./_node_fs.ts";
+import { detectRuntime } from "./_detect.ts";
+import { setBytePooling } from "../src/internet/_bytes.ts";
 
 // ---------------------------------------------------------------------------
 // Listeners
@@ -496,3 +498,5 @@ export function createRuntime(): Runtime {
 
 /** The node adapter, ready to use. */
 export const runtime: Runtime = createRuntime();
+// This adapter also runs on Bun (TW_RUNTIME=node), where slabs do not pay.
+setBytePooling(detectRuntime() !== "bun");

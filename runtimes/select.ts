@@ -14,8 +14,7 @@
  */
 import { installReactor, Reactor } from "../src/internet/reactor.ts";
 import type { Runtime } from "../src/internet/socket.ts";
-import { detectRuntime, selectRuntime } from "./_detect.ts";
-import { setBytePooling } from "../src/internet/_bytes.ts";
+import { selectRuntime } from "./_detect.ts";
 
 export { detectRuntime, selectRuntime } from "./_detect.ts";
 export type { DetectContext, RuntimeName } from "./_detect.ts";
@@ -37,9 +36,6 @@ export async function loadRuntime(name: string): Promise<Runtime> {
       throw new RangeError(`Unknown runtime: ${name} (expected deno, bun or node)`);
   }
 }
-
-// Small buffers: slabs pay on V8, not on JavaScriptCore (whichever adapter runs).
-setBytePooling(detectRuntime() !== "bun");
 
 /** The adapter chosen for this process. */
 export const runtime: Runtime = await loadRuntime(selectRuntime());
