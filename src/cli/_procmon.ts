@@ -7,7 +7,7 @@
  * @module
  */
 import type { IDelayedCall, IReactorProcess, IReactorTime } from "../internet/interfaces.ts";
-import { Deferred } from "../internet/defer.ts";
+import { Deferred, DeferredList } from "../internet/defer.ts";
 import type { Failure } from "../internet/failure.ts";
 import { type IProcessTransport, ProcessProtocol } from "../internet/protocol.ts";
 import { Service } from "../application/mod.ts";
@@ -249,15 +249,8 @@ export class ProcessMonitor extends Service {
   override stopService(): Deferred<void> {
     super.stopService();
     const waits = [...this.#entries.keys()].map((name) => this.stopProcess(name));
-    const d = new Deferred<void>();
-    let left = waits.length;
-    if (left === 0) d.callback(undefined);
-    for (const wait of waits) {
-      wait.addBoth(() => {
-        if (--left === 0) d.callback(undefined);
-      });
-    }
-    return d;
+    // Fires once every process has ended, whether or not its stop failed.
+    return new DeferredList(waits, { consumeErrors: true }).addCallback((): void => {});
   }
 
   #entry(name: string): Entry {

@@ -6,7 +6,7 @@
  *
  * @module
  */
-import { CancelledError, Deferred } from "../internet/defer.ts";
+import { CancelledError, Deferred, DeferredList } from "../internet/defer.ts";
 import type { Failure } from "../internet/failure.ts";
 import type {
   IDelayedCall,
@@ -225,14 +225,6 @@ export class HTTPConnectionPool {
       }
     }
     this.#connections.clear();
-    const d = new Deferred<void>();
-    let left = waits.length;
-    if (left === 0) d.callback(undefined);
-    for (const w of waits) {
-      w.addCallback(() => {
-        if (--left === 0) d.callback(undefined);
-      });
-    }
-    return d;
+    return new DeferredList(waits).addCallback((): void => {});
   }
 }

@@ -17,7 +17,7 @@
  * ```
  * @module
  */
-import { Deferred } from "../internet/defer.ts";
+import { Deferred, DeferredList } from "../internet/defer.ts";
 import type { Failure } from "../internet/failure.ts";
 import type { IDelayedCall, IProtocol, IReactorTime, ITransport } from "../internet/interfaces.ts";
 import { type Address, Protocol, ServerFactory } from "../internet/protocol.ts";
@@ -790,16 +790,7 @@ export class HTTPFactory extends ServerFactory {
    */
   shutdown(): Deferred<void> {
     this.stopAccepting();
-    const waits = this.#open.map((c) => c.shutdown());
-    const d = new Deferred<void>();
-    let left = waits.length;
-    if (left === 0) d.callback(undefined);
-    for (const w of waits) {
-      w.addCallback(() => {
-        if (--left === 0) d.callback(undefined);
-      });
-    }
-    return d;
+    return new DeferredList(this.#open.map((c) => c.shutdown())).addCallback((): void => {});
   }
 
   /** Refuses new connections (`buildProtocol` returns null); open ones go on. */
