@@ -135,8 +135,13 @@ export class LazyRequestHeaders extends Headers {
     return super._serialize();
   }
 
-  override _serializeInto(parts: string[]): void {
+  override _serializedLength(): number {
     this.#fill();
-    super._serializeInto(parts);
+    return super._serializedLength();
+  }
+
+  override _serializeTo(out: Uint8Array, at: number): number {
+    this.#fill();
+    return super._serializeTo(out, at);
   }
 }

@@ -10,6 +10,8 @@ export type HeadersInit =
   | Record<string, string | readonly string[]>
   | Iterable<readonly [string, string]>;
 
+import { asciiBytes, putAscii, putBytes } from "./_head_bytes.ts";
+
 interface Entry {
   /** The name as first given, for output. */
   name: string;
@@ -30,7 +32,29 @@ interface Entry {
  */
 export class Headers {
   // Keyed by lower-case name; Map keeps insertion order for output.
-  #map = new Map<string, Entry>();
+  #store = new Map<string, Entry>();
+  // Headers as the parser received them (name, value, name, value ...), not
+  // yet in the map: most requests are answered after looking up one or two
+  // names, which a scan of this list does without building the map.
+  #received: string[] | null = null;
+
+  get #map(): Map<string, Entry> {
+    if (this.#received !== null) this.#fold();
+    return this.#store;
+  }
+
+  #fold(): void {
+    const received = this.#received!;
+    this.#received = null;
+    for (let i = 0; i < received.length; i += 2) this.#add(received[i], received[i + 1]);
+  }
+
+  #add(name: string, value: string): void {
+    const key = name.toLowerCase();
+    const entry = this.#store.get(key);
+    if (entry === undefined) this.#store.set(key, { name, values: [value] });
+    else entry.values.push(value);
+  }
 
   /**
    * Makes a header collection.
@@ -76,10 +100,18 @@ export class Headers {
 
   /** Appends one value to `name`. */
   addRawHeader(name: string, value: string): void {
-    const key = name.toLowerCase();
-    const entry = this.#map.get(key);
-    if (entry === undefined) this.#map.set(key, { name, values: [value] });
-    else entry.values.push(value);
+    if (this.#received !== null) this.#fold();
+    this.#add(name, value);
+  }
+
+  /**
+   * Appends a header as received from the wire (internal fast path for the
+   * request parser: the name is case-folded only when needed).
+   */
+  _addReceived(name: string, value: string): void {
+    if (this.#received !== null) this.#received.push(name, value);
+    else if (this.#store.size === 0) this.#received = [name, value];
+    else this.#add(name, value);
   }
 
   /** The values of `name`, or `defaultValue` (undefined unless given) when absent. */
@@ -99,12 +131,22 @@ export class Headers {
 
   /** True when `lowerName` (already lower case) is present (internal fast path). */
   _has(lowerName: string): boolean {
-    return this.#map.has(lowerName);
+    if (this.#received !== null) return this._values(lowerName) !== undefined;
+    return this.#store.has(lowerName);
   }
 
   /** The values of `name` without copying (internal fast path; do not mutate). */
   _values(lowerName: string): readonly string[] | undefined {
-    return this.#map.get(lowerName)?.values;
+    const received = this.#received;
+    if (received === null) return this.#store.get(lowerName)?.values;
+    let found: string[] | undefined;
+    for (let i = 0; i < received.length; i += 2) {
+      const name = received[i];
+      if (
+        name.length === lowerName.length && (name === lowerName || name.toLowerCase() === lowerName)
+      ) (found ??= []).push(received[i + 1]);
+    }
+    return found;
   }
 
   /** Each `[name, values]`, names as first given. */
@@ -153,17 +195,41 @@ export class Headers {
 
   /** Serializes as `Name: value\r\n` lines, names in canonical caps (no final blank line). */
   _serialize(): string {
-    const parts: string[] = [];
-    this._serializeInto(parts);
-    return parts.join("");
-  }
-
-  /** `_serialize` as pieces appended to `parts` (joining is the caller's choice). */
-  _serializeInto(parts: string[]): void {
+    let out = "";
     for (const [key, entry] of this.#map) {
       const prefix = linePrefix(key);
-      for (const value of entry.values) parts.push(prefix, value, "\r\n");
+      for (const value of entry.values) out += prefix + value + "\r\n";
     }
+    return out;
+  }
+
+  /** The length of `_serialize()` in bytes when it is ASCII (internal). */
+  _serializedLength(): number {
+    let n = 0;
+    for (const [key, entry] of this.#map) {
+      const prefix = linePrefixBytes(key).length + 2;
+      const values = entry.values;
+      for (let i = 0; i < values.length; i++) n += prefix + values[i].length;
+    }
+    return n;
+  }
+
+  /**
+   * Writes `_serialize()` as ASCII bytes into `out` at `at` and returns the
+   * end; -1 at a character above ASCII (internal).
+   */
+  _serializeTo(out: Uint8Array, at: number): number {
+    for (const [key, entry] of this.#map) {
+      const prefix = linePrefixBytes(key);
+      const values = entry.values;
+      for (let i = 0; i < values.length; i++) {
+        at = putAscii(out, values[i], putBytes(out, prefix, at));
+        if (at < 0) return -1;
+        out[at++] = 13;
+        out[at++] = 10;
+      }
+    }
+    return at;
   }
 }
 
@@ -183,6 +249,17 @@ const canonical = new Map<string, string>([
 ]);
 
 const prefixes = new Map<string, string>();
+const prefixBytes = new Map<string, Uint8Array>();
+
+/** `linePrefix` as bytes (canonical names are tokens, so ASCII), cached. */
+function linePrefixBytes(lower: string): Uint8Array {
+  let bytes = prefixBytes.get(lower);
+  if (bytes === undefined) {
+    bytes = asciiBytes(linePrefix(lower))!;
+    if (prefixBytes.size < 1000) prefixBytes.set(lower, bytes);
+  }
+  return bytes;
+}
 
 /** `content-type` -> `Content-Type: `, cached. */
 function linePrefix(lower: string): string {

@@ -25,6 +25,8 @@ export class HTTPParseError extends Error {
   }
 }
 
+import type { Headers } from "./_headers.ts";
+
 const cp1252 = new TextDecoder("latin1");
 // deno-lint-ignore no-control-regex
 const ABOVE_LATIN1 = /[^\x00-\xff]/;
@@ -146,6 +148,60 @@ export function parseHeaderLine(line: string): [string, string] {
   const value = line.slice(start, end);
   if (BAD_VALUE.test(value)) throw new HTTPParseError(400, "Invalid character in header value");
   return [name, value];
+}
+
+// tchar (RFC 9110 5.6.2): 1 for the characters a token may have.
+const TCHAR = new Uint8Array(128);
+for (const c of "!#$%&'*+-.^_`|~") TCHAR[c.charCodeAt(0)] = 1;
+for (let c = 48; c <= 57; c++) TCHAR[c] = 1;
+for (let c = 65; c <= 90; c++) TCHAR[c] = TCHAR[c + 32] = 1;
+
+/**
+ * Reads a request head (the request line and the header lines, each ended by
+ * CRLF but the last, without the blank line) in one pass over its characters,
+ * adding the headers to `headers` as received. Returns null as soon as
+ * anything is not plainly well formed (`headers` may then hold some lines):
+ * the caller then parses the head again with `parseRequestLine` and
+ * `parseHeaderLine`, which accept the same heads and say what is wrong with
+ * the others. One pass is about three times cheaper than those regexes.
+ */
+export function parseHead(head: string, headers: Headers): RequestLine | null {
+  const n = head.length;
+  let i = 0;
+  while (i < n && head.charCodeAt(i) < 128 && TCHAR[head.charCodeAt(i)] === 1) i++;
+  if (i === 0 || head.charCodeAt(i) !== 0x20) return null;
+  const method = i === 3 && head.startsWith("GET") ? "GET" : head.slice(0, i);
+  const targetStart = ++i;
+  for (let c = head.charCodeAt(i); c >= 0x21 && c <= 0x7e; c = head.charCodeAt(++i));
+  if (i === targetStart || head.charCodeAt(i) !== 0x20) return null;
+  const uri = head.slice(targetStart, i);
+  let version: string;
+  if (head.startsWith("HTTP/1.1", i + 1)) version = "HTTP/1.1";
+  else if (head.startsWith("HTTP/1.0", i + 1)) version = "HTTP/1.0";
+  else return null;
+  i += 9;
+  while (i < n) {
+    if (head.charCodeAt(i) !== 13 || head.charCodeAt(i + 1) !== 10) return null;
+    i += 2;
+    const nameStart = i;
+    while (i < n && head.charCodeAt(i) < 128 && TCHAR[head.charCodeAt(i)] === 1) i++;
+    if (i === nameStart || head.charCodeAt(i) !== 0x3a) return null;
+    const name = head.slice(nameStart, i);
+    let c = head.charCodeAt(++i);
+    while (c === 0x20 || c === 0x09) c = head.charCodeAt(++i);
+    const valueStart = i;
+    let valueEnd = i;
+    // A field value: HTAB, visible characters, spaces and obs-text, ending
+    // in CRLF or at the end of the head; trailing spaces are not part of it.
+    while (i < n) {
+      c = head.charCodeAt(i);
+      if (c < 0x20 ? c !== 0x09 : c === 0x7f) break;
+      i++;
+      if (c !== 0x20 && c !== 0x09) valueEnd = i;
+    }
+    headers._addReceived(name, head.slice(valueStart, valueEnd));
+  }
+  return { method, uri, version };
 }
 
 /**

@@ -29,8 +29,10 @@ import {
   HTTPParseError,
   latin1,
   parseContentLength,
+  parseHead,
   parseHeaderLine,
   parseRequestLine,
+  type RequestLine,
 } from "./_http_parse.ts";
 import { RESPONSES } from "./_status.ts";
 
@@ -353,21 +355,11 @@ export class HTTPChannel extends Protocol {
   }
 
   #headReceived(head: string): void {
-    if (BARE_CR.test(head)) {
-      throw new HTTPParseError(400, "Bare CR");
-    }
-    let eol = head.indexOf("\r\n");
-    if (eol < 0) eol = head.length;
-    const { method, uri, version } = parseRequestLine(head.slice(0, eol));
-    const headers = new Headers();
-    let at = eol + 2;
-    while (at < head.length) {
-      let end = head.indexOf("\r\n", at);
-      if (end < 0) end = head.length;
-      const [name, value] = parseHeaderLine(head.slice(at, end));
-      headers.addRawHeader(name, value);
-      at = end + 2;
-    }
+    let headers = new Headers();
+    const { method, uri, version } = parseHead(head, headers) ?? this.#parseHeadStrictly(
+      head,
+      headers = new Headers(),
+    );
     this.#method = method;
     this.#uri = uri;
     this.#version = version;
@@ -427,6 +419,25 @@ export class HTTPChannel extends Protocol {
     } else {
       this.#bodyDone = true;
     }
+  }
+
+  /** Parses a head `parseHead` did not accept: throws the error that explains why. */
+  #parseHeadStrictly(head: string, headers: Headers): RequestLine {
+    if (BARE_CR.test(head)) {
+      throw new HTTPParseError(400, "Bare CR");
+    }
+    let eol = head.indexOf("\r\n");
+    if (eol < 0) eol = head.length;
+    const requestLine = parseRequestLine(head.slice(0, eol));
+    let at = eol + 2;
+    while (at < head.length) {
+      let end = head.indexOf("\r\n", at);
+      if (end < 0) end = head.length;
+      const [name, value] = parseHeaderLine(head.slice(at, end));
+      headers.addRawHeader(name, value);
+      at = end + 2;
+    }
+    return requestLine;
   }
 
   #onChunk = (data: Uint8Array): void => {

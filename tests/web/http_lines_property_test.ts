@@ -1,10 +1,17 @@
 // The request-line and header-line parsers take a one-regex fast path for
 // well-formed lines; this checks them against the rules written out plainly,
-// on random lines made of the characters that matter.
+// on random lines made of the characters that matter. The one-pass head
+// parser the channel tries first must accept exactly the heads they accept.
 import { afterEach, beforeEach, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import fc from "fast-check";
-import { HTTPParseError, parseHeaderLine, parseRequestLine } from "../../src/web/_http_parse.ts";
+import {
+  HTTPParseError,
+  parseHead,
+  parseHeaderLine,
+  parseRequestLine,
+} from "../../src/web/_http_parse.ts";
+import { Headers } from "../../src/web/_headers.ts";
 import { trackLeaks } from "../../src/testing/mod.ts";
 
 trackLeaks({ beforeEach, afterEach });
@@ -58,6 +65,7 @@ const headerChars = (max: number) =>
       "\x0b",
       "\x7f",
       "\xe9",
+      "\r",
       "v",
       "/",
     ),
@@ -117,5 +125,69 @@ describe("HTTP line parsers", () => {
       }),
       { numRuns: 3000 },
     );
+  });
+
+  it("read a whole head in one pass exactly as line by line", () => {
+    // Mostly good lines, so that many heads are whole and well formed; some
+    // with one bad character somewhere, some random.
+    const goodValue = fc.array(fc.constantFrom("a", "~", "/", " ", "\t", "\xe9", ":", "v"), {
+      maxLength: 8,
+    }).map((cs) => cs.join(""));
+    const goodHeader = fc.tuple(fc.constantFrom("Host", "X-a.b", "~"), ows, goodValue, ows)
+      .map(([name, pre, value, post]) => `${name}:${pre}${value}${post}`);
+    const spoiledHeader = fc.tuple(
+      goodHeader,
+      fc.constantFrom("\x00", "\x7f", "\r", "\x0b", " ", "\t", "\r\x00"),
+      fc.nat(),
+    ).map(([line, bad, at]) =>
+      line.slice(0, at % (line.length + 1)) + bad + line.slice(at % (line.length + 1))
+    );
+    const anyHeader = fc.oneof(
+      { arbitrary: goodHeader, weight: 4 },
+      { arbitrary: spoiledHeader, weight: 2 },
+      { arbitrary: headerLine, weight: 1 },
+    );
+    const head = fc.tuple(
+      fc.oneof({ arbitrary: fc.constant("GET /x?y=1 HTTP/1.1"), weight: 2 }, {
+        arbitrary: requestLine,
+        weight: 1,
+      }),
+      fc.array(anyHeader, { maxLength: 4 }),
+    ).map(([line, headers]) => [line, ...headers].join("\r\n"));
+    fc.assert(
+      fc.property(head, (text) => {
+        const lines = text.split("\r\n");
+        const requestLine = referenceRequestLine(lines[0]);
+        const fields = lines.slice(1).map(referenceHeader);
+        const got = new Headers();
+        const result = parseHead(text, got);
+        if (
+          /\r(?!\n)/.test(text) || !Array.isArray(requestLine) ||
+          fields.some((f) => f === null)
+        ) {
+          assert.equal(result, null, JSON.stringify(text));
+          return;
+        }
+        assert.deepEqual(result, {
+          method: requestLine[0],
+          uri: requestLine[1],
+          version: requestLine[2],
+        });
+        const expected = new Headers();
+        for (const [name, value] of fields as [string, string][]) {
+          expected.addRawHeader(name, value);
+        }
+        assert.deepEqual([...got], [...expected], JSON.stringify(text));
+      }),
+      { numRuns: 5000 },
+    );
+    const headers = new Headers();
+    assert.deepEqual(parseHead("GET / HTTP/1.1\r\nHost: a \r\nhost:b", headers), {
+      method: "GET",
+      uri: "/",
+      version: "HTTP/1.1",
+    });
+    assert.deepEqual(headers._values("host"), ["a", "b"]);
+    assert.deepEqual(headers.getRawHeaders("HOST"), ["a", "b"]);
   });
 });
