@@ -142,9 +142,9 @@ export class Headers {
     let found: string[] | undefined;
     for (let i = 0; i < received.length; i += 2) {
       const name = received[i];
-      if (
-        name.length === lowerName.length && (name === lowerName || name.toLowerCase() === lowerName)
-      ) (found ??= []).push(received[i + 1]);
+      if (name.length === lowerName.length && equalsLower(name, lowerName)) {
+        (found ??= []).push(received[i + 1]);
+      }
     }
     return found;
   }
@@ -231,6 +231,16 @@ export class Headers {
     }
     return at;
   }
+}
+
+/** `name.toLowerCase() === lower` for names of the same length, without making a string. */
+function equalsLower(name: string, lower: string): boolean {
+  for (let i = 0; i < name.length; i++) {
+    let c = name.charCodeAt(i);
+    if (c >= 65 && c <= 90) c += 32;
+    if (c !== lower.charCodeAt(i)) return false;
+  }
+  return true;
 }
 
 const canonical = new Map<string, string>([

@@ -150,58 +150,88 @@ export function parseHeaderLine(line: string): [string, string] {
   return [name, value];
 }
 
-// tchar (RFC 9110 5.6.2): 1 for the characters a token may have.
-const TCHAR = new Uint8Array(128);
+// tchar (RFC 9110 5.6.2): 1 for the bytes a token may have.
+const TCHAR = new Uint8Array(256);
 for (const c of "!#$%&'*+-.^_`|~") TCHAR[c.charCodeAt(0)] = 1;
 for (let c = 48; c <= 57; c++) TCHAR[c] = 1;
 for (let c = 65; c <= 90; c++) TCHAR[c] = TCHAR[c + 32] = 1;
+const HTTP_1 = [72, 84, 84, 80, 47, 49, 46]; // "HTTP/1."
+// UTF-8, which is latin1 for ASCII bytes and decodes faster on every engine.
+const ascii = new TextDecoder();
+// Where the names and values are, for the head being read (reused).
+const marks: number[] = [];
 
 /**
- * Reads a request head (the request line and the header lines, each ended by
- * CRLF but the last, without the blank line) in one pass over its characters,
- * adding the headers to `headers` as received. Returns null as soon as
- * anything is not plainly well formed (`headers` may then hold some lines):
- * the caller then parses the head again with `parseRequestLine` and
+ * Reads a request head, `buf[start, end)`: the request line and the header
+ * lines, each ended by CRLF, then the blank line. The bytes are checked in
+ * one pass, then decoded once and cut into the method, target and header
+ * names and values; the headers are added to `headers` as received. Returns
+ * null when anything is not plainly well formed (`headers` is then left
+ * untouched): the caller then reads the head with `parseRequestLine` and
  * `parseHeaderLine`, which accept the same heads and say what is wrong with
- * the others. One pass is about three times cheaper than those regexes.
+ * the others. This is several times cheaper than those regexes.
  */
-export function parseHead(head: string, headers: Headers): RequestLine | null {
-  const n = head.length;
-  let i = 0;
-  while (i < n && head.charCodeAt(i) < 128 && TCHAR[head.charCodeAt(i)] === 1) i++;
-  if (i === 0 || head.charCodeAt(i) !== 0x20) return null;
-  const method = i === 3 && head.startsWith("GET") ? "GET" : head.slice(0, i);
+export function parseHead(
+  buf: Uint8Array,
+  start: number,
+  end: number,
+  headers: Headers,
+): RequestLine | null {
+  const stop = end - 4; // where the last line's CRLF and the blank line start
+  let i = start;
+  while (i < stop && TCHAR[buf[i]] === 1) i++;
+  if (i === start || buf[i] !== 0x20) return null;
+  const methodEnd = i;
   const targetStart = ++i;
-  for (let c = head.charCodeAt(i); c >= 0x21 && c <= 0x7e; c = head.charCodeAt(++i));
-  if (i === targetStart || head.charCodeAt(i) !== 0x20) return null;
-  const uri = head.slice(targetStart, i);
-  let version: string;
-  if (head.startsWith("HTTP/1.1", i + 1)) version = "HTTP/1.1";
-  else if (head.startsWith("HTTP/1.0", i + 1)) version = "HTTP/1.0";
-  else return null;
-  i += 9;
-  while (i < n) {
-    if (head.charCodeAt(i) !== 13 || head.charCodeAt(i + 1) !== 10) return null;
+  for (let c = buf[i]; c >= 0x21 && c <= 0x7e; c = buf[++i]);
+  if (i === targetStart || buf[i] !== 0x20) return null;
+  const targetEnd = i++;
+  for (let k = 0; k < 7; k++) if (buf[i + k] !== HTTP_1[k]) return null;
+  const minor = buf[i + 7];
+  if (minor !== 0x31 && minor !== 0x30) return null;
+  i += 8;
+  marks.length = 0;
+  let high = false;
+  while (i < stop) {
+    if (buf[i] !== 13 || buf[i + 1] !== 10) return null;
     i += 2;
     const nameStart = i;
-    while (i < n && head.charCodeAt(i) < 128 && TCHAR[head.charCodeAt(i)] === 1) i++;
-    if (i === nameStart || head.charCodeAt(i) !== 0x3a) return null;
-    const name = head.slice(nameStart, i);
-    let c = head.charCodeAt(++i);
-    while (c === 0x20 || c === 0x09) c = head.charCodeAt(++i);
+    while (TCHAR[buf[i]] === 1) i++;
+    if (i === nameStart || buf[i] !== 0x3a) return null;
+    const nameEnd = i;
+    let c = buf[++i];
+    while (c === 0x20 || c === 0x09) c = buf[++i];
     const valueStart = i;
     let valueEnd = i;
-    // A field value: HTAB, visible characters, spaces and obs-text, ending
-    // in CRLF or at the end of the head; trailing spaces are not part of it.
-    while (i < n) {
-      c = head.charCodeAt(i);
+    // A field value: HTAB, visible characters, spaces and obs-text, up to
+    // the line's CR; trailing spaces are not part of it.
+    for (;;) {
+      c = buf[i];
       if (c < 0x20 ? c !== 0x09 : c === 0x7f) break;
+      if (c >= 0x80) high = true;
       i++;
       if (c !== 0x20 && c !== 0x09) valueEnd = i;
     }
-    headers._addReceived(name, head.slice(valueStart, valueEnd));
+    marks.push(nameStart - start, nameEnd - start, valueStart - start, valueEnd - start);
   }
-  return { method, uri, version };
+  const text = high
+    ? latin1(buf, start, end)
+    : ascii.decode(start === 0 && end === buf.length ? buf : buf.subarray(start, end));
+  for (let k = 0; k < marks.length; k += 4) {
+    headers._addReceived(
+      text.slice(marks[k], marks[k + 1]),
+      text.slice(marks[k + 2], marks[k + 3]),
+    );
+  }
+  const method = methodEnd - start === 3 && buf[start] === 71 && buf[start + 1] === 69 &&
+      buf[start + 2] === 84
+    ? "GET"
+    : text.slice(0, methodEnd - start);
+  return {
+    method,
+    uri: text.slice(targetStart - start, targetEnd - start),
+    version: minor === 0x31 ? "HTTP/1.1" : "HTTP/1.0",
+  };
 }
 
 /**

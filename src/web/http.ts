@@ -337,13 +337,7 @@ export class HTTPChannel extends Protocol {
         this.#scanned = 0;
         this.#lineStart = 0;
         this.#lines = 0;
-        // The usual read holds exactly one head: decode it whole, then drop
-        // the blank line (a string slice is cheaper than a byte view).
-        this.#headReceived(
-          start === 0 && lf + 1 === n
-            ? latin1(buf, 0, n).slice(0, lineStart - 2)
-            : latin1(buf, start, lineStart - 2),
-        );
+        this.#headReceived(buf, start, lf + 1);
         return lf + 1;
       }
       if (++this.#lines > this.maxHeaders + 1) {
@@ -354,12 +348,11 @@ export class HTTPChannel extends Protocol {
     }
   }
 
-  #headReceived(head: string): void {
-    let headers = new Headers();
-    const { method, uri, version } = parseHead(head, headers) ?? this.#parseHeadStrictly(
-      head,
-      headers = new Headers(),
-    );
+  /** A head arrived: `buf[start, end)`, ending with the blank line. */
+  #headReceived(buf: Uint8Array, start: number, end: number): void {
+    const headers = new Headers();
+    const { method, uri, version } = parseHead(buf, start, end, headers) ??
+      this.#parseHeadStrictly(latin1(buf, start, end - 4), headers);
     this.#method = method;
     this.#uri = uri;
     this.#version = version;
