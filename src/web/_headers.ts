@@ -13,9 +13,17 @@ export type HeadersInit =
 import { asciiBytes, putAscii, putBytes } from "./_head_bytes.ts";
 
 interface Entry {
+  /** The lower-case name (the map's key). */
+  key: string;
   /** The name as first given, for output. */
   name: string;
   values: string[];
+  /** `Name: ` as bytes, found when first serialized. */
+  prefix: Uint8Array | null;
+}
+
+function newEntry(key: string, name: string, values: string[]): Entry {
+  return { key, name, values, prefix: null };
 }
 
 /**
@@ -52,7 +60,7 @@ export class Headers {
   #add(name: string, value: string): void {
     const key = name.toLowerCase();
     const entry = this.#store.get(key);
-    if (entry === undefined) this.#store.set(key, { name, values: [value] });
+    if (entry === undefined) this.#store.set(key, newEntry(key, name, [value]));
     else entry.values.push(value);
   }
 
@@ -90,12 +98,14 @@ export class Headers {
       this.removeHeader(name);
       return;
     }
-    this.#map.set(name.toLowerCase(), { name, values: values.slice() });
+    const key = name.toLowerCase();
+    this.#map.set(key, newEntry(key, name, values.slice()));
   }
 
   /** Replaces the values of `name` with `value` (the one-value `setRawHeaders`). */
   _setOne(name: string, value: string): void {
-    this.#map.set(name.toLowerCase(), { name, values: [value] });
+    const key = name.toLowerCase();
+    this.#map.set(key, newEntry(key, name, [value]));
   }
 
   /** Appends one value to `name`. */
@@ -176,7 +186,7 @@ export class Headers {
   copy(): Headers {
     const out = new Headers();
     for (const [key, entry] of this.#map) {
-      out.#map.set(key, { name: entry.name, values: entry.values.slice() });
+      out.#map.set(key, newEntry(key, entry.name, entry.values.slice()));
     }
     return out;
   }
@@ -206,8 +216,8 @@ export class Headers {
   /** The length of `_serialize()` in bytes when it is ASCII (internal). */
   _serializedLength(): number {
     let n = 0;
-    for (const [key, entry] of this.#map) {
-      const prefix = linePrefixBytes(key).length + 2;
+    for (const entry of this.#map.values()) {
+      const prefix = (entry.prefix ??= linePrefixBytes(entry.key)).length + 2;
       const values = entry.values;
       for (let i = 0; i < values.length; i++) n += prefix + values[i].length;
     }
@@ -219,8 +229,8 @@ export class Headers {
    * end; -1 at a character above ASCII (internal).
    */
   _serializeTo(out: Uint8Array, at: number): number {
-    for (const [key, entry] of this.#map) {
-      const prefix = linePrefixBytes(key);
+    for (const entry of this.#map.values()) {
+      const prefix = entry.prefix ??= linePrefixBytes(entry.key);
       const values = entry.values;
       for (let i = 0; i < values.length; i++) {
         at = putAscii(out, values[i], putBytes(out, prefix, at));

@@ -184,7 +184,7 @@ export class Request extends HTTPRequest {
     // A HEAD answer with no body keeps the Content-Length the resource set (Twisted).
     const headWithoutBody = this.method === "HEAD" && bytes.length === 0;
     if (this._encoder === null && !bodyless && !headWithoutBody) {
-      this.setHeader("content-length", bytes.length);
+      this.responseHeaders._setOne("content-length", String(bytes.length));
     }
     if (this.method !== "HEAD" && bytes.length > 0) this.write(bytes);
     this.finish();
