@@ -40,52 +40,44 @@ export function putAscii(out: Uint8Array, s: string, at: number): number {
   return at + s.length;
 }
 
-const statusLines11 = new Map<number, Uint8Array>();
-
-/**
- * `HTTP/1.1 200 OK\r\n` as bytes; null for a reason phrase that is not the
- * standard one, or HTTP/1.0 (built by `statusLine` instead).
- */
-export function statusLineBytes(v11: boolean, code: number, message: string): Uint8Array | null {
-  if (!v11 || message !== RESPONSES[code]) return null;
-  let line = statusLines11.get(code);
-  if (line === undefined) {
-    // The standard reason phrases are ASCII.
-    line = asciiBytes(statusLine(v11, code, message))!;
-    statusLines11.set(code, line);
-  }
-  return line;
-}
-
 /** The status line as a string. */
 export function statusLine(v11: boolean, code: number, message: string): string {
   return (v11 ? "HTTP/1.1 " : "HTTP/1.0 ") + code + " " + message + "\r\n";
 }
 
-let dateSecond = -1;
-let dateLine: Uint8Array = new Uint8Array(0);
-
-/** `Date: <IMF-fixdate>\r\n` for `seconds`, made once per second. */
-export function dateLineBytes(seconds: number): Uint8Array {
-  const s = Math.floor(seconds);
-  if (s !== dateSecond) {
-    dateSecond = s;
-    dateLine = asciiBytes("Date: " + httpDate(s) + "\r\n")!;
-  }
-  return dateLine;
+interface HeadStart {
+  second: number;
+  server: string;
+  bytes: Uint8Array | null;
 }
 
-let serverName = "";
-let serverLine: Uint8Array | null = new Uint8Array(0);
+// By status code: the last head start made for it.
+const starts = new Map<number, HeadStart>();
 
 /**
- * `Server: <name>\r\n` (the name is usually the same for every response);
- * null when the name is not ASCII.
+ * The start of a response head as bytes: the status line, then the Date line
+ * for `seconds` (unless null) and the Server line (unless `server` is "").
+ * Made once per status, second and server name. Null for HTTP/1.0, a reason
+ * phrase that is not the standard one, or a server name above ASCII: such
+ * heads are built as strings.
  */
-export function serverLineBytes(name: string): Uint8Array | null {
-  if (name !== serverName) {
-    serverName = name;
-    serverLine = asciiBytes("Server: " + name + "\r\n");
+export function headStart(
+  v11: boolean,
+  code: number,
+  message: string,
+  seconds: number | null,
+  server: string,
+): Uint8Array | null {
+  if (!v11 || message !== RESPONSES[code]) return null;
+  const second = seconds === null ? -1 : Math.floor(seconds);
+  let start = starts.get(code);
+  if (start === undefined || start.second !== second || start.server !== server) {
+    let text = statusLine(v11, code, message);
+    if (seconds !== null) text += "Date: " + httpDate(second) + "\r\n";
+    if (server !== "") text += "Server: " + server + "\r\n";
+    start = { second, server, bytes: asciiBytes(text) };
+    // Without a Date line the start is rare (the resource set its own Date): not kept.
+    if (seconds !== null) starts.set(code, start);
   }
-  return serverLine;
+  return start.bytes;
 }

@@ -26,14 +26,7 @@ import {
 } from "./_forms.ts";
 import { datetimeToString, httpDate, HTTPParseError, stringToDatetime } from "./_http_parse.ts";
 import { RESPONSES } from "./_status.ts";
-import {
-  dateLineBytes,
-  putAscii,
-  putBytes,
-  serverLineBytes,
-  statusLine,
-  statusLineBytes,
-} from "./_head_bytes.ts";
+import { headStart, putAscii, putBytes, statusLine } from "./_head_bytes.ts";
 import type { HTTPChannel, IChannelRequest } from "./http.ts";
 
 export type { Args, CookieOptions, MultipartPart } from "./_forms.ts";
@@ -518,21 +511,20 @@ export class HTTPRequest implements IChannelRequest {
     if (send.length <= COALESCE) {
       // The usual head: its fixed lines are cached bytes (see _head_bytes.ts),
       // written with a small body in one transport write.
-      const status = statusLineBytes(v11, code, this.code_message);
-      const date = needsDate ? dateLineBytes(channel._now()) : EMPTY;
-      const server = needsServer ? serverLineBytes(channel.serverName) : EMPTY;
-      if (status !== null && server !== null) {
+      const start = headStart(
+        v11,
+        code,
+        this.code_message,
+        needsDate ? channel._now() : null,
+        needsServer ? channel.serverName : "",
+      );
+      if (start !== null) {
         const type = defaultType ? DEFAULT_TYPE_LINE : EMPTY;
         const framing = chunkSize === "" ? 0 : chunkSize.length + 4;
         const out = allocBytes(
-          status.length + date.length + server.length + type.length + h._serializedLength() + 2 +
-            framing + send.length,
+          start.length + type.length + h._serializedLength() + 2 + framing + send.length,
         );
-        let at = putBytes(
-          out,
-          type,
-          putBytes(out, server, putBytes(out, date, putBytes(out, status, 0))),
-        );
+        let at = putBytes(out, type, putBytes(out, start, 0));
         at = h._serializeTo(out, at);
         if (at >= 0) {
           out[at++] = 13;
