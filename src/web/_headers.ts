@@ -39,8 +39,9 @@ function newEntry(key: string, name: string, values: string[]): Entry {
  * ```
  */
 export class Headers {
-  // Keyed by lower-case name; Map keeps insertion order for output.
-  #store = new Map<string, Entry>();
+  // Keyed by lower-case name; Map keeps insertion order for output. Made on
+  // first use: the request headers of many requests never need one.
+  #store: Map<string, Entry> | null = null;
   // Headers as the parser received them (name, value, name, value ...), not
   // yet in the map: most requests are answered after looking up one or two
   // names, which a scan of this list does without building the map.
@@ -48,7 +49,7 @@ export class Headers {
 
   get #map(): Map<string, Entry> {
     if (this.#received !== null) this.#fold();
-    return this.#store;
+    return this.#store ??= new Map();
   }
 
   #fold(): void {
@@ -59,8 +60,9 @@ export class Headers {
 
   #add(name: string, value: string): void {
     const key = name.toLowerCase();
-    const entry = this.#store.get(key);
-    if (entry === undefined) this.#store.set(key, newEntry(key, name, [value]));
+    const store = this.#store ??= new Map();
+    const entry = store.get(key);
+    if (entry === undefined) store.set(key, newEntry(key, name, [value]));
     else entry.values.push(value);
   }
 
@@ -120,7 +122,7 @@ export class Headers {
    */
   _addReceived(name: string, value: string): void {
     if (this.#received !== null) this.#received.push(name, value);
-    else if (this.#store.size === 0) this.#received = [name, value];
+    else if (this.#store === null || this.#store.size === 0) this.#received = [name, value];
     else this.#add(name, value);
   }
 
@@ -142,13 +144,14 @@ export class Headers {
   /** True when `lowerName` (already lower case) is present (internal fast path). */
   _has(lowerName: string): boolean {
     if (this.#received !== null) return this._values(lowerName) !== undefined;
-    return this.#store.has(lowerName);
+    const store = this.#store;
+    return store !== null && store.has(lowerName);
   }
 
   /** The values of `name` without copying (internal fast path; do not mutate). */
   _values(lowerName: string): readonly string[] | undefined {
     const received = this.#received;
-    if (received === null) return this.#store.get(lowerName)?.values;
+    if (received === null) return this.#store?.get(lowerName)?.values;
     let found: string[] | undefined;
     for (let i = 0; i < received.length; i += 2) {
       const name = received[i];

@@ -467,7 +467,7 @@ export class HTTPRequest implements IChannelRequest {
       // the native server in front does all of that.
       this.#chunkedOut = false;
       this.#persistent = false;
-      if (!noBody && code !== 204 && !h.hasHeader("content-type")) {
+      if (!noBody && code !== 204 && !h._has("content-type")) {
         h.setRawHeaders("Content-Type", ["text/html"]);
       }
       const send = noBody ? EMPTY : body;
@@ -572,7 +572,7 @@ export class HTTPRequest implements IChannelRequest {
     this.#chunkedOut = false;
     this.#persistent = false;
     const h = this.responseHeaders;
-    if (this.code !== 204 && !h.hasHeader("content-type")) {
+    if (this.code !== 204 && !h._has("content-type")) {
       h.setRawHeaders("Content-Type", ["text/html"]);
     }
     this.sentLength += text.length;
