@@ -5,12 +5,12 @@
  * @module
  */
 
+import { asciiBytes, putAscii, putBytes } from "./_head_bytes.ts";
+
 /** What `new Headers(init)` accepts: a record of name -> values, or pairs. */
 export type HeadersInit =
   | Record<string, string | readonly string[]>
   | Iterable<readonly [string, string]>;
-
-import { asciiBytes, putAscii, putBytes } from "./_head_bytes.ts";
 
 interface Entry {
   /** The lower-case name (the map's key). */
