@@ -686,7 +686,6 @@ export class HTTPRequest implements IChannelRequest {
   }
 }
 
-// "HTTP/1.1 200 OK\r\n" and the like, for the standard reason phrases.
 function frameChunk(data: Uint8Array): Uint8Array {
   const prefix = data.length.toString(16);
   const out = allocBytes(prefix.length + 4 + data.length);
