@@ -203,7 +203,7 @@ export class HTTPChannel extends Protocol {
     (this.transport as { setTcpNoDelay?: (on: boolean) => void }).setTcpNoDelay?.(true);
     if (this.timeOut !== null) {
       this.#lastActivity = this.#clock().seconds();
-      this.#idleCall = this.#clock().callLater(this.timeOut, this.#idleCheck);
+      this.#idleCall = this.#clock().callLater(this.timeOut, () => this.#idleCheck());
     }
   }
 
@@ -404,7 +404,7 @@ export class HTTPChannel extends Protocol {
     request.gotLength(length);
     this.#bodyRead = 0;
     if (length === null) {
-      this.#chunked = new ChunkedDecoder(this.#onChunk);
+      this.#chunked = new ChunkedDecoder((data) => this.#onChunk(data));
       this.#state = BODY_CHUNKED;
     } else if (length > 0) {
       this.#remaining = length;
@@ -433,13 +433,13 @@ export class HTTPChannel extends Protocol {
     return requestLine;
   }
 
-  #onChunk = (data: Uint8Array): void => {
+  #onChunk(data: Uint8Array): void {
     this.#bodyRead += data.length;
     if (this.#bodyRead > this.maxRequestBodySize) {
       throw new HTTPParseError(413, "Request body too large");
     }
     if (data.length > 0) this.#current!.handleContentChunk(data);
-  };
+  }
 
   #readLength(buf: Uint8Array, pos: number): number {
     const take = Math.min(this.#remaining, buf.length - pos);
@@ -595,38 +595,38 @@ export class HTTPChannel extends Protocol {
     this.transport.loseConnection();
   }
 
-  #idleCheck = (): void => {
+  #idleCheck(): void {
     this.#idleCall = null;
     if (this.timeOut === null || (this.#state === CLOSED && this.#upgraded === null)) return;
     const now = this.#clock().seconds();
     const left = this.#lastActivity + this.timeOut - now;
     if (left > 0) {
-      this.#idleCall = this.#clock().callLater(left, this.#idleCheck);
+      this.#idleCall = this.#clock().callLater(left, () => this.#idleCheck());
       return;
     }
     this.#timedOut();
-  };
+  }
 
   // One delayed call per connection, checked lazily: starting a request only
   // records the time, so the hot path does not schedule and cancel timers.
   #startRequestTimer(now: number): void {
     if (this.requestTimeout === null) return;
     this.#requestStarted = now;
-    this.#requestCall ??= this.#clock().callLater(this.requestTimeout, this.#requestCheck);
+    this.#requestCall ??= this.#clock().callLater(this.requestTimeout, () => this.#requestCheck());
   }
 
-  #requestCheck = (): void => {
+  #requestCheck(): void {
     this.#requestCall = null;
     if (this.#requestStarted < 0 || this.requestTimeout === null) return;
     if (this.#state !== HEAD && this.#state !== BODY_LENGTH && this.#state !== BODY_CHUNKED) return;
     const left = this.#requestStarted + this.requestTimeout - this.#clock().seconds();
     if (left > 0) {
-      this.#requestCall = this.#clock().callLater(left, this.#requestCheck);
+      this.#requestCall = this.#clock().callLater(left, () => this.#requestCheck());
       return;
     }
     this.#fail(408, "Request timed out");
     this.#armAbort();
-  };
+  }
 
   #timedOut(): void {
     log.info("Timing out idle HTTP connection from {peer}", { peer: this.transport.getPeer() });
