@@ -1,7 +1,7 @@
-// The request-line and header-line parsers take a one-regex fast path for
-// well-formed lines; this checks them against the rules written out plainly,
-// on random lines made of the characters that matter. The one-pass head
-// parser the channel tries first must accept exactly the heads they accept.
+// The request-line and header-line parsers (the header one with a one-regex
+// fast path for well-formed lines) checked against the rules written out
+// plainly, on random lines made of the characters that matter. The one-pass
+// head parser the channel tries first must accept exactly the heads they accept.
 import { afterEach, beforeEach, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import fc from "fast-check";
