@@ -41,6 +41,20 @@ export function allocBytes(length: number): Uint8Array {
   return view;
 }
 
+/** Joins byte arrays (one array is returned as it is). */
+export function concatBytes(chunks: readonly Uint8Array[]): Uint8Array {
+  if (chunks.length === 1) return chunks[0];
+  let n = 0;
+  for (const c of chunks) n += c.length;
+  const out = new Uint8Array(n);
+  let at = 0;
+  for (const c of chunks) {
+    out.set(c, at);
+    at += c.length;
+  }
+  return out;
+}
+
 /** An owned copy of `data` (see `allocBytes`). */
 export function copyBytes(data: Uint8Array): Uint8Array {
   const out = allocBytes(data.length);

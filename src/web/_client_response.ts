@@ -7,6 +7,7 @@
  */
 import { Deferred } from "../internet/defer.ts";
 import { Failure } from "../internet/failure.ts";
+import { concatBytes } from "../internet/_bytes.ts";
 import type {
   IProtocol,
   IPullProducer,
@@ -289,20 +290,6 @@ class ReadBodyProtocol extends Protocol {
       this.#d.errback(new PartialDownloadError(this.#status, this.#phrase, body));
     } else this.#d.errback(reason);
   }
-}
-
-/** Joins byte arrays. */
-export function concatBytes(chunks: readonly Uint8Array[]): Uint8Array {
-  if (chunks.length === 1) return chunks[0];
-  let n = 0;
-  for (const c of chunks) n += c.length;
-  const out = new Uint8Array(n);
-  let at = 0;
-  for (const c of chunks) {
-    out.set(c, at);
-    at += c.length;
-  }
-  return out;
 }
 
 /**

@@ -6,20 +6,11 @@
  *
  * @module
  */
-import { Headers } from "./_headers.ts";
+import { Headers, HOP_BY_HOP } from "./_headers.ts";
 
-// Connection-level headers, which belong to one hop and are not passed on.
-const SKIPPED = new Set([
-  "connection",
-  "keep-alive",
-  "proxy-connection",
-  "transfer-encoding",
-  "te",
-  "trailer",
-  "upgrade",
-  "expect",
-  "content-length",
-]);
+// Not passed to the site: the hop's own fields, and those the bridge answers
+// itself (the body was read whole, so its length is given below).
+const SKIPPED = new Set([...HOP_BY_HOP, "expect", "content-length"]);
 
 /** `Headers` filled from a fetch `Headers` on first use. */
 export class LazyRequestHeaders extends Headers {

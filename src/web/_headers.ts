@@ -12,6 +12,20 @@ export type HeadersInit =
   | Record<string, string | readonly string[]>
   | Iterable<readonly [string, string]>;
 
+/**
+ * Connection-level fields (RFC 9110 7.6.1): they belong to one hop, so the
+ * fetch bridge and the proxies do not pass them on. Internal.
+ */
+export const HOP_BY_HOP: ReadonlySet<string> = new Set([
+  "connection",
+  "keep-alive",
+  "proxy-connection",
+  "transfer-encoding",
+  "te",
+  "trailer",
+  "upgrade",
+]);
+
 interface Entry {
   /** The lower-case name (the map's key). */
   key: string;

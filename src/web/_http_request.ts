@@ -12,7 +12,7 @@ import { ConnectionLost } from "../internet/error.ts";
 import type { Failure } from "../internet/failure.ts";
 import type { IPullProducer, IPushProducer } from "../internet/interfaces.ts";
 import type { Address } from "../internet/address.ts";
-import { allocBytes } from "../internet/_bytes.ts";
+import { allocBytes, concatBytes } from "../internet/_bytes.ts";
 import { Headers } from "./_headers.ts";
 import {
   type Args,
@@ -247,18 +247,7 @@ export class HTTPRequest implements IChannelRequest {
     if (this.#content === null) {
       const chunks = this.#chunks ?? [];
       if (chunks.length === 0) this.#content = EMPTY;
-      else if (chunks.length === 1) this.#content = chunks[0];
-      else {
-        let total = 0;
-        for (const c of chunks) total += c.length;
-        const out = new Uint8Array(total);
-        let at = 0;
-        for (const c of chunks) {
-          out.set(c, at);
-          at += c.length;
-        }
-        this.#content = out;
-      }
+      else this.#content = concatBytes(chunks);
       this.#chunks = this.#content.length === 0 ? [] : [this.#content];
     }
     return this.#content;

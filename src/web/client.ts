@@ -59,13 +59,8 @@ export {
   WrapperError,
   WrongBodyLength,
 } from "./_client_errors.ts";
-export {
-  type BodyFlow,
-  concatBytes,
-  readBody,
-  type RequestInfo,
-  Response,
-} from "./_client_response.ts";
+export { concatBytes } from "../internet/_bytes.ts";
+export { type BodyFlow, readBody, type RequestInfo, Response } from "./_client_response.ts";
 export {
   type ClientProtocolState,
   ClientRequest,

@@ -24,8 +24,10 @@ import type { Address } from "../internet/address.ts";
 import { IPv4Address, IPv6Address } from "../internet/address.ts";
 import { ConnectionDone, ConnectionLost } from "../internet/error.ts";
 import { Failure } from "../internet/failure.ts";
+import { concatBytes } from "../internet/_bytes.ts";
 import type { IPullProducer, IPushProducer, ITransport } from "../internet/interfaces.ts";
 import { LazyRequestHeaders } from "./_fetch_headers.ts";
+import { HOP_BY_HOP } from "./_headers.ts";
 import type { HTTPRequest, IDirectResponse } from "./_http_request.ts";
 import type { HTTPChannel } from "./http.ts";
 import { RESPONSES } from "./_status.ts";
@@ -45,17 +47,6 @@ export interface FetchResourceOptions {
    */
   stripPrefix?: boolean;
 }
-
-// Connection-level headers, which belong to one hop and are not passed on.
-const HOP_BY_HOP = new Set([
-  "connection",
-  "keep-alive",
-  "proxy-connection",
-  "transfer-encoding",
-  "te",
-  "trailer",
-  "upgrade",
-]);
 
 const enc = new TextEncoder();
 
@@ -294,19 +285,6 @@ const EMPTY = new Uint8Array(0);
 // shared value: nobody reads it, and an Error per request costs a stack).
 let cleanClose: Failure | null = null;
 
-function concatAll(chunks: (Uint8Array | string)[]): Uint8Array {
-  const bytes = chunks.map((c) => typeof c === "string" ? enc.encode(c) : c);
-  let size = 0;
-  for (const b of bytes) size += b.length;
-  const out = new Uint8Array(size);
-  let at = 0;
-  for (const b of bytes) {
-    out.set(b, at);
-    at += b.length;
-  }
-  return out;
-}
-
 /**
  * The connection of one bridged request: the transport of its `HTTPChannel`
  * and, as `channel._direct`, where the response goes as values (status,
@@ -454,7 +432,9 @@ class BridgeTransport implements ITransport, IDirectResponse {
           ? null
           : pending.length === 1
           ? pending[0] as string | Uint8Array<ArrayBuffer>
-          : concatAll(pending) as Uint8Array<ArrayBuffer>;
+          : concatBytes(
+            pending.map((c) => typeof c === "string" ? enc.encode(c) : c),
+          ) as Uint8Array<ArrayBuffer>;
       } else body = this.#stream();
     }
     try {

@@ -37,7 +37,7 @@ import type { Address } from "../internet/address.ts";
 import { ClientFactory, Protocol } from "../internet/protocol.ts";
 import { getReactor } from "../internet/reactor.ts";
 import { Logger } from "../logger/mod.ts";
-import { Headers } from "./_headers.ts";
+import { Headers, HOP_BY_HOP } from "./_headers.ts";
 import { HTTPChannel, HTTPFactory, type HTTPFactoryOptions, HTTPRequest } from "./http.ts";
 import { NOT_DONE_YET, Resource } from "./resource.ts";
 import type { Request } from "./server.ts";
@@ -52,18 +52,8 @@ const log = new Logger("tw.web.proxy");
 /** A reactor that can connect over TCP (and keeps time). */
 export type ProxyReactor = IReactorTCP & IReactorTime;
 
-// Hop-by-hop headers (RFC 9110 7.6.1): never forwarded.
-const HOP_BY_HOP = [
-  "connection",
-  "keep-alive",
-  "proxy-connection",
-  "proxy-authenticate",
-  "proxy-authorization",
-  "te",
-  "trailer",
-  "transfer-encoding",
-  "upgrade",
-];
+// Never forwarded: the hop-by-hop fields, and the proxy's own authentication.
+const NOT_FORWARDED = [...HOP_BY_HOP, "proxy-authenticate", "proxy-authorization"];
 
 /** A copy of `headers` without hop-by-hop fields (and those `Connection` names). */
 function endToEnd(headers: Headers): Headers {
@@ -71,7 +61,7 @@ function endToEnd(headers: Headers): Headers {
   for (const value of headers.getRawHeaders("connection") ?? []) {
     for (const name of value.split(",")) out.removeHeader(name.trim());
   }
-  for (const name of HOP_BY_HOP) out.removeHeader(name);
+  for (const name of NOT_FORWARDED) out.removeHeader(name);
   return out;
 }
 
