@@ -93,7 +93,8 @@ export async function bunListen(bun: BunApi, options: ListenOptions): Promise<Li
   const handler: BunSocketHandler = {
     ...sharedHandler,
     open(raw: BunRawSocket) {
-      const socket = new BunSocket(raw, { isServer: true, unixPath, tls });
+      const { hostname: host, port } = listener.address as { hostname?: string; port?: number };
+      const socket = new BunSocket(raw, { isServer: true, unixPath, tls, host, port });
       raw.data = socket;
       if (tls) return; // yielded once its handshake succeeded
       socket._ready();
@@ -202,6 +203,7 @@ export function bunConnect(bun: BunApi, options: ConnectOptions): Promise<Socket
           unixPath,
           tls: tlsOptions !== undefined,
           host,
+          port: options.transport === "tcp" ? options.port : undefined,
         });
         raw.data = socket;
       }
@@ -216,10 +218,11 @@ export function bunConnect(bun: BunApi, options: ConnectOptions): Promise<Socket
         fail(error);
       },
       close(raw, error) {
-        // A TLS connection that closes before its handshake is a failed connect.
+        // A connection that closes before it is handed over is a failed connect.
         if (!settled) {
+          const during = tlsOptions !== undefined ? "during TLS handshake" : "while connecting";
           fail(
-            error ?? Object.assign(new Error("Connection closed during TLS handshake"), {
+            error ?? Object.assign(new Error(`Connection closed ${during}`), {
               code: "ECONNRESET",
             }),
           );

@@ -93,6 +93,12 @@ export interface BunSocketOrigin {
   tls: boolean;
   /** The host name connected to, the default TLS server name. */
   host?: string;
+  /**
+   * The port connected to (clients) or listened on (servers): Bun reports no
+   * address for a socket the peer reset before `open` ran, so the ends fall
+   * back to what we asked for.
+   */
+  port?: number;
 }
 
 /** Shared Bun callbacks: each socket's `data` is its `BunSocket`. */
@@ -161,8 +167,14 @@ export class BunSocket implements Socket {
       this.#local = origin.isServer ? here : none;
       this.#remote = origin.isServer ? none : here;
     } else {
-      this.#local = { transport: "tcp", hostname: raw.localAddress, port: raw.localPort };
-      this.#remote = { transport: "tcp", hostname: raw.remoteAddress, port: raw.remotePort };
+      // A socket reset before `open` has no addresses: fall back to the known end.
+      const known = { hostname: origin.host ?? "", port: origin.port ?? 0 };
+      const local = { hostname: raw.localAddress ?? "", port: raw.localPort ?? 0 };
+      const remote = { hostname: raw.remoteAddress ?? "", port: raw.remotePort ?? 0 };
+      if (origin.isServer && local.hostname === "") Object.assign(local, known);
+      if (!origin.isServer && remote.hostname === "") Object.assign(remote, known);
+      this.#local = { transport: "tcp", ...local };
+      this.#remote = { transport: "tcp", ...remote };
     }
     this.#closed = new Promise<void>((resolve, reject) => {
       this.#resolveClosed = resolve;

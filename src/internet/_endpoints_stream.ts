@@ -8,6 +8,7 @@
 import { Deferred } from "./defer.ts";
 import { Failure } from "./failure.ts";
 import { CannotListenError, DNSLookupError } from "./error.ts";
+import { dnsLookupErrorFor } from "./_error_causes.ts";
 import { type Address, isIPv6 } from "./address.ts";
 import type {
   ConnectTCPOptions,
@@ -223,7 +224,22 @@ export class TCP4ServerEndpoint implements IStreamServerEndpoint {
   }
 }
 
-/** Listens on a TCP port over IPv6 (`TCP6ServerEndpoint`); the interface defaults to "::". */
+/**
+ * Listens on a TCP port over IPv6 (`TCP6ServerEndpoint`); the interface defaults to "::".
+ *
+ * @example
+ * ```ts
+ * import { TCP6ServerEndpoint } from "@tw/core/endpoints";
+ * import { Factory, Protocol } from "@tw/core";
+ * import { MemoryReactor } from "@tw/core/testing";
+ *
+ * const reactor = new MemoryReactor(); // in an application: `reactor` from "@tw/core"
+ * const endpoint = new TCP6ServerEndpoint(reactor, 8080);
+ * const port = await endpoint.listen(Factory.forProtocol(Protocol));
+ * console.log(String(port.getHost())); // IPv6Address(TCP, ::, 8080)
+ * await port.stopListening();
+ * ```
+ */
 export class TCP6ServerEndpoint extends TCP4ServerEndpoint {
   /**
    * Creates the endpoint; nothing listens until `listen()`.
@@ -301,6 +317,24 @@ export class TCP4ClientEndpoint implements IStreamClientEndpoint {
  * name (`TCP6ClientEndpoint`). A name is resolved with `reactor.resolve` when
  * the reactor has it; a name without an IPv6 address fails with
  * `DNSLookupError`.
+ *
+ * @example
+ * ```ts
+ * import { TCP6ClientEndpoint } from "@tw/core/endpoints";
+ * import { Factory, Protocol } from "@tw/core";
+ * import { MemoryReactor, StringTransport } from "@tw/core/testing";
+ *
+ * const reactor = new MemoryReactor(); // in an application: `reactor` from "@tw/core"
+ * reactor.resolutions.set("example.org", ["192.0.2.1", "2001:db8::1"]);
+ * const connecting = new TCP6ClientEndpoint(reactor, "example.org", 443)
+ *   .connect(Factory.forProtocol(Protocol));
+ * const [host, , factory] = reactor.tcpClients[0];
+ * console.log(host); // "2001:db8::1"
+ * // The test plays the network: the connection is made.
+ * factory.buildProtocol(reactor.connectors[0].getDestination())!
+ *   .makeConnection(new StringTransport());
+ * const protocol = await connecting;
+ * ```
  */
 export class TCP6ClientEndpoint implements IStreamClientEndpoint {
   #reactor: IReactorTCP & Partial<IReactorResolve>;
@@ -373,14 +407,26 @@ export class TCP6ClientEndpoint implements IStreamClientEndpoint {
 
 /** A resolution failure as a DNSLookupError naming the host (kept as it is when it is one). */
 export function dnsError(host: string, error: unknown): DNSLookupError {
-  if (error instanceof DNSLookupError) return error;
-  const message = error instanceof Error ? error.message : String(error);
-  return new DNSLookupError(`DNS lookup failed: ${host}: ${message}`, { cause: error });
+  return dnsLookupErrorFor(host, error);
 }
 
 /**
  * Listens with TLS on a TCP port (`SSL4ServerEndpoint`). The TLS options need
  * `cert` and `key`; they may be given as a function, called at each `listen()`.
+ *
+ * @example
+ * ```ts
+ * import { SSL4ServerEndpoint } from "@tw/core/endpoints";
+ * import { Factory, Protocol } from "@tw/core";
+ * import { MemoryReactor } from "@tw/core/testing";
+ *
+ * const pem = { cert: "-----BEGIN CERTIFICATE-----...", key: "-----BEGIN PRIVATE KEY-----..." };
+ * const reactor = new MemoryReactor(); // in an application: `reactor` from "@tw/core"
+ * const endpoint = new SSL4ServerEndpoint(reactor, 8443, () => pem);
+ * const port = await endpoint.listen(Factory.forProtocol(Protocol));
+ * console.log(reactor.sslServers[0][2] === pem); // true
+ * await port.stopListening();
+ * ```
  */
 export class SSL4ServerEndpoint implements IStreamServerEndpoint {
   #reactor: IReactorSSL;
@@ -425,7 +471,27 @@ export class SSL4ServerEndpoint implements IStreamServerEndpoint {
   }
 }
 
-/** Connects with TLS over TCP (`SSL4ClientEndpoint`). */
+/**
+ * Connects with TLS over TCP (`SSL4ClientEndpoint`). By default the peer's
+ * certificate is verified against the system's trust roots and the host name.
+ *
+ * @example
+ * ```ts
+ * import { SSL4ClientEndpoint } from "@tw/core/endpoints";
+ * import { Factory, Protocol } from "@tw/core";
+ * import { MemoryReactor } from "@tw/core/testing";
+ *
+ * const reactor = new MemoryReactor(); // in an application: `reactor` from "@tw/core"
+ * const endpoint = new SSL4ClientEndpoint(reactor, "example.org", 443, {
+ *   alpnProtocols: ["http/1.1"],
+ * });
+ * const connecting = endpoint.connect(Factory.forProtocol(Protocol));
+ * const [host, port, , tls] = reactor.sslClients[0];
+ * console.log(host, port, tls.alpnProtocols); // example.org 443 [ "http/1.1" ]
+ * connecting.cancel(); // fails `connecting` with ConnectingCancelledError
+ * connecting.addErrback(() => {});
+ * ```
+ */
 export class SSL4ClientEndpoint implements IStreamClientEndpoint {
   #reactor: IReactorSSL;
   #host: string;
@@ -479,7 +545,22 @@ export interface UNIXServerEndpointOptions {
   wantPID?: boolean;
 }
 
-/** Listens on a Unix socket file (`UNIXServerEndpoint`). */
+/**
+ * Listens on a Unix socket file (`UNIXServerEndpoint`).
+ *
+ * @example
+ * ```ts
+ * import { UNIXServerEndpoint } from "@tw/core/endpoints";
+ * import { Factory, Protocol } from "@tw/core";
+ * import { MemoryReactor } from "@tw/core/testing";
+ *
+ * const reactor = new MemoryReactor(); // in an application: `reactor` from "@tw/core"
+ * const endpoint = new UNIXServerEndpoint(reactor, "/tmp/app.sock", { mode: 0o600 });
+ * const port = await endpoint.listen(Factory.forProtocol(Protocol));
+ * console.log(String(port.getHost())); // UNIXAddress(/tmp/app.sock)
+ * await port.stopListening();
+ * ```
+ */
 export class UNIXServerEndpoint implements IStreamServerEndpoint {
   #reactor: IReactorUNIX;
   #address: string;
@@ -518,7 +599,25 @@ export interface UNIXClientEndpointOptions {
   timeout?: number;
 }
 
-/** Connects to a Unix socket file (`UNIXClientEndpoint`). */
+/**
+ * Connects to a Unix socket file (`UNIXClientEndpoint`).
+ *
+ * @example
+ * ```ts
+ * import { UNIXClientEndpoint } from "@tw/core/endpoints";
+ * import { Factory, Protocol } from "@tw/core";
+ * import { MemoryReactor, StringTransport } from "@tw/core/testing";
+ *
+ * const reactor = new MemoryReactor(); // in an application: `reactor` from "@tw/core"
+ * const connecting = new UNIXClientEndpoint(reactor, "/tmp/app.sock", { timeout: 5 })
+ *   .connect(Factory.forProtocol(Protocol));
+ * const [path, factory, timeout] = reactor.unixClients[0];
+ * console.log(path, timeout); // /tmp/app.sock 5
+ * factory.buildProtocol(reactor.connectors[0].getDestination())!
+ *   .makeConnection(new StringTransport());
+ * const protocol = await connecting;
+ * ```
+ */
 export class UNIXClientEndpoint implements IStreamClientEndpoint {
   #reactor: IReactorUNIX;
   #path: string;

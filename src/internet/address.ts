@@ -94,10 +94,11 @@ export type Address = IPv4Address | IPv6Address | UNIXAddress | ProcessAddress;
 export function fromSocketAddress(address: SocketAddress): IPv4Address | IPv6Address | UNIXAddress {
   if (address.transport === "unix") return new UNIXAddress(address.path || null);
   const type = address.transport === "udp" ? "UDP" : "TCP";
-  const host = address.hostname.replace(/^\[|\]$/g, "");
-  return isIPv6(host)
-    ? new IPv6Address(type, host, address.port)
-    : new IPv4Address(type, host, address.port);
+  // A socket reset before the runtime read its ends may report none: "" and 0,
+  // never a crash in the accept or connect path.
+  const host = (address.hostname ?? "").replace(/^\[|\]$/g, "");
+  const port = address.port ?? 0;
+  return isIPv6(host) ? new IPv6Address(type, host, port) : new IPv4Address(type, host, port);
 }
 
 /** True when `host` is an IPv6 literal (it contains a colon). */

@@ -10,6 +10,7 @@
  * ```
  * @module
  */
+import { causeText } from "./_error_causes.ts";
 
 /** Base class for connection failures (`twisted.internet.error.ConnectError`). */
 export class ConnectError extends Error {
@@ -92,7 +93,7 @@ export class CannotListenError extends Error {
   /** Creates the error for an address and the underlying cause. */
   constructor(iface: string, port: number | string, cause?: unknown) {
     const where = typeof port === "number" ? `${iface || "0.0.0.0"}:${port}` : port;
-    super(`Cannot listen on ${where}: ${describeCause(cause)}`, { cause });
+    super(`Cannot listen on ${where}: ${causeText(cause)}`, { cause });
     this.name = "CannotListenError";
     this.interface = iface;
     this.port = port;
@@ -182,15 +183,3 @@ export class NotSupportedError extends Error {
   }
 }
 
-function describeCause(cause: unknown): string {
-  if (cause instanceof Error) {
-    const code = (cause as { code?: unknown }).code;
-    if (code === "EADDRINUSE" || cause.name === "AddrInUse") return "address in use";
-    if (code === "EACCES" || cause.name === "PermissionDenied") return "permission denied";
-    if (code === "EADDRNOTAVAIL" || cause.name === "AddrNotAvailable") {
-      return "address not available";
-    }
-    return cause.message;
-  }
-  return cause === undefined ? "unknown error" : String(cause);
-}

@@ -44,14 +44,8 @@ import {
 } from "./address.ts";
 import { Deferred, fail, succeed } from "./defer.ts";
 import { Failure } from "./failure.ts";
-import {
-  CannotListenError,
-  ConnectError,
-  ConnectionRefusedError,
-  DNSLookupError,
-  TimeoutError,
-  UserError,
-} from "./error.ts";
+import { CannotListenError, ConnectError, TimeoutError, UserError } from "./error.ts";
+import { checkPort, connectErrorFor, dnsLookupErrorFor, errorCode } from "./_error_causes.ts";
 import {
   type LiveResource,
   StreamTransport,
@@ -70,10 +64,6 @@ export interface PortOptions {
   logger?: Logger;
   /** Use the adapter's fast path when offered; false forces Web Streams. @default true */
   fastPath?: boolean;
-}
-
-function errorCode(error: unknown): unknown {
-  return (error as { code?: unknown } | null)?.code;
 }
 
 /** What a port listens on. */
@@ -256,7 +246,13 @@ export class Port implements IListeningPort, LiveResource {
           socket.abort();
           continue;
         }
-        this.#accept(socket);
+        try {
+          this.#accept(socket);
+        } catch (e) {
+          // One bad connection must not end the loop (and with it, the port).
+          this.#log.failure("Cannot accept a connection; dropping it", e, "error");
+          socket.abort(e);
+        }
       }
     } catch (e) {
       if (this.#state === "listening") this.#log.failure("Accept loop failed", e, "error");
@@ -399,26 +395,6 @@ export interface ConnectorOptions extends PortOptions {
   bindAddress?: [string, number];
 }
 
-/** Maps a runtime's connect error to Twisted's error classes. */
-export function connectErrorFrom(error: unknown): Error {
-  if (error instanceof ConnectError) return error;
-  const code = (error as { code?: unknown } | null)?.code;
-  const name = (error as { name?: unknown } | null)?.name;
-  const message = error instanceof Error ? error.message : String(error);
-  if (code === "ECONNREFUSED" || name === "ConnectionRefused") {
-    return new ConnectionRefusedError(`Connection was refused by other side: ${message}`, {
-      cause: error,
-    });
-  }
-  if (code === "ETIMEDOUT" || name === "TimedOut") {
-    return new TimeoutError(`Connection timed out: ${message}`, { cause: error });
-  }
-  if (code === "ENOTFOUND" || code === "EAI_AGAIN") {
-    return new DNSLookupError(message, { cause: error });
-  }
-  return new ConnectError(`An error occurred while connecting: ${message}`, { cause: error });
-}
-
 /**
  * A client connection attempt (`IConnector`): resolves the host name (IP
  * literals are not resolved), connects, and runs the protocol the factory
@@ -485,7 +461,8 @@ export class Connector implements IConnector {
     if (timeout) {
       this.#timeoutCall = this.clock.callLater(timeout, () => {
         this.#timeoutCall = null;
-        this.#failAttempt(attempt, new TimeoutError(`Connecting to ${this.#describe()} timed out`));
+        const message = `Cannot connect to ${this.#describe()}: timed out after ${timeout} s`;
+        this.#failAttempt(attempt, new TimeoutError(message));
       });
     }
     this.#open(abort.signal).then(
@@ -512,9 +489,9 @@ export class Connector implements IConnector {
       try {
         found = await this.#runtime.resolve(d.host);
       } catch (e) {
-        throw new DNSLookupError(`DNS lookup failed: ${d.host}: ${describe(e)}`, { cause: e });
+        throw dnsLookupErrorFor(d.host, e);
       }
-      if (found.length === 0) throw new DNSLookupError(`DNS lookup failed: ${d.host}: no address`);
+      if (found.length === 0) throw dnsLookupErrorFor(d.host, "no address");
       ip = (found.find((a) => a.family === 4) ?? found[0]).address;
     }
     if (signal.aborted) throw signal.reason;
@@ -544,7 +521,7 @@ export class Connector implements IConnector {
     const abort = this.#abort;
     this.#abort = null;
     abort?.abort(error);
-    this.#connectionFailed(new Failure(connectErrorFrom(error)));
+    this.#connectionFailed(new Failure(connectErrorFor(this.#describe(), error)));
   }
 
   #connected(attempt: number, socket: Socket): void {
@@ -633,10 +610,6 @@ export class Connector implements IConnector {
   }
 }
 
-function describe(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
-}
-
 /**
  * `reactor.listenTCP`: listens on `port` (0 for a free one) and returns the port
  * at once; see `Port.whenListening` for the bind's outcome.
@@ -647,6 +620,7 @@ export function listenTCP(
   factory: IProtocolFactory,
   options: ListenTCPOptions & PortOptions = {},
 ): Port {
+  checkPort(port, true);
   return listenOn(runtime, tcpAddress(port, options), factory, options);
 }
 
@@ -658,6 +632,7 @@ export function listenSSL(
   tls: TlsOptions,
   options: ListenTCPOptions & PortOptions = {},
 ): Port {
+  checkPort(port, true);
   return listenOn(runtime, tcpAddress(port, options, tls), factory, options);
 }
 
@@ -716,6 +691,7 @@ export function connectTCP(
   factory: IProtocolFactory,
   options: ConnectTCPOptions & PortOptions = {},
 ): Connector {
+  checkPort(port, false);
   const c = new Connector(runtime, clock, { transport: "tcp", host, port }, factory, options);
   c.connect();
   return c;
@@ -731,6 +707,7 @@ export function connectSSL(
   tls: TlsOptions,
   options: ConnectTCPOptions & PortOptions = {},
 ): Connector {
+  checkPort(port, false);
   const c = new Connector(runtime, clock, { transport: "tcp", host, port, tls }, factory, options);
   c.connect();
   return c;
@@ -755,11 +732,11 @@ export function resolve(runtime: RuntimeNetwork, name: string): Deferred<string[
   return Deferred.fromPromise(
     runtime.resolve(name).then(
       (found) => {
-        if (found.length === 0) throw new DNSLookupError(`DNS lookup failed: ${name}: no address`);
+        if (found.length === 0) throw dnsLookupErrorFor(name, "no address");
         return found.map((a) => a.address);
       },
       (e) => {
-        throw new DNSLookupError(`DNS lookup failed: ${name}: ${describe(e)}`, { cause: e });
+        throw dnsLookupErrorFor(name, e);
       },
     ),
   );

@@ -12,6 +12,7 @@
  *
  * @module
  */
+import { checkPort } from "./_error_causes.ts";
 import type { DatagramSocket, RuntimeNetwork } from "./socket.ts";
 import type {
   IListeningPort,
@@ -367,6 +368,7 @@ export function listenUDP(
   protocol: DatagramProtocol,
   options: ListenUDPOptions = {},
 ): UDPPort {
+  checkPort(port, true);
   const p = new UDPPort(runtime, port, protocol, options);
   p.startListening();
   return p;
@@ -379,6 +381,7 @@ export function listenMulticast(
   protocol: DatagramProtocol,
   options: ListenMulticastOptions = {},
 ): UDPPort {
+  checkPort(port, true);
   const p = new UDPPort(runtime, port, protocol, options);
   p.startListening();
   return p;
