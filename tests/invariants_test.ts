@@ -57,3 +57,26 @@ describe("src/ is runtime-free", () => {
     assert.equal(hits.length, 1);
   });
 });
+
+describe("src/ reaches runtimes/ only through reactor selection", () => {
+  const entryPoints = new Set(
+    Object.values(
+      JSON.parse(readFileSync(join(root, "deno.json"), "utf8")).exports as Record<string, string>,
+    ).map((file) => join(root, file)),
+  );
+
+  it("imports runtimes/select.ts only from entry points, and nothing else of runtimes/", () => {
+    const problems: string[] = [];
+    for (const file of sourceFiles(join(root, "src"))) {
+      codeLines(readFileSync(file, "utf8")).forEach((line, i) => {
+        const target = /(?:from\s+|import\s*\(?\s*)["']([^"']*runtimes\/[^"']*)["']/.exec(line)
+          ?.[1];
+        if (target === undefined) return;
+        const where = `${file.slice(root.length)}:${i + 1}`;
+        if (!target.endsWith("runtimes/select.ts")) problems.push(`${where} imports ${target}`);
+        else if (!entryPoints.has(file)) problems.push(`${where} is no entry point`);
+      });
+    }
+    assert.deepEqual(problems, []);
+  });
+});

@@ -46,6 +46,9 @@
  * ```
  * @module
  */
+// Importing this entry point alone installs the reactor its defaults use
+// (`getReactor()`), as Twisted's `from twisted.internet import reactor` does.
+import "../../runtimes/select.ts";
 export { LoginDenied, LoginFailed, UnauthorizedLogin, UnhandledCredentials } from "./_errors.ts";
 export {
   IAnonymous,

@@ -21,6 +21,9 @@
  * ```
  * @module
  */
+// Importing this entry point alone installs the reactor its defaults use
+// (`getReactor()`), as Twisted's `from twisted.internet import reactor` does.
+import "../../runtimes/select.ts";
 import type { Failure } from "../internet/failure.ts";
 import type { Address } from "../internet/address.ts";
 import type {
@@ -39,6 +42,22 @@ const log = new Logger("tw.protocols.portforward");
  * One side of a relay (`twisted.protocols.portforward.Proxy`): bytes it
  * receives are written to its peer's transport; when it loses its connection
  * it closes the peer's.
+ *
+ * @example
+ * ```ts
+ * import { Proxy } from "@tw/core/protocols/portforward";
+ * import { StringTransport } from "@tw/core/testing";
+ *
+ * const a = new Proxy();
+ * const b = new Proxy();
+ * const bTransport = new StringTransport();
+ * a.makeConnection(new StringTransport());
+ * b.makeConnection(bTransport);
+ * a.setPeer(b);
+ * b.setPeer(a);
+ * a.dataReceived(new TextEncoder().encode("hi"));
+ * console.log(bTransport.valueText()); // "hi"
+ * ```
  */
 export class Proxy extends Protocol {
   /** Log when the peer could not be reached. @default true */
@@ -114,6 +133,24 @@ function unregisterQuietly(transport: ITransport): void {
  * The outgoing side (`twisted.protocols.portforward.ProxyClient`): once
  * connected it couples the two transports as each other's producers and lets
  * the incoming side be read.
+ *
+ * @example
+ * ```ts
+ * import { type ProxyClient, ProxyFactory } from "@tw/core/protocols/portforward";
+ * import { MemoryReactor, StringTransport } from "@tw/core/testing";
+ * import { IPv4Address } from "@tw/core";
+ *
+ * const reactor = new MemoryReactor();
+ * const addr = new IPv4Address("TCP", "192.0.2.1", 5000);
+ * const server = new ProxyFactory("10.0.0.2", 80, { reactor }).buildProtocol(addr)!;
+ * server.makeConnection(new StringTransport());
+ * // Complete the outgoing connection the server asked the reactor for.
+ * const outgoing = new StringTransport();
+ * const client = reactor.tcpClients[0][2].buildProtocol(addr) as ProxyClient;
+ * client.makeConnection(outgoing);
+ * server.dataReceived(new TextEncoder().encode("GET /"));
+ * console.log(outgoing.valueText()); // "GET /"
+ * ```
  */
 export class ProxyClient extends Proxy {
   /** Pairs up with the server side, couples the producers and resumes reading the incoming side. */
@@ -136,7 +173,23 @@ export class ProxyClient extends Proxy {
   }
 }
 
-/** Builds the outgoing side for one incoming connection (`ProxyClientFactory`). */
+/**
+ * Builds the outgoing side for one incoming connection (`ProxyClientFactory`).
+ *
+ * @example
+ * ```ts
+ * import { ProxyClientFactory, ProxyFactory } from "@tw/core/protocols/portforward";
+ * import { MemoryReactor, StringTransport } from "@tw/core/testing";
+ * import { IPv4Address } from "@tw/core";
+ *
+ * const reactor = new MemoryReactor();
+ * const factory = new ProxyFactory("10.0.0.2", 80, { reactor });
+ * const server = factory.buildProtocol(new IPv4Address("TCP", "192.0.2.1", 5000))!;
+ * server.makeConnection(new StringTransport());
+ * const [host, port, clientFactory] = reactor.tcpClients[0];
+ * console.log(host, port, clientFactory instanceof ProxyClientFactory); // 10.0.0.2 80 true
+ * ```
+ */
 export class ProxyClientFactory extends ClientFactory {
   /** The incoming side this factory connects for. */
   server: ProxyServer | null = null;
@@ -176,6 +229,21 @@ export class ProxyClientFactory extends ClientFactory {
  * The incoming side (`twisted.protocols.portforward.ProxyServer`): pauses
  * reading, connects to the factory's `host:port` through `reactor` (or the
  * factory's, or the installed one) with a `ProxyClientFactory`.
+ *
+ * @example
+ * ```ts
+ * import { ProxyFactory, ProxyServer } from "@tw/core/protocols/portforward";
+ * import { MemoryReactor, StringTransport } from "@tw/core/testing";
+ * import { IPv4Address } from "@tw/core";
+ *
+ * const reactor = new MemoryReactor();
+ * const factory = new ProxyFactory("10.0.0.2", 80, { reactor });
+ * const server = factory.buildProtocol(new IPv4Address("TCP", "192.0.2.1", 5000))!;
+ * const incoming = new StringTransport();
+ * server.makeConnection(incoming);
+ * console.log(server instanceof ProxyServer, incoming.paused); // true true
+ * console.log(reactor.tcpClients.length); // 1
+ * ```
  */
 export class ProxyServer extends Proxy {
   /** The client factory class used for the outgoing connection. */
@@ -236,6 +304,19 @@ export interface ProxyFactoryOptions {
 /**
  * Accepts connections and relays each to `host:port`
  * (`twisted.protocols.portforward.ProxyFactory`).
+ *
+ * @example
+ * ```ts
+ * import { ProxyFactory } from "@tw/core/protocols/portforward";
+ * import { reactor } from "@tw/core";
+ *
+ * // Each connection to the listening port is relayed to 127.0.0.1:8080.
+ * const port = reactor.listenTCP(0, new ProxyFactory("127.0.0.1", 8080), {
+ *   interface: "127.0.0.1",
+ * });
+ * console.log(port.getHost().port > 0); // true
+ * await port.stopListening();
+ * ```
  */
 export class ProxyFactory extends ServerFactory {
   /** Where connections are relayed to. */

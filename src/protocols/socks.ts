@@ -32,6 +32,9 @@
  * ```
  * @module
  */
+// Importing this entry point alone installs the reactor its defaults use
+// (`getReactor()`), as Twisted's `from twisted.internet import reactor` does.
+import "../../runtimes/select.ts";
 export {
   describeReply,
   encodeSOCKS4Reply,
