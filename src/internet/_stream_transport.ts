@@ -76,7 +76,26 @@ interface MaybeHalfCloseable extends IProtocol {
 
 /**
  * A connection's transport over a `Socket`. Create it, then `attach(protocol)`,
- * which calls `protocol.makeConnection(transport)` and starts reading.
+ * which calls `protocol.makeConnection(transport)` and starts reading. Ports
+ * and connectors make one per connection; a runtime adapter or a test can make
+ * its own over any `Socket`.
+ *
+ * @example
+ * ```ts
+ * import { Deferred, Protocol, StreamTransport } from "@tw/core";
+ * import { AccumulatingProtocol, socketPair } from "@tw/core/testing";
+ *
+ * const [serverSocket, clientSocket] = socketPair();
+ * const server = new AccumulatingProtocol();
+ * server.closedDeferred = new Deferred();
+ * new StreamTransport(serverSocket, { isServer: true }).attach(server);
+ * const client = new StreamTransport(clientSocket);
+ * client.attach(new Protocol());
+ * client.write(new TextEncoder().encode("hello"));
+ * client.loseConnection();
+ * await server.closedDeferred;
+ * console.log(new TextDecoder().decode(server.data)); // "hello"
+ * ```
  */
 export class StreamTransport implements ITCPTransport, LiveResource {
   /** Buffered bytes above which a streaming producer is paused (Twisted's `bufferSize`). */
@@ -321,7 +340,7 @@ export class StreamTransport implements ITCPTransport, LiveResource {
     this.#log.failure(
       `Unhandled error in {where} of {protocol}; dropping the connection`,
       error,
-      "error",
+      "critical",
       {
         where,
         protocol: this.#protocol?.constructor?.name ?? "protocol",

@@ -124,6 +124,16 @@ function wallSeconds(): number {
  *
  * Network methods (`listenTCP`, `connectTCP`, `listenUNIX`, `spawnProcess`, ...)
  * delegate to their own modules, which reach the runtime through `reactor.runtime`.
+ *
+ * @example
+ * ```ts
+ * import { reactor } from "@tw/core";
+ *
+ * // `reactor` is the Reactor for the runtime this code runs on.
+ * reactor.callWhenRunning(() => console.log("running")); // running
+ * reactor.callLater(0.01, () => reactor.stop());
+ * await reactor.run(); // returns once stop() has run the shutdown triggers
+ * ```
  */
 export class Reactor
   implements
@@ -155,6 +165,8 @@ export class Reactor
   #keepAlive: Interval | undefined;
   #removeSignalHandlers: (() => void)[] = [];
   #finished: (() => void) | undefined;
+  /** An error nothing handled (a failed listen): `run()` stops and rejects with it. */
+  #fatal: Error | undefined;
 
   #owner = {
     seconds: (): number => this.seconds(),
@@ -273,7 +285,14 @@ export class Reactor
     if (this.#started) throw new ReactorAlreadyRunning();
     this.#started = true;
     this.#stopping = false;
-    const done = new Promise<void>((resolve) => (this.#finished = resolve));
+    const done = new Promise<void>((resolve, reject) => {
+      this.#finished = () => {
+        const fatal = this.#fatal;
+        this.#fatal = undefined;
+        if (fatal === undefined) resolve();
+        else reject(fatal);
+      };
+    });
     // A ref'ed interval is what keeps the runtime's loop (and the process) alive.
     this.#keepAlive = setInterval(() => {}, KEEP_ALIVE_MS);
     this.#installSignalHandlers();
@@ -281,7 +300,31 @@ export class Reactor
     this.#fire("startup", () => {
       this.#running = !this.#stopping;
     });
+    // A listen that failed unhandled before run(): stop with it at once.
+    if (this.#fatal !== undefined && !this.#stopping) this.stop();
     return done;
+  }
+
+  /**
+   * Stops the reactor because of `error`, which nothing handled (a port's
+   * failed bind with no `whenListening()` errback): `run()` then rejects with
+   * it, so the program ends with the error printed and a non-zero exit code,
+   * as Twisted's `listenTCP` raising would. Before `run()`, the error is
+   * logged as critical and kept until `run()` is called.
+   */
+  #stopWithError(error: Error): void {
+    this.#fatal ??= error;
+    if (!this.#started) {
+      log.failure("{message}", error, "critical", { message: error.message });
+      return;
+    }
+    if (!this.#stopping) this.stop();
+  }
+
+  #portOptions<O extends object>(options: O | undefined): O & tcp.PortOptions {
+    return { onUnhandledError: (error: Error) => this.#stopWithError(error), ...options } as
+      & O
+      & tcp.PortOptions;
   }
 
   /**
@@ -457,9 +500,29 @@ export class Reactor
   // Each method delegates to its module (tcp.ts, udp.ts, process.ts), which
   // gets the runtime and this reactor's clock.
 
-  /** Listens for TCP connections on `port` (0 for a free one); see `Port.whenListening`. */
+  /**
+   * Listens for TCP connections on `port` (0 for a free one) on every
+   * interface, or on `options.interface`.
+   *
+   * Unlike Twisted's, the bind is asynchronous (no JavaScript runtime binds
+   * synchronously): the `Port` comes back at once and is bound a moment later.
+   * `await port.whenListening()` waits for the bind and throws
+   * `CannotListenError` when it fails (address in use, permission denied);
+   * `port.getHost()` gives the bound port after that. A failure nothing
+   * handles stops `reactor.run()` with the error, so it is never silent.
+   * A port number outside 0-65535 throws `RangeError` here.
+   *
+   * @example
+   * ```ts
+   * import { Factory, Protocol, reactor } from "@tw/core";
+   * const port = reactor.listenTCP(0, Factory.forProtocol(Protocol), { interface: "127.0.0.1" });
+   * await port.whenListening(); // throws CannotListenError if the bind failed
+   * console.log(port.getHost()); // IPv4Address(TCP, '127.0.0.1', 41234)
+   * await port.stopListening();
+   * ```
+   */
   listenTCP(port: number, factory: IProtocolFactory, options?: ListenTCPOptions): Port {
-    return tcp.listenTCP(this.runtime, port, factory, options);
+    return tcp.listenTCP(this.runtime, port, factory, this.#portOptions(options));
   }
 
   /** Connects to `host:port` over TCP; `factory` is usually a `ClientFactory`. */
@@ -479,7 +542,7 @@ export class Reactor
     tls: TlsOptions,
     options?: ListenTCPOptions,
   ): Port {
-    return tcp.listenSSL(this.runtime, port, factory, tls, options);
+    return tcp.listenSSL(this.runtime, port, factory, tls, this.#portOptions(options));
   }
 
   /** Connects to `host:port` over TLS (certificate verification on by default). */
@@ -495,7 +558,7 @@ export class Reactor
 
   /** Listens on the Unix socket file `address`. */
   listenUNIX(address: string, factory: IProtocolFactory, options?: ListenUNIXOptions): Port {
-    return tcp.listenUNIX(this.runtime, address, factory, options);
+    return tcp.listenUNIX(this.runtime, address, factory, this.#portOptions(options));
   }
 
   /** Connects to the Unix socket file `address`. */
@@ -576,6 +639,18 @@ let installed: Reactor | undefined;
  * `LoopingCall`, `cooperate` and `react` use when given no clock or reactor).
  * `runtimes/select.ts` installs the automatically selected reactor when it is
  * imported (importing `@tw/core` does that); installing again replaces it.
+ *
+ * @example
+ * ```ts
+ * import { getReactor, installReactor, Reactor } from "@tw/core";
+ * import { runtime } from "@tw/core/runtimes/node";
+ *
+ * const previous = getReactor();
+ * const reactor = new Reactor(runtime); // a reactor on the node adapter
+ * installReactor(reactor); // LoopingCall, cooperate and react now use it by default
+ * console.log(getReactor() === reactor); // true
+ * installReactor(previous);
+ * ```
  */
 export function installReactor(reactor: Reactor): void {
   installed = reactor;
@@ -584,6 +659,12 @@ export function installReactor(reactor: Reactor): void {
 /**
  * Returns the reactor installed by `installReactor` (normally by importing
  * `@tw/core`). Throws when none has been installed yet.
+ *
+ * @example
+ * ```ts
+ * import { getReactor, reactor } from "@tw/core";
+ * console.log(getReactor() === reactor); // true: importing "@tw/core" installed it
+ * ```
  */
 export function getReactor(): Reactor {
   if (installed === undefined) {

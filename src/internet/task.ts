@@ -318,13 +318,35 @@ export async function react<A extends unknown[]>(
       return null;
     },
   );
-  await r.run();
+  try {
+    await r.run();
+  } catch (error) {
+    // The reactor stopped on an error nothing handled (a failed listen).
+    code = 1;
+    new Failure(error).printTraceback();
+  }
   r.runtime.exit(code);
 }
 
 // ---- Cooperator ---------------------------------------------------------------
 
-/** Base class of the ways a `CooperativeTask` can be over (`task.TaskDone`). */
+/**
+ * Base class of the ways a `CooperativeTask` can be over (`task.TaskDone`).
+ *
+ * @example
+ * ```ts
+ * import { Clock, Cooperator, TaskDone } from "@tw/core/task";
+ *
+ * const clock = new Clock();
+ * const task = new Cooperator({ clock }).cooperate([1, 2, 3]);
+ * clock.advance(0); // one tick runs the three steps
+ * try {
+ *   task.pause();
+ * } catch (e) {
+ *   if (e instanceof TaskDone) console.log(e.name); // "TaskFinished"
+ * }
+ * ```
+ */
 export class TaskDone extends Error {
   /** Creates the error with an optional message. */
   constructor(message = "The task is done") {
@@ -333,7 +355,23 @@ export class TaskDone extends Error {
   }
 }
 
-/** The task's iterator was exhausted. */
+/**
+ * The task's iterator was exhausted.
+ *
+ * @example
+ * ```ts
+ * import { Clock, Cooperator, TaskFinished } from "@tw/core/task";
+ *
+ * const clock = new Clock();
+ * const task = new Cooperator({ clock }).cooperate(["a", "b"]);
+ * clock.advance(0);
+ * try {
+ *   task.stop();
+ * } catch (e) {
+ *   console.log(e instanceof TaskFinished); // true: the task had finished already
+ * }
+ * ```
+ */
 export class TaskFinished extends TaskDone {
   /** Creates the error with an optional message. */
   constructor(message = "The task has finished") {
@@ -342,7 +380,22 @@ export class TaskFinished extends TaskDone {
   }
 }
 
-/** The task was stopped with `stop()`: what `whenDone()` fails with. */
+/**
+ * The task was stopped with `stop()`: what `whenDone()` fails with.
+ *
+ * @example
+ * ```ts
+ * import { Clock, Cooperator, TaskStopped } from "@tw/core/task";
+ *
+ * const clock = new Clock();
+ * const task = new Cooperator({ clock }).cooperate([1, 2, 3]);
+ * task.whenDone().addErrback((f) => {
+ *   f.trap(TaskStopped);
+ *   console.log("stopped"); // stopped
+ * });
+ * task.stop();
+ * ```
+ */
 export class TaskStopped extends TaskDone {
   /** Creates the error with an optional message. */
   constructor(message = "The task was stopped") {
@@ -351,7 +404,28 @@ export class TaskStopped extends TaskDone {
   }
 }
 
-/** The task's iterator threw, or a Deferred / Promise it yielded failed. */
+/**
+ * The task's iterator threw, or a Deferred / Promise it yielded failed.
+ *
+ * @example
+ * ```ts
+ * import { Clock, Cooperator, TaskFailed } from "@tw/core/task";
+ *
+ * function* job(): Generator<void> {
+ *   yield;
+ *   throw new RangeError("bad input");
+ * }
+ * const clock = new Clock();
+ * const task = new Cooperator({ clock }).cooperate(job());
+ * task.whenDone().addErrback((f) => console.log(f.getErrorMessage())); // "bad input"
+ * clock.advance(0);
+ * try {
+ *   task.pause();
+ * } catch (e) {
+ *   console.log(e instanceof TaskFailed); // true
+ * }
+ * ```
+ */
 export class TaskFailed extends TaskDone {
   /** Creates the error with an optional message. */
   constructor(message = "The task has failed") {
@@ -360,7 +434,24 @@ export class TaskFailed extends TaskDone {
   }
 }
 
-/** Base class of scheduler misuse errors (`task.SchedulerError`). */
+/**
+ * Base class of scheduler misuse errors (`task.SchedulerError`).
+ *
+ * @example
+ * ```ts
+ * import { Clock, Cooperator, SchedulerError } from "@tw/core/task";
+ *
+ * const coop = new Cooperator({ clock: new Clock() });
+ * const task = coop.cooperate([1, 2]);
+ * try {
+ *   task.resume(); // not paused: NotPaused, a SchedulerError
+ * } catch (e) {
+ *   console.log(e instanceof SchedulerError); // true
+ * }
+ * coop.stop(); // the task ends with SchedulerStopped, also a SchedulerError
+ * task.whenDone().addErrback((f) => console.log(f.check(SchedulerError) !== null)); // true
+ * ```
+ */
 export class SchedulerError extends Error {
   /** Creates the error with an optional message. */
   constructor(message = "Scheduler error") {
@@ -369,7 +460,22 @@ export class SchedulerError extends Error {
   }
 }
 
-/** The Cooperator was stopped: its tasks end with this. */
+/**
+ * The Cooperator was stopped: its tasks end with this.
+ *
+ * @example
+ * ```ts
+ * import { Clock, Cooperator, SchedulerStopped } from "@tw/core/task";
+ *
+ * const coop = new Cooperator({ clock: new Clock() });
+ * const done = coop.coiterate([1, 2, 3]);
+ * done.addErrback((f) => {
+ *   f.trap(SchedulerStopped);
+ *   console.log("the cooperator stopped"); // the cooperator stopped
+ * });
+ * coop.stop();
+ * ```
+ */
 export class SchedulerStopped extends SchedulerError {
   /** Creates the error with an optional message. */
   constructor(message = "The cooperator was stopped") {
@@ -378,7 +484,26 @@ export class SchedulerStopped extends SchedulerError {
   }
 }
 
-/** `resume()` was called on a task that was not paused. */
+/**
+ * `resume()` was called on a task that was not paused.
+ *
+ * @example
+ * ```ts
+ * import { Clock, Cooperator, NotPaused } from "@tw/core/task";
+ *
+ * const coop = new Cooperator({ clock: new Clock() });
+ * const task = coop.cooperate([1, 2]);
+ * task.pause();
+ * task.resume();
+ * try {
+ *   task.resume(); // one resume per pause
+ * } catch (e) {
+ *   console.log(e instanceof NotPaused); // true
+ * }
+ * coop.stop();
+ * task.whenDone().addErrback(() => {});
+ * ```
+ */
 export class NotPaused extends SchedulerError {
   /** Creates the error with an optional message. */
   constructor(message = "The task is not paused") {
@@ -431,6 +556,28 @@ const internals = new WeakMap<
 /**
  * One job run by a `Cooperator` (`task.CooperativeTask`): each step advances
  * its iterator once. Made by `Cooperator.cooperate` / `cooperate`.
+ *
+ * @example
+ * ```ts
+ * import { Clock, Cooperator } from "@tw/core/task";
+ *
+ * const clock = new Clock();
+ * const seen: number[] = [];
+ * function* count(): Generator<void> {
+ *   for (let i = 1; i <= 3; i++) {
+ *     seen.push(i);
+ *     yield;
+ *   }
+ * }
+ * const task = new Cooperator({ clock }).cooperate(count());
+ * task.pause(); // no steps while paused
+ * clock.advance(0);
+ * console.log(seen); // []
+ * task.resume();
+ * clock.advance(0);
+ * console.log(seen); // [ 1, 2, 3 ]
+ * await task.whenDone();
+ * ```
  */
 export class CooperativeTask<T = unknown> {
   #iterator: Iterator<T>;
@@ -676,12 +823,45 @@ let theCooperator: Cooperator | undefined;
 /**
  * Runs `iterator` on the process-wide Cooperator (ticking on the installed
  * reactor) and returns its `CooperativeTask`.
+ *
+ * @example
+ * ```ts
+ * import { cooperate } from "@tw/core/task";
+ *
+ * let total = 0;
+ * function* sum(): Generator<void> {
+ *   for (let i = 1; i <= 100_000; i++) {
+ *     total += i;
+ *     yield; // other work runs between time slices
+ *   }
+ * }
+ * const task = cooperate(sum());
+ * await task.whenDone();
+ * console.log(total); // 5000050000
+ * ```
  */
 export function cooperate<T>(iterator: Iterator<T> | Iterable<T>): CooperativeTask<T> {
   return (theCooperator ??= new Cooperator()).cooperate(iterator);
 }
 
-/** Like `cooperate`, returning the task's `whenDone()` Deferred. */
+/**
+ * Like `cooperate`, returning the task's `whenDone()` Deferred.
+ *
+ * @example
+ * ```ts
+ * import { coiterate } from "@tw/core/task";
+ *
+ * const lines: string[] = [];
+ * function* render(): Generator<void> {
+ *   for (let i = 0; i < 3; i++) {
+ *     lines.push(`line ${i}`);
+ *     yield;
+ *   }
+ * }
+ * await coiterate(render());
+ * console.log(lines.length); // 3
+ * ```
+ */
 export function coiterate<T>(iterator: Iterator<T> | Iterable<T>): Deferred<Iterator<T>> {
   return cooperate(iterator).whenDone();
 }

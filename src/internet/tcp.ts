@@ -8,9 +8,11 @@
  * Binding is asynchronous on every runtime, so `listenTCP` returns a `Port` at
  * once and the bind completes after the event loop turns. A bind error reaches
  * the caller through `port.whenListening()`, which fails with
- * `CannotListenError`; when nobody asked `whenListening()` before the error, it
- * is logged instead (so it is never silent). Endpoints' `listen()` uses
- * `whenListening()`.
+ * `CannotListenError`. An error nothing handles (nobody asked `whenListening()`
+ * before it, or asked without an errback) is never silent: the reactor's
+ * listen methods stop `reactor.run()` with it, so a program that listens on a
+ * busy port ends with that error and a non-zero exit code; a port made without
+ * the reactor logs it as critical. Endpoints' `listen()` uses `whenListening()`.
  *
  * @module
  */
@@ -44,6 +46,7 @@ import {
 } from "./address.ts";
 import { Deferred, fail, succeed } from "./defer.ts";
 import { Failure } from "./failure.ts";
+import { isHandled } from "./_defer_unhandled.ts";
 import { CannotListenError, ConnectError, TimeoutError, UserError } from "./error.ts";
 import { checkPort, connectErrorFor, dnsLookupErrorFor, errorCode } from "./_error_causes.ts";
 import {
@@ -64,6 +67,14 @@ export interface PortOptions {
   logger?: Logger;
   /** Use the adapter's fast path when offered; false forces Web Streams. @default true */
   fastPath?: boolean;
+  /**
+   * Called when the bind fails and nothing handles the error: nobody asked
+   * `whenListening()` before the failure, or its Deferred has no errback. The
+   * reactor's `listenTCP` / `listenSSL` / `listenUNIX` pass one that stops
+   * `reactor.run()` with the error, as Twisted's `listenTCP` raises at once.
+   * @default logs the error as critical
+   */
+  onUnhandledError?: (error: CannotListenError) => void;
 }
 
 /** What a port listens on. */
@@ -86,6 +97,17 @@ function ipAddress(host: string, port: number): IPv4Address | IPv6Address {
  * A listening stream port (`IListeningPort`): accepts connections, builds a
  * protocol for each from the factory (with the peer's address) and runs it
  * over a `StreamTransport`.
+ *
+ * @example
+ * ```ts
+ * import { Factory, type IPv4Address, Protocol, reactor } from "@tw/core";
+ *
+ * const port = reactor.listenTCP(0, Factory.forProtocol(Protocol), { interface: "127.0.0.1" });
+ * await port.whenListening();
+ * const address = port.getHost() as IPv4Address;
+ * console.log(address.host, address.port > 0, port.connections.size); // 127.0.0.1 true 0
+ * await port.stopListening();
+ * ```
  */
 export class Port implements IListeningPort, LiveResource {
   #runtime: RuntimeNetwork;
@@ -98,7 +120,6 @@ export class Port implements IListeningPort, LiveResource {
   #error: CannotListenError | null = null;
   #waiters: Deferred<Port>[] = [];
   #stopWaiters: Deferred<void>[] = [];
-  #asked = false;
   #connections = new Set<StreamTransport>();
   #acceptDone: Promise<void> = Promise.resolve();
 
@@ -234,9 +255,22 @@ export class Port implements IListeningPort, LiveResource {
     this.#error = error;
     const wasStopping = this.#state === "stopping";
     this.#state = "failed";
-    if (!this.#asked) this.#log.failure("{message}", error, "error", { message: error.message });
-    for (const d of this.#waiters.splice(0)) d.errback(error);
+    let handled = false;
+    for (const d of this.#waiters.splice(0)) {
+      d.errback(error);
+      // A Deferred still holding the failure after its chain ran had no errback
+      // (awaiting it counts as one); the probe passes the failure on unchanged.
+      let leftOver = false;
+      d.addErrback((failure: Failure) => {
+        leftOver = !isHandled(failure);
+        return failure;
+      });
+      if (!leftOver) handled = true;
+    }
     if (wasStopping) { for (const d of this.#stopWaiters.splice(0)) d.callback(undefined); }
+    if (handled || wasStopping) return;
+    if (this.#options.onUnhandledError) this.#options.onUnhandledError(error);
+    else this.#log.failure("{message}", error, "critical", { message: error.message });
   }
 
   async #acceptLoop(listener: import("./socket.ts").Listener): Promise<void> {
@@ -287,7 +321,6 @@ export class Port implements IListeningPort, LiveResource {
 
   /** Fires with this port once bound; fails with `CannotListenError` when the bind fails. */
   whenListening(): Deferred<Port> {
-    this.#asked = true;
     if (this.#state === "listening") return succeed(this);
     if (this.#error) return fail(this.#error);
     if (this.#state === "stopped" || this.#state === "stopping") {
@@ -402,6 +435,31 @@ export interface ConnectorOptions extends PortOptions {
  * `startedConnecting`, then `clientConnectionFailed` (ConnectionRefusedError,
  * TimeoutError, DNSLookupError, UserError after `stopConnecting`) or, after
  * the protocol's `connectionLost`, `clientConnectionLost`.
+ *
+ * @example
+ * ```ts
+ * import { ClientFactory, Deferred, Factory, type IPv4Address, Protocol, reactor } from "@tw/core";
+ *
+ * const port = reactor.listenTCP(0, Factory.forProtocol(Protocol), { interface: "127.0.0.1" });
+ * await port.whenListening();
+ * const lost = new Deferred<void>();
+ * class Client extends ClientFactory {
+ *   override clientConnectionLost(): void {
+ *     lost.callback(undefined);
+ *   }
+ * }
+ * class Hangup extends Protocol {
+ *   override connectionMade(): void {
+ *     this.transport.loseConnection();
+ *   }
+ * }
+ * const { port: number } = port.getHost() as IPv4Address;
+ * const connector = reactor.connectTCP("127.0.0.1", number, Client.forProtocol(Hangup));
+ * console.log(connector.state); // "connecting"
+ * await lost;
+ * console.log(connector.state); // "disconnected"
+ * await port.stopListening();
+ * ```
  */
 export class Connector implements IConnector {
   /** The clock timeouts (and a ReconnectingClientFactory without its own) use. */

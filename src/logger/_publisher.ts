@@ -6,6 +6,7 @@
 import { Failure } from "../internet/failure.ts";
 import { CallableWithEvent } from "./_callable.ts";
 import { LimitedHistoryLogObserver } from "./_observers.ts";
+import { formatEventAsClassicLogText } from "./_format.ts";
 import type { ILogObserver, LogEvent } from "./_types.ts";
 
 /**
@@ -17,6 +18,18 @@ import type { ILogObserver, LogEvent } from "./_types.ts";
  * `tw.logger`, fields `observer` and `log_failure`) reporting the exception.
  * Exceptions raised while delivering that report are swallowed, so a broken
  * observer cannot start a loop.
+ *
+ * @example
+ * ```ts
+ * import { EventLoggingObserver, Logger, LogPublisher } from "@tw/core/logger";
+ *
+ * const first = new EventLoggingObserver();
+ * const second = new EventLoggingObserver();
+ * const publisher = new LogPublisher(first);
+ * publisher.addObserver(second);
+ * new Logger("app", publisher).info("hello");
+ * console.log(first.events.length, second.events.length); // 1 1
+ * ```
  */
 export interface LogPublisher extends ILogObserver {}
 /** Fans events out to observers. */
@@ -115,6 +128,12 @@ export interface LogBeginnerOptions {
    * @default 4096
    */
   bufferSize?: number;
+  /**
+   * Where critical events are written until logging begins, one formatted
+   * event (with its traceback) per call; null keeps them silent.
+   * @default {console.error}: the process's standard error
+   */
+  errorStream?: ((text: string) => void) | null;
 }
 
 /** Options of {@link LogBeginner.beginLoggingTo}. */
@@ -139,11 +158,24 @@ export interface BeginLoggingToOptions {
  * `publisher.addObserver` get events from the moment they are added, are not
  * replayed to, and do not end buffering: as in Twisted, only `beginLoggingTo`
  * does. Until then the buffer holds at most `bufferSize` events.
+ *
+ * @example
+ * ```ts
+ * import { EventLoggingObserver, LogBeginner, Logger, LogPublisher } from "@tw/core/logger";
+ *
+ * const publisher = new LogPublisher();
+ * const beginner = new LogBeginner(publisher);
+ * new Logger("app", publisher).info("starting"); // kept until logging begins
+ * const observer = new EventLoggingObserver();
+ * beginner.beginLoggingTo([observer]);
+ * console.log(observer.events[0].log_format); // "starting"
+ * ```
  */
 export class LogBeginner {
   #publisher: LogPublisher;
   #buffer: LimitedHistoryLogObserver | undefined;
   #bufferSize: number;
+  #critical: ILogObserver | undefined;
   #begun = false;
 
   /**
@@ -156,6 +188,19 @@ export class LogBeginner {
     this.#bufferSize = options.bufferSize ?? 4096;
     this.#buffer = new LimitedHistoryLogObserver(this.#bufferSize);
     publisher.addObserver(this.#buffer);
+    const errorStream = options.errorStream === undefined
+      ? (text: string) => console.error(text)
+      : options.errorStream;
+    if (errorStream !== null) {
+      // As Twisted's LogBeginner: an exception nobody handled is never silent,
+      // even before the application chose where logging goes.
+      this.#critical = (event: LogEvent) => {
+        if (event.log_level !== "critical") return;
+        const text = formatEventAsClassicLogText(event);
+        if (text !== null) errorStream(text.trimEnd());
+      };
+      publisher.addObserver(this.#critical);
+    }
   }
 
   /** Whether `beginLoggingTo` has been called. */
@@ -175,6 +220,8 @@ export class LogBeginner {
     const buffer = this.#buffer;
     this.#buffer = undefined;
     if (buffer) this.#publisher.removeObserver(buffer);
+    if (this.#critical) this.#publisher.removeObserver(this.#critical);
+    this.#critical = undefined;
     if (buffer && !options.discardBuffer) {
       const replay = new LogPublisher(...added);
       buffer.replayTo(replay);

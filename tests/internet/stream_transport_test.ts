@@ -160,7 +160,7 @@ for (const mode of MODES) {
       assert.ok(bad.lost[0].value.cause instanceof RangeError);
       assert.ok(badPeer.lost[0].check(ConnectionLost));
       assert.equal(events.length, 1);
-      assert.equal(events[0].log_level, "error");
+      assert.equal(events[0].log_level, "critical");
       assert.ok(events[0].log_failure?.value instanceof RangeError);
       assert.equal(good.received, "y");
       assert.deepEqual(good.lost, []);

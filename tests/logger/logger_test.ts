@@ -235,7 +235,8 @@ describe("LogBeginner", () => {
   it("stops buffering once logging began", () => {
     const publisher = new LogPublisher();
     const beginner = new LogBeginner(publisher);
-    assert.equal(publisher.observers.length, 1);
+    // The buffer, and the observer printing critical events to stderr.
+    assert.equal(publisher.observers.length, 2);
     beginner.beginLoggingTo([]);
     assert.equal(publisher.observers.length, 0);
   });
