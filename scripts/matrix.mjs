@@ -1,8 +1,8 @@
-// Builds the README's runtime support matrix from the socket conformance
+// Builds the runtime support matrix (docs/runtimes.md) from the socket conformance
 // suite's results: runs tests/runtimes/socket_conformance_test.ts under Node,
 // Deno and Bun (and the node adapter forced on Deno and Bun), reads each run's
 // JUnit report and its "SKIP (...): test :: reason" lines, and rewrites the
-// README between the matrix markers. Run: node scripts/matrix.mjs
+// docs/runtimes.md between the matrix markers. Run: node scripts/matrix.mjs
 import { spawnSync } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -136,12 +136,13 @@ const table = [
   "<!-- matrix:end -->",
 ].join("\n");
 
-const readme = readFileSync("README.md", "utf8");
+const page = "docs/runtimes.md";
+const readme = readFileSync(page, "utf8");
 const updated = readme.replace(/<!-- matrix:start[\s\S]*?<!-- matrix:end -->/, table);
 if (updated === readme && !readme.includes("<!-- matrix:start")) {
-  console.error("README.md has no matrix markers");
+  console.error(`${page} has no matrix markers`);
   process.exit(1);
 }
-writeFileSync("README.md", updated);
-spawnSync(bin("deno"), ["fmt", "README.md"], { stdio: "ignore" });
+writeFileSync(page, updated);
+spawnSync(bin("deno"), ["fmt", page], { stdio: "ignore" });
 console.log(table);

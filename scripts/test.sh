@@ -30,9 +30,14 @@ step "deno doc --lint"
 entries=$("$NODE" -e 'const e=require("./deno.json").exports;console.log(Object.values(e).join(" "))')
 # shellcheck disable=SC2086
 "$DENO" doc --lint $entries >/dev/null || die "deno doc --lint"
-step "deno test --doc (examples in JSDoc)"
+step "deno test --doc (examples in JSDoc and in the Markdown pages)"
 # shellcheck disable=SC2086
-"$DENO" test --doc --no-run $entries || die "deno test --doc"
+"$DENO" test --doc --no-run $entries README.md docs/*.md || die "deno test --doc"
+step "docs audit (an example on every exported class and function, no internal member)"
+audit=$("$NODE" scripts/doc_audit.mjs)
+audit_rc=$?
+printf '%s\n' "$audit" | tail -1
+[ "$audit_rc" = 0 ] || { printf '%s\n' "$audit"; die "docs audit"; }
 step "deno publish --dry-run"
 "$DENO" publish --dry-run --allow-dirty || die "deno publish --dry-run"
 

@@ -79,7 +79,7 @@ type Ctx = { skip?: (message?: string) => void; name?: string };
 /**
  * Marks the running test skipped, with a reason that shows in every runner's
  * output (Deno reports a skipped node:test as "ok"): `scripts/matrix.mjs`
- * reads these lines to build the README's support matrix.
+ * reads these lines to build the support matrix in docs/runtimes.md.
  */
 function skip(t: Ctx, reason: string): void {
   console.log(`SKIP (${label}): ${t.name ?? "?"} :: ${reason}`);
