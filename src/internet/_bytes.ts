@@ -41,7 +41,16 @@ export function allocBytes(length: number): Uint8Array {
   return view;
 }
 
-/** Joins byte arrays (one array is returned as it is). */
+/**
+ * Joins byte arrays (one array is returned as it is).
+ *
+ * @example
+ * ```ts
+ * import { concatBytes } from "@tw/core/web";
+ * const body = concatBytes([new Uint8Array([1, 2]), new Uint8Array([3])]);
+ * console.log(body); // Uint8Array(3) [ 1, 2, 3 ]
+ * ```
+ */
 export function concatBytes(chunks: readonly Uint8Array[]): Uint8Array {
   if (chunks.length === 1) return chunks[0];
   let n = 0;

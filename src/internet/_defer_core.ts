@@ -20,7 +20,21 @@ import {
   untrackUnhandled,
 } from "./_defer_unhandled.ts";
 
-/** A Deferred was fired (`callback` / `errback`) a second time. */
+/**
+ * A Deferred was fired (`callback` / `errback`) a second time.
+ *
+ * @example
+ * ```ts
+ * import { AlreadyCalledError, Deferred } from "@tw/core/defer";
+ * const d = new Deferred<number>();
+ * d.callback(1);
+ * try {
+ *   d.callback(2);
+ * } catch (e) {
+ *   console.log(e instanceof AlreadyCalledError); // true
+ * }
+ * ```
+ */
 export class AlreadyCalledError extends Error {
   /** Creates the error; debug mode appends the creation and first-invocation stacks. */
   constructor(message = "Deferred has already been called", options?: ErrorOptions) {
@@ -29,7 +43,20 @@ export class AlreadyCalledError extends Error {
   }
 }
 
-/** A Deferred was cancelled: the failure `cancel()` fires when nothing else does. */
+/**
+ * A Deferred was cancelled: the failure `cancel()` fires when nothing else does.
+ *
+ * @example
+ * ```ts
+ * import { CancelledError, Deferred } from "@tw/core/defer";
+ * const d = new Deferred<string>();
+ * d.addErrback((f) => {
+ *   f.trap(CancelledError);
+ *   console.log("cancelled"); // cancelled
+ * });
+ * d.cancel();
+ * ```
+ */
 export class CancelledError extends Error {
   /** Creates the error with an optional detail message. */
   constructor(message = "Deferred was cancelled", options?: ErrorOptions) {
@@ -38,7 +65,19 @@ export class CancelledError extends Error {
   }
 }
 
-/** `ensureDeferred` was given something that is not a Deferred, Promise or generator. */
+/**
+ * `ensureDeferred` was given something that is not a Deferred, Promise or generator.
+ *
+ * @example
+ * ```ts
+ * import { ensureDeferred, NotACoroutineError } from "@tw/core/defer";
+ * try {
+ *   ensureDeferred(42 as unknown as Promise<number>);
+ * } catch (e) {
+ *   console.log(e instanceof NotACoroutineError); // true
+ * }
+ * ```
+ */
 export class NotACoroutineError extends TypeError {
   /** Creates the error with an optional detail message. */
   constructor(message = "Expected a Deferred, a Promise or a generator", options?: ErrorOptions) {
@@ -68,7 +107,15 @@ export function setDebugging(on: boolean): void {
   debugging = on;
 }
 
-/** Returns whether Deferred debug mode is on (see `setDebugging`). */
+/**
+ * Returns whether Deferred debug mode is on (see `setDebugging`).
+ *
+ * @example
+ * ```ts
+ * import { getDebugging } from "@tw/core/defer";
+ * console.log(getDebugging()); // false, unless setDebugging(true) was called
+ * ```
+ */
 export function getDebugging(): boolean {
   return debugging;
 }

@@ -8,7 +8,20 @@ import { Failure } from "./failure.ts";
 import { Deferred, fromPromise } from "./_defer_core.ts";
 import { Logger } from "../logger/mod.ts";
 
-/** The first failure among a `DeferredList`'s inputs (with `fireOnOneErrback`). */
+/**
+ * The first failure among a `DeferredList`'s inputs (with `fireOnOneErrback`,
+ * and so from `gatherResults`).
+ *
+ * @example
+ * ```ts
+ * import { fail, FirstError, gatherResults, succeed } from "@tw/core/defer";
+ * gatherResults([succeed(1), fail(new RangeError("no"))], true).addErrback((f) => {
+ *   const error = f.value as FirstError;
+ *   console.log(f.check(FirstError) !== null, error.index); // true 1
+ *   console.log(error.subFailure.getErrorMessage()); // "no"
+ * });
+ * ```
+ */
 export class FirstError extends Error {
   /** The input's failure. */
   readonly subFailure: Failure;
@@ -23,7 +36,19 @@ export class FirstError extends Error {
   }
 }
 
-/** Every input of `race` failed; `failures` are theirs, in input order. */
+/**
+ * Every input of `race` failed; `failures` are theirs, in input order.
+ *
+ * @example
+ * ```ts
+ * import { fail, FailureGroup, race } from "@tw/core/defer";
+ * race([fail(new Error("a")), fail(new Error("b"))]).addErrback((f) => {
+ *   f.trap(FailureGroup);
+ *   const group = f.value as FailureGroup;
+ *   console.log(group.failures.map((x) => x.getErrorMessage())); // [ "a", "b" ]
+ * });
+ * ```
+ */
 export class FailureGroup extends Error {
   /** The inputs' failures, in input order. */
   readonly failures: Failure[];

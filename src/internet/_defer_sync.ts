@@ -7,7 +7,21 @@
 import { Deferred, succeed } from "./_defer_core.ts";
 import { maybeDeferred } from "./_defer_inline.ts";
 
-/** `DeferredQueue.put` found the queue full. */
+/**
+ * `DeferredQueue.put` found the queue full.
+ *
+ * @example
+ * ```ts
+ * import { DeferredQueue, QueueOverflow } from "@tw/core/defer";
+ * const queue = new DeferredQueue<string>(1);
+ * queue.put("a");
+ * try {
+ *   queue.put("b");
+ * } catch (e) {
+ *   console.log(e instanceof QueueOverflow); // true
+ * }
+ * ```
+ */
 export class QueueOverflow extends Error {
   /** Creates the error with an optional detail message. */
   constructor(message = "The queue is full", options?: ErrorOptions) {
@@ -16,7 +30,22 @@ export class QueueOverflow extends Error {
   }
 }
 
-/** `DeferredQueue.get` found too many gets already waiting. */
+/**
+ * `DeferredQueue.get` found too many gets already waiting.
+ *
+ * @example
+ * ```ts
+ * import { DeferredQueue, QueueUnderflow } from "@tw/core/defer";
+ * const queue = new DeferredQueue<string>(Infinity, 1);
+ * const first = queue.get();
+ * try {
+ *   queue.get();
+ * } catch (e) {
+ *   console.log(e instanceof QueueUnderflow); // true
+ * }
+ * queue.put("a"); // fires `first`
+ * ```
+ */
 export class QueueUnderflow extends Error {
   /** Creates the error with an optional detail message. */
   constructor(message = "Too many gets are already waiting on the queue", options?: ErrorOptions) {

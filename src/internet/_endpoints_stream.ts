@@ -334,6 +334,7 @@ export class TCP4ClientEndpoint implements IStreamClientEndpoint {
  * factory.buildProtocol(reactor.connectors[0].getDestination())!
  *   .makeConnection(new StringTransport());
  * const protocol = await connecting;
+ * console.log(protocol instanceof Protocol); // true
  * ```
  */
 export class TCP6ClientEndpoint implements IStreamClientEndpoint {
@@ -616,6 +617,7 @@ export interface UNIXClientEndpointOptions {
  * factory.buildProtocol(reactor.connectors[0].getDestination())!
  *   .makeConnection(new StringTransport());
  * const protocol = await connecting;
+ * console.log(protocol instanceof Protocol); // true
  * ```
  */
 export class UNIXClientEndpoint implements IStreamClientEndpoint {

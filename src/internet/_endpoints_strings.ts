@@ -483,6 +483,17 @@ export function registerServerParser(prefix: string, parser: ServerEndpointParse
  * @param prefix the type, as written before the first ":"
  * @param parser makes the endpoint; it should throw for bad arguments
  * @returns a function that removes the registration
+ * @example
+ * ```ts
+ * import { clientFromString, registerClientParser, TCP4ClientEndpoint } from "@tw/core/endpoints";
+ * import { reactor } from "@tw/core";
+ *
+ * // "local:8080" connects to 127.0.0.1:8080, with an optional timeout= keyword.
+ * const unregister = registerClientParser("local", (r, [port], { timeout }) =>
+ *   new TCP4ClientEndpoint(r, "127.0.0.1", Number(port), { timeout: Number(timeout ?? 30) }));
+ * const endpoint = clientFromString(reactor, "local:8080:timeout=5");
+ * unregister();
+ * ```
  */
 export function registerClientParser(prefix: string, parser: ClientEndpointParser): () => void {
   checkPrefix(prefix, builtinClients.has(prefix) || userClients.has(prefix));

@@ -24,6 +24,22 @@ export interface HostnameDestination {
 /**
  * A connection attempt was cancelled (by cancelling the Deferred an endpoint's
  * `connect()` returned) before it completed (`ConnectingCancelledError`).
+ *
+ * @example
+ * ```ts
+ * import { ConnectingCancelledError, TCP4ClientEndpoint } from "@tw/core/endpoints";
+ * import { Factory, Protocol } from "@tw/core";
+ * import { MemoryReactor } from "@tw/core/testing";
+ *
+ * const reactor = new MemoryReactor();
+ * const connecting = new TCP4ClientEndpoint(reactor, "192.0.2.1", 80)
+ *   .connect(Factory.forProtocol(Protocol));
+ * connecting.addErrback((f) => {
+ *   f.trap(ConnectingCancelledError);
+ *   console.log(f.getErrorMessage()); // "Connecting to 192.0.2.1:80 was cancelled"
+ * });
+ * connecting.cancel();
+ * ```
  */
 export class ConnectingCancelledError extends Error {
   /** Where the cancelled attempt was connecting to, when known. */
@@ -39,7 +55,27 @@ export class ConnectingCancelledError extends Error {
   }
 }
 
-/** A factory refused a connection: `buildProtocol` returned null (`NoProtocol`). */
+/**
+ * A factory refused a connection: `buildProtocol` returned null (`NoProtocol`).
+ *
+ * @example
+ * ```ts
+ * import { NoProtocol, TCP4ClientEndpoint } from "@tw/core/endpoints";
+ * import { Factory, type IProtocol } from "@tw/core";
+ * import { MemoryReactor, StringTransport } from "@tw/core/testing";
+ *
+ * class Refusing extends Factory {
+ *   override buildProtocol(): IProtocol | null {
+ *     return null;
+ *   }
+ * }
+ * const reactor = new MemoryReactor();
+ * const connecting = new TCP4ClientEndpoint(reactor, "192.0.2.1", 80).connect(new Refusing());
+ * const [, , factory] = reactor.tcpClients[0];
+ * factory.buildProtocol(reactor.connectors[0].getDestination());
+ * connecting.addErrback((f) => console.log(f.check(NoProtocol) !== null)); // true
+ * ```
+ */
 export class NoProtocol extends Error {
   /** Creates the error with an optional detail message. */
   constructor(message = "The factory's buildProtocol returned null: no protocol to connect") {

@@ -15,7 +15,24 @@
 // deno-lint-ignore no-explicit-any
 export type ErrorType = abstract new (...args: any[]) => unknown;
 
-/** Wraps an error (any thrown value) with Twisted's Failure API. */
+/**
+ * Wraps an error (any thrown value) with Twisted's Failure API. Errbacks get
+ * one: `trap` lets the errors they handle through and passes the others on.
+ *
+ * @example
+ * ```ts
+ * import { Deferred, type Failure } from "@tw/core";
+ *
+ * const d = new Deferred<number>();
+ * d.addErrback((f: Failure) => {
+ *   f.trap(RangeError); // any other error goes on down the chain
+ *   console.log(String(f)); // [Failure RangeError: too big]
+ *   return 0;
+ * });
+ * d.errback(new RangeError("too big"));
+ * console.log(await d); // 0
+ * ```
+ */
 export class Failure {
   /** The wrapped error. A thrown non-Error value is wrapped in an `Error`. */
   readonly value: Error;

@@ -54,7 +54,17 @@ export interface SocketPairOptions {
   addressB?: SocketAddress;
 }
 
-/** The error a memory socket reports when its peer aborted (a TCP reset). */
+/**
+ * The error a memory socket reports when its peer aborted (a TCP reset).
+ *
+ * @example
+ * ```ts
+ * import { MemoryConnectionReset, socketPair } from "@tw/core/testing";
+ * const [a, b] = socketPair();
+ * a.abort();
+ * await b.closed.catch((e) => console.log(e instanceof MemoryConnectionReset)); // true
+ * ```
+ */
 export class MemoryConnectionReset extends Error {
   /** `"ECONNRESET"`, as Node reports it. */
   readonly code: string = "ECONNRESET";
@@ -444,6 +454,16 @@ class MemorySocket implements Socket {
 
 /**
  * Makes two connected in-memory sockets. Whatever one writes, the other reads.
+ *
+ * @example
+ * ```ts
+ * import { socketPair } from "@tw/core/testing";
+ * const [a, b] = socketPair({ fastPath: false, bufferLimit: 1024 });
+ * const writer = a.writable.getWriter();
+ * await writer.write(new TextEncoder().encode("ping"));
+ * await writer.close();
+ * for await (const chunk of b.readable) console.log(new TextDecoder().decode(chunk)); // ping
+ * ```
  * @param options fast path on or off, per-side buffer limit, addresses
  */
 export function socketPair(options: SocketPairOptions = {}): [Socket, Socket] {
@@ -531,9 +551,17 @@ class MemoryListener implements Listener {
   }
 }
 
+/** What a memory datagram socket needs from the network that bound it. */
+interface DatagramRouter {
+  /** Routes a datagram (dropped when nothing is bound there, as UDP does). */
+  deliver(from: MemoryDatagramSocket, data: Uint8Array, host: string, port: number): void;
+  /** Frees the socket's address. */
+  unbind(socket: MemoryDatagramSocket): void;
+}
+
 class MemoryDatagramSocket implements DatagramSocket {
   readonly address: SocketAddress;
-  #network: MemoryNetwork;
+  #router: DatagramRouter;
   #handler:
     | { onMessage(d: Uint8Array, h: string, p: number): void; onError(e: Error): void }
     | null = null;
@@ -548,8 +576,8 @@ class MemoryDatagramSocket implements DatagramSocket {
   broadcast = false;
   closedFlag = false;
 
-  constructor(network: MemoryNetwork, address: SocketAddress) {
-    this.#network = network;
+  constructor(router: DatagramRouter, address: SocketAddress) {
+    this.#router = router;
     this.address = address;
   }
   get native(): unknown {
@@ -557,7 +585,7 @@ class MemoryDatagramSocket implements DatagramSocket {
   }
   send(data: Uint8Array, hostname: string, port: number): void {
     if (this.closedFlag) throw new Error("Datagram socket is closed");
-    this.#network._deliverDatagram(this, data.slice(), hostname, port);
+    this.#router.deliver(this, data.slice(), hostname, port);
   }
   receive(data: Uint8Array, from: SocketAddress): void {
     if (this.closedFlag || from.transport === "unix") return;
@@ -589,7 +617,7 @@ class MemoryDatagramSocket implements DatagramSocket {
   close(): Promise<void> {
     if (!this.closedFlag) {
       this.closedFlag = true;
-      this.#network._unbindDatagram(this);
+      this.#router.unbind(this);
     }
     return Promise.resolve();
   }
@@ -604,6 +632,21 @@ class MemoryDatagramSocket implements DatagramSocket {
  * Connecting to an address nothing listens on fails with `ECONNREFUSED`; an
  * address passed to `blackhole()` never answers (for timeouts); an unknown host
  * name fails to resolve with `ENOTFOUND`.
+ *
+ * @example
+ * ```ts
+ * import { MemoryNetwork } from "@tw/core/testing";
+ *
+ * const network = new MemoryNetwork({ hosts: { "db.internal": ["10.0.0.5"] } });
+ * const listener = await network.listen({ transport: "tcp", hostname: "10.0.0.5", port: 5432 });
+ * const [{ address }] = await network.resolve("db.internal");
+ * const client = await network.connect({ transport: "tcp", hostname: address, port: 5432 });
+ * for await (const server of listener) {
+ *   console.log(server.localAddress); // { transport: "tcp", hostname: "10.0.0.5", port: 5432 }
+ *   break; // closes the listener
+ * }
+ * client.abort();
+ * ```
  */
 export class MemoryNetwork implements RuntimeNetwork {
   /** `"memory"`. */
@@ -615,6 +658,10 @@ export class MemoryNetwork implements RuntimeNetwork {
   #datagrams = new Map<string, MemoryDatagramSocket>();
   #blackholes = new Set<string>();
   #nextPort = 40000;
+  #router: DatagramRouter = {
+    deliver: (from, data, host, port) => this.#deliverDatagram(from, data, host, port),
+    unbind: (socket) => this.#datagrams.delete(key(socket.address)),
+  };
   /** Every connection made: `[client, server]`, for tests that look inside. */
   readonly connections: [Socket, Socket][] = [];
 
@@ -732,24 +779,19 @@ export class MemoryNetwork implements RuntimeNetwork {
     if (this.#datagrams.has(k)) {
       return Promise.reject(errorWithCode(`bind EADDRINUSE ${k}`, "EADDRINUSE"));
     }
-    const socket = new MemoryDatagramSocket(this, address);
+    const socket = new MemoryDatagramSocket(this.#router, address);
     this.#datagrams.set(k, socket);
     return Promise.resolve(socket);
   }
 
-  /** @internal Routes a datagram (dropped when nothing is bound there, as UDP does). */
-  _deliverDatagram(from: MemoryDatagramSocket, data: Uint8Array, host: string, port: number): void {
+  /** Routes a datagram (dropped when nothing is bound there, as UDP does). */
+  #deliverDatagram(from: MemoryDatagramSocket, data: Uint8Array, host: string, port: number): void {
     const target = this.#datagrams.get(`${host}:${port}`) ?? this.#datagrams.get(`0.0.0.0:${port}`);
     const source: SocketAddress = from.address.transport === "udp" &&
         from.address.hostname === "0.0.0.0"
       ? { transport: "udp", hostname: "127.0.0.1", port: from.address.port }
       : from.address;
     if (target) queueMicrotask(() => target.receive(data, source));
-  }
-
-  /** @internal */
-  _unbindDatagram(socket: MemoryDatagramSocket): void {
-    this.#datagrams.delete(key(socket.address));
   }
 
   /** Not supported: use a fake `ChildProcess` in tests. */

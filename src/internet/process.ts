@@ -61,6 +61,27 @@ export function signalName(signal: string | number): string {
 /**
  * The transport of a spawned process (`IProcessTransport`): `write` goes to
  * the child's stdin; output and the exit go to the protocol.
+ * `reactor.spawnProcess` makes one and returns it.
+ *
+ * @example
+ * ```ts
+ * import { Deferred, ProcessProtocol, reactor } from "@tw/core";
+ *
+ * const ended = new Deferred<void>();
+ * class Cat extends ProcessProtocol {
+ *   override outReceived(data: Uint8Array): void {
+ *     console.log(new TextDecoder().decode(data)); // hello
+ *   }
+ *   override processEnded(): void {
+ *     ended.callback(undefined);
+ *   }
+ * }
+ * const transport = reactor.spawnProcess(new Cat(), "cat", ["cat"]);
+ * transport.write(new TextEncoder().encode("hello"));
+ * transport.closeStdin(); // EOF: cat exits
+ * await ended;
+ * console.log(transport.status); // 0
+ * ```
  */
 export class ProcessTransport implements IProcessTransport, LiveResource {
   #child: ChildProcess;

@@ -48,6 +48,26 @@ export type ProtocolClass<P extends IProtocol = IProtocol> = new () => P;
  * `dataReceived` and `connectionLost`; write with `this.transport`.
  * A subclass that defines `readConnectionLost` is half-closeable: the peer's
  * EOF calls it and the connection stays open for writing.
+ *
+ * @example
+ * ```ts
+ * import { Protocol } from "@tw/core/protocol";
+ * import { StringTransport } from "@tw/core/testing";
+ *
+ * class Greeter extends Protocol {
+ *   override connectionMade(): void {
+ *     this.transport.write(new TextEncoder().encode("hello\n"));
+ *   }
+ *   override dataReceived(_data: Uint8Array): void {
+ *     this.transport.loseConnection();
+ *   }
+ * }
+ * const transport = new StringTransport();
+ * const greeter = new Greeter();
+ * greeter.makeConnection(transport);
+ * greeter.dataReceived(new TextEncoder().encode("bye\n"));
+ * console.log(transport.valueText(), transport.disconnecting); // "hello\n" true
+ * ```
  */
 export class Protocol implements IProtocol {
   /** The transport, set by `makeConnection` (undefined before). */
@@ -79,7 +99,31 @@ export class Protocol implements IProtocol {
   }
 }
 
-/** Builds protocols for incoming or outgoing connections (`twisted.internet.protocol.Factory`). */
+/**
+ * Builds protocols for incoming or outgoing connections (`twisted.internet.protocol.Factory`).
+ * State shared by a server's connections lives on the factory; each protocol
+ * reaches it through `this.factory`.
+ *
+ * @example
+ * ```ts
+ * import { Factory, IPv4Address, Protocol } from "@tw/core/protocol";
+ * import { StringTransport } from "@tw/core/testing";
+ *
+ * class Counter extends Factory {
+ *   connections = 0;
+ * }
+ * class Counted extends Protocol {
+ *   override connectionMade(): void {
+ *     (this.factory as Counter).connections++;
+ *   }
+ * }
+ * const factory = Counter.forProtocol(Counted);
+ * // A port calls buildProtocol with the peer's address for each connection.
+ * const protocol = factory.buildProtocol(new IPv4Address("TCP", "127.0.0.1", 5000));
+ * protocol?.makeConnection(new StringTransport());
+ * console.log(factory.connections); // 1
+ * ```
+ */
 export class Factory implements IProtocolFactory {
   /** The protocol class `buildProtocol` instantiates. */
   protocol: ProtocolClass | null = null;
@@ -140,10 +184,43 @@ export class Factory implements IProtocolFactory {
   }
 }
 
-/** A factory for servers (`ServerFactory`). */
+/**
+ * A factory for servers (`ServerFactory`): a `Factory` named for its role.
+ *
+ * @example
+ * ```ts
+ * import { Factory, Protocol, ServerFactory } from "@tw/core/protocol";
+ * import { MemoryReactor } from "@tw/core/testing";
+ *
+ * const reactor = new MemoryReactor(); // in an application: `reactor` from "@tw/core"
+ * const factory = ServerFactory.forProtocol(Protocol);
+ * reactor.listenTCP(8080, factory, { interface: "127.0.0.1" });
+ * console.log(factory instanceof Factory, reactor.tcpServers.length); // true 1
+ * ```
+ */
 export class ServerFactory extends Factory {}
 
-/** A factory for clients: hears about the connection attempt (`ClientFactory`). */
+/**
+ * A factory for clients: hears about the connection attempt (`ClientFactory`).
+ *
+ * @example
+ * ```ts
+ * import { ClientFactory, Failure, type IConnector, Protocol } from "@tw/core";
+ * import { ConnectionRefusedError } from "@tw/core/error";
+ * import { MemoryReactor } from "@tw/core/testing";
+ *
+ * class Client extends ClientFactory {
+ *   override clientConnectionFailed(_connector: IConnector, reason: Failure): void {
+ *     console.log(reason.getErrorMessage()); // "Connection was refused by other side"
+ *   }
+ * }
+ * const reactor = new MemoryReactor(); // in an application: `reactor` from "@tw/core"
+ * const factory = Client.forProtocol(Protocol);
+ * const connector = reactor.connectTCP("127.0.0.1", 8080, factory);
+ * // The test plays the network: the attempt is refused.
+ * factory.clientConnectionFailed(connector, new Failure(new ConnectionRefusedError()));
+ * ```
+ */
 export class ClientFactory extends Factory {
   /** Called when a connection attempt starts. */
   startedConnecting(_connector: IConnector): void {}
@@ -168,6 +245,27 @@ function normalVariate(mean: number, sigma: number, random: () => number): numbe
  * (typically in `buildProtocol` or the protocol's `connectionMade`).
  * The delays are scheduled on `clock`; when it is null, on the connector's
  * clock (the reactor that made the connection).
+ *
+ * @example
+ * ```ts
+ * import { Failure, Protocol, ReconnectingClientFactory } from "@tw/core";
+ * import { ConnectionRefusedError } from "@tw/core/error";
+ * import { MemoryReactorClock } from "@tw/core/testing";
+ *
+ * class Client extends Protocol {
+ *   override connectionMade(): void {
+ *     (this.factory as ReconnectingClientFactory).resetDelay();
+ *   }
+ * }
+ * const reactor = new MemoryReactorClock(); // in an application: `reactor` from "@tw/core"
+ * const factory = ReconnectingClientFactory.forProtocol(Client);
+ * factory.clock = reactor;
+ * const connector = reactor.connectTCP("127.0.0.1", 8080, factory);
+ * factory.clientConnectionFailed(connector, new Failure(new ConnectionRefusedError()));
+ * reactor.advance(factory.delay); // the retry is due: connector.connect() runs
+ * console.log(factory.retries, connector.connects); // 1 2
+ * factory.stopTrying();
+ * ```
  */
 export class ReconnectingClientFactory extends ClientFactory {
   /** Longest delay between attempts, in seconds. @default 3600 */
@@ -289,7 +387,27 @@ export interface IProcessTransport extends ITransport {
   signalProcess(signal: string): void;
 }
 
-/** Reacts to a child process's output and exit (`ProcessProtocol`). */
+/**
+ * Reacts to a child process's output and exit (`ProcessProtocol`).
+ *
+ * @example
+ * ```ts
+ * import { Deferred, type Failure, ProcessProtocol, reactor } from "@tw/core";
+ * import { ProcessTerminated } from "@tw/core/error";
+ *
+ * class Run extends ProcessProtocol {
+ *   readonly done = new Deferred<number | null>();
+ *   override processEnded(reason: Failure): void {
+ *     // ProcessDone for exit code 0, ProcessTerminated otherwise.
+ *     const error = reason.value;
+ *     this.done.callback(error instanceof ProcessTerminated ? error.exitCode : 0);
+ *   }
+ * }
+ * const run = new Run();
+ * reactor.spawnProcess(run, "sh", ["sh", "-c", "exit 3"]);
+ * console.log(await run.done); // 3
+ * ```
+ */
 export class ProcessProtocol {
   /** The process transport, set by `makeConnection`. */
   transport!: IProcessTransport;
@@ -355,7 +473,26 @@ export interface IUDPTransport {
   loseConnection(): void;
 }
 
-/** Reacts to datagrams (`DatagramProtocol`). */
+/**
+ * Reacts to datagrams (`DatagramProtocol`).
+ *
+ * @example
+ * ```ts
+ * import { type DatagramAddress, DatagramProtocol } from "@tw/core/protocol";
+ * import { FakeDatagramTransport } from "@tw/core/testing";
+ *
+ * class Echo extends DatagramProtocol {
+ *   override datagramReceived(data: Uint8Array, addr: DatagramAddress): void {
+ *     this.transport!.write(data, addr);
+ *   }
+ * }
+ * const echo = new Echo();
+ * const transport = new FakeDatagramTransport();
+ * echo.makeConnection(transport);
+ * echo.datagramReceived(new Uint8Array([1, 2]), ["10.0.0.2", 5353]);
+ * console.log(transport.written[0][1]); // [ "10.0.0.2", 5353 ]
+ * ```
+ */
 export class DatagramProtocol {
   /** The UDP port, set by `makeConnection`; null when not listening. */
   transport: IUDPTransport | null = null;
@@ -441,6 +578,19 @@ class InstanceFactory<P extends IProtocol> extends ClientFactory {
  * Connects one protocol instance and fires with it (`ClientCreator`):
  * `new ClientCreator(reactor, Echo).connectTCP("example.org", 7)`. Cancelling
  * the Deferred stops the attempt.
+ *
+ * @example
+ * ```ts
+ * import { ClientCreator, Factory, Protocol, reactor } from "@tw/core";
+ *
+ * const port = reactor.listenTCP(0, Factory.forProtocol(Protocol), { interface: "127.0.0.1" });
+ * await port.whenListening();
+ * const { port: number } = port.getHost() as { port: number };
+ * const client = await new ClientCreator(reactor, Protocol).connectTCP("127.0.0.1", number);
+ * console.log(client.connected); // true
+ * client.transport.loseConnection();
+ * await port.stopListening();
+ * ```
  */
 export class ClientCreator<P extends IProtocol, A extends unknown[] = []> {
   #reactor: Partial<IReactorTCP & IReactorSSL & IReactorUNIX>;

@@ -51,7 +51,28 @@ function checkIP(host: string): void {
   }
 }
 
-/** A UDP port: the `IListeningPort` and the protocol's transport (`IUDPTransport`). */
+/**
+ * A UDP port: the `IListeningPort` and the protocol's transport (`IUDPTransport`).
+ * `reactor.listenUDP` makes one and starts it.
+ *
+ * @example
+ * ```ts
+ * import { DatagramProtocol, Deferred, type IPv4Address, reactor } from "@tw/core";
+ *
+ * const received = new Deferred<string>();
+ * class Listener extends DatagramProtocol {
+ *   override datagramReceived(data: Uint8Array): void {
+ *     received.callback(new TextDecoder().decode(data));
+ *   }
+ * }
+ * const port = reactor.listenUDP(0, new Listener(), { interface: "127.0.0.1" });
+ * await port.whenListening();
+ * const { port: number } = port.getHost() as IPv4Address;
+ * port.write(new TextEncoder().encode("ping"), ["127.0.0.1", number]); // to itself
+ * console.log(await received); // "ping"
+ * await port.stopListening();
+ * ```
+ */
 export class UDPPort implements IListeningPort, IUDPTransport, LiveResource {
   /** The largest datagram read; longer ones are truncated. */
   readonly maxPacketSize: number;

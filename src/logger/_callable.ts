@@ -9,7 +9,26 @@
  */
 import type { LogEvent } from "./_types.ts";
 
-/** A class whose instances can be called with an event; subclasses implement `__call__`. */
+/**
+ * A class whose instances can be called with an event; subclasses implement `__call__`.
+ * Declare an interface of the same name extending `ILogObserver` to call instances as functions.
+ *
+ * @example
+ * ```ts
+ * import { CallableWithEvent, type ILogObserver, type LogEvent, Logger } from "@tw/core/logger";
+ *
+ * interface Counter extends ILogObserver {}
+ * class Counter extends CallableWithEvent {
+ *   count = 0;
+ *   protected __call__(_event: LogEvent): void {
+ *     this.count++;
+ *   }
+ * }
+ * const counter = new Counter();
+ * new Logger("app", counter).info("hello");
+ * console.log(counter.count); // 1
+ * ```
+ */
 export abstract class CallableWithEvent {
   constructor() {
     const call = function (event: LogEvent): unknown {

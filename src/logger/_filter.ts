@@ -86,6 +86,22 @@ export class FilteringLogObserver extends CallableWithEvent {
  * the others. A namespace's level is the one set for it, else for its nearest
  * dotted parent (`a.b` for `a.b.c`, then `a`), else `defaultLogLevel`.
  * Events without a known level or a string namespace get `no`, as in Twisted.
+ *
+ * @example
+ * ```ts
+ * import { type LogEvent, LogLevelFilterPredicate } from "@tw/core/logger";
+ *
+ * const predicate = new LogLevelFilterPredicate("warn");
+ * predicate.setLogLevelForNamespace("app.db", "debug");
+ * const event: LogEvent = {
+ *   log_format: "Query took {ms} ms",
+ *   log_level: "debug",
+ *   log_namespace: "app.db.pool",
+ *   log_time: 0,
+ * };
+ * console.log(predicate(event)); // "maybe"
+ * console.log(predicate({ ...event, log_namespace: "app.web" })); // "no"
+ * ```
  */
 export interface LogLevelFilterPredicate extends ILogFilterPredicate {}
 /** A predicate filtering by per-namespace minimum levels. */

@@ -161,6 +161,13 @@ export function flattenFields(event: LogEvent): Record<string, string> {
 /**
  * Returns an event time (seconds since the epoch) as ISO 8601 text in UTC,
  * such as `2026-01-02T03:04:05.678Z`, or `-` when there is no valid time.
+ *
+ * @example
+ * ```ts
+ * import { formatTime } from "@tw/core/logger";
+ * console.log(formatTime(1.5)); // "1970-01-01T00:00:01.500Z"
+ * console.log(formatTime(undefined)); // "-"
+ * ```
  * @param time seconds since the epoch
  */
 export function formatTime(time: unknown): string {
@@ -224,6 +231,19 @@ function traceback(event: LogEvent): string {
  * Returns the event as human-readable text (Twisted's `eventAsText`): its
  * formatted text, then the failure's traceback, optionally preceded by time and
  * system. Returns `""` when the event has neither text nor failure.
+ *
+ * @example
+ * ```ts
+ * import { eventAsText } from "@tw/core/logger";
+ * const text = eventAsText({
+ *   log_format: "Listening on {port}",
+ *   port: 8080,
+ *   log_level: "info",
+ *   log_namespace: "web",
+ *   log_time: 0,
+ * }, { includeSystem: true });
+ * console.log(text); // "[web#info] Listening on 8080"
+ * ```
  * @param event the event
  * @param options what to include
  */

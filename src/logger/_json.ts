@@ -15,6 +15,19 @@ import { failureFromJSON, isFailureJSON, toJSONable } from "./_values.ts";
  * JSON cannot carry (bigints, functions, cycles, errors, maps ...) become
  * `{unpersistable: true, repr}`. The text of every placeholder of the format
  * is saved in `log_flattened`, so the read-back event formats as the original did.
+ *
+ * @example
+ * ```ts
+ * import { eventAsJSON } from "@tw/core/logger";
+ * const json = eventAsJSON({
+ *   log_format: "{n} items",
+ *   n: 3,
+ *   log_level: "info",
+ *   log_namespace: "app",
+ *   log_time: 0,
+ * });
+ * console.log(JSON.parse(json).log_flattened); // { n: "3" }
+ * ```
  * @param event the event
  */
 export function eventAsJSON(event: LogEvent): string {
@@ -35,6 +48,22 @@ export function eventAsJSON(event: LogEvent): string {
  * Reads one event written by `eventAsJSON`; serialised Failures come back as
  * Failures whose error has the original `name`, `message` and `stack` (its
  * class is `Error`).
+ *
+ * @example
+ * ```ts
+ * import { eventAsJSON, eventFromJSON, Failure, formatEvent } from "@tw/core/logger";
+ * const json = eventAsJSON({
+ *   log_format: "Lost {peer}",
+ *   peer: "10.0.0.2",
+ *   log_failure: new Failure(new RangeError("bad length")),
+ *   log_level: "error",
+ *   log_namespace: "app",
+ *   log_time: 0,
+ * });
+ * const event = eventFromJSON(json);
+ * console.log(formatEvent(event)); // "Lost 10.0.0.2"
+ * console.log(event.log_failure?.value.name); // "RangeError"
+ * ```
  * @param json one JSON record
  * @throws {SyntaxError} when `json` is not JSON for an object
  */
@@ -60,6 +89,14 @@ export interface EventsFromJSONLogFileOptions {
 /**
  * Reads every event of a JSON log. Records that are not valid JSON objects
  * (a line cut short by a crash, say) are skipped.
+ *
+ * @example
+ * ```ts
+ * import { eventsFromJSONLogFile } from "@tw/core/logger";
+ * const text = '{"log_format":"one","log_level":"info"}\n{"log_format":"tw';
+ * const events = eventsFromJSONLogFile(text); // the cut-short second line is skipped
+ * console.log(events.length, events[0].log_format); // 1 one
+ * ```
  * @param text the log's contents
  * @param options the record separator
  */

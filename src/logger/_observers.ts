@@ -37,6 +37,20 @@ export interface FileLogObserverOptions {
  * Writes each event as text produced by a format function (Twisted's
  * `FileLogObserver`); events formatted to `null` or `""` are skipped. An
  * instance is itself an observer function.
+ *
+ * @example
+ * ```ts
+ * import { FileLogObserver, formatEvent, Logger } from "@tw/core/logger";
+ *
+ * const lines: string[] = [];
+ * const observer = new FileLogObserver(
+ *   (text) => lines.push(text),
+ *   (event) => `${event.log_level}: ${formatEvent(event)}\n`,
+ * );
+ * new Logger("app", observer).info("{n} users", { n: 2 });
+ * await observer.close();
+ * console.log(lines); // [ "info: 2 users\n" ]
+ * ```
  */
 export interface FileLogObserver extends ILogObserver {}
 /** Writes formatted events to a write function or a stream. */
@@ -201,6 +215,13 @@ export interface ConsoleLogObserverOptions {
  * level (`debug`, `info`, `warn`; `error` for error and critical), as
  * `[namespace#level] text` plus any traceback: the counterpart of Twisted's
  * `STDLibLogObserver`, for the runtime's own console.
+ *
+ * @example
+ * ```ts
+ * import { consoleLogObserver, Logger } from "@tw/core/logger";
+ * const log = new Logger("app", consoleLogObserver());
+ * log.warn("Disk {percent}% full", { percent: 91 }); // console.warn: "[app#warn] Disk 91% full"
+ * ```
  * @param options which console
  */
 export function consoleLogObserver(options: ConsoleLogObserverOptions = {}): ILogObserver {
@@ -264,6 +285,17 @@ export class EventLoggingObserver extends CallableWithEvent {
  * Keeps the last `size` events it observes and can replay them to another
  * observer (Twisted's `LimitedHistoryLogObserver`). Counts the events it had
  * to drop to stay within its bound.
+ *
+ * @example
+ * ```ts
+ * import { formatEvent, LimitedHistoryLogObserver, Logger } from "@tw/core/logger";
+ *
+ * const history = new LimitedHistoryLogObserver(2);
+ * const log = new Logger("app", history);
+ * for (const step of ["one", "two", "three"]) log.info(step);
+ * console.log(history.getHistory().map(formatEvent)); // [ "two", "three" ]
+ * console.log(history.dropped); // 1
+ * ```
  */
 export interface LimitedHistoryLogObserver extends ILogObserver {}
 /** An observer that keeps a bounded history of events. */

@@ -20,6 +20,13 @@ const ORDER: readonly string[] = ["debug", "info", "warn", "error", "critical"];
 /**
  * Returns the rank of `level` (0 for debug up to 4 for critical), or -1 when it is no level.
  * Ranks are what filters compare: Twisted's levels are ordered constants.
+ *
+ * @example
+ * ```ts
+ * import { logLevelRank } from "@tw/core/logger";
+ * console.log(logLevelRank("warn") > logLevelRank("info")); // true
+ * console.log(logLevelRank("verbose")); // -1
+ * ```
  * @param level a level name
  */
 export function logLevelRank(level: unknown): number {
@@ -28,6 +35,14 @@ export function logLevelRank(level: unknown): number {
 
 /**
  * Returns the level named `name` (Twisted's `LogLevel.levelWithName`), for configuration text.
+ *
+ * @example
+ * ```ts
+ * import { LogLevelFilterPredicate, logLevelWithName } from "@tw/core/logger";
+ * const level = logLevelWithName("debug"); // throws a TypeError for "verbose"
+ * const predicate = new LogLevelFilterPredicate(level);
+ * console.log(predicate.defaultLogLevel); // "debug"
+ * ```
  * @param name a level name, such as `"warn"`
  * @throws {TypeError} when `name` is no level
  */

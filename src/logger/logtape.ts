@@ -43,6 +43,12 @@ export interface LogTapeObserverOptions {
 /**
  * Returns LogTape's level for one of ours: `warn` is `"warning"`, `critical`
  * is `"fatal"`; an unknown level is `"info"`.
+ *
+ * @example
+ * ```ts
+ * import { logTapeLevel } from "@tw/core/logger/logtape";
+ * console.log(logTapeLevel("warn"), logTapeLevel("critical")); // warning fatal
+ * ```
  * @param level our level
  */
 export function logTapeLevel(level: unknown): LogTapeLevel {
@@ -67,6 +73,16 @@ export function logTapeLevel(level: unknown): LogTapeLevel {
  * the event's time, properties = the event's fields without the `log_` keys,
  * plus `error` (the failure's error) when it carries a failure. Events below
  * the level LogTape is configured for are not formatted at all.
+ *
+ * @example
+ * ```ts
+ * import { Logger } from "@tw/core/logger";
+ * import { logTapeObserver } from "@tw/core/logger/logtape";
+ *
+ * const log = new Logger("web.server", logTapeObserver({ categoryPrefix: ["tw"] }));
+ * // Goes to LogTape's category ["tw", "web", "server"] at level "info".
+ * log.info("Listening on {port}", { port: 8080 });
+ * ```
  * @param options the category prefix and traceback choice
  */
 export function logTapeObserver(options: LogTapeObserverOptions = {}): ILogObserver {

@@ -73,7 +73,22 @@ export type { FailureJSON, Unpersistable } from "./_values.ts";
 export { CallableWithEvent } from "./_callable.ts";
 export { Failure } from "../internet/failure.ts";
 
-/** Emits structured events under a namespace. */
+/**
+ * Emits structured events under a namespace: each call makes one event (a
+ * format string plus fields) and hands it to the observer, by default the
+ * global publisher.
+ *
+ * @example
+ * ```ts
+ * import { EventLoggingObserver, formatEvent, Logger } from "@tw/core/logger";
+ *
+ * const observer = new EventLoggingObserver();
+ * const log = new Logger("app.db", observer);
+ * log.warn("Slow query: {ms} ms", { ms: 250 });
+ * const [event] = observer.events;
+ * console.log(event.log_level, formatEvent(event)); // warn Slow query: 250 ms
+ * ```
+ */
 export class Logger {
   /** The namespace put on every event. */
   readonly namespace: string;

@@ -40,6 +40,20 @@ const CLIENT_ADDRESS = new IPv4Address("TCP", "127.0.0.1", 10002);
  * until `resumeProducing`. A registered pull producer is asked for more at
  * each pump; a streaming producer is paused while more than `bufferSize` bytes
  * wait for a paused peer, and resumed once they are delivered.
+ *
+ * @example
+ * ```ts
+ * import { AccumulatingProtocol, connect, FakeTransport } from "@tw/core/testing";
+ *
+ * const server = new AccumulatingProtocol();
+ * const client = new AccumulatingProtocol();
+ * const serverIO = new FakeTransport(server, true);
+ * const pump = connect(server, serverIO, client, new FakeTransport(client, false));
+ * serverIO.write(new TextEncoder().encode("hi"));
+ * console.log(serverIO.bufferedAmount); // 2
+ * pump.flush();
+ * console.log(new TextDecoder().decode(client.data)); // "hi"
+ * ```
  */
 export class FakeTransport implements IHalfCloseableTransport {
   /** The protocol this transport carries bytes for. */
@@ -237,7 +251,24 @@ export interface IOPumpOptions {
 }
 
 /**
- * Moves bytes between two `FakeTransport`s, one round at a time.
+ * Moves bytes between two `FakeTransport`s, one round at a time: `pump()`
+ * moves one round, `flush()` pumps until nothing moves.
+ *
+ * @example
+ * ```ts
+ * import { AccumulatingProtocol, FakeTransport, IOPump } from "@tw/core/testing";
+ *
+ * const server = new AccumulatingProtocol();
+ * const client = new AccumulatingProtocol();
+ * const serverIO = new FakeTransport(server, true);
+ * const clientIO = new FakeTransport(client, false);
+ * server.makeConnection(serverIO);
+ * client.makeConnection(clientIO);
+ * const pump = new IOPump(client, server, clientIO, serverIO);
+ * clientIO.write(new TextEncoder().encode("ping"));
+ * console.log(pump.pump()); // true
+ * console.log(new TextDecoder().decode(server.data)); // "ping"
+ * ```
  */
 export class IOPump {
   /** The client's protocol. */
@@ -373,6 +404,23 @@ export interface ConnectOptions extends IOPumpOptions {
 /**
  * Connects two protocols through their transports (server first, as Twisted)
  * and returns the pump; flushes once unless `greet` is false.
+ *
+ * @example
+ * ```ts
+ * import { AccumulatingProtocol, connect, FakeTransport } from "@tw/core/testing";
+ *
+ * const server = new AccumulatingProtocol();
+ * const client = new AccumulatingProtocol();
+ * const pump = connect(
+ *   server,
+ *   new FakeTransport(server, true),
+ *   client,
+ *   new FakeTransport(client, false),
+ * );
+ * client.transport.write(new TextEncoder().encode("hello"));
+ * pump.flush();
+ * console.log(new TextDecoder().decode(server.data)); // "hello"
+ * ```
  * @param serverProtocol the server's protocol
  * @param serverTransport its transport
  * @param clientProtocol the client's protocol
@@ -482,6 +530,25 @@ function isConnected(protocol: HasTransport): boolean {
  * Fires once no protocol's transport is connected any more (its `connected`
  * is false, or its `disconnected` true), checking every 10 ms of `reactor`
  * time (Twisted's `waitUntilAllDisconnected`). Cancelling the Deferred stops checking.
+ *
+ * @example
+ * ```ts
+ * import {
+ *   AccumulatingProtocol,
+ *   Clock,
+ *   connectedServerAndClient,
+ *   waitUntilAllDisconnected,
+ * } from "@tw/core/testing";
+ *
+ * const clock = new Clock();
+ * const make = () => new AccumulatingProtocol();
+ * const [client, server, pump] = connectedServerAndClient(make, make, { clock });
+ * const done = waitUntilAllDisconnected(clock, [client, server]);
+ * client.transport.loseConnection();
+ * pump.flush();
+ * clock.advance(0.01);
+ * console.log(done.called); // true
+ * ```
  * @param reactor the reactor or `Clock` to schedule checks on
  * @param protocols the protocols to wait for
  */

@@ -44,7 +44,22 @@ export interface LeakCheckOptions {
   cleanUp?: boolean;
 }
 
-/** What `leakCheck` throws: `leaks` has one line per leftover. */
+/**
+ * What `leakCheck` throws: `leaks` has one line per leftover.
+ *
+ * @example
+ * ```ts
+ * import { Clock, leakCheck, LeakError } from "@tw/core/testing";
+ *
+ * const clock = new Clock();
+ * clock.callLater(5, () => {});
+ * try {
+ *   leakCheck({ clocks: [clock] });
+ * } catch (e) {
+ *   if (e instanceof LeakError) console.log(e.leaks.length); // 1
+ * }
+ * ```
+ */
 export class LeakError extends Error {
   /** One description per leak. */
   readonly leaks: readonly string[];
@@ -102,6 +117,13 @@ function clocksToCheck(extra: Iterable<IReactorTime>, reactor: boolean): Set<IRe
  * reports everything open or pending, whoever left it. Useful where test
  * files share a process (`bun test`), so one file's leftovers do not fail
  * another.
+ *
+ * @example
+ * ```ts
+ * import { beforeEach } from "node:test";
+ * import { startLeakCheck } from "@tw/core/testing";
+ * beforeEach(() => startLeakCheck());
+ * ```
  */
 export function startLeakCheck(): void {
   baselineResources = new WeakSet(liveResources());
@@ -177,6 +199,17 @@ async function resourcesClosed(ms: number): Promise<void> {
 /**
  * Makes the leak check look at `clock`'s pending calls until the next
  * `leakCheck()` (which then forgets it). `MemoryReactorClock` watches itself.
+ *
+ * @example
+ * ```ts
+ * import { Clock, leakCheck, watchClock } from "@tw/core/testing";
+ *
+ * const clock = new Clock();
+ * watchClock(clock);
+ * const call = clock.callLater(1, () => {});
+ * call.cancel(); // without this, leakCheck() throws a LeakError
+ * leakCheck();
+ * ```
  * @param clock a `Clock`, reactor or anything with `getDelayedCalls`
  */
 export function watchClock(clock: IReactorTime): void {
@@ -186,6 +219,20 @@ export function watchClock(clock: IReactorTime): void {
 /**
  * Adds a source of leaks (for example a registry of open ports); returns a
  * function that removes it.
+ *
+ * @example
+ * ```ts
+ * import { registerLeakSource } from "@tw/core/testing";
+ *
+ * const open = new Set<string>();
+ * const unregister = registerLeakSource({
+ *   name: "session",
+ *   find: () => [...open],
+ *   cleanUp: () => open.clear(),
+ * });
+ * // leakCheck() now reports "session: <id>" for each session left open.
+ * unregister();
+ * ```
  * @param source what to ask at each check
  */
 export function registerLeakSource(source: LeakSource): () => void {
@@ -200,6 +247,17 @@ export function registerLeakSource(source: LeakSource): () => void {
  * of `types` (all of them when no type is given): trial's
  * `flushLoggedErrors`. A test that expects an error to be logged claims it
  * this way, so that `leakCheck` does not fail.
+ *
+ * @example
+ * ```ts
+ * import { flushLoggedErrors, leakCheck } from "@tw/core/testing";
+ * import { Logger } from "@tw/core/logger";
+ *
+ * new Logger("test").failure("Request failed", new RangeError("bad length"));
+ * const claimed = flushLoggedErrors(RangeError);
+ * console.log(claimed[0].getErrorMessage()); // "bad length"
+ * leakCheck(); // passes: the failure was claimed
+ * ```
  * @param types error classes to claim
  */
 export function flushLoggedErrors(...types: ErrorType[]): Failure[] {
@@ -215,7 +273,19 @@ export function flushLoggedErrors(...types: ErrorType[]): Failure[] {
   return taken;
 }
 
-/** The logged failures not yet claimed, as log events (a copy). */
+/**
+ * The logged failures not yet claimed, as log events (a copy).
+ *
+ * @example
+ * ```ts
+ * import { flushLoggedErrors, loggedErrors } from "@tw/core/testing";
+ * import { Logger } from "@tw/core/logger";
+ *
+ * new Logger("test").failure("Lost a message", new Error("queue full"));
+ * console.log(loggedErrors().at(-1)?.log_format); // "Lost a message"
+ * flushLoggedErrors();
+ * ```
+ */
 export function loggedErrors(): LogEvent[] {
   return [...logged];
 }
@@ -305,6 +375,17 @@ export function leakCheck(options: LeakCheckOptions = {}): void {
  * Node with `--expose-gc`, Deno with `--v8-flags=--expose-gc`), then waits
  * one turn of the event loop so that Deferreds collected with an unhandled
  * failure are reported before `leakCheck` looks. Without `gc`, only waits.
+ *
+ * @example
+ * ```ts
+ * import { afterEach } from "node:test";
+ * import { collectGarbage, leakCheck } from "@tw/core/testing";
+ *
+ * afterEach(async () => {
+ *   await collectGarbage();
+ *   leakCheck();
+ * });
+ * ```
  */
 export async function collectGarbage(): Promise<void> {
   const gc = (globalThis as { gc?: () => void }).gc;

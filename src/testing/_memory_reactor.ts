@@ -86,6 +86,18 @@ export interface MemoryConnectUNIXOptions extends ConnectUNIXOptions {
 /**
  * The port `MemoryReactor`'s listen methods return: already listening, with
  * `stopListening` recorded in `stopped`.
+ *
+ * @example
+ * ```ts
+ * import { MemoryReactor } from "@tw/core/testing";
+ * import { Factory, Protocol } from "@tw/core/protocol";
+ *
+ * const reactor = new MemoryReactor();
+ * const port = reactor.listenTCP(8080, Factory.forProtocol(Protocol));
+ * console.log(String(port.getHost())); // IPv4Address(TCP, 0.0.0.0, 8080)
+ * await port.stopListening();
+ * console.log(port.stopped); // true
+ * ```
  */
 export class FakePort implements IListeningPort {
   /** The address given to the listen call. */
@@ -126,6 +138,29 @@ export class FakePort implements IListeningPort {
  * by itself: a test takes the factory from `reactor.tcpClients` and builds
  * and connects a protocol (for example to a `StringTransport`), or reports a
  * failure with `factory.clientConnectionFailed(connector, reason)`.
+ *
+ * @example
+ * ```ts
+ * import { MemoryReactor } from "@tw/core/testing";
+ * import {
+ *   ClientFactory,
+ *   ConnectionRefusedError,
+ *   Failure,
+ *   type IConnector,
+ *   Protocol,
+ * } from "@tw/core";
+ *
+ * class Client extends ClientFactory {
+ *   override clientConnectionFailed(_connector: IConnector, reason: Failure): void {
+ *     console.log(reason.getErrorMessage()); // "Connection was refused by other side"
+ *   }
+ * }
+ * const reactor = new MemoryReactor();
+ * const factory = Client.forProtocol(Protocol);
+ * const connector = reactor.connectTCP("example.com", 80, factory);
+ * console.log(connector.connects); // 1
+ * factory.clientConnectionFailed(connector, new Failure(new ConnectionRefusedError()));
+ * ```
  */
 export class FakeConnector implements IConnector {
   /** The address connected to. */
