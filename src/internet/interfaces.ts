@@ -144,7 +144,7 @@ export interface IProtocolFactory {
 
 /** A listening port (`IListeningPort`). */
 export interface IListeningPort {
-  /** Starts listening (ports returned by `listenTCP` are already listening). */
+  /** Starts binding (ports returned by `listenTCP` have already started; the bind is asynchronous). */
   startListening(): void;
   /** Stops listening; the Deferred fires once the port is closed. */
   stopListening(): Deferred<void>;
@@ -209,7 +209,11 @@ export interface ConnectUNIXOptions {
 
 /** Stream connections over TCP (`IReactorTCP`). */
 export interface IReactorTCP {
-  /** Listens on `port` (0 for a free one); returns a listening port. */
+  /**
+   * Listens on `port` (0 for a free one); returns the port at once and binds
+   * asynchronously: `await port.whenListening()` waits for the bind and
+   * throws `CannotListenError` when it fails.
+   */
   listenTCP(port: number, factory: IProtocolFactory, options?: ListenTCPOptions): IListeningPort;
   /** Connects to `host:port` with a ClientFactory. */
   connectTCP(
