@@ -139,7 +139,7 @@ function listenTcp(options: Extract<ListenOptions, { transport: "tcp" }>): Promi
   }
   return new Promise((resolve, reject) => {
     server.once("error", (error) => reject(normalizeError(error)));
-    server.listen({ host: hostname, port: options.port, backlog: options.backlog ?? 50 }, () => {
+    server.listen({ host: hostname, port: options.port, backlog: options.backlog ?? 511 }, () => {
       server.removeAllListeners("error");
       server.on("error", () => {});
       const bound = server.address() as net.AddressInfo;
@@ -164,7 +164,7 @@ function listenUnix(options: Extract<ListenOptions, { transport: "unix" }>): Pro
   });
   return new Promise((resolve, reject) => {
     server.once("error", (error) => reject(normalizeError(error)));
-    server.listen({ path: options.path, backlog: options.backlog ?? 50 }, () => {
+    server.listen({ path: options.path, backlog: options.backlog ?? 511 }, () => {
       server.removeAllListeners("error");
       server.on("error", () => {});
       try {
@@ -469,7 +469,17 @@ function runInWorker(moduleURL: string, exportName: string, args: unknown[]): Pr
 // ---------------------------------------------------------------------------
 // The runtime
 
-/** Creates a node adapter. Cheap: starts nothing and keeps nothing alive. */
+/**
+ * Creates a node adapter. Cheap: starts nothing and keeps nothing alive.
+ *
+ * @example
+ * ```ts
+ * import { createRuntime } from "@tw/core/runtimes/node";
+ * import { Reactor } from "@tw/core";
+ * const reactor = new Reactor(createRuntime()); // the node adapter, on any runtime
+ * console.log(reactor.runtime.name); // "node"
+ * ```
+ */
 export function createRuntime(): Runtime {
   return {
     name: "node",

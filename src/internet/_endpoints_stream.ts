@@ -5,6 +5,7 @@
  *
  * @module
  */
+import { DEFAULT_BACKLOG } from "./tcp.ts";
 import { Deferred } from "./defer.ts";
 import { Failure } from "./failure.ts";
 import { CannotListenError, DNSLookupError } from "./error.ts";
@@ -177,7 +178,7 @@ function connectWith(
 
 /** Options for `TCP4ServerEndpoint` and `TCP6ServerEndpoint`. */
 export interface TCPServerEndpointOptions {
-  /** Pending connection queue size. @default 50 */
+  /** Pending connection queue size (Bun ignores it and always uses 512). @default 511 */
   backlog?: number;
   /** The interface to bind. @default "" for TCP4 (all IPv4 interfaces), "::" for TCP6 */
   interface?: string;
@@ -210,7 +211,10 @@ export class TCP4ServerEndpoint implements IStreamServerEndpoint {
   constructor(reactor: IReactorTCP, port: number, options: TCPServerEndpointOptions = {}) {
     this.#reactor = reactor;
     this.#port = port;
-    this.#options = { backlog: options.backlog ?? 50, interface: options.interface ?? "" };
+    this.#options = {
+      backlog: options.backlog ?? DEFAULT_BACKLOG,
+      interface: options.interface ?? "",
+    };
   }
 
   /** Listens on the port; see `IStreamServerEndpoint.listen`. */
@@ -451,7 +455,10 @@ export class SSL4ServerEndpoint implements IStreamServerEndpoint {
     this.#reactor = reactor;
     this.#port = port;
     this.#tls = tlsOptions;
-    this.#options = { backlog: options.backlog ?? 50, interface: options.interface ?? "" };
+    this.#options = {
+      backlog: options.backlog ?? DEFAULT_BACKLOG,
+      interface: options.interface ?? "",
+    };
   }
 
   /** Listens with TLS; a failure to produce the TLS options fails with `CannotListenError`. */
@@ -538,7 +545,7 @@ export class SSL4ClientEndpoint implements IStreamClientEndpoint {
 
 /** Options for `UNIXServerEndpoint`. */
 export interface UNIXServerEndpointOptions {
-  /** Pending connection queue size. @default 50 */
+  /** Pending connection queue size (Bun ignores it and always uses 512). @default 511 */
   backlog?: number;
   /** File mode of the socket file. @default 0o666 */
   mode?: number;
@@ -577,7 +584,7 @@ export class UNIXServerEndpoint implements IStreamServerEndpoint {
     this.#reactor = reactor;
     this.#address = address;
     this.#options = {
-      backlog: options.backlog ?? 50,
+      backlog: options.backlog ?? DEFAULT_BACKLOG,
       mode: options.mode ?? 0o666,
       wantPID: options.wantPID ?? true,
     };

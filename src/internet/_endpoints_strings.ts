@@ -11,6 +11,7 @@
  *
  * @module
  */
+import { DEFAULT_BACKLOG } from "./tcp.ts";
 import { isIPv4, isIPv6 } from "./address.ts";
 import { NotSupportedError } from "./error.ts";
 import type { IReactorNetwork } from "./interfaces.ts";
@@ -109,7 +110,7 @@ function tcpServer(ipv6: boolean): BuiltinServer {
     const Endpoint = ipv6 ? TCP6ServerEndpoint : TCP4ServerEndpoint;
     return new Endpoint(reactor, parsePort(p.port!), {
       interface: p.interface ?? (ipv6 ? "::" : ""),
-      backlog: p.backlog === undefined ? 50 : parseInteger(p.backlog, "backlog"),
+      backlog: p.backlog === undefined ? DEFAULT_BACKLOG : parseInteger(p.backlog, "backlog"),
     });
   };
 }
@@ -142,7 +143,7 @@ const sslServer: BuiltinServer = (reactor, args, kwargs, options, desc) => {
   };
   return new SSL4ServerEndpoint(reactor, port, load, {
     interface: p.interface ?? "",
-    backlog: p.backlog === undefined ? 50 : parseInteger(p.backlog, "backlog"),
+    backlog: p.backlog === undefined ? DEFAULT_BACKLOG : parseInteger(p.backlog, "backlog"),
   });
 };
 
@@ -157,7 +158,7 @@ const unixServer: BuiltinServer = (reactor, args, kwargs, _options, desc) => {
   const p = bind(unixServerSpec, args, kwargs, desc);
   return new UNIXServerEndpoint(reactor, parseNonEmpty(p.address!, "address"), {
     mode: p.mode === undefined ? 0o666 : parseMode(p.mode),
-    backlog: p.backlog === undefined ? 50 : parseInteger(p.backlog, "backlog"),
+    backlog: p.backlog === undefined ? DEFAULT_BACKLOG : parseInteger(p.backlog, "backlog"),
     wantPID: p.lockfile === undefined ? true : parseFlag(p.lockfile, "lockfile"),
   });
 };

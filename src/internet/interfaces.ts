@@ -172,7 +172,7 @@ export interface IConnector {
 
 /** Options for `listenTCP` / `listenSSL`. */
 export interface ListenTCPOptions {
-  /** Pending connection queue size. @default 50 */
+  /** Pending connection queue size (Bun ignores it and always uses 512). @default 511 */
   backlog?: number;
   /** The interface to bind. @default "" (all IPv4 interfaces; "::" for all IPv6) */
   interface?: string;
@@ -188,7 +188,7 @@ export interface ConnectTCPOptions {
 
 /** Options for `listenUNIX`. */
 export interface ListenUNIXOptions {
-  /** Pending connection queue size. @default 50 */
+  /** Pending connection queue size (Bun ignores it and always uses 512). @default 511 */
   backlog?: number;
   /** File mode of the socket file. @default 0o666 */
   mode?: number;

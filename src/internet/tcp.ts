@@ -59,6 +59,13 @@ import { Logger } from "../logger/mod.ts";
 
 const log = new Logger("tw.internet.tcp");
 
+/**
+ * The listen backlog when none is given: Node's 511 (the kernel caps it at
+ * `net.core.somaxconn`). Twisted's 50 drops SYNs under a burst of connects,
+ * and each dropped SYN costs its client a one-second retry.
+ */
+export const DEFAULT_BACKLOG = 511;
+
 /** Options shared by ports: transport tuning and logging. */
 export interface PortOptions {
   /** The transports' high-water mark in bytes. @default 65536 */
@@ -707,7 +714,7 @@ export function listenUNIX(
       transport: "unix",
       path: address,
       mode: options.mode ?? 0o666,
-      backlog: options.backlog,
+      backlog: options.backlog ?? DEFAULT_BACKLOG,
       replaceStale: options.wantPID ?? true,
     },
     factory,
@@ -724,7 +731,7 @@ function tcpAddress(
     transport: "tcp" as const,
     interface: options.interface ?? "",
     port,
-    backlog: options.backlog,
+    backlog: options.backlog ?? DEFAULT_BACKLOG,
   };
   return tls ? { ...address, tls } : address;
 }

@@ -5,6 +5,7 @@
  *
  * @module
  */
+import { DEFAULT_BACKLOG } from "../internet/tcp.ts";
 import {
   type Address,
   IPv4Address,
@@ -366,7 +367,7 @@ export class MemoryReactor
   /** Records `[port, factory, backlog, interface]` in `tcpServers`. */
   listenTCP(port: number, factory: IProtocolFactory, options: ListenTCPOptions = {}): FakePort {
     const iface = options.interface ?? "";
-    this.tcpServers.push([port, factory, options.backlog ?? 50, iface]);
+    this.tcpServers.push([port, factory, options.backlog ?? DEFAULT_BACKLOG, iface]);
     return this.#port(ipAddress("TCP", iface === "" ? "0.0.0.0" : iface, port));
   }
 
@@ -389,7 +390,7 @@ export class MemoryReactor
     options: ListenTCPOptions = {},
   ): FakePort {
     const iface = options.interface ?? "";
-    this.sslServers.push([port, factory, tls, options.backlog ?? 50, iface]);
+    this.sslServers.push([port, factory, tls, options.backlog ?? DEFAULT_BACKLOG, iface]);
     return this.#port(ipAddress("TCP", iface === "" ? "0.0.0.0" : iface, port));
   }
 
@@ -421,7 +422,7 @@ export class MemoryReactor
     this.unixServers.push([
       address,
       factory,
-      options.backlog ?? 50,
+      options.backlog ?? DEFAULT_BACKLOG,
       options.mode ?? 0o666,
       options.wantPID ?? true,
     ]);

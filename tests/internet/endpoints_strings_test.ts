@@ -105,10 +105,10 @@ describe("the description syntax", () => {
 });
 
 describe("serverFromString()", () => {
-  it("tcp:8080 listens on port 8080, all interfaces, backlog 50", () => {
+  it("tcp:8080 listens on port 8080, all interfaces, backlog 511", () => {
     const reactor = listen("tcp:8080");
     assert.deepEqual(reactor.tcpServers[0].slice(0, 1), [8080]);
-    assert.deepEqual(reactor.tcpServers[0].slice(2), [50, ""]);
+    assert.deepEqual(reactor.tcpServers[0].slice(2), [511, ""]);
   });
 
   it("tcp:port=8080:interface=127.0.0.1:backlog=50 takes keyword arguments", () => {
@@ -134,7 +134,7 @@ describe("serverFromString()", () => {
     const endpoint = serverFromString(reactor, "tcp6:port=0");
     assert.ok(endpoint instanceof TCP6ServerEndpoint);
     endpoint.listen(factory());
-    assert.deepEqual(reactor.tcpServers[0].slice(2), [50, "::"]);
+    assert.deepEqual(reactor.tcpServers[0].slice(2), [511, "::"]);
   });
 
   it("unix:/run/x.sock:mode=660 reads the mode as octal", () => {
@@ -142,7 +142,7 @@ describe("serverFromString()", () => {
     const endpoint = serverFromString(reactor, "unix:/run/x.sock:mode=660");
     assert.ok(endpoint instanceof UNIXServerEndpoint);
     endpoint.listen(factory());
-    assert.deepEqual(reactor.unixServers[0].slice(2), [50, 0o660, true]);
+    assert.deepEqual(reactor.unixServers[0].slice(2), [511, 0o660, true]);
     assert.equal(reactor.unixServers[0][0], "/run/x.sock");
   });
 
@@ -165,7 +165,7 @@ describe("serverFromString()", () => {
     const port = await endpoint.listen(factory());
     assert.equal(port, reactor.ports[0]);
     const [portNumber, , tls, backlog, iface] = reactor.sslServers[0];
-    assert.deepEqual([portNumber, backlog, iface], [443, 50, "127.0.0.1"]);
+    assert.deepEqual([portNumber, backlog, iface], [443, 511, "127.0.0.1"]);
     assert.deepEqual(tls, { key: KEY, cert: CERT });
   });
 
@@ -430,7 +430,7 @@ describe("registerServerParser() and registerClientParser()", () => {
     try {
       serverFromString(reactor, "local:8080:flag=a\\:b").listen(factory());
       assert.deepEqual(seen, [reactor, ["8080"], { flag: "a:b" }]);
-      assert.deepEqual(reactor.tcpServers[0].slice(2), [50, "127.0.0.1"]);
+      assert.deepEqual(reactor.tcpServers[0].slice(2), [511, "127.0.0.1"]);
     } finally {
       unregister();
     }

@@ -67,10 +67,10 @@ describe("TCP4ServerEndpoint.listen()", () => {
     assert.equal(result.result, reactor.ports[0]);
   });
 
-  it("uses a backlog of 50 and all interfaces by default", () => {
+  it("uses a backlog of 511 and all interfaces by default", () => {
     const reactor = new FakeReactor();
     new TCP4ServerEndpoint(reactor, 0).listen(factory());
-    assert.deepEqual(reactor.tcpServers[0].slice(2), [50, ""]);
+    assert.deepEqual(reactor.tcpServers[0].slice(2), [511, ""]);
   });
 
   it("waits for the port's whenListening() before firing", () => {
@@ -124,7 +124,7 @@ describe("TCP6ServerEndpoint", () => {
   it("listens on all IPv6 interfaces by default", () => {
     const reactor = new FakeReactor();
     new TCP6ServerEndpoint(reactor, 0).listen(factory());
-    assert.deepEqual(reactor.tcpServers[0].slice(2), [50, "::"]);
+    assert.deepEqual(reactor.tcpServers[0].slice(2), [511, "::"]);
   });
 
   it("keeps an interface it is given", () => {
@@ -140,7 +140,7 @@ describe("SSL4ServerEndpoint and UNIXServerEndpoint", () => {
     const tls = { cert: "C", key: "K" };
     const f = factory();
     const result = outcome(new SSL4ServerEndpoint(reactor, 443, tls).listen(f));
-    assert.deepEqual(reactor.sslServers, [[443, f, tls, 50, ""]]);
+    assert.deepEqual(reactor.sslServers, [[443, f, tls, 511, ""]]);
     assert.equal(result.result, reactor.ports[0]);
   });
 
@@ -183,10 +183,10 @@ describe("SSL4ServerEndpoint and UNIXServerEndpoint", () => {
     assert.ok(result.result?.getHost() instanceof UNIXAddress);
   });
 
-  it("UNIXServerEndpoint defaults to mode 666, backlog 50 and wantPID", () => {
+  it("UNIXServerEndpoint defaults to mode 666, backlog 511 and wantPID", () => {
     const reactor = new FakeReactor();
     new UNIXServerEndpoint(reactor, "/tmp/x.sock").listen(factory());
-    assert.deepEqual(reactor.unixServers[0].slice(2), [50, 0o666, true]);
+    assert.deepEqual(reactor.unixServers[0].slice(2), [511, 0o666, true]);
   });
 
   it("UNIXServerEndpoint wraps a bind failure in a CannotListenError naming the path", () => {

@@ -33,7 +33,7 @@ describe("MemoryReactor", () => {
     const factory = Factory.forProtocol(AccumulatingProtocol);
     const port = reactor.listenTCP(8080, factory);
     reactor.listenTCP(0, factory, { backlog: 5, interface: "127.0.0.1" });
-    assert.deepEqual(reactor.tcpServers, [[8080, factory, 50, ""], [0, factory, 5, "127.0.0.1"]]);
+    assert.deepEqual(reactor.tcpServers, [[8080, factory, 511, ""], [0, factory, 5, "127.0.0.1"]]);
     assert.ok(port instanceof FakePort);
     assert.deepEqual(port.getHost(), new IPv4Address("TCP", "0.0.0.0", 8080));
     assert.equal(await port.whenListening(), port);
@@ -89,9 +89,9 @@ describe("MemoryReactor", () => {
     reactor.connectUNIX("/tmp/s", factory, { checkPID: true });
     const proto = new DatagramProtocol();
     const udp = reactor.listenUDP(53, proto, { interface: "127.0.0.1" });
-    assert.deepEqual(reactor.sslServers, [[443, factory, tls, 50, "::"]]);
+    assert.deepEqual(reactor.sslServers, [[443, factory, tls, 511, "::"]]);
     assert.deepEqual(reactor.sslClients, [["h", 443, factory, tls, 9, null]]);
-    assert.deepEqual(reactor.unixServers, [["/tmp/s", factory, 50, 0o600, true]]);
+    assert.deepEqual(reactor.unixServers, [["/tmp/s", factory, 511, 0o600, true]]);
     assert.deepEqual(reactor.unixClients, [["/tmp/s", factory, 30, true]]);
     assert.deepEqual(reactor.udpServers, [[53, proto, "127.0.0.1", 8192]]);
     assert.deepEqual(unixPort.getHost(), new UNIXAddress("/tmp/s"));
