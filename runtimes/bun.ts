@@ -222,7 +222,17 @@ function runInWorker(moduleURL: string, exportName: string, args: unknown[]): Pr
   });
 }
 
-/** Creates a Bun runtime adapter. Cheap: it starts nothing. */
+/**
+ * Creates a Bun runtime adapter. Cheap: it starts nothing.
+ *
+ * @example
+ * ```ts
+ * import { createRuntime } from "@tw/core/runtimes/bun";
+ * import { Reactor } from "@tw/core";
+ * const reactor = new Reactor(createRuntime()); // a reactor on Bun's own API, explicitly
+ * console.log(reactor.runtime.name); // "bun"
+ * ```
+ */
 export function createRuntime(): Runtime {
   return {
     name: "bun",

@@ -37,7 +37,16 @@ function openLogFile(path: string): (text: string) => void {
   };
 }
 
-/** Runs `tw` with `argv` and exits with its status. */
+/**
+ * Runs `tw` with `argv` and exits with its status.
+ *
+ * @example
+ * ```ts
+ * import { main } from "@tw/core/cli";
+ * // A program that always runs tw's echo plugin on port 9000, whatever its own arguments.
+ * await main(["echo", "--port", "9000"]);
+ * ```
+ */
 export async function main(argv: string[]): Promise<never> {
   let status: number;
   try {
@@ -50,7 +59,16 @@ export async function main(argv: string[]): Promise<never> {
   return reactor.runtime.exit(status);
 }
 
-/** Runs `tw` with this process's arguments and exits: what running a `tw` entry does. */
+/**
+ * Runs `tw` with this process's arguments and exits: what running a `tw` entry does.
+ *
+ * @example
+ * ```ts
+ * // my_tw.ts, a `tw` of your own: `deno run -A my_tw.ts web --port 8080`
+ * import { runMain } from "@tw/core/cli";
+ * if (import.meta.main) await runMain();
+ * ```
+ */
 export function runMain(): Promise<never> {
   return main(reactor.runtime.args());
 }

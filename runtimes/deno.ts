@@ -235,7 +235,17 @@ function env(name: string): string | undefined {
   }
 }
 
-/** Creates a Deno runtime adapter. Cheap: it starts nothing until used. */
+/**
+ * Creates a Deno runtime adapter. Cheap: it starts nothing until used.
+ *
+ * @example
+ * ```ts
+ * import { createRuntime } from "@tw/core/runtimes/deno";
+ * import { Reactor } from "@tw/core";
+ * const reactor = new Reactor(createRuntime()); // a reactor on Deno's own API, explicitly
+ * console.log(reactor.runtime.name); // "deno"
+ * ```
+ */
 export function createRuntime(): Runtime {
   return {
     name: "deno",

@@ -15,7 +15,16 @@ export type ApplicationReactor = Pick<
 
 const SERVICE_METHODS = ["privilegedStartService", "startService", "stopService"] as const;
 
-/** True when `value` looks like an `IService` (has the start and stop methods). */
+/**
+ * True when `value` looks like an `IService` (has the start and stop methods).
+ *
+ * @example
+ * ```ts
+ * import { isService, Service } from "@tw/core/application";
+ * console.log(isService(new Service())); // true
+ * console.log(isService({ startService() {} })); // false
+ * ```
+ */
 export function isService(value: unknown): value is IService {
   if (value === null || typeof value !== "object") return false;
   const record = value as Record<string, unknown>;
@@ -132,6 +141,21 @@ export function startApplication(
  * @param application the root service
  * @returns a Deferred that fires once every service has stopped (at once
  *   when the tree is not running)
+ * @example
+ * ```ts
+ * import { Application, Service, startApplication, stopApplication } from "@tw/core/application";
+ * import { MemoryReactor } from "@tw/core/testing";
+ *
+ * const reactor = new MemoryReactor();
+ * const application = new Application("demo");
+ * const service = new Service();
+ * service.setServiceParent(application);
+ * startApplication(application, reactor);
+ * await reactor.run(); // starts the tree
+ * console.log(service.running); // true
+ * await stopApplication(application);
+ * console.log(service.running); // false
+ * ```
  */
 export function stopApplication(application: IService): Deferred<void> {
   const entry = started.get(application);

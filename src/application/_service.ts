@@ -145,6 +145,20 @@ export class Service implements IService {
  * `startService` starts every child synchronously and returns a Deferred that
  * fires once every Deferred / Promise the children returned has settled, or
  * fails with the first child's failure (e.g. a port that cannot be bound).
+ *
+ * @example
+ * ```ts
+ * import { MultiService, Service } from "@tw/core/application";
+ *
+ * const web = new MultiService();
+ * const cache = new Service();
+ * cache.setName("cache");
+ * cache.setServiceParent(web);
+ * await web.startService();
+ * console.log(web.getServiceNamed("cache").running); // true
+ * await web.stopService();
+ * console.log([...web].length, cache.running); // 1 false
+ * ```
  */
 export class MultiService extends Service implements IServiceCollection {
   #services: IService[] = [];

@@ -67,7 +67,27 @@ class ChildProtocol extends ProcessProtocol {
   }
 }
 
-/** One connection: one child process. */
+/**
+ * One connection: one child process (built by `InetdFactory`; subclass it to
+ * add to what happens per connection).
+ *
+ * @example
+ * ```ts
+ * import { InetdFactory, InetdProtocol } from "@tw/core/cli";
+ * import { reactor } from "@tw/core";
+ *
+ * class LoggedInetd extends InetdProtocol {
+ *   override connectionMade(): void {
+ *     console.log("spawning cat for", this.transport.getPeer());
+ *     super.connectionMade();
+ *   }
+ * }
+ * const factory = new InetdFactory(["cat"], { reactor });
+ * factory.protocol = LoggedInetd;
+ * const port = reactor.listenTCP(0, factory, { interface: "127.0.0.1" });
+ * await port.stopListening();
+ * ```
+ */
 export class InetdProtocol extends Protocol {
   /** The child, once spawned. */
   child: IProcessTransport | null = null;
@@ -192,6 +212,12 @@ export class InetdFactory extends Factory {
  * quotes group, a backslash escapes the next character (outside single
  * quotes). No expansion of any kind: there is no shell.
  * @throws {SyntaxError} for an unterminated quote
+ * @example
+ * ```ts
+ * import { splitCommand } from "@tw/core/cli";
+ * const words = splitCommand(`grep -i "hello world" 'a b'\\ c`);
+ * console.log(words); // [ "grep", "-i", "hello world", "a b c" ]
+ * ```
  */
 export function splitCommand(line: string): string[] {
   const words: string[] = [];

@@ -22,6 +22,16 @@ export interface LogSinks {
 /**
  * Makes the observer for `--logfile` (`-` or undefined: standard output) in
  * `format`. Throws when the file cannot be opened, with the path and cause.
+ *
+ * @example
+ * ```ts
+ * import { makeLogObserver } from "@tw/core/cli";
+ * import { Logger } from "@tw/core/logger";
+ *
+ * const observer = makeLogObserver("-", "json", { stdout: (text) => console.log(text.trim()) });
+ * new Logger("demo", observer).info("Hello {name}", { name: "tw" });
+ * // {"name":"tw","log_format":"Hello {name}","log_level":"info","log_namespace":"demo",...}
+ * ```
  */
 export function makeLogObserver(
   logfile: string | undefined,

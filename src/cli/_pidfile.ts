@@ -12,7 +12,26 @@ export type PidFileRuntime =
   & Pick<RuntimeFileSystem, "readFile" | "writeFile" | "remove">
   & Pick<RuntimeProcess, "pid" | "processAlive">;
 
-/** A live process owns the pid file: refuse to start (Twisted's `checkPID`). */
+/**
+ * A live process owns the pid file: refuse to start (Twisted's `checkPID`).
+ *
+ * @example
+ * ```ts
+ * import { PidFile, PidFileInUseError } from "@tw/core/cli";
+ *
+ * // A runtime where tw.pid names process 4242, which is alive.
+ * const runtime = {
+ *   readFile: () => Promise.resolve(new TextEncoder().encode("4242\n")),
+ *   writeFile: () => Promise.resolve(),
+ *   remove: () => Promise.resolve(),
+ *   pid: () => 1000,
+ *   processAlive: (pid: number) => pid === 4242,
+ * };
+ * await new PidFile("tw.pid", runtime).acquire().catch((e) => {
+ *   if (e instanceof PidFileInUseError) console.log(e.pid); // 4242
+ * });
+ * ```
+ */
 export class PidFileInUseError extends Error {
   /** The pid found in the file. */
   readonly pid: number;
@@ -32,6 +51,17 @@ function isNotFound(error: unknown): boolean {
 /**
  * A pid file at `path`. `acquire()` writes it (or throws `PidFileInUseError`),
  * `release()` removes it if it still names this process.
+ *
+ * @example
+ * ```ts
+ * import { PidFile } from "@tw/core/cli";
+ * import { reactor } from "@tw/core";
+ *
+ * const pidfile = new PidFile("example.pid", reactor.runtime);
+ * await pidfile.acquire(); // throws PidFileInUseError while another live process owns it
+ * console.log(await pidfile.read() === reactor.runtime.pid()); // true
+ * await pidfile.release(); // removes the file
+ * ```
  */
 export class PidFile {
   /** Where the file is. */

@@ -16,7 +16,17 @@ import { UsageError } from "./_usage.ts";
 
 const log = new Logger("tw");
 
-/** `host:port`, `[v6]:port` or a Unix path, for log lines and errors. */
+/**
+ * `host:port`, `[v6]:port` or a Unix path, for log lines and errors.
+ *
+ * @example
+ * ```ts
+ * import { formatAddress } from "@tw/core/cli";
+ * import { IPv4Address, IPv6Address } from "@tw/core";
+ * console.log(formatAddress(new IPv4Address("TCP", "127.0.0.1", 8080))); // "127.0.0.1:8080"
+ * console.log(formatAddress(new IPv6Address("TCP", "::1", 8080))); // "[::1]:8080"
+ * ```
+ */
 export function formatAddress(address: unknown): string {
   const a = address as { host?: string; port?: number; name?: string; path?: string } | null;
   if (a && typeof a.host === "string" && typeof a.port === "number") {
@@ -27,7 +37,21 @@ export function formatAddress(address: unknown): string {
   return String(address);
 }
 
-/** A `StreamServerEndpointService` that logs where it listens once bound. */
+/**
+ * A `StreamServerEndpointService` that logs where it listens once bound.
+ *
+ * @example
+ * ```ts
+ * import { ListeningService } from "@tw/core/cli";
+ * import { Factory, Protocol, reactor } from "@tw/core";
+ *
+ * const factory = Factory.forProtocol(Protocol);
+ * const service = new ListeningService(reactor, "tcp:0:interface=127.0.0.1", factory);
+ * await service.startService(); // logs "Factory listening on 127.0.0.1:PORT"
+ * console.log(service.port !== null); // true
+ * await service.stopService();
+ * ```
+ */
 export class ListeningService<F extends IProtocolFactory = IProtocolFactory>
   extends StreamServerEndpointService<F> {
   /** The endpoint description, for the log. */
@@ -74,6 +98,14 @@ export class ListeningService<F extends IProtocolFactory = IProtocolFactory>
 /**
  * The endpoint strings of `--listen` (repeatable) and `--port` options, or
  * `[fallback]` when neither was given.
+ *
+ * @example
+ * ```ts
+ * import { listenDescriptions } from "@tw/core/cli";
+ * console.log(listenDescriptions({ listen: ["unix:/tmp/s.sock"], port: 8080 }, "tcp:8007"));
+ * // [ "unix:/tmp/s.sock", "tcp:8080" ]
+ * console.log(listenDescriptions({ listen: [] }, "tcp:8007")); // [ "tcp:8007" ]
+ * ```
  */
 export function listenDescriptions(opts: Record<string, unknown>, fallback: string): string[] {
   const listen = [...((opts.listen as string[] | undefined) ?? [])];
@@ -81,7 +113,20 @@ export function listenDescriptions(opts: Record<string, unknown>, fallback: stri
   return listen.length > 0 ? listen : [fallback];
 }
 
-/** A MultiService listening on each description with `factory`. */
+/**
+ * A MultiService listening on each description with `factory`.
+ *
+ * @example
+ * ```ts
+ * import { listeningTree } from "@tw/core/cli";
+ * import { Factory, Protocol, reactor } from "@tw/core";
+ *
+ * const factory = Factory.forProtocol(Protocol);
+ * const descriptions = ["tcp:0:interface=127.0.0.1", "unix:/tmp/demo.sock"];
+ * const tree = listeningTree(reactor, descriptions, factory);
+ * console.log([...tree].length); // 2 (start it with startApplication, or as a plugin's service)
+ * ```
+ */
 export function listeningTree<F extends IProtocolFactory>(
   reactor: IReactorNetwork,
   descriptions: readonly string[],
@@ -95,7 +140,16 @@ export function listeningTree<F extends IProtocolFactory>(
   return tree;
 }
 
-/** Escapes a value for an endpoint description (`:` and `\`, e.g. in file paths). */
+/**
+ * Escapes a value for an endpoint description (`:`, `=` and `\`, e.g. in file paths).
+ *
+ * @example
+ * ```ts
+ * import { escapeEndpointValue } from "@tw/core/cli";
+ * const path = "/run/app:1.sock";
+ * console.log(`unix:${escapeEndpointValue(path)}`); // unix:/run/app\:1.sock
+ * ```
+ */
 export function escapeEndpointValue(value: string): string {
   return value.replace(/[\\:=]/g, (c) => `\\${c}`);
 }

@@ -11,7 +11,23 @@
  * @module
  */
 
-/** A bad command line (`twisted.python.usage.UsageError`); the message names the option. */
+/**
+ * A bad command line (`twisted.python.usage.UsageError`); the message names the option.
+ *
+ * @example
+ * ```ts
+ * import { coercePort, Options, UsageError } from "@tw/core/cli";
+ * class ServeOptions extends Options {
+ *   override optParameters = [{ name: "port", coerce: coercePort }];
+ * }
+ * try {
+ *   new ServeOptions().parseOptions(["--port", "http"]);
+ * } catch (e) {
+ *   if (!(e instanceof UsageError)) throw e;
+ *   console.log(e.message); // Invalid value for --port: "http" is not an integer
+ * }
+ * ```
+ */
 export class UsageError extends Error {
   /** The sub-command whose options were bad (the innermost), if any. */
   command: string | undefined = undefined;
@@ -26,6 +42,19 @@ export class UsageError extends Error {
  * Thrown by `parseOptions` when it meets `--help` / `-h`: the caller prints
  * `usage` to standard output and exits 0 (Twisted's `opt_help` exits itself;
  * a library must not).
+ *
+ * @example
+ * ```ts
+ * import { HelpRequested, Options } from "@tw/core/cli";
+ * class ServeOptions extends Options {
+ *   override optFlags = [{ name: "verbose", short: "v", doc: "Say more" }];
+ * }
+ * try {
+ *   new ServeOptions().parseOptions(["--help"]);
+ * } catch (e) {
+ *   if (e instanceof HelpRequested) console.log(e.usage.includes("--verbose")); // true
+ * }
+ * ```
  */
 export class HelpRequested extends Error {
   /** The generated help text of the options that saw `--help`. */
@@ -116,7 +145,16 @@ export const coercePort: Coercer<number> = Object.assign((value: string): number
   return n;
 }, { coerceDoc: "a port number, 0 to 65535" });
 
-/** Makes a coercion that accepts only the given words. */
+/**
+ * Makes a coercion that accepts only the given words.
+ *
+ * @example
+ * ```ts
+ * import { coerceChoice } from "@tw/core/cli";
+ * const level = coerceChoice(["debug", "info", "warn"] as const);
+ * console.log(level("info"), level.coerceDoc); // info one of debug, info, warn
+ * ```
+ */
 export function coerceChoice<T extends string>(choices: readonly T[]): Coercer<T> {
   return Object.assign((value: string): T => {
     if (!choices.includes(value as T)) {

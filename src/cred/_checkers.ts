@@ -48,6 +48,28 @@ function usernameOf(credentials: ICredentials): string {
 
 /**
  * Lets anonymous logins through (`AllowAnonymousAccess`), with avatar ID `ANONYMOUS`.
+ *
+ * @example
+ * ```ts
+ * import {
+ *   AllowAnonymousAccess,
+ *   ANONYMOUS,
+ *   Anonymous,
+ *   interfaceName,
+ *   Portal,
+ * } from "@tw/core/cred";
+ * import type { IRealm, LoginResult } from "@tw/core/cred";
+ *
+ * const IGuest = interfaceName<{ name: string }>("IGuest");
+ * const realm: IRealm = {
+ *   requestAvatar(id): LoginResult {
+ *     return [IGuest, { name: id === ANONYMOUS ? "guest" : id }, () => {}];
+ *   },
+ * };
+ * const portal = new Portal(realm, [new AllowAnonymousAccess()]);
+ * const [, avatar] = await portal.login(new Anonymous(), null, IGuest);
+ * console.log(avatar.name); // "guest"
+ * ```
  */
 export class AllowAnonymousAccess implements ICredentialsChecker {
   /** Checks `IAnonymous`. */
@@ -278,6 +300,17 @@ export interface WritePasswordFileOptions extends HashPasswordOptions {
  * @param users username -> plaintext password
  * @param options hashing cost, delimiter and mode
  * @throws {RangeError} for a username containing the delimiter or a line break
+ * @example
+ * ```ts
+ * import { reactor } from "@tw/core";
+ * import { FilePasswordDB, UsernamePassword, writePasswordFile } from "@tw/core/cred";
+ *
+ * const path = "passwd.example";
+ * await writePasswordFile(reactor.runtime, path, { alice: "secret" });
+ * const checker = new FilePasswordDB(path);
+ * console.log(await checker.requestAvatarId(new UsernamePassword("alice", "secret"))); // "alice"
+ * await reactor.runtime.remove(path);
+ * ```
  */
 export async function writePasswordFile(
   runtime: Pick<RuntimeFileSystem, "writeFile" | "chmod">,

@@ -49,6 +49,13 @@ export class UsernamePassword implements IUsernamePassword {
  * `checkPassword`, which compares it with `hashed` (constant-time). Twisted's
  * class compares them directly too; protocols with a real challenge (HTTP
  * Digest) provide their own credentials.
+ *
+ * @example
+ * ```ts
+ * import { UsernameHashedPassword } from "@tw/core/cred";
+ * const creds = new UsernameHashedPassword("alice", "5ebe2294ecd0e0f08eab7690d2a6ee69");
+ * console.log(creds.checkPassword("5ebe2294ecd0e0f08eab7690d2a6ee69")); // true
+ * ```
  */
 export class UsernameHashedPassword implements IUsernameHashedPassword {
   /** Provides `IUsernameHashedPassword`. */
@@ -74,7 +81,16 @@ export class UsernameHashedPassword implements IUsernameHashedPassword {
   }
 }
 
-/** No credentials (`Anonymous`): accepted by `AllowAnonymousAccess`. */
+/**
+ * No credentials (`Anonymous`): accepted by `AllowAnonymousAccess`.
+ *
+ * @example
+ * ```ts
+ * import { AllowAnonymousAccess, ANONYMOUS, Anonymous } from "@tw/core/cred";
+ * const id = await new AllowAnonymousAccess().requestAvatarId(new Anonymous());
+ * console.log(id === ANONYMOUS); // true
+ * ```
+ */
 export class Anonymous implements IAnonymous {
   /** Provides `IAnonymous`. */
   readonly credentialInterfaces: readonly InterfaceName[] = [IAnonymous];

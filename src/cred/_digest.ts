@@ -44,6 +44,12 @@ async function hashHex(algorithm: string, text: string): Promise<string> {
  * Parses the parameters of a Digest `Authorization` header: `key=token` or
  * `key="quoted \"string\""`, separated by commas. Keys are lowercased.
  * @throws {LoginFailed} for malformed input
+ * @example
+ * ```ts
+ * import { parseDigestParams } from "@tw/core/cred";
+ * const params = parseDigestParams('Username="alice", nc=00000001, uri="/index.html"');
+ * console.log(params.get("username"), params.get("nc")); // "alice 00000001"
+ * ```
  */
 export function parseDigestParams(text: string): Map<string, string> {
   const out = new Map<string, string>();
@@ -81,6 +87,18 @@ export function parseDigestParams(text: string): Map<string, string> {
  * What a Digest response proves (`DigestedCredentials`): check it with the
  * plaintext password (`checkPassword`) or with the stored
  * `H(username:realm:password)` (`checkHash`).
+ *
+ * @example
+ * ```ts
+ * import { DigestedCredentials } from "@tw/core/cred";
+ * // RFC 2617's example: user Mufasa, password "Circle Of Life".
+ * const creds = new DigestedCredentials("Mufasa", "GET", "testrealm@host.com", new Map([
+ *   ["nonce", "dcd98b7102dd2f0e8b11d0f600bfb0c093"], ["uri", "/dir/index.html"],
+ *   ["qop", "auth"], ["nc", "00000001"], ["cnonce", "0a4f113b"],
+ *   ["response", "6629fae49393a05397450978507c4ef1"],
+ * ]));
+ * console.log(await creds.checkPassword("Circle Of Life")); // true
+ * ```
  */
 export class DigestedCredentials implements IUsernameDigestHash {
   /** Provides `IUsernameHashedPassword` and `IUsernameDigestHash`. */
@@ -154,6 +172,20 @@ export interface DigestCredentialFactoryOptions {
  * nonce, the client's address and the time with an HMAC-SHA-256 under a
  * per-factory random key, so responses to expired, forged or another
  * client's challenges are refused without keeping state.
+ *
+ * @example
+ * ```ts
+ * import { reactor } from "@tw/core";
+ * import { DigestCredentialFactory } from "@tw/core/cred";
+ * const factory = new DigestCredentialFactory("sha-256", "example.org", {
+ *   clock: reactor,
+ *   challengeLifetime: 300,
+ * });
+ * const challenge = await factory.getChallenge("192.0.2.1");
+ * console.log(challenge.realm, challenge.algorithm, challenge.qop); // "example.org SHA-256 auth"
+ * // Send `WWW-Authenticate: Digest realm="...", nonce="...", ...`; then, for the reply:
+ * // const creds = await factory.decode(authorizationAfterDigest, "GET", "192.0.2.1");
+ * ```
  */
 export class DigestCredentialFactory {
   /** The algorithm offered and required. */

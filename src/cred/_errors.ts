@@ -3,7 +3,21 @@
  * @module
  */
 
-/** A login failed (`LoginFailed`): the base of the errors below. */
+/**
+ * A login failed (`LoginFailed`): the base of the errors below.
+ *
+ * @example
+ * ```ts
+ * import { Anonymous, LoginFailed, Portal } from "@tw/core/cred";
+ * import type { IRealm } from "@tw/core/cred";
+ * const realm: IRealm = { requestAvatar: () => Promise.reject(new Error("unused")) };
+ * const portal = new Portal(realm); // no checkers: the login fails with UnhandledCredentials
+ * await portal.login(new Anonymous(), null).then(
+ *   () => {},
+ *   (e) => console.log(e instanceof LoginFailed, e.name), // true "UnhandledCredentials"
+ * );
+ * ```
+ */
 export class LoginFailed extends Error {
   /**
    * Makes the error.
@@ -16,7 +30,23 @@ export class LoginFailed extends Error {
   }
 }
 
-/** The credentials were wrong: unknown user, bad password (`UnauthorizedLogin`). */
+/**
+ * The credentials were wrong: unknown user, bad password (`UnauthorizedLogin`).
+ *
+ * @example
+ * ```ts
+ * import {
+ *   InMemoryUsernamePasswordDatabaseDontUse,
+ *   UnauthorizedLogin,
+ *   UsernamePassword,
+ * } from "@tw/core/cred";
+ * const checker = new InMemoryUsernamePasswordDatabaseDontUse({ alice: "secret" });
+ * await checker.requestAvatarId(new UsernamePassword("alice", "wrong")).then(
+ *   () => {},
+ *   (e) => console.log(e instanceof UnauthorizedLogin), // true
+ * );
+ * ```
+ */
 export class UnauthorizedLogin extends LoginFailed {
   /**
    * Makes the error.
@@ -29,7 +59,21 @@ export class UnauthorizedLogin extends LoginFailed {
   }
 }
 
-/** No checker handles this kind of credentials (`UnhandledCredentials`). */
+/**
+ * No checker handles this kind of credentials (`UnhandledCredentials`).
+ *
+ * @example
+ * ```ts
+ * import { Anonymous, Portal, UnhandledCredentials } from "@tw/core/cred";
+ * import type { IRealm } from "@tw/core/cred";
+ * const realm: IRealm = { requestAvatar: () => Promise.reject(new Error("unused")) };
+ * const portal = new Portal(realm); // no checkers: nothing accepts Anonymous
+ * await portal.login(new Anonymous(), null).then(
+ *   () => {},
+ *   (e) => console.log(e instanceof UnhandledCredentials), // true
+ * );
+ * ```
+ */
 export class UnhandledCredentials extends LoginFailed {
   /**
    * Makes the error.
@@ -42,7 +86,25 @@ export class UnhandledCredentials extends LoginFailed {
   }
 }
 
-/** The realm refused an authenticated user (`LoginDenied`). */
+/**
+ * The realm refused an authenticated user (`LoginDenied`).
+ *
+ * @example
+ * ```ts
+ * import { AllowAnonymousAccess, Anonymous, LoginDenied, Portal } from "@tw/core/cred";
+ * import type { IRealm, LoginResult } from "@tw/core/cred";
+ * const realm: IRealm = {
+ *   requestAvatar(): LoginResult {
+ *     throw new LoginDenied("No guests today");
+ *   },
+ * };
+ * const portal = new Portal(realm, [new AllowAnonymousAccess()]);
+ * await portal.login(new Anonymous(), null).then(
+ *   () => {},
+ *   (e) => console.log(e.message), // "No guests today"
+ * );
+ * ```
+ */
 export class LoginDenied extends LoginFailed {
   /**
    * Makes the error.

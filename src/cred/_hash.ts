@@ -45,6 +45,14 @@ export function fromBase64(text: string): Uint8Array {
 /**
  * Compares two byte strings in time that depends only on their lengths, so
  * a peer cannot learn how much of a secret it guessed right.
+ *
+ * @example
+ * ```ts
+ * import { timingSafeEqual } from "@tw/core/cred";
+ * const enc = new TextEncoder();
+ * console.log(timingSafeEqual(enc.encode("token"), enc.encode("token"))); // true
+ * console.log(timingSafeEqual(enc.encode("token"), enc.encode("tokeN"))); // false
+ * ```
  */
 export function timingSafeEqual(a: Uint8Array, b: Uint8Array): boolean {
   const length = Math.max(a.length, b.length);
@@ -102,7 +110,16 @@ export async function hashPassword(
   return `${PREFIX}$${iterations}$${toBase64(salt)}$${toBase64(hash)}`;
 }
 
-/** True when `stored` is in the format `hashPassword` writes. */
+/**
+ * True when `stored` is in the format `hashPassword` writes.
+ *
+ * @example
+ * ```ts
+ * import { hashPassword, isHashedPassword } from "@tw/core/cred";
+ * console.log(isHashedPassword(await hashPassword("secret", { iterations: 1000 }))); // true
+ * console.log(isHashedPassword("secret")); // false
+ * ```
+ */
 export function isHashedPassword(stored: string): boolean {
   return stored.startsWith(PREFIX + "$");
 }
@@ -113,6 +130,13 @@ export function isHashedPassword(stored: string): boolean {
  * @param stored the stored form
  * @returns true when it matches
  * @throws {SyntaxError} when `stored` is not in the expected format
+ * @example
+ * ```ts
+ * import { hashPassword, verifyPassword } from "@tw/core/cred";
+ * const stored = await hashPassword("secret", { iterations: 1000 });
+ * console.log(await verifyPassword("secret", stored)); // true
+ * console.log(await verifyPassword("guess", stored)); // false
+ * ```
  */
 export async function verifyPassword(password: string, stored: string): Promise<boolean> {
   const parts = stored.split("$");

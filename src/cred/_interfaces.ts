@@ -5,6 +5,10 @@
  * @module
  */
 
+// The key of InterfaceName's phantom property: it exists only for the type
+// checker (never set at run time) and is not exported, so it stays out of the API.
+declare const interfaceType: unique symbol;
+
 /**
  * A named interface, as a runtime value (compared by identity). `T` is the
  * type it stands for, so `portal.login(..., IResource)` can type the avatar.
@@ -12,8 +16,11 @@
 export interface InterfaceName<T = unknown> {
   /** The interface's name, for messages. */
   readonly name: string;
-  /** Never set: carries `T` for the type checker. */
-  readonly __type?: T;
+  /**
+   * Never set: carries `T` for the type checker.
+   * @ignore
+   */
+  readonly [interfaceType]?: T;
 }
 
 /**
@@ -39,7 +46,17 @@ export interface ICredentials {
   readonly credentialInterfaces: readonly InterfaceName[];
 }
 
-/** True when `credentials` provide `iface`. */
+/**
+ * True when `credentials` provide `iface` (list it in their `credentialInterfaces`).
+ *
+ * @example
+ * ```ts
+ * import { IAnonymous, IUsernamePassword, providedBy, UsernamePassword } from "@tw/core/cred";
+ * const creds = new UsernamePassword("alice", "secret");
+ * console.log(providedBy(IUsernamePassword, creds)); // true
+ * console.log(providedBy(IAnonymous, creds)); // false
+ * ```
+ */
 export function providedBy(iface: InterfaceName, credentials: unknown): boolean {
   const provided = (credentials as Partial<ICredentials> | null | undefined)?.credentialInterfaces;
   return Array.isArray(provided) && provided.includes(iface);

@@ -7,7 +7,22 @@
 import { PauseableReceiver } from "./_basic_pauseable.ts";
 import { ByteBuffer, toBytes, transportPaused } from "./_basic_buffer.ts";
 
-/** `sendString` was given more bytes than the length prefix can express. */
+/**
+ * `sendString` was given more bytes than the length prefix can express.
+ *
+ * @example
+ * ```ts
+ * import { Int8StringReceiver, StringTooLongError } from "@tw/core/protocols/basic";
+ * import { StringTransport } from "@tw/core/testing";
+ * const p = new Int8StringReceiver();
+ * p.makeConnection(new StringTransport());
+ * try {
+ *   p.sendString(new Uint8Array(256)); // an 8-bit prefix says at most 255
+ * } catch (e) {
+ *   console.log(e instanceof StringTooLongError); // true
+ * }
+ * ```
+ */
 export class StringTooLongError extends RangeError {
   /**
    * Makes the error.
@@ -29,6 +44,22 @@ export class StringTooLongError extends RangeError {
  * `MAX_LENGTH` calls `lengthLimitExceeded` and stops processing. Delivery
  * holds while paused (`pauseProducing`, or a transport whose `paused` is
  * true); `resumeProducing` delivers what was held back.
+ *
+ * @example
+ * ```ts
+ * import { IntNStringReceiver } from "@tw/core/protocols/basic";
+ * import { StringTransport } from "@tw/core/testing";
+ *
+ * class Framed extends IntNStringReceiver {
+ *   readonly prefixLength = 2 as const;
+ *   override stringReceived(s: Uint8Array): void {
+ *     console.log(new TextDecoder().decode(s));
+ *   }
+ * }
+ * const p = new Framed();
+ * p.makeConnection(new StringTransport());
+ * p.dataReceived(new Uint8Array([0, 2, 104, 105])); // "hi"
+ * ```
  */
 export abstract class IntNStringReceiver extends PauseableReceiver {
   /** The longest string accepted, in bytes. @default 99999 */

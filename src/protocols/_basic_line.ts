@@ -31,6 +31,25 @@ function concat(a: Uint8Array, b: Uint8Array): Uint8Array {
  * receiver is paused (its own `pauseProducing`, or a transport whose `paused`
  * is true) and once the transport is disconnecting. `resumeProducing()`
  * resumes the transport and delivers what was held back.
+ *
+ * @example
+ * ```ts
+ * import { LineReceiverBase, TextLineReceiver } from "@tw/core/protocols/basic";
+ * import { StringTransport } from "@tw/core/testing";
+ *
+ * class Upload extends TextLineReceiver {
+ *   override lineReceived(line: string): void {
+ *     if (line === "") this.setRawMode(); // a blank line ends the header
+ *   }
+ *   override rawDataReceived(data: Uint8Array): void {
+ *     console.log(data.byteLength);
+ *   }
+ * }
+ * const p = new Upload();
+ * p.makeConnection(new StringTransport());
+ * p.dataReceived(new TextEncoder().encode("Name: a.txt\r\n\r\nbody")); // 4
+ * console.log(p instanceof LineReceiverBase, p.lineMode); // true false
+ * ```
  */
 export abstract class LineReceiverBase extends PauseableReceiver {
   /** The line separator; settable, per instance or in a subclass. @default CRLF */

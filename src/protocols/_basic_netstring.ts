@@ -13,7 +13,20 @@ const COMMA = 0x2c;
 const ZERO = 0x30;
 const NINE = 0x39;
 
-/** A peer sent something that is not a netstring (the reason the connection is dropped). */
+/**
+ * A peer sent something that is not a netstring (the reason the connection is dropped).
+ *
+ * @example
+ * ```ts
+ * import { NetstringParseError, NetstringReceiver } from "@tw/core/protocols/basic";
+ * import { StringTransport } from "@tw/core/testing";
+ * const transport = new StringTransport();
+ * const p = new NetstringReceiver();
+ * p.makeConnection(transport);
+ * p.dataReceived(new TextEncoder().encode("5:hello;"));
+ * console.log(p.parseError instanceof NetstringParseError, transport.disconnecting); // true true
+ * ```
+ */
 export class NetstringParseError extends Error {
   /**
    * Makes the error.

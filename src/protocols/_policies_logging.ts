@@ -14,6 +14,11 @@ import { ProtocolWrapper, WrappingFactory } from "./_policies_wrapper.ts";
  * Renders bytes as a quoted string, printable ASCII as is and the rest
  * escaped (`"GET / HTTP/1.1\r\n"`), as Python's `repr` does for Twisted's logs.
  * @param data the bytes
+ * @example
+ * ```ts
+ * import { bytesRepr } from "@tw/core/protocols/policies";
+ * console.log(bytesRepr(new Uint8Array([0x68, 0x69, 0x0d, 0x0a, 0x00]))); // "hi\r\n\x00"
+ * ```
  */
 export function bytesRepr(data: Uint8Array): string {
   let out = '"';
@@ -40,6 +45,24 @@ const ELIDED = "<... elided>";
  * connection is made, `C n: data` for bytes received, `S n: data` for bytes
  * sent, `SV n: [...]` for `writeSequence`, `S n: *` for `loseConnection` and
  * `C n: reason` when the connection is lost (n is the connection's number).
+ *
+ * @example
+ * ```ts
+ * import { TrafficLoggingFactory } from "@tw/core/protocols/policies";
+ * import { Factory, Protocol } from "@tw/core/protocol";
+ * import { StringTransport } from "@tw/core/testing";
+ * import { IPv4Address } from "@tw/core";
+ *
+ * const lines: string[] = [];
+ * const factory = new TrafficLoggingFactory(Factory.forProtocol(Protocol), "demo", {
+ *   log: (line) => lines.push(line),
+ * });
+ * const wrapper = factory.buildProtocol(new IPv4Address("TCP", "127.0.0.1", 1234))!;
+ * wrapper.makeConnection(new StringTransport());
+ * wrapper.dataReceived(new TextEncoder().encode("hi"));
+ * wrapper.write(new TextEncoder().encode("ok"));
+ * console.log(lines); // [ "*", 'C 1: "hi"', 'S 1: "ok"' ]
+ * ```
  */
 export class TrafficLoggingProtocol extends ProtocolWrapper {
   /** Where lines go. */
@@ -207,6 +230,21 @@ export class TrafficLoggingFactory extends WrappingFactory {
 /**
  * The wrapper `SpewingFactory` builds: logs `Received: data` and
  * `Sending: data` for every chunk (`twisted.protocols.policies.SpewingProtocol`).
+ *
+ * @example
+ * ```ts
+ * import { SpewingFactory } from "@tw/core/protocols/policies";
+ * import { Factory, Protocol } from "@tw/core/protocol";
+ * import { formatEvent, Logger } from "@tw/core/logger";
+ * import { StringTransport } from "@tw/core/testing";
+ * import { IPv4Address } from "@tw/core";
+ *
+ * const logger = new Logger("spew", (event) => console.log(formatEvent(event)));
+ * const factory = new SpewingFactory(Factory.forProtocol(Protocol), logger);
+ * const wrapper = factory.buildProtocol(new IPv4Address("TCP", "127.0.0.1", 1234))!;
+ * wrapper.makeConnection(new StringTransport());
+ * wrapper.dataReceived(new TextEncoder().encode("hi")); // Received: "hi"
+ * ```
  */
 export class SpewingProtocol extends ProtocolWrapper {
   /** The factory that built this wrapper. */

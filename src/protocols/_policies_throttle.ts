@@ -29,6 +29,27 @@ function sumLengths(data: Iterable<Uint8Array>): [Uint8Array[], number] {
  * The wrapper `ThrottlingFactory` builds: counts bytes both ways for the
  * factory, pauses its transport when reads are throttled and its producer
  * when writes are (`twisted.protocols.policies.ThrottlingProtocol`).
+ *
+ * @example
+ * ```ts
+ * import { ThrottlingFactory, type ThrottlingProtocol } from "@tw/core/protocols/policies";
+ * import { Factory, Protocol } from "@tw/core/protocol";
+ * import { Clock, StringTransport } from "@tw/core/testing";
+ * import { IPv4Address } from "@tw/core";
+ *
+ * const factory = new ThrottlingFactory(Factory.forProtocol(Protocol), {
+ *   readLimit: 10,
+ *   clock: new Clock(),
+ * });
+ * const addr = new IPv4Address("TCP", "127.0.0.1", 1234);
+ * const wrapper = factory.buildProtocol(addr) as ThrottlingProtocol;
+ * const transport = new StringTransport();
+ * wrapper.makeConnection(transport);
+ * wrapper.dataReceived(new Uint8Array(25)); // counted for the factory's window
+ * console.log(factory.readThisSecond); // 25
+ * wrapper.throttleReads(); // what the factory does when a window ends over readLimit
+ * console.log(transport.paused); // true
+ * ```
  */
 export class ThrottlingProtocol extends ProtocolWrapper {
   /** The factory that built this wrapper. */

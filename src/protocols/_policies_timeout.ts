@@ -211,6 +211,26 @@ export function TimeoutMixin<B extends AnyConstructor>(
 /**
  * A wrapper that closes the connection after `timeoutPeriod` seconds without
  * traffic either way (`twisted.protocols.policies.TimeoutProtocol`).
+ *
+ * @example
+ * ```ts
+ * import { TimeoutFactory } from "@tw/core/protocols/policies";
+ * import { Factory, Protocol } from "@tw/core/protocol";
+ * import { Clock, StringTransport } from "@tw/core/testing";
+ * import { IPv4Address } from "@tw/core";
+ *
+ * const clock = new Clock();
+ * const factory = new TimeoutFactory(Factory.forProtocol(Protocol), { timeoutPeriod: 10, clock });
+ * const wrapper = factory.buildProtocol(new IPv4Address("TCP", "127.0.0.1", 1234))!;
+ * const transport = new StringTransport();
+ * wrapper.makeConnection(transport);
+ * clock.advance(9);
+ * wrapper.dataReceived(new Uint8Array([1])); // traffic restarts the 10 seconds
+ * clock.advance(9);
+ * console.log(transport.disconnecting); // false
+ * clock.advance(1);
+ * console.log(transport.disconnecting); // true
+ * ```
  */
 export class TimeoutProtocol extends ProtocolWrapper {
   /** The factory that built this wrapper. */

@@ -418,6 +418,24 @@ export class SOCKS5ClientEndpoint implements IStreamClientEndpoint {
 /**
  * Connects to `host:port` through a SOCKS 4 proxy (SOCKS 4a when `host` is
  * not an IPv4 literal: the proxy resolves it). See {@link SOCKS5ClientEndpoint}.
+ *
+ * @example
+ * ```ts
+ * import { SOCKS4ClientEndpoint, SOCKSError } from "@tw/core/protocols/socks";
+ * import { TCP4ClientEndpoint } from "@tw/core/endpoints";
+ * import { Factory, Protocol, reactor } from "@tw/core";
+ *
+ * class Head extends Protocol {
+ *   override connectionMade(): void {
+ *     this.transport.write(new TextEncoder().encode("HEAD / HTTP/1.0\r\n\r\n"));
+ *   }
+ * }
+ * const proxy = new TCP4ClientEndpoint(reactor, "127.0.0.1", 1080);
+ * const endpoint = new SOCKS4ClientEndpoint("example.org", 80, proxy, { userid: "alice" });
+ * endpoint.connect(Factory.forProtocol(Head)).addErrback((f) => {
+ *   console.log(f.check(SOCKSError) ? "the proxy refused" : f.getErrorMessage());
+ * });
+ * ```
  */
 export class SOCKS4ClientEndpoint implements IStreamClientEndpoint {
   /** The destination host (an IPv4 literal, or a name for SOCKS 4a). */

@@ -97,6 +97,17 @@ const REPLY_TEXT: Record<number, string> = {
  * A SOCKS negotiation failed: the proxy refused the request (`reply` is its
  * reply code), the peer sent something malformed, or authentication failed.
  * On the server side `reply` is the code to answer with.
+ *
+ * @example
+ * ```ts
+ * import { parseSOCKS5Request, SOCKS5Reply, SOCKSError } from "@tw/core/protocols/socks";
+ * try {
+ *   parseSOCKS5Request(new Uint8Array([5, 1, 0, 9, 0, 0])); // address type 9 does not exist
+ * } catch (e) {
+ *   if (!(e instanceof SOCKSError)) throw e;
+ *   console.log(e.reply === SOCKS5Reply.ADDRESS_TYPE_NOT_SUPPORTED); // true
+ * }
+ * ```
  */
 export class SOCKSError extends ConnectError {
   /** The SOCKS reply code (SOCKS 5 `REP` or SOCKS 4 `CD`), or null when there is none. */
@@ -113,7 +124,15 @@ export class SOCKSError extends ConnectError {
   }
 }
 
-/** The text RFC 1928 / the SOCKS 4 paper give a reply code. */
+/**
+ * The text RFC 1928 / the SOCKS 4 paper give a reply code.
+ *
+ * @example
+ * ```ts
+ * import { describeReply, SOCKS5Reply } from "@tw/core/protocols/socks";
+ * console.log(describeReply(SOCKS5Reply.CONNECTION_REFUSED)); // "connection refused"
+ * ```
+ */
 export function describeReply(code: number): string {
   return REPLY_TEXT[code] ?? `unknown reply code ${code}`;
 }
@@ -188,7 +207,19 @@ function nulTerminated(buf: Uint8Array, from: number): number {
   return end;
 }
 
-/** Parses a SOCKS 4 or 4a request: VN CD DSTPORT DSTIP USERID NUL [HOST NUL]. */
+/**
+ * Parses a SOCKS 4 or 4a request: VN CD DSTPORT DSTIP USERID NUL [HOST NUL].
+ *
+ * @example
+ * ```ts
+ * import { encodeSOCKS4Request, parseSOCKS4Request } from "@tw/core/protocols/socks";
+ * const bytes = encodeSOCKS4Request("example.org", 80, "alice");
+ * console.log(parseSOCKS4Request(bytes.subarray(0, 5))); // null (incomplete)
+ * const { value, size } = parseSOCKS4Request(bytes)!;
+ * console.log(value.host, value.port, value.userid, value.v4a); // example.org 80 alice true
+ * console.log(size === bytes.byteLength); // true
+ * ```
+ */
 export function parseSOCKS4Request(buf: Uint8Array): Parsed<SOCKS4Request> | null {
   if (buf.byteLength < 9) {
     if (buf.byteLength > 0 && buf[0] !== 4) {
@@ -217,7 +248,16 @@ export function parseSOCKS4Request(buf: Uint8Array): Parsed<SOCKS4Request> | nul
   return { value: { command, port, host, userid, v4a }, size: hostEnd + 1 };
 }
 
-/** Encodes a SOCKS 4 reply: VN=0 CD DSTPORT DSTIP (the bound address, or zeros). */
+/**
+ * Encodes a SOCKS 4 reply: VN=0 CD DSTPORT DSTIP (the bound address, or zeros).
+ *
+ * @example
+ * ```ts
+ * import { encodeSOCKS4Reply, SOCKS4Reply } from "@tw/core/protocols/socks";
+ * console.log(encodeSOCKS4Reply(SOCKS4Reply.GRANTED, "10.0.0.1", 8080));
+ * // Uint8Array(8) [ 0, 90, 31, 144, 10, 0, 0, 1 ]
+ * ```
+ */
 export function encodeSOCKS4Reply(code: number, host = "0.0.0.0", port = 0): Uint8Array {
   const out = new Uint8Array(8);
   out[1] = code;
@@ -227,7 +267,16 @@ export function encodeSOCKS4Reply(code: number, host = "0.0.0.0", port = 0): Uin
   return out;
 }
 
-/** Encodes a SOCKS 4 or (for a host that is not an IPv4 literal) 4a CONNECT request. */
+/**
+ * Encodes a SOCKS 4 or (for a host that is not an IPv4 literal) 4a CONNECT request.
+ *
+ * @example
+ * ```ts
+ * import { encodeSOCKS4Request } from "@tw/core/protocols/socks";
+ * console.log(encodeSOCKS4Request("10.0.0.1", 80, "bob"));
+ * // Uint8Array(12) [ 4, 1, 0, 80, 10, 0, 0, 1, 98, 111, 98, 0 ]
+ * ```
+ */
 export function encodeSOCKS4Request(host: string, port: number, userid = ""): Uint8Array {
   const user = encoder.encode(userid);
   const name = isIPv4(host) ? null : encoder.encode(host);
@@ -243,14 +292,32 @@ export function encodeSOCKS4Request(host: string, port: number, userid = ""): Ui
   return out;
 }
 
-/** Parses a SOCKS 4 reply (8 bytes): the code and the bound address. */
+/**
+ * Parses a SOCKS 4 reply (8 bytes): the code and the bound address.
+ *
+ * @example
+ * ```ts
+ * import { encodeSOCKS4Reply, parseSOCKS4Reply, SOCKS4Reply } from "@tw/core/protocols/socks";
+ * const parsed = parseSOCKS4Reply(encodeSOCKS4Reply(SOCKS4Reply.REJECTED));
+ * console.log(parsed?.value.reply === SOCKS4Reply.REJECTED, parsed?.size); // true 8
+ * ```
+ */
 export function parseSOCKS4Reply(buf: Uint8Array): Parsed<{ reply: number }> | null {
   if (buf.byteLength < 8) return null;
   if (buf[0] !== 0) throw new SOCKSError(`Bad SOCKS 4 reply version ${buf[0]}`);
   return { value: { reply: buf[1] }, size: 8 };
 }
 
-/** Parses a SOCKS 5 greeting: VER NMETHODS METHODS. */
+/**
+ * Parses a SOCKS 5 greeting: VER NMETHODS METHODS.
+ *
+ * @example
+ * ```ts
+ * import { parseSOCKS5Greeting } from "@tw/core/protocols/socks";
+ * console.log(parseSOCKS5Greeting(new Uint8Array([5, 2, 0, 2]))); // { value: [ 0, 2 ], size: 4 }
+ * console.log(parseSOCKS5Greeting(new Uint8Array([5, 2, 0]))); // null
+ * ```
+ */
 export function parseSOCKS5Greeting(buf: Uint8Array): Parsed<number[]> | null {
   if (buf.byteLength >= 1 && buf[0] !== 5) throw new SOCKSError("Not a SOCKS 5 greeting");
   if (buf.byteLength < 2) return null;
@@ -259,12 +326,30 @@ export function parseSOCKS5Greeting(buf: Uint8Array): Parsed<number[]> | null {
   return { value: [...buf.subarray(2, size)], size };
 }
 
-/** Encodes a SOCKS 5 greeting offering `methods`. */
+/**
+ * Encodes a SOCKS 5 greeting offering `methods`.
+ *
+ * @example
+ * ```ts
+ * import { encodeSOCKS5Greeting, SOCKS5Method } from "@tw/core/protocols/socks";
+ * const greeting = encodeSOCKS5Greeting([SOCKS5Method.NO_AUTH, SOCKS5Method.USERNAME_PASSWORD]);
+ * console.log(greeting); // Uint8Array(4) [ 5, 2, 0, 2 ]
+ * ```
+ */
 export function encodeSOCKS5Greeting(methods: readonly number[]): Uint8Array {
   return new Uint8Array([5, methods.length, ...methods]);
 }
 
-/** Parses an RFC 1929 username/password request: VER=1 ULEN UNAME PLEN PASSWD. */
+/**
+ * Parses an RFC 1929 username/password request: VER=1 ULEN UNAME PLEN PASSWD.
+ *
+ * @example
+ * ```ts
+ * import { encodeSOCKS5UserPass, parseSOCKS5UserPass } from "@tw/core/protocols/socks";
+ * const parsed = parseSOCKS5UserPass(encodeSOCKS5UserPass("alice", "secret"));
+ * console.log(parsed?.value.username, parsed?.value.password); // alice secret
+ * ```
+ */
 export function parseSOCKS5UserPass(
   buf: Uint8Array,
 ): Parsed<{ username: string; password: string }> | null {
@@ -286,7 +371,15 @@ export function parseSOCKS5UserPass(
   };
 }
 
-/** Encodes an RFC 1929 username/password request. */
+/**
+ * Encodes an RFC 1929 username/password request.
+ *
+ * @example
+ * ```ts
+ * import { encodeSOCKS5UserPass } from "@tw/core/protocols/socks";
+ * console.log(encodeSOCKS5UserPass("al", "pw")); // Uint8Array(7) [ 1, 2, 97, 108, 2, 112, 119 ]
+ * ```
+ */
 export function encodeSOCKS5UserPass(username: string, password: string): Uint8Array {
   const u = encoder.encode(username);
   const p = encoder.encode(password);
@@ -336,7 +429,18 @@ function parseAddress(
   return { type, host, port: (buf[end] << 8) | buf[end + 1], end: end + 2 };
 }
 
-/** Parses a SOCKS 5 request: VER CMD RSV ATYP DST.ADDR DST.PORT. */
+/**
+ * Parses a SOCKS 5 request: VER CMD RSV ATYP DST.ADDR DST.PORT.
+ *
+ * @example
+ * ```ts
+ * import { encodeSOCKS5Request, parseSOCKS5Request, SOCKSCommand } from "@tw/core/protocols/socks";
+ * const bytes = encodeSOCKS5Request(SOCKSCommand.CONNECT, "example.org", 443);
+ * const { value } = parseSOCKS5Request(bytes)!;
+ * console.log(value.command === SOCKSCommand.CONNECT); // true
+ * console.log(value.host, value.port); // example.org 443
+ * ```
+ */
 export function parseSOCKS5Request(buf: Uint8Array): Parsed<SOCKS5Request> | null {
   if (buf.byteLength >= 1 && buf[0] !== 5) {
     throw new SOCKSError(`Bad SOCKS 5 request version ${buf[0]}`, SOCKS5Reply.GENERAL_FAILURE);
@@ -379,7 +483,16 @@ function encodeAddress(host: string, port: number): Uint8Array {
   return out;
 }
 
-/** Encodes a SOCKS 5 request for `command` to `host:port`. */
+/**
+ * Encodes a SOCKS 5 request for `command` to `host:port`.
+ *
+ * @example
+ * ```ts
+ * import { encodeSOCKS5Request, SOCKSCommand } from "@tw/core/protocols/socks";
+ * console.log(encodeSOCKS5Request(SOCKSCommand.CONNECT, "10.0.0.1", 80));
+ * // Uint8Array(10) [ 5, 1, 0, 1, 10, 0, 0, 1, 0, 80 ]
+ * ```
+ */
 export function encodeSOCKS5Request(command: number, host: string, port: number): Uint8Array {
   const address = encodeAddress(host, port);
   const out = new Uint8Array(3 + address.byteLength);
@@ -389,7 +502,16 @@ export function encodeSOCKS5Request(command: number, host: string, port: number)
   return out;
 }
 
-/** Encodes a SOCKS 5 reply with the bound address (IPv4 0.0.0.0:0 when unknown). */
+/**
+ * Encodes a SOCKS 5 reply with the bound address (IPv4 0.0.0.0:0 when unknown).
+ *
+ * @example
+ * ```ts
+ * import { encodeSOCKS5Reply, SOCKS5Reply } from "@tw/core/protocols/socks";
+ * console.log(encodeSOCKS5Reply(SOCKS5Reply.SUCCEEDED, "10.0.0.1", 1080));
+ * // Uint8Array(10) [ 5, 0, 0, 1, 10, 0, 0, 1, 4, 56 ]
+ * ```
+ */
 export function encodeSOCKS5Reply(code: number, host = "0.0.0.0", port = 0): Uint8Array {
   const ip = isIPv4(host) || isIPv6(host) ? host : "0.0.0.0";
   const address = encodeAddress(ip, port);
@@ -400,7 +522,16 @@ export function encodeSOCKS5Reply(code: number, host = "0.0.0.0", port = 0): Uin
   return out;
 }
 
-/** Parses a SOCKS 5 reply: VER REP RSV ATYP BND.ADDR BND.PORT. */
+/**
+ * Parses a SOCKS 5 reply: VER REP RSV ATYP BND.ADDR BND.PORT.
+ *
+ * @example
+ * ```ts
+ * import { encodeSOCKS5Reply, parseSOCKS5Reply, SOCKS5Reply } from "@tw/core/protocols/socks";
+ * const { value } = parseSOCKS5Reply(encodeSOCKS5Reply(SOCKS5Reply.SUCCEEDED, "::1", 1080))!;
+ * console.log(value.reply, value.host, value.port); // 0 ::1 1080
+ * ```
+ */
 export function parseSOCKS5Reply(buf: Uint8Array): Parsed<SOCKS5ReplyMessage> | null {
   if (buf.byteLength >= 1 && buf[0] !== 5) {
     throw new SOCKSError(`Bad SOCKS 5 reply version ${buf[0]}`);

@@ -163,6 +163,14 @@ function errorFacts(error: unknown): { codes: string[]; text: string } {
  * The SOCKS 5 reply code for why an outgoing connection failed: refused,
  * unreachable network or host (a failed name lookup or a timeout counts as an
  * unreachable host), else general failure.
+ *
+ * @example
+ * ```ts
+ * import { replyForFailure, SOCKS5Reply } from "@tw/core/protocols/socks";
+ * import { ConnectionRefusedError } from "@tw/core/error";
+ * const code = replyForFailure(new ConnectionRefusedError());
+ * console.log(code === SOCKS5Reply.CONNECTION_REFUSED); // true
+ * ```
  */
 export function replyForFailure(reason: Failure | Error): number {
   const error = "value" in reason && !(reason instanceof Error) ? reason.value : reason;
@@ -187,6 +195,30 @@ export function replyForFailure(reason: Failure | Error): number {
 /**
  * One SOCKS client's connection: negotiation, then relay. Built by
  * {@link SOCKSFactory}; the version is taken from the first byte.
+ *
+ * @example
+ * ```ts
+ * import {
+ *   encodeSOCKS5Greeting,
+ *   encodeSOCKS5Request,
+ *   SOCKS5Method,
+ *   SOCKSCommand,
+ *   SOCKSFactory,
+ *   type SOCKSServer,
+ * } from "@tw/core/protocols/socks";
+ * import { MemoryReactorClock, StringTransport } from "@tw/core/testing";
+ * import { IPv4Address } from "@tw/core";
+ *
+ * const reactor = new MemoryReactorClock();
+ * const addr = new IPv4Address("TCP", "192.0.2.1", 5000);
+ * const server = new SOCKSFactory({ reactor }).buildProtocol(addr) as SOCKSServer;
+ * const transport = new StringTransport();
+ * server.makeConnection(transport);
+ * server.dataReceived(encodeSOCKS5Greeting([SOCKS5Method.NO_AUTH]));
+ * server.dataReceived(encodeSOCKS5Request(SOCKSCommand.CONNECT, "example.org", 80));
+ * console.log(server.version, server.host, server.port); // 5 example.org 80
+ * console.log(reactor.tcpClients[0][0], reactor.tcpClients[0][1]); // example.org 80
+ * ```
  */
 export class SOCKSServer extends Proxy {
   /** The factory that built this protocol. */
@@ -582,7 +614,36 @@ export class SOCKSServer extends Proxy {
   }
 }
 
-/** The outgoing side of a SOCKS relay: reports to its server once connected. */
+/**
+ * The outgoing side of a SOCKS relay: reports to its server once connected.
+ *
+ * @example
+ * ```ts
+ * import {
+ *   encodeSOCKS5Greeting,
+ *   encodeSOCKS5Request,
+ *   SOCKS5Method,
+ *   SOCKSCommand,
+ *   SOCKSFactory,
+ *   type SOCKSOutgoing,
+ * } from "@tw/core/protocols/socks";
+ * import { MemoryReactorClock, StringTransport } from "@tw/core/testing";
+ * import { IPv4Address } from "@tw/core";
+ *
+ * const reactor = new MemoryReactorClock();
+ * const addr = new IPv4Address("TCP", "192.0.2.1", 5000);
+ * const server = new SOCKSFactory({ reactor }).buildProtocol(addr)!;
+ * server.makeConnection(new StringTransport());
+ * server.dataReceived(encodeSOCKS5Greeting([SOCKS5Method.NO_AUTH]));
+ * server.dataReceived(encodeSOCKS5Request(SOCKSCommand.CONNECT, "example.org", 80));
+ * // Complete the connection the server asked the reactor for: relaying starts.
+ * const outgoing = new StringTransport();
+ * const relay = reactor.tcpClients[0][2].buildProtocol(addr) as SOCKSOutgoing;
+ * relay.makeConnection(outgoing);
+ * server.dataReceived(new TextEncoder().encode("GET /"));
+ * console.log(outgoing.valueText()); // "GET /"
+ * ```
+ */
 export class SOCKSOutgoing extends Proxy {
   /** The client's side, which asked for this connection. */
   server: SOCKSServer | null = null;
@@ -596,7 +657,32 @@ export class SOCKSOutgoing extends Proxy {
   }
 }
 
-/** Builds the outgoing side for one SOCKS request. */
+/**
+ * Builds the outgoing side for one SOCKS request.
+ *
+ * @example
+ * ```ts
+ * import {
+ *   encodeSOCKS5Greeting,
+ *   encodeSOCKS5Request,
+ *   SOCKS5Method,
+ *   SOCKSCommand,
+ *   SOCKSFactory,
+ *   SOCKSOutgoingFactory,
+ * } from "@tw/core/protocols/socks";
+ * import { MemoryReactorClock, StringTransport } from "@tw/core/testing";
+ * import { IPv4Address } from "@tw/core";
+ *
+ * const reactor = new MemoryReactorClock();
+ * const addr = new IPv4Address("TCP", "192.0.2.1", 5000);
+ * const server = new SOCKSFactory({ reactor }).buildProtocol(addr)!;
+ * server.makeConnection(new StringTransport());
+ * server.dataReceived(encodeSOCKS5Greeting([SOCKS5Method.NO_AUTH]));
+ * server.dataReceived(encodeSOCKS5Request(SOCKSCommand.CONNECT, "example.org", 80));
+ * const factory = reactor.tcpClients[0][2];
+ * console.log(factory instanceof SOCKSOutgoingFactory && factory.server === server); // true
+ * ```
+ */
 export class SOCKSOutgoingFactory extends ClientFactory {
   /** The client's side. */
   readonly server: SOCKSServer;
@@ -633,6 +719,22 @@ export class SOCKSOutgoingFactory extends ClientFactory {
  * supported"), optional username/password authentication for SOCKS 5 through
  * a cred portal or `checkPassword`, a per-destination `allowConnect` rule,
  * and a handshake timeout.
+ *
+ * @example
+ * ```ts
+ * import { SOCKSFactory } from "@tw/core/protocols/socks";
+ * import { InMemoryUsernamePasswordDatabaseDontUse, Portal } from "@tw/core/cred";
+ * import { reactor } from "@tw/core";
+ *
+ * const users = new InMemoryUsernamePasswordDatabaseDontUse({ alice: "secret" });
+ * const portal = new Portal({
+ *   requestAvatar: (_id, _mind, iface) => [iface, {}, () => {}],
+ * }, [users]);
+ * const factory = new SOCKSFactory({ reactor, portal, handshakeTimeout: 10 });
+ * console.log(factory.authRequired, factory.versions); // true [ 5 ]
+ * const port = reactor.listenTCP(0, factory, { interface: "127.0.0.1" });
+ * await port.stopListening();
+ * ```
  */
 export class SOCKSFactory extends ServerFactory {
   /** The portal that checks logins, or null. */
@@ -694,7 +796,23 @@ export class SOCKSFactory extends ServerFactory {
   }
 }
 
-/** A SOCKS 4 and 4a server only (`twisted.protocols.socks.SOCKSv4Factory`). */
+/**
+ * A SOCKS 4 and 4a server only (`twisted.protocols.socks.SOCKSv4Factory`).
+ *
+ * @example
+ * ```ts
+ * import { encodeSOCKS5Greeting, SOCKS5Method, SOCKSv4Factory } from "@tw/core/protocols/socks";
+ * import { MemoryReactorClock, StringTransport } from "@tw/core/testing";
+ * import { IPv4Address } from "@tw/core";
+ *
+ * const factory = new SOCKSv4Factory({ reactor: new MemoryReactorClock() });
+ * const server = factory.buildProtocol(new IPv4Address("TCP", "192.0.2.1", 5000))!;
+ * const transport = new StringTransport();
+ * server.makeConnection(transport);
+ * server.dataReceived(encodeSOCKS5Greeting([SOCKS5Method.NO_AUTH])); // a SOCKS 5 client
+ * console.log(transport.value(), transport.disconnecting); // Uint8Array(2) [ 5, 255 ] true
+ * ```
+ */
 export class SOCKSv4Factory extends SOCKSFactory {
   /**
    * Makes the factory.
@@ -705,7 +823,23 @@ export class SOCKSv4Factory extends SOCKSFactory {
   }
 }
 
-/** A SOCKS 5 server only. */
+/**
+ * A SOCKS 5 server only.
+ *
+ * @example
+ * ```ts
+ * import { encodeSOCKS4Request, SOCKSv5Factory } from "@tw/core/protocols/socks";
+ * import { MemoryReactorClock, StringTransport } from "@tw/core/testing";
+ * import { IPv4Address } from "@tw/core";
+ *
+ * const factory = new SOCKSv5Factory({ reactor: new MemoryReactorClock() });
+ * const server = factory.buildProtocol(new IPv4Address("TCP", "192.0.2.1", 5000))!;
+ * const transport = new StringTransport();
+ * server.makeConnection(transport);
+ * server.dataReceived(encodeSOCKS4Request("10.0.0.1", 80)); // a SOCKS 4 client
+ * console.log(transport.value()[1], transport.disconnecting); // 91 true (SOCKS 4 "rejected")
+ * ```
+ */
 export class SOCKSv5Factory extends SOCKSFactory {
   /**
    * Makes the factory.

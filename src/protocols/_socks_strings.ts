@@ -59,7 +59,22 @@ function clockOf(reactor: unknown): IReactorTime | undefined {
   return typeof r.callLater === "function" ? (r as IReactorTime) : undefined;
 }
 
-/** The `socks5:` parser (see the module comment). */
+/**
+ * The `socks5:` parser (see the module comment); `clientFromString` calls it.
+ *
+ * @example
+ * ```ts
+ * import { parseSOCKS5, type SOCKS5ClientEndpoint } from "@tw/core/protocols/socks";
+ * import { reactor } from "@tw/core";
+ *
+ * const endpoint = parseSOCKS5(reactor, ["example.org", "80"], {
+ *   proxy: "tcp:127.0.0.1:1080",
+ *   username: "alice",
+ *   password: "secret",
+ * }, {}) as SOCKS5ClientEndpoint;
+ * console.log(endpoint.host, endpoint.port); // example.org 80
+ * ```
+ */
 export function parseSOCKS5(
   reactor: IReactorNetwork,
   args: string[],
@@ -75,7 +90,21 @@ export function parseSOCKS5(
   });
 }
 
-/** The `socks4:` parser (see the module comment). */
+/**
+ * The `socks4:` parser (see the module comment); `clientFromString` calls it.
+ *
+ * @example
+ * ```ts
+ * import { parseSOCKS4, type SOCKS4ClientEndpoint } from "@tw/core/protocols/socks";
+ * import { reactor } from "@tw/core";
+ *
+ * const endpoint = parseSOCKS4(reactor, ["10.0.0.2", "22"], {
+ *   proxy: "tcp:127.0.0.1:1080",
+ *   userid: "alice",
+ * }, {}) as SOCKS4ClientEndpoint;
+ * console.log(endpoint.host, endpoint.port); // 10.0.0.2 22
+ * ```
+ */
 export function parseSOCKS4(
   reactor: IReactorNetwork,
   args: string[],
@@ -93,6 +122,16 @@ export function parseSOCKS4(
 /**
  * Registers `socks5:` and `socks4:` with `clientFromString` (done once when
  * socks.ts is first imported); a type someone else registered first is left alone.
+ *
+ * @example
+ * ```ts
+ * import { registerSOCKSParsers } from "@tw/core/protocols/socks";
+ * import { clientFromString } from "@tw/core/endpoints";
+ * import { reactor } from "@tw/core";
+ *
+ * registerSOCKSParsers(); // already done by the import: calling it again is harmless
+ * const endpoint = clientFromString(reactor, "socks5:example.org:80:proxy=tcp\\:127.0.0.1\\:1080");
+ * ```
  */
 export function registerSOCKSParsers(): void {
   const parsers: [string, ClientEndpointParser][] = [

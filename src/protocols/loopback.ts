@@ -53,12 +53,53 @@ import { type Address, UNIXAddress } from "../internet/address.ts";
  */
 export type PumpPolicy = (queue: Uint8Array[], target: IProtocol) => void;
 
-/** Delivers each chunk as it was written (Twisted's `identityPumpPolicy`). */
+/**
+ * Delivers each chunk as it was written (Twisted's `identityPumpPolicy`).
+ *
+ * @example
+ * ```ts
+ * import { identityPumpPolicy } from "@tw/core/protocols/loopback";
+ * import { Protocol } from "@tw/core/protocol";
+ *
+ * const sizes: number[] = [];
+ * class Sizes extends Protocol {
+ *   override dataReceived(data: Uint8Array): void {
+ *     sizes.push(data.byteLength);
+ *   }
+ * }
+ * identityPumpPolicy([new Uint8Array(2), new Uint8Array(3)], new Sizes());
+ * console.log(sizes); // [ 2, 3 ]
+ * ```
+ */
 export function identityPumpPolicy(queue: Uint8Array[], target: IProtocol): void {
   while (queue.length > 0) target.dataReceived(queue.shift()!);
 }
 
-/** Delivers everything waiting as one chunk (Twisted's `collapsingPumpPolicy`). */
+/**
+ * Delivers everything waiting as one chunk (Twisted's `collapsingPumpPolicy`).
+ *
+ * @example
+ * ```ts
+ * import { collapsingPumpPolicy, loopbackAsync } from "@tw/core/protocols/loopback";
+ * import { Protocol } from "@tw/core/protocol";
+ *
+ * class Chatty extends Protocol {
+ *   override connectionMade(): void {
+ *     this.transport.write(new TextEncoder().encode("a"));
+ *     this.transport.write(new TextEncoder().encode("b"));
+ *     this.transport.loseConnection();
+ *   }
+ * }
+ * const chunks: string[] = [];
+ * class Collect extends Protocol {
+ *   override dataReceived(data: Uint8Array): void {
+ *     chunks.push(new TextDecoder().decode(data));
+ *   }
+ * }
+ * await loopbackAsync(new Chatty(), new Collect(), { pumpPolicy: collapsingPumpPolicy });
+ * console.log(chunks); // [ "ab" ]
+ * ```
+ */
 export function collapsingPumpPolicy(queue: Uint8Array[], target: IProtocol): void {
   let total = 0;
   for (const chunk of queue) total += chunk.byteLength;
@@ -173,6 +214,23 @@ export interface LoopbackAsyncOptions {
  * @param server the server's protocol
  * @param client the client's protocol
  * @param options the pump policy and the clock
+ * @example
+ * ```ts
+ * import { loopbackAsync } from "@tw/core/protocols/loopback";
+ * import { Protocol } from "@tw/core/protocol";
+ * import { Clock } from "@tw/core/testing";
+ *
+ * class Bye extends Protocol {
+ *   override connectionMade(): void {
+ *     this.transport.loseConnection();
+ *   }
+ * }
+ * const clock = new Clock();
+ * let done = false;
+ * loopbackAsync(new Bye(), new Protocol(), { clock }).addCallback(() => (done = true));
+ * clock.advance(0); // runs the round scheduled with callLater(0)
+ * console.log(done); // true
+ * ```
  */
 export function loopbackAsync(
   server: IProtocol,

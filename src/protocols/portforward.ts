@@ -314,7 +314,7 @@ export interface ProxyFactoryOptions {
  * const port = reactor.listenTCP(0, new ProxyFactory("127.0.0.1", 8080), {
  *   interface: "127.0.0.1",
  * });
- * console.log(port.getHost().port > 0); // true
+ * await port.whenListening(); // bound: connections are relayed from now on
  * await port.stopListening();
  * ```
  */

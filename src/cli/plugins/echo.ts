@@ -13,7 +13,20 @@ import { coercePort, Options, type ParameterSpec } from "../_usage.ts";
 /** The default endpoint of `tw echo`. */
 export const ECHO_DEFAULT_LISTEN = "tcp:8007";
 
-/** Writes back what it receives. */
+/**
+ * Writes back what it receives.
+ *
+ * @example
+ * ```ts
+ * import { Echo } from "@tw/core/cli";
+ * import { StringTransport } from "@tw/core/testing";
+ * const echo = new Echo();
+ * const transport = new StringTransport();
+ * echo.makeConnection(transport);
+ * echo.dataReceived(new TextEncoder().encode("ping"));
+ * console.log(transport.valueText()); // "ping"
+ * ```
+ */
 export class Echo extends Protocol {
   /** Sends `data` back. */
   override dataReceived(data: Uint8Array): void {
@@ -27,7 +40,17 @@ export class EchoFactory extends Factory {
   override protocol: ProtocolClass | null = Echo;
 }
 
-/** Options of `tw echo`. */
+/**
+ * Options of `tw echo`.
+ *
+ * @example
+ * ```ts
+ * import { EchoOptions } from "@tw/core/cli";
+ * const options = new EchoOptions();
+ * options.parseOptions(["--port", "9000", "--listen", "unix:/tmp/echo.sock"]);
+ * console.log(options.opts.port, options.opts.listen); // 9000 [ "unix:/tmp/echo.sock" ]
+ * ```
+ */
 export class EchoOptions extends Options {
   /** What the command does, for the help. */
   override longdesc: string =

@@ -19,7 +19,17 @@ import { describeError, resolvePath } from "../_runner.ts";
 import { ListeningService } from "../_serve.ts";
 import { Options, type ParameterSpec, UsageError } from "../_usage.ts";
 
-/** Options of `tw inetd`. */
+/**
+ * Options of `tw inetd`.
+ *
+ * @example
+ * ```ts
+ * import { InetdOptions } from "@tw/core/cli";
+ * const options = new InetdOptions();
+ * options.parseOptions(["--listen", "tcp:7000", "--command", "cat -n"]);
+ * console.log(options.opts.listen, options.opts.command); // [ "tcp:7000" ] [ "cat -n" ]
+ * ```
+ */
 export class InetdOptions extends Options {
   /** What the command does, for the help. */
   override longdesc: string = "Runs a command for each connection, its stdin and stdout wired to " +

@@ -11,7 +11,17 @@ import type { IServiceMaker, PluginContext } from "../_plugins.ts";
 import { listenDescriptions, listeningTree } from "../_serve.ts";
 import { coercePort, Options, type ParameterSpec, UsageError } from "../_usage.ts";
 
-/** Options of `tw portforward` (Twisted's names). */
+/**
+ * Options of `tw portforward` (Twisted's names).
+ *
+ * @example
+ * ```ts
+ * import { PortforwardOptions } from "@tw/core/cli";
+ * const options = new PortforwardOptions();
+ * options.parseOptions(["--port", "8080", "--host", "example.com", "--dest_port", "80"]);
+ * console.log(options.opts.port, options.opts.host, options.opts.dest_port); // 8080 example.com 80
+ * ```
+ */
 export class PortforwardOptions extends Options {
   /** What the command does, for the help. */
   override longdesc: string = "Relays every connection accepted to a destination host and port.";

@@ -16,7 +16,18 @@ import { ProcessMonitor, type ProcessOptions } from "../_procmon.ts";
 import { describeError, resolvePath } from "../_runner.ts";
 import { coerceFloat, Options, type ParameterSpec, UsageError } from "../_usage.ts";
 
-/** Options of `tw procmon` (Twisted's names and defaults). */
+/**
+ * Options of `tw procmon` (Twisted's names and defaults).
+ *
+ * @example
+ * ```ts
+ * import { ProcmonOptions } from "@tw/core/cli";
+ * const options = new ProcmonOptions();
+ * options.parseOptions(["--killtime", "10", "node", "server.js", "--port", "8080"]);
+ * console.log(options.opts.killtime); // 10
+ * console.log(options.opts.command); // [ "node", "server.js", "--port", "8080" ]
+ * ```
+ */
 export class ProcmonOptions extends Options {
   /** What the command does, for the help. */
   override longdesc: string = "Runs processes and restarts them when they die, with backoff. " +

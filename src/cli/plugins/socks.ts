@@ -17,7 +17,18 @@ import { describeError, resolvePath } from "../_runner.ts";
 import { escapeEndpointValue, listeningTree } from "../_serve.ts";
 import { coercePort, Options, type ParameterSpec, UsageError } from "../_usage.ts";
 
-/** Options of `tw socks` (Twisted's names and defaults). */
+/**
+ * Options of `tw socks` (Twisted's names and defaults).
+ *
+ * @example
+ * ```ts
+ * import { SocksOptions } from "@tw/core/cli";
+ * const options = new SocksOptions();
+ * options.parseOptions(["--auth", "file:passwords"]);
+ * console.log(options.opts.interface, options.opts.port); // 127.0.0.1 1080
+ * console.log(options.opts.auth); // file:passwords
+ * ```
+ */
 export class SocksOptions extends Options {
   /** What the command does, for the help. */
   override longdesc: string = "A SOCKS 4/4a/5 proxy (CONNECT only). Listens on 127.0.0.1:1080 " +
