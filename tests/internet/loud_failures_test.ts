@@ -19,6 +19,9 @@ trackLeaks({ beforeEach, afterEach });
 const root = fileURLToPath(new URL("../..", import.meta.url));
 const fixture = (name: string): string => `${root}tests/fixtures/loud/${name}`;
 
+// deno-lint-ignore no-control-regex
+const ANSI_COLOUR = /\x1b\[[0-9;]*m/g;
+
 /** Runs a fixture on this test's runtime: its exit code and standard error. */
 function runFixture(
   name: string,
@@ -33,7 +36,7 @@ function runFixture(
     execFile(exe, argv, { cwd: root, timeout: 30_000 }, (error, _stdout, stderr) => {
       const code = error ? (typeof error.code === "number" ? error.code : -1) : 0;
       // Deno colours its errors: compare the text.
-      resolve({ code, err: String(stderr).replace(/\x1b\[[0-9;]*m/g, "") });
+      resolve({ code, err: String(stderr).replace(ANSI_COLOUR, "") });
     });
   });
 }
