@@ -4,6 +4,7 @@
  * @module
  */
 
+import { handshakeTimeoutError, handshakeTimeoutMs } from "./_tls_timeout.ts";
 import type {
   ConnectOptions,
   Listener,
@@ -90,13 +91,26 @@ export async function bunListen(bun: BunApi, options: ListenOptions): Promise<Li
   );
   const unixPath = options.transport === "unix" ? options.path : undefined;
   const tls = options.transport === "tcp" && options.tls !== undefined;
+  const handshakeMs = options.transport === "tcp" && options.tls !== undefined
+    ? handshakeTimeoutMs(options.tls.handshakeTimeout)
+    : 0;
+  const handshakeTimers = new Map<BunRawSocket, ReturnType<typeof setTimeout>>();
   const handler: BunSocketHandler = {
     ...sharedHandler,
     open(raw: BunRawSocket) {
       const { hostname: host, port } = listener.address as { hostname?: string; port?: number };
       const socket = new BunSocket(raw, { isServer: true, unixPath, tls, host, port });
       raw.data = socket;
-      if (tls) return; // yielded once its handshake succeeded
+      if (tls) {
+        // Yielded once its handshake succeeded; a client silent too long is cut.
+        if (handshakeMs > 0) {
+          handshakeTimers.set(
+            raw,
+            setTimeout(() => raw.terminate(), handshakeMs),
+          );
+        }
+        return;
+      }
       socket._ready();
       listener._accept(socket);
     },
@@ -104,7 +118,16 @@ export async function bunListen(bun: BunApi, options: ListenOptions): Promise<Li
   if (tls) {
     // Without a `handshake` callback Bun still calls `open` for a handshake
     // that failed (a refused TLS version, say): accept only on success.
+    const stopTimer = (raw: BunRawSocket): void => {
+      clearTimeout(handshakeTimers.get(raw));
+      handshakeTimers.delete(raw);
+    };
+    handler.close = (raw, error) => {
+      stopTimer(raw);
+      sharedHandler.close!(raw, error);
+    };
     handler.handshake = (raw, success) => {
+      stopTimer(raw);
       const socket = raw.data;
       if (!(socket instanceof BunSocket)) return;
       if (!success) {
@@ -170,6 +193,8 @@ export function bunConnect(bun: BunApi, options: ConnectOptions): Promise<Socket
   const unixPath = options.transport === "unix" ? options.path : undefined;
   const tlsOptions = options.transport === "tcp" ? options.tls : undefined;
   const host = options.transport === "tcp" ? options.hostname : undefined;
+  const handshakeMs = handshakeTimeoutMs(tlsOptions?.handshakeTimeout);
+  let handshakeTimer: ReturnType<typeof setTimeout> | undefined;
   return new Promise<Socket>((resolve, reject) => {
     let settled = false;
     let socket: BunSocket | null = null;
@@ -213,11 +238,19 @@ export function bunConnect(bun: BunApi, options: ConnectOptions): Promise<Socket
       ...sharedHandler,
       open(raw) {
         adopt(raw);
+        // TCP is up: the handshake's clock starts.
+        if (tlsOptions !== undefined && handshakeMs > 0) {
+          handshakeTimer = setTimeout(() => {
+            fail(handshakeTimeoutError(tlsOptions.handshakeTimeout));
+            raw.terminate();
+          }, handshakeMs);
+        }
       },
       connectError(_raw, error) {
         fail(error);
       },
       close(raw, error) {
+        clearTimeout(handshakeTimer);
         // A connection that closes before it is handed over is a failed connect.
         if (!settled) {
           const during = tlsOptions !== undefined ? "during TLS handshake" : "while connecting";
@@ -233,6 +266,7 @@ export function bunConnect(bun: BunApi, options: ConnectOptions): Promise<Socket
     if (tlsOptions !== undefined) {
       const verify = tlsOptions.verify ?? true;
       handler.handshake = (raw, success, authError) => {
+        clearTimeout(handshakeTimer);
         const s = adopt(raw);
         if (!success && verify) {
           fail(authError ?? new Error("TLS handshake failed"));

@@ -9,6 +9,7 @@
  * @module
  */
 
+import { withHandshakeTimeout } from "./_tls_timeout.ts";
 import type {
   FastPathHandler,
   Socket,
@@ -145,6 +146,7 @@ export class BunSocket implements Socket {
   #writeShut = false;
   #closing = false;
   #upgraded = false;
+  #tlsRaw: BunRawSocket | null = null;
   #sawEnd = false;
   #closedFlag = false;
   #errored: Error | null = null;
@@ -293,7 +295,27 @@ export class BunSocket implements Socket {
     const tls = bunTls(options, isServer, this.#origin.host);
     const origin: BunSocketOrigin = { ...this.#origin, tls: true };
     const verify = isServer ? (options.requestCert ?? false) : (options.verify ?? true);
-    return await new Promise<Socket>((resolve, reject) => {
+    // A silent peer is cut after the handshake timeout (the raw socket carries the TLS one).
+    const raw = this.#raw;
+    return await withHandshakeTimeout(
+      this.#upgrade(options, isServer, tls, origin, verify),
+      options.handshakeTimeout,
+      () => {
+        // The TLS socket Bun made owns the connection now: close both.
+        this.#tlsRaw?.terminate();
+        raw.terminate();
+      },
+    );
+  }
+
+  #upgrade(
+    options: TlsOptions,
+    isServer: boolean,
+    tls: BunTlsOptions,
+    origin: BunSocketOrigin,
+    verify: boolean,
+  ): Promise<Socket> {
+    return new Promise<Socket>((resolve, reject) => {
       let upgraded: BunSocket | null = null;
       let settled = false;
       const adopt = (raw: BunRawSocket): BunSocket => {
@@ -344,6 +366,7 @@ export class BunSocket implements Socket {
         this.#raw.resume();
         const [, tlsRaw] = this.#raw.upgradeTLS({ isServer, tls, socket: handler });
         this.#upgraded = true;
+        this.#tlsRaw = tlsRaw;
         adopt(tlsRaw);
       } catch (error) {
         this.#updatePause();

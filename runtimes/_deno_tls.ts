@@ -8,6 +8,7 @@
  * @module
  */
 
+import { handshakeTimeoutMs, withHandshakeTimeout } from "./_tls_timeout.ts";
 import type { Duplex as NodeDuplex } from "node:stream";
 import type { TLSSocket } from "node:tls";
 import type { Socket, TlsOptions } from "../src/internet/socket.ts";
@@ -40,15 +41,28 @@ export function nativeClientCapable(options: TlsOptions, hostname: string): bool
     !(otherName && options.cert !== undefined && options.key !== undefined);
 }
 
-/** Whether Deno's own TLS server covers `options` (no client certificates, no 1.3 minimum). */
+/**
+ * Whether Deno's own TLS server covers `options`: no client certificates, no
+ * 1.3 minimum, and no handshake timeout. Deno's listener runs each handshake
+ * in a task that closing the connection does not stop (a client that never
+ * speaks keeps its socket open, measured on Deno 2.9), so a timeout needs
+ * node:tls over a plain connection, which we can close.
+ */
 export function nativeServerCapable(options: TlsOptions): boolean {
-  return !options.requestCert && options.minVersion !== "TLSv1.3";
+  return !options.requestCert && options.minVersion !== "TLSv1.3" &&
+    handshakeTimeoutMs(options.handshakeTimeout) === 0;
 }
 
-/** Completes a native handshake, closing the connection if it fails. */
-export async function nativeHandshake(conn: Deno.TlsConn): Promise<RawConn> {
+/**
+ * Completes a native handshake, closing the connection if it fails or takes
+ * longer than `handshakeTimeout` seconds.
+ */
+export async function nativeHandshake(
+  conn: Deno.TlsConn,
+  handshakeTimeout: number | undefined,
+): Promise<RawConn> {
   try {
-    const info = await conn.handshake();
+    const info = await withHandshakeTimeout(conn.handshake(), handshakeTimeout, () => conn.close());
     return new DenoRaw(conn, { alpnProtocol: info.alpnProtocol ?? null });
   } catch (e) {
     try {
@@ -103,7 +117,7 @@ export async function connectTlsNative(
       throw e;
     }
   }
-  return await nativeHandshake(conn);
+  return await nativeHandshake(conn, options.handshakeTimeout);
 }
 
 /** Upgrades a detached socket's connection to TLS, client or server side. */
@@ -123,7 +137,7 @@ export async function upgradeSocket(
       hostname: options.serverName ?? host,
       alpnProtocols: options.alpnProtocols,
     });
-    return new DenoSocket(await nativeHandshake(conn));
+    return new DenoSocket(await nativeHandshake(conn, options.handshakeTimeout));
   }
   const upgraded = options.isServer
     ? await nodeTlsServer(detached, options)
@@ -210,7 +224,10 @@ export async function nodeTlsServer(detached: Detached, options: TlsOptions): Pr
       rejectUnauthorized: options.requestCert ?? false,
     } as ConstructorParameters<typeof TLSSocket>[1],
   );
-  await settle(tls, "secure");
+  await withHandshakeTimeout(settle(tls, "secure"), options.handshakeTimeout, () => {
+    tls.destroy();
+    detached.raw.abort();
+  });
   if (options.requestCert) {
     // Deno's node:tls requires a client certificate but does not check it
     // against `ca` (and leaves `authorized` false): verify the chain here.
@@ -284,7 +301,10 @@ export async function nodeTlsClient(
       rejectUnauthorized: options.verify !== false,
     } as import("node:tls").ConnectionOptions,
   );
-  await settle(tls, "secureConnect");
+  await withHandshakeTimeout(settle(tls, "secureConnect"), options.handshakeTimeout, () => {
+    tls.destroy();
+    detached.raw.abort();
+  });
   return NodeStreamRaw.overTls(tls, detached.raw);
 }
 

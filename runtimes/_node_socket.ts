@@ -4,6 +4,7 @@
  *
  * @module
  */
+import { handshakeTimeoutError, handshakeTimeoutMs } from "./_tls_timeout.ts";
 import * as net from "node:net";
 import * as tls from "node:tls";
 import type {
@@ -463,6 +464,25 @@ export class NodeSocket implements Socket {
   }
 }
 
+/**
+ * Destroys `secure` and rejects with the handshake timeout error unless the
+ * returned function (call it once the handshake settled) runs first.
+ */
+function cutAfterTimeout(
+  secure: tls.TLSSocket,
+  seconds: number | undefined,
+  reject: (error: Error) => void,
+): () => void {
+  const ms = handshakeTimeoutMs(seconds);
+  if (ms === 0) return () => {};
+  const timer = setTimeout(() => {
+    secure.destroy();
+    reject(handshakeTimeoutError(seconds));
+  }, ms);
+  secure.once("close", () => clearTimeout(timer));
+  return () => clearTimeout(timer);
+}
+
 /** The TLS state of a connected TLS socket. */
 export function tlsInfoOf(sock: tls.TLSSocket): TlsInfo {
   const alpn = sock.alpnProtocol;
@@ -486,8 +506,10 @@ function upgradeClient(
       secure.destroy();
       reject(normalizeError(error));
     };
+    const stopTimer = cutAfterTimeout(secure, options.handshakeTimeout, reject);
     secure.once("error", onError);
     secure.once("secureConnect", () => {
+      stopTimer();
       secure.off("error", onError);
       resolve(secure);
     });
@@ -508,8 +530,10 @@ function upgradeServer(raw: net.Socket, options: TlsOptions): Promise<tls.TLSSoc
       secure.destroy();
       reject(normalizeError(error));
     };
+    const stopTimer = cutAfterTimeout(secure, options.handshakeTimeout, reject);
     secure.once("error", onError);
     secure.once("secure", () => {
+      stopTimer();
       secure.off("error", onError);
       // A bare TLSSocket does not check the client's certificate itself (tls.Server does).
       if (nodeOptions.requestCert && nodeOptions.rejectUnauthorized) {

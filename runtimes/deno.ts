@@ -89,7 +89,10 @@ async function listen(options: ListenOptions): Promise<Listener> {
         key: tls.key,
         alpnProtocols: tls.alpnProtocols,
       });
-      return new DenoListener(listener, (conn) => nativeHandshake(conn as Deno.TlsConn));
+      return new DenoListener(
+        listener,
+        (conn) => nativeHandshake(conn as Deno.TlsConn, tls.handshakeTimeout),
+      );
     }
     // Client certificates and a TLS 1.3 floor: node:tls over plain connections.
     const listener = Deno.listen({ hostname, port: options.port, tcpBacklog: options.backlog });

@@ -21,6 +21,7 @@
  *
  * @module
  */
+import { handshakeTimeoutError, handshakeTimeoutMs } from "./_tls_timeout.ts";
 import * as net from "node:net";
 import * as tls from "node:tls";
 import * as dgram from "node:dgram";
@@ -125,12 +126,18 @@ function listenTcp(options: Extract<ListenOptions, { transport: "tcp" }>): Promi
   };
   let server: net.Server;
   if (options.tls) {
-    server = tls.createServer({ ...nodeTlsOptions(options.tls, true), allowHalfOpen: true });
+    server = tls.createServer({
+      ...nodeTlsOptions(options.tls, true),
+      allowHalfOpen: true,
+      // Node's own timer: a client silent that long is cut (ERR_TLS_HANDSHAKE_TIMEOUT).
+      handshakeTimeout: handshakeTimeoutMs(options.tls.handshakeTimeout),
+    });
     server.on("secureConnection", (sock: tls.TLSSocket) => {
       deliver(new NodeSocket(sock, tcpEnds(sock), tlsInfoOf(sock), true));
     });
-    // A client that fails its handshake is its own problem, not the listener's.
-    server.on("tlsClientError", () => {});
+    // A client that fails its handshake (or times out) is its own problem, not
+    // the listener's; with a listener attached, Node leaves closing it to us.
+    server.on("tlsClientError", (_error, socket) => socket.destroy());
   } else {
     server = net.createServer({ allowHalfOpen: true, pauseOnConnect: true });
     server.on("connection", (sock: net.Socket) => {
@@ -223,6 +230,20 @@ function connect(options: ConnectOptions): Promise<Socket> {
       const tlsSock = tls.connect(tlsOptions);
       sock = tlsSock;
       readyEvent = "secureConnect";
+      // The handshake's clock starts once TCP is connected.
+      const seconds = options.tls.handshakeTimeout;
+      const ms = handshakeTimeoutMs(seconds);
+      if (ms > 0) {
+        tlsSock.once("connect", () => {
+          const timer = setTimeout(() => {
+            tlsSock.destroy();
+            reject(handshakeTimeoutError(seconds));
+          }, ms);
+          const stop = (): void => clearTimeout(timer);
+          tlsSock.once("secureConnect", stop);
+          tlsSock.once("close", stop);
+        });
+      }
       make = () => new NodeSocket(tlsSock, tcpEnds(tlsSock), tlsInfoOf(tlsSock), true);
     } else {
       sock = net.connect({

@@ -117,7 +117,7 @@ function tcpServer(ipv6: boolean): BuiltinServer {
 
 const sslServerSpec: Spec = {
   prefix: "ssl",
-  params: ["port", "privateKey", "certKey", "interface", "backlog", "extraCertChain"],
+  params: ["port", "privateKey", "certKey", "interface", "backlog", "extraCertChain", "timeout"],
   required: ["port"],
 };
 
@@ -130,6 +130,8 @@ const sslServer: BuiltinServer = (reactor, args, kwargs, options, desc) => {
   const chainPath = p.extraCertChain === undefined
     ? undefined
     : parseNonEmpty(p.extraCertChain, "extraCertChain");
+  // Seconds a client may take to complete its handshake (TlsOptions' default otherwise).
+  const handshakeTimeout = p.timeout === undefined ? undefined : parseSeconds(p.timeout, "timeout");
   const files = fileReader(reactor, options);
   const load = async (): Promise<TlsOptions> => {
     const key = pemBlocks(await files.text(keyPath, "privateKey"), isKeyLabel);
@@ -139,7 +141,9 @@ const sslServer: BuiltinServer = (reactor, args, kwargs, options, desc) => {
     }
     if (key.length === 0) throw new Error(`No private key in privateKey file ${quote(keyPath)}`);
     if (certs.length === 0) throw new Error(`No certificate in certKey file ${quote(certPath)}`);
-    return { key: key.join("\n"), cert: certs.join("\n") };
+    const tls: TlsOptions = { key: key.join("\n"), cert: certs.join("\n") };
+    if (handshakeTimeout !== undefined) tls.handshakeTimeout = handshakeTimeout;
+    return tls;
   };
   return new SSL4ServerEndpoint(reactor, port, load, {
     interface: p.interface ?? "",
@@ -256,6 +260,8 @@ const tlsClient: BuiltinClient = (reactor, args, kwargs, options, desc) => {
     privateKey: p.privateKey,
     trustRoots: p.trustRoots,
     trustRootsName: "trustRoots",
+    // `timeout` bounds the handshake too, once the connection under TLS is up.
+    handshakeTimeout: clientOptions(p).timeout,
   });
   return wrapClientTLS(load, underlying);
 };
@@ -266,6 +272,8 @@ interface ClientTlsFiles {
   privateKey: string | undefined;
   trustRoots: string | undefined;
   trustRootsName: string;
+  /** Seconds the handshake may take, when the description says. */
+  handshakeTimeout?: number;
 }
 
 /** The loader of a client's TLS options: name to verify, client certificate, trust roots. */
@@ -283,6 +291,7 @@ function clientTlsLoader(
   return async (): Promise<TlsOptions> => {
     // An IP address is verified against the certificate's IP entries, not sent as SNI.
     const tls: TlsOptions = isIPv4(host) || isIPv6(host) ? {} : { serverName: host };
+    if (paths.handshakeTimeout !== undefined) tls.handshakeTimeout = paths.handshakeTimeout;
     if (certificate !== undefined) {
       const certText = await files.text(certificate, paths.certificateName);
       const keyText = privateKey === undefined
@@ -535,7 +544,8 @@ function unknownType(kind: string, prefix: string, known: Iterable<string>, desc
  * Makes a server endpoint from a description (`serverFromString`), parsing it
  * at once. Types: `tcp:PORT[:interface=ADDR][:backlog=N]`, `tcp6:...` (interface
  * default "::"), `ssl:PORT:privateKey=key.pem[:certKey=cert.pem][:extraCertChain=
- * chain.pem]` (files read at `listen()`), `unix:PATH[:mode=660][:backlog=N]
+ * chain.pem][:timeout=S]` (files read at `listen()`; `timeout` bounds each
+ * client's TLS handshake, 30 s by default), `unix:PATH[:mode=660][:backlog=N]
  * [:lockfile=0]`, and registered ones. Escape ":" and "=" in values with a
  * backslash (`tcp:80:interface=\:\:1`).
  *
@@ -577,7 +587,8 @@ export function serverFromString(
  * at once. Types: `tcp:host=HOST:port=PORT[:timeout=S][:bindAddress=ADDR]` (or
  * `tcp:HOST:PORT`), `tcp6:...`, `tls:HOST:PORT[:trustRoots=ca.pem or a folder]
  * [:certificate=c.pem][:privateKey=k.pem][:timeout=S][:endpoint=DESCRIPTION]`
- * (every address of HOST, verified TLS), `ssl:HOST:PORT[:certKey=..][:privateKey=..]
+ * (every address of HOST, verified TLS; `timeout` bounds the connect and then
+ * the TLS handshake, 30 s each by default), `ssl:HOST:PORT[:certKey=..][:privateKey=..]
  * [:caCertsDir=..]`, `unix:PATH[:timeout=S]` (or `unix:path=PATH`), and
  * registered ones. Files are read at `connect()`.
  *

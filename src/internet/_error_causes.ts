@@ -66,7 +66,9 @@ export function connectErrorFor(where: string, cause: unknown): ConnectError {
   const code = errorCode(cause);
   const message = `Cannot connect to ${where}: ${causeText(cause)}`;
   if (code === "ECONNREFUSED") return new ConnectionRefusedError(message, { cause });
-  if (code === "ETIMEDOUT") return new TimeoutError(message, { cause });
+  if (code === "ETIMEDOUT" || code === "ERR_TLS_HANDSHAKE_TIMEOUT") {
+    return new TimeoutError(message, { cause });
+  }
   if (code === "ENOTFOUND" || code === "EAI_AGAIN") return dnsLookupErrorFor(where, cause);
   return new ConnectError(message, { cause });
 }

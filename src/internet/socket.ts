@@ -32,6 +32,14 @@ export interface TlsOptions {
   alpnProtocols?: string[];
   /** The lowest TLS version to accept. @default "TLSv1.2" */
   minVersion?: "TLSv1.2" | "TLSv1.3";
+  /**
+   * Seconds a handshake may take (a connect, `startTls` on either side, and
+   * each connection a TLS listener accepts). A peer that stays silent longer is
+   * cut, and the attempt fails with code `ERR_TLS_HANDSHAKE_TIMEOUT`; 0 waits
+   * forever.
+   * @default 30
+   */
+  handshakeTimeout?: number;
 }
 
 /** What a TLS handshake settled. */

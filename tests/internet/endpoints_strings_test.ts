@@ -169,6 +169,15 @@ describe("serverFromString()", () => {
     assert.deepEqual(tls, { key: KEY, cert: CERT });
   });
 
+  it("ssl: timeout=S bounds each client's TLS handshake", async () => {
+    const reactor = new FakeReactor();
+    const fs = files({ "key.pem": KEY, "cert.pem": CERT });
+    await serverFromString(reactor, "ssl:443:privateKey=key.pem:certKey=cert.pem:timeout=2.5", fs)
+      .listen(factory());
+    assert.deepEqual(reactor.sslServers[0][2], { key: KEY, cert: CERT, handshakeTimeout: 2.5 });
+    assert.throws(() => serverFromString(reactor, "ssl:443:timeout=soon", fs), SyntaxError);
+  });
+
   it("ssl: splits one file holding both the key and the certificate, and adds the chain", async () => {
     const reactor = new FakeReactor();
     const fs = files({ "server.pem": `${CERT}\n${KEY}\n`, "chain.pem": CHAIN });
@@ -316,7 +325,7 @@ describe("clientFromString()", () => {
     assert.ok(protocol instanceof Protocol);
     const tls: TlsOptions[] = reactor.connectors[0].transport!.tlsStarted;
     assert.equal(tls[0].verify, undefined, "verification stays on (the default)");
-    assert.deepEqual(tls, [{ serverName: "example.org" }]);
+    assert.deepEqual(tls, [{ serverName: "example.org", handshakeTimeout: 30 }]);
   });
 
   it("tls tries every address of the host", async () => {
@@ -340,7 +349,10 @@ describe("clientFromString()", () => {
     reactor.connectors[0].succeed();
     await d;
     // An IP address is not sent as the server name.
-    assert.deepEqual(reactor.connectors[0].transport!.tlsStarted, [{ ca: [CA1, CA2] }]);
+    assert.deepEqual(reactor.connectors[0].transport!.tlsStarted, [{
+      ca: [CA1, CA2],
+      handshakeTimeout: 30,
+    }]);
   });
 
   it("tls: trustRoots= reads every PEM file of a folder", async () => {
@@ -357,6 +369,7 @@ describe("clientFromString()", () => {
     await d;
     assert.deepEqual(reactor.connectors[0].transport!.tlsStarted, [{
       serverName: "localhost",
+      handshakeTimeout: 30,
       ca: [CA1, CA2],
     }]);
   });
@@ -372,6 +385,7 @@ describe("clientFromString()", () => {
     await d;
     assert.deepEqual(reactor.connectors[0].transport!.tlsStarted, [{
       serverName: "h.example",
+      handshakeTimeout: 30,
       cert: CERT,
       key: KEY,
     }]);
@@ -389,13 +403,16 @@ describe("clientFromString()", () => {
     const reactor = new FakeReactor();
     const d = clientFromString(
       reactor,
-      "tls:example.org:443:endpoint=unix\\:/run/proxy.sock",
+      "tls:example.org:443:timeout=5:endpoint=unix\\:/run/proxy.sock",
     ).connect(factory());
     await new Promise((resolve) => setTimeout(resolve, 0));
     assert.equal(reactor.unixClients[0][0], "/run/proxy.sock");
     reactor.connectors[0].succeed();
     await d;
-    assert.deepEqual(reactor.connectors[0].transport!.tlsStarted, [{ serverName: "example.org" }]);
+    assert.deepEqual(reactor.connectors[0].transport!.tlsStarted, [{
+      serverName: "example.org",
+      handshakeTimeout: 5,
+    }]);
   });
 
   it("ssl: connects with connectSSL, a client certificate and a CA folder", async () => {

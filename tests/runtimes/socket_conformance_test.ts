@@ -1172,6 +1172,88 @@ describe(`Runtime contract: ${label}`, () => {
     });
   }
 
+  describe("TLS handshake timeouts", () => {
+    const HANDSHAKE = 0.4; // seconds
+    /** A plain listener that accepts and never says a word. */
+    async function silentServer(scope: Scope): Promise<Listener> {
+      const listener = await listenTcp(scope);
+      serve(scope, listener, () => new Promise<void>(() => {}));
+      return listener;
+    }
+    async function timesOut(attempt: Promise<unknown>): Promise<number> {
+      const started = Date.now();
+      await assert.rejects(attempt, (error: Error) => {
+        assert.equal(codeOf(error), "ERR_TLS_HANDSHAKE_TIMEOUT", String(error));
+        assert.match(error.message, /TLS handshake timed out after 0\.4 s/);
+        return true;
+      });
+      return Date.now() - started;
+    }
+
+    it("fails a TLS connect to a silent server after handshakeTimeout", async (t: Ctx) => {
+      await withScope(t, async (scope) => {
+        const listener = await silentServer(scope);
+        const elapsed = await timesOut(runtime.connect({
+          transport: "tcp",
+          hostname: "127.0.0.1",
+          port: portOf(listener),
+          tls: { ca: CA, serverName: "localhost", handshakeTimeout: HANDSHAKE },
+        }));
+        assert.ok(elapsed >= 300 && elapsed < 5000, `${elapsed} ms`);
+      });
+    });
+
+    it("fails a client STARTTLS to a silent peer after handshakeTimeout", async (t: Ctx) => {
+      await withScope(t, async (scope) => {
+        const listener = await silentServer(scope);
+        const socket = await connectTcp(scope, portOf(listener));
+        await timesOut(
+          socket.startTls({ ca: CA, serverName: "localhost", handshakeTimeout: HANDSHAKE }),
+        );
+      });
+    });
+
+    it("fails a server STARTTLS with a silent client after handshakeTimeout", async (t: Ctx) => {
+      await withScope(t, async (scope) => {
+        const listener = await listenTcp(scope);
+        // Wrapped: a Promise resolved with a Promise would adopt its rejection.
+        const upgraded = new Promise<{ attempt: Promise<unknown> }>((resolve) => {
+          serve(scope, listener, async (socket) => {
+            const attempt = socket.startTls({
+              ...SERVER_TLS,
+              isServer: true,
+              handshakeTimeout: HANDSHAKE,
+            });
+            resolve({ attempt });
+            await attempt.catch(() => {});
+          });
+        });
+        await connectTcp(scope, portOf(listener));
+        await timesOut((await upgraded).attempt);
+      });
+    });
+
+    it("cuts a client that never starts its handshake with a TLS listener", async (t: Ctx) => {
+      await withScope(t, async (scope) => {
+        const listener = await listenTcp(scope, {
+          tls: { ...SERVER_TLS, handshakeTimeout: HANDSHAKE },
+        });
+        let accepted = 0;
+        serve(scope, listener, () => {
+          accepted++;
+        });
+        const silent = await connectTcp(scope, portOf(listener));
+        const conn = new Conn(silent, "streams");
+        const started = Date.now();
+        await within(5000, "the server closing the silent client", conn.gone());
+        const elapsed = Date.now() - started;
+        assert.ok(elapsed >= 300, `closed after ${elapsed} ms`);
+        assert.equal(conn.received, 0);
+        assert.equal(accepted, 0, "the listener never yields a connection without a handshake");
+      });
+    });
+  });
+
   for (const mode of MODES) {
     describe(`Unix sockets (${mode})`, () => {
       modeTest(
