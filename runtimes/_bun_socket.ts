@@ -298,7 +298,7 @@ export class BunSocket implements Socket {
     // A silent peer is cut after the handshake timeout (the raw socket carries the TLS one).
     const raw = this.#raw;
     return await withHandshakeTimeout(
-      this.#upgrade(options, isServer, tls, origin, verify),
+      this.#upgrade(isServer, tls, origin, verify),
       options.handshakeTimeout,
       () => {
         // The TLS socket Bun made owns the connection now: close both.
@@ -309,7 +309,6 @@ export class BunSocket implements Socket {
   }
 
   #upgrade(
-    options: TlsOptions,
     isServer: boolean,
     tls: BunTlsOptions,
     origin: BunSocketOrigin,
