@@ -101,6 +101,21 @@ class DecodingProtocol implements IProtocol {
 /**
  * A response whose body is decoded on delivery with a `DecompressionStream`
  * format (the base of `GzipDecoder` and `DeflateDecoder`).
+ *
+ * @example
+ * ```ts
+ * import { Agent, ContentDecoderAgent, DecodedResponse, type Response } from "@tw/core/web";
+ * import { reactor } from "@tw/core";
+ * // A decoder for a coding of your own, with a `DecompressionStream` format.
+ * class RawDeflateDecoder extends DecodedResponse {
+ *   constructor(response: Response) {
+ *     super(response, "deflate-raw");
+ *   }
+ * }
+ * const decoders: [string, typeof RawDeflateDecoder][] = [["x-raw-deflate", RawDeflateDecoder]];
+ * const agent = new ContentDecoderAgent(new Agent(reactor), decoders);
+ * console.log(typeof agent.request); // "function"
+ * ```
  */
 export class DecodedResponse extends Response {
   #original: Response;
@@ -135,6 +150,23 @@ export class DecodedResponse extends Response {
 /**
  * Decodes a gzip body (`GzipDecoder`, also for `x-gzip`); the decoded
  * length is unknown. A corrupt or truncated body ends with `ResponseFailed`.
+ *
+ * @example
+ * ```ts
+ * import { ClientRequest, GzipDecoder, Headers, HTTP11ClientProtocol } from "@tw/core/web";
+ * import { readBody } from "@tw/core/web";
+ * import { StringTransport } from "@tw/core/testing";
+ * const gzip = new Blob(["hello"]).stream().pipeThrough(new CompressionStream("gzip"));
+ * const body = new Uint8Array(await new Response(gzip).arrayBuffer());
+ * const protocol = new HTTP11ClientProtocol();
+ * protocol.makeConnection(new StringTransport());
+ * const d = protocol.request(new ClientRequest("GET", "/", new Headers({ Host: "example.com" })));
+ * const head = `HTTP/1.1 200 OK\r\nContent-Encoding: gzip\r\nContent-Length: ${body.length}\r\n`;
+ * protocol.dataReceived(new TextEncoder().encode(head + "\r\n"));
+ * protocol.dataReceived(body);
+ * const decoded = new GzipDecoder(await d);
+ * console.log(new TextDecoder().decode(await readBody(decoded))); // "hello"
+ * ```
  */
 export class GzipDecoder extends DecodedResponse {
   /**
@@ -146,7 +178,21 @@ export class GzipDecoder extends DecodedResponse {
   }
 }
 
-/** Decodes a `deflate` (zlib) body (`DeflateDecoder`). */
+/**
+ * Decodes a `deflate` (zlib) body (`DeflateDecoder`).
+ *
+ * @example
+ * ```ts
+ * import { Agent, ContentDecoderAgent, DeflateDecoder, GzipDecoder } from "@tw/core/web";
+ * import { reactor } from "@tw/core";
+ * // Accept-Encoding: gzip,deflate; each response is decoded as its Content-Encoding says.
+ * const agent = new ContentDecoderAgent(new Agent(reactor), [
+ *   ["gzip", GzipDecoder],
+ *   ["deflate", DeflateDecoder],
+ * ]);
+ * console.log(typeof agent.request); // "function"
+ * ```
+ */
 export class DeflateDecoder extends DecodedResponse {
   /**
    * Wraps a response.

@@ -18,6 +18,18 @@ function asFailures(reasons: readonly unknown[]): Failure[] {
 /**
  * Errors that carry a list of underlying failures (Twisted's `_WrapperException`):
  * `reasons` says what actually went wrong.
+ *
+ * @example
+ * ```ts
+ * import { ClientRequest, Headers, HTTP11ClientProtocol, WrapperError } from "@tw/core/web";
+ * import { StringTransport } from "@tw/core/testing";
+ * const protocol = new HTTP11ClientProtocol();
+ * protocol.makeConnection(new StringTransport());
+ * const request = new ClientRequest("GET /", "/", new Headers({ Host: "example.com" }));
+ * protocol.request(request).addErrback((f) => {
+ *   if (f.value instanceof WrapperError) console.log(f.value.reasons[0].value.name); // "TypeError"
+ * });
+ * ```
  */
 export class WrapperError extends Error {
   /** The underlying failures. */
@@ -35,7 +47,24 @@ export class WrapperError extends Error {
   }
 }
 
-/** The response could not be received completely (`ResponseFailed`). */
+/**
+ * The response could not be received completely (`ResponseFailed`).
+ *
+ * @example
+ * ```ts
+ * import { ClientRequest, Headers, HTTP11ClientProtocol } from "@tw/core/web";
+ * import { ParseError, ResponseFailed } from "@tw/core/web";
+ * import { StringTransport } from "@tw/core/testing";
+ * const protocol = new HTTP11ClientProtocol();
+ * protocol.makeConnection(new StringTransport());
+ * const d = protocol.request(new ClientRequest("GET", "/", new Headers({ Host: "example.com" })));
+ * d.addErrback((f) => {
+ *   f.trap(ResponseFailed);
+ *   console.log((f.value as ResponseFailed).reasons[0].check(ParseError) !== null); // true
+ * });
+ * protocol.dataReceived(new TextEncoder().encode("garbage\r\n\r\n"));
+ * ```
+ */
 export class ResponseFailed extends WrapperError {
   /** The response, when its head had been received. */
   readonly response: unknown;
@@ -51,7 +80,22 @@ export class ResponseFailed extends WrapperError {
   }
 }
 
-/** No response head was received at all (`ResponseNeverReceived`). */
+/**
+ * No response head was received at all (`ResponseNeverReceived`).
+ *
+ * @example
+ * ```ts
+ * import { ClientRequest, Headers, HTTP11ClientProtocol } from "@tw/core/web";
+ * import { ResponseNeverReceived } from "@tw/core/web";
+ * import { ConnectionDone, Failure } from "@tw/core";
+ * import { StringTransport } from "@tw/core/testing";
+ * const protocol = new HTTP11ClientProtocol();
+ * protocol.makeConnection(new StringTransport());
+ * const d = protocol.request(new ClientRequest("GET", "/", new Headers({ Host: "example.com" })));
+ * d.addErrback((f) => console.log(f.check(ResponseNeverReceived) !== null)); // true
+ * protocol.connectionLost(new Failure(new ConnectionDone()));
+ * ```
+ */
 export class ResponseNeverReceived extends ResponseFailed {
   /**
    * Makes the error.
@@ -64,7 +108,24 @@ export class ResponseNeverReceived extends ResponseFailed {
   }
 }
 
-/** The request's body producer failed (`RequestGenerationFailed`). */
+/**
+ * The request's body producer failed (`RequestGenerationFailed`).
+ *
+ * @example
+ * ```ts
+ * import { ClientRequest, Headers, HTTP11ClientProtocol } from "@tw/core/web";
+ * import { RequestGenerationFailed } from "@tw/core/web";
+ * import { StringTransport } from "@tw/core/testing";
+ * const protocol = new HTTP11ClientProtocol();
+ * protocol.makeConnection(new StringTransport());
+ * const bad = new ClientRequest("GET", "/a b", new Headers({ Host: "example.com" }));
+ * protocol.request(bad).addErrback((f) => {
+ *   f.trap(RequestGenerationFailed);
+ *   console.log(f.getErrorMessage());
+ *   // "Request generation failed: TypeError: Invalid request target: \"/a b\""
+ * });
+ * ```
+ */
 export class RequestGenerationFailed extends WrapperError {
   /**
    * Makes the error.
@@ -76,7 +137,24 @@ export class RequestGenerationFailed extends WrapperError {
   }
 }
 
-/** The connection failed while the request was written (`RequestTransmissionFailed`). */
+/**
+ * The connection failed while the request was written (`RequestTransmissionFailed`).
+ *
+ * @example
+ * ```ts
+ * import { BytesBodyProducer, ClientRequest, Headers, HTTP11ClientProtocol } from "@tw/core/web";
+ * import { RequestTransmissionFailed } from "@tw/core/web";
+ * import { ConnectionLost, Failure } from "@tw/core";
+ * import { StringTransport } from "@tw/core/testing";
+ * const protocol = new HTTP11ClientProtocol();
+ * protocol.makeConnection(new StringTransport());
+ * const body = new BytesBodyProducer(new ReadableStream<Uint8Array>()); // never ends
+ * const headers = new Headers({ Host: "example.com" });
+ * const d = protocol.request(new ClientRequest("POST", "/", headers, body));
+ * d.addErrback((f) => console.log(f.check(RequestTransmissionFailed) !== null)); // true
+ * protocol.connectionLost(new Failure(new ConnectionLost()));
+ * ```
+ */
 export class RequestTransmissionFailed extends WrapperError {
   /**
    * Makes the error.
@@ -88,7 +166,23 @@ export class RequestTransmissionFailed extends WrapperError {
   }
 }
 
-/** The request was not written because the connection was busy or closed (`RequestNotSent`). */
+/**
+ * The request was not written because the connection was busy or closed (`RequestNotSent`).
+ *
+ * @example
+ * ```ts
+ * import { ClientRequest, Headers, HTTP11ClientProtocol, RequestNotSent } from "@tw/core/web";
+ * import { StringTransport } from "@tw/core/testing";
+ * const protocol = new HTTP11ClientProtocol();
+ * protocol.makeConnection(new StringTransport());
+ * const request = new ClientRequest("GET", "/", new Headers({ Host: "example.com" }));
+ * protocol.request(request);
+ * // One request at a time: the second is refused.
+ * protocol.request(request).addErrback((f) => {
+ *   console.log(f.check(RequestNotSent) !== null); // true
+ * });
+ * ```
+ */
 export class RequestNotSent extends Error {
   /** Makes the error. */
   constructor(message = "The request was not sent: the connection is busy or closed") {
@@ -97,7 +191,23 @@ export class RequestNotSent extends Error {
   }
 }
 
-/** A body producer wrote more or fewer bytes than its declared length (`WrongBodyLength`). */
+/**
+ * A body producer wrote more or fewer bytes than its declared length (`WrongBodyLength`).
+ *
+ * @example
+ * ```ts
+ * import { BytesBodyProducer, ClientRequest, Headers, HTTP11ClientProtocol } from "@tw/core/web";
+ * import { type WrapperError, WrongBodyLength } from "@tw/core/web";
+ * import { StringTransport } from "@tw/core/testing";
+ * const protocol = new HTTP11ClientProtocol();
+ * protocol.makeConnection(new StringTransport());
+ * const body = new BytesBodyProducer(new Blob(["hi"]).stream(), { length: 5 }); // 2 of 5 bytes
+ * const headers = new Headers({ Host: "example.com" });
+ * protocol.request(new ClientRequest("PUT", "/", headers, body)).addErrback((f) => {
+ *   console.log((f.value as WrapperError).reasons[0].check(WrongBodyLength) !== null); // true
+ * });
+ * ```
+ */
 export class WrongBodyLength extends Error {
   /** Makes the error. */
   constructor(message: string) {
@@ -106,7 +216,25 @@ export class WrongBodyLength extends Error {
   }
 }
 
-/** The response could not be parsed (`ParseError`): what was wrong and the bytes concerned. */
+/**
+ * The response could not be parsed (`ParseError`): what was wrong and the bytes concerned.
+ *
+ * @example
+ * ```ts
+ * import { ClientRequest, Headers, HTTP11ClientProtocol } from "@tw/core/web";
+ * import { ParseError, ResponseFailed } from "@tw/core/web";
+ * import { StringTransport } from "@tw/core/testing";
+ * const protocol = new HTTP11ClientProtocol();
+ * protocol.makeConnection(new StringTransport());
+ * const d = protocol.request(new ClientRequest("GET", "/", new Headers({ Host: "example.com" })));
+ * d.addErrback((f) => {
+ *   const reason = (f.value as ResponseFailed).reasons[0];
+ *   if (reason.check(ParseError)) console.log(reason.getErrorMessage());
+ *   // "Bad status line: \"garbage\""
+ * });
+ * protocol.dataReceived(new TextEncoder().encode("garbage\r\n\r\n"));
+ * ```
+ */
 export class ParseError extends Error {
   /** The offending data, as text (truncated). */
   readonly data: string;
@@ -122,7 +250,27 @@ export class ParseError extends Error {
   }
 }
 
-/** The whole body was received (`ResponseDone`): the normal end of `deliverBody`. */
+/**
+ * The whole body was received (`ResponseDone`): the normal end of `deliverBody`.
+ *
+ * @example
+ * ```ts
+ * import { ClientRequest, Headers, HTTP11ClientProtocol, ResponseDone } from "@tw/core/web";
+ * import { type Failure, Protocol } from "@tw/core";
+ * import { StringTransport } from "@tw/core/testing";
+ * class Printer extends Protocol {
+ *   override connectionLost(reason: Failure): void {
+ *     console.log(reason.check(ResponseDone) !== null); // true
+ *   }
+ * }
+ * const protocol = new HTTP11ClientProtocol();
+ * protocol.makeConnection(new StringTransport());
+ * protocol.request(new ClientRequest("GET", "/", new Headers({ Host: "example.com" })))
+ *   .addCallback((response) => response.deliverBody(new Printer()));
+ * const answer = "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nhi";
+ * protocol.dataReceived(new TextEncoder().encode(answer));
+ * ```
+ */
 export class ResponseDone extends Error {
   /** Makes the error. */
   constructor(message = "Response body fully received") {
@@ -134,6 +282,26 @@ export class ResponseDone extends Error {
 /**
  * The body had no length and ended when the connection closed
  * (`PotentialDataLoss`): it may or may not be complete.
+ *
+ * @example
+ * ```ts
+ * import { ClientRequest, Headers, HTTP11ClientProtocol, PotentialDataLoss } from "@tw/core/web";
+ * import { ConnectionDone, Failure, Protocol } from "@tw/core";
+ * import { StringTransport } from "@tw/core/testing";
+ * class Printer extends Protocol {
+ *   override connectionLost(reason: Failure): void {
+ *     console.log(reason.check(PotentialDataLoss) !== null); // true
+ *   }
+ * }
+ * const protocol = new HTTP11ClientProtocol();
+ * protocol.makeConnection(new StringTransport());
+ * protocol.request(new ClientRequest("GET", "/", new Headers({ Host: "example.com" })))
+ *   .addCallback((response) => response.deliverBody(new Printer()));
+ * // No Content-Length: the body runs until the server closes.
+ * const answer = "HTTP/1.1 200 OK\r\nConnection: close\r\n\r\nhi";
+ * protocol.dataReceived(new TextEncoder().encode(answer));
+ * protocol.connectionLost(new Failure(new ConnectionDone()));
+ * ```
  */
 export class PotentialDataLoss extends Error {
   /** Makes the error. */
@@ -145,7 +313,20 @@ export class PotentialDataLoss extends Error {
   }
 }
 
-/** A request URI's scheme is not http or https (`SchemeNotSupported`). */
+/**
+ * A request URI's scheme is not http or https (`SchemeNotSupported`).
+ *
+ * @example
+ * ```ts
+ * import { Agent, SchemeNotSupported } from "@tw/core/web";
+ * import { MemoryReactorClock } from "@tw/core/testing";
+ * const agent = new Agent(new MemoryReactorClock());
+ * agent.request("GET", "ftp://example.com/file").addErrback((f) => {
+ *   f.trap(SchemeNotSupported);
+ *   console.log(f.getErrorMessage()); // "Unsupported scheme: ftp"
+ * });
+ * ```
+ */
 export class SchemeNotSupported extends Error {
   /** Makes the error. */
   constructor(message: string) {
@@ -157,6 +338,24 @@ export class SchemeNotSupported extends Error {
 /**
  * `readBody` got a body that may be truncated (`PartialDownloadError`);
  * `response` holds the bytes that did arrive.
+ *
+ * @example
+ * ```ts
+ * import { ClientRequest, Headers, HTTP11ClientProtocol } from "@tw/core/web";
+ * import { PartialDownloadError, readBody } from "@tw/core/web";
+ * import { ConnectionDone, Failure } from "@tw/core";
+ * import { StringTransport } from "@tw/core/testing";
+ * const protocol = new HTTP11ClientProtocol();
+ * protocol.makeConnection(new StringTransport());
+ * const d = protocol.request(new ClientRequest("GET", "/", new Headers({ Host: "example.com" })));
+ * const answer = "HTTP/1.1 200 OK\r\nConnection: close\r\n\r\nhel"; // no length
+ * protocol.dataReceived(new TextEncoder().encode(answer));
+ * readBody(await d).addErrback((f) => {
+ *   f.trap(PartialDownloadError);
+ *   console.log((f.value as PartialDownloadError).response.length); // 3
+ * });
+ * protocol.connectionLost(new Failure(new ConnectionDone()));
+ * ```
  */
 export class PartialDownloadError extends Error {
   /** The status code. */
@@ -177,7 +376,23 @@ export class PartialDownloadError extends Error {
   }
 }
 
-/** Too many redirects were followed (`InfiniteRedirection`). */
+/**
+ * Too many redirects were followed (`InfiniteRedirection`).
+ *
+ * @example
+ * ```ts
+ * import { Headers, InfiniteRedirection, RedirectAgent, Response } from "@tw/core/web";
+ * import type { ResponseFailed } from "@tw/core/web";
+ * import { succeed } from "@tw/core";
+ * // An agent whose every answer redirects again.
+ * const again = new Headers({ Location: "/again" });
+ * const loop = { request: () => succeed(new Response(["HTTP", 1, 1], 302, "Found", again, 0)) };
+ * new RedirectAgent(loop, 3).request("GET", "http://example.com/").addErrback((f) => {
+ *   const reason = (f.value as ResponseFailed).reasons[0];
+ *   console.log(reason.check(InfiniteRedirection) !== null); // true
+ * });
+ * ```
+ */
 export class InfiniteRedirection extends Error {
   /** The status of the last redirect. */
   readonly status: number;
@@ -201,7 +416,22 @@ export class InfiniteRedirection extends Error {
   }
 }
 
-/** A redirect response had no Location header (`RedirectWithNoLocation`). */
+/**
+ * A redirect response had no Location header (`RedirectWithNoLocation`).
+ *
+ * @example
+ * ```ts
+ * import { Headers, RedirectAgent, RedirectWithNoLocation, Response } from "@tw/core/web";
+ * import type { ResponseFailed } from "@tw/core/web";
+ * import { succeed } from "@tw/core";
+ * const found = new Response(["HTTP", 1, 1], 302, "Found", new Headers(), 0);
+ * const agent = { request: () => succeed(found) };
+ * new RedirectAgent(agent).request("GET", "http://example.com/").addErrback((f) => {
+ *   const reason = (f.value as ResponseFailed).reasons[0];
+ *   console.log(reason.check(RedirectWithNoLocation) !== null); // true
+ * });
+ * ```
+ */
 export class RedirectWithNoLocation extends Error {
   /** The status. */
   readonly status: number;
@@ -228,6 +458,22 @@ export class RedirectWithNoLocation extends Error {
  * A redirect that is not followed automatically (`PageRedirect`): a 301, 302,
  * 307 or 308 answering a method other than GET or HEAD, whose body cannot be
  * sent again.
+ *
+ * @example
+ * ```ts
+ * import { BytesBodyProducer, Headers, PageRedirect, RedirectAgent, Response } from "@tw/core/web";
+ * import type { ResponseFailed } from "@tw/core/web";
+ * import { succeed } from "@tw/core";
+ * const to = new Headers({ Location: "/b" });
+ * const moved = new Response(["HTTP", 1, 1], 307, "Temporary Redirect", to, 0);
+ * const agent = { request: () => succeed(moved) };
+ * // A stream body cannot be sent again, so the redirect is not followed.
+ * const body = new BytesBodyProducer(new Blob(["data"]).stream());
+ * new RedirectAgent(agent).request("POST", "http://example.com/a", null, body).addErrback((f) => {
+ *   const reason = (f.value as ResponseFailed).reasons[0];
+ *   if (reason.check(PageRedirect)) console.log((reason.value as PageRedirect).location); // "/b"
+ * });
+ * ```
  */
 export class PageRedirect extends Error {
   /** The status. */

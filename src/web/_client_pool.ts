@@ -40,6 +40,14 @@ const IDEMPOTENT = new Set(["GET", "HEAD", "OPTIONS", "DELETE", "TRACE"]);
  * Whether a request that failed with `error` on a kept connection may be
  * sent again on a new one (Twisted's `_shouldRetry`): an idempotent method,
  * no body, and a failure before any response byte that was not a cancellation.
+ *
+ * @example
+ * ```ts
+ * import { RequestNotSent, shouldRetry } from "@tw/core/web";
+ * console.log(shouldRetry("GET", new RequestNotSent(), false)); // true
+ * console.log(shouldRetry("POST", new RequestNotSent(), false)); // false: not idempotent
+ * console.log(shouldRetry("GET", new Error("boom"), false)); // false: not a stale connection
+ * ```
  */
 export function shouldRetry(method: string, error: Error, hasBody: boolean): boolean {
   if (!IDEMPOTENT.has(method) || hasBody) return false;
@@ -152,7 +160,7 @@ export class HTTPConnectionPool {
       doStop(): void {},
       buildProtocol: (): IProtocol => {
         const p = new HTTP11ClientProtocol(
-          (protocol) => this._putConnection(key, protocol),
+          (protocol) => this.#putConnection(key, protocol),
           this.#options.parser,
         );
         p.onConnectionLost = (protocol) => this.#forget(key, protocol);
@@ -163,7 +171,7 @@ export class HTTPConnectionPool {
   }
 
   /** Keeps an idle connection (the protocol's quiescent callback). */
-  _putConnection(key: string, protocol: HTTP11ClientProtocol): void {
+  #putConnection(key: string, protocol: HTTP11ClientProtocol): void {
     if (!this.persistent) {
       protocol.transport.loseConnection();
       return;

@@ -34,6 +34,7 @@ import {
   WrongBodyLength,
 } from "./_client_errors.ts";
 import { type BodyFlow, type RequestInfo, Response } from "./_client_response.ts";
+import { bodyDataFinished, bodyDataReceived, serialize } from "./_internal.ts";
 
 const log = new Logger("tw.web.client");
 const enc = new TextEncoder();
@@ -51,6 +52,20 @@ const BAD_TARGET = /[^\x21-\x7e]/;
  * A request to send on a connection (`twisted.web._newclient.Request`).
  * `uri` is the request-target as written on the request line ("/path?q",
  * or an absolute URI through a proxy).
+ *
+ * @example
+ * ```ts
+ * import { ClientRequest, Headers, HTTP11ClientProtocol } from "@tw/core/web";
+ * import { StringTransport } from "@tw/core/testing";
+ * const request = new ClientRequest("GET", "/index.html", new Headers({ Host: "example.com" }));
+ * console.log(request.absoluteURI); // "http://example.com/index.html"
+ * const transport = new StringTransport();
+ * const protocol = new HTTP11ClientProtocol();
+ * protocol.makeConnection(transport);
+ * protocol.request(request);
+ * console.log(transport.valueText());
+ * // "GET /index.html HTTP/1.1\r\nHost: example.com\r\nConnection: close\r\n\r\n"
+ * ```
  */
 export class ClientRequest implements RequestInfo {
   /** The method. */
@@ -91,32 +106,35 @@ export class ClientRequest implements RequestInfo {
     this.absoluteURI = absoluteURI ??
       (uri.startsWith("/") ? `http://${headers.getLast("host") ?? ""}${uri}` : uri);
   }
+}
 
-  /** The request head, validated. @throws {TypeError} on a character that would break framing */
-  _head(): Uint8Array {
-    if (!TOKEN.test(this.method)) throw new TypeError(`Invalid HTTP method: ${this.method}`);
-    if (this.uri.length === 0 || BAD_TARGET.test(this.uri)) {
-      throw new TypeError(`Invalid request target: ${JSON.stringify(this.uri)}`);
-    }
-    const h = this.headers.copy();
-    h.removeHeader("content-length");
-    h.removeHeader("transfer-encoding");
-    for (const [name, value] of h) {
-      if (!TOKEN.test(name)) throw new TypeError(`Invalid header name: ${JSON.stringify(name)}`);
-      if (BAD_FIELD.test(value)) {
-        throw new TypeError(`Invalid character in header ${name}: ${JSON.stringify(value)}`);
-      }
-    }
-    if (!this.persistent && !h.hasHeader("connection")) h.setRawHeaders("Connection", ["close"]);
-    const body = this.bodyProducer;
-    if (body !== null) {
-      if (body.length === UNKNOWN_LENGTH) h.setRawHeaders("Transfer-Encoding", ["chunked"]);
-      else h.setRawHeaders("Content-Length", [String(body.length)]);
-    } else if (EXPECTS_BODY.has(this.method)) {
-      h.setRawHeaders("Content-Length", ["0"]);
-    }
-    return enc.encode(`${this.method} ${this.uri} HTTP/1.1\r\n${h._serialize()}\r\n`);
+/**
+ * The head of `request`, validated.
+ * @throws {TypeError} on a character that would break framing
+ */
+function requestHead(request: ClientRequest): Uint8Array {
+  if (!TOKEN.test(request.method)) throw new TypeError(`Invalid HTTP method: ${request.method}`);
+  if (request.uri.length === 0 || BAD_TARGET.test(request.uri)) {
+    throw new TypeError(`Invalid request target: ${JSON.stringify(request.uri)}`);
   }
+  const h = request.headers.copy();
+  h.removeHeader("content-length");
+  h.removeHeader("transfer-encoding");
+  for (const [name, value] of h) {
+    if (!TOKEN.test(name)) throw new TypeError(`Invalid header name: ${JSON.stringify(name)}`);
+    if (BAD_FIELD.test(value)) {
+      throw new TypeError(`Invalid character in header ${name}: ${JSON.stringify(value)}`);
+    }
+  }
+  if (!request.persistent && !h.hasHeader("connection")) h.setRawHeaders("Connection", ["close"]);
+  const body = request.bodyProducer;
+  if (body !== null) {
+    if (body.length === UNKNOWN_LENGTH) h.setRawHeaders("Transfer-Encoding", ["chunked"]);
+    else h.setRawHeaders("Content-Length", [String(body.length)]);
+  } else if (EXPECTS_BODY.has(request.method)) {
+    h.setRawHeaders("Content-Length", ["0"]);
+  }
+  return enc.encode(`${request.method} ${request.uri} HTTP/1.1\r\n${h[serialize]()}\r\n`);
 }
 
 /** Limits of `HTTP11ClientProtocol`'s response parser. */
@@ -157,6 +175,21 @@ const MAX_INTERIM = 100;
  * `QUIESCENT` and `quiescentCallback` hands it to the pool; otherwise it is
  * closed. Any bad response fails with `ResponseFailed` and closes the
  * connection; nothing is thrown at the transport.
+ *
+ * @example
+ * ```ts
+ * import { ClientRequest, Headers, HTTP11ClientProtocol } from "@tw/core/web";
+ * import { StringTransport } from "@tw/core/testing";
+ * const protocol = new HTTP11ClientProtocol((p) => console.log("reusable", p.state));
+ * protocol.makeConnection(new StringTransport());
+ * const headers = new Headers({ Host: "example.com" });
+ * const request = new ClientRequest("GET", "/", headers, null, true); // keep the connection
+ * const d = protocol.request(request);
+ * console.log(protocol.state); // "WAITING"
+ * protocol.dataReceived(new TextEncoder().encode("HTTP/1.1 204 No Content\r\n\r\n"));
+ * // "reusable" "QUIESCENT"
+ * console.log((await d).code); // 204
+ * ```
  */
 export class HTTP11ClientProtocol extends Protocol {
   /** Called each time the connection becomes reusable. */
@@ -227,7 +260,7 @@ export class HTTP11ClientProtocol extends Protocol {
     }
     let head: Uint8Array;
     try {
-      head = request._head();
+      head = requestHead(request);
     } catch (error) {
       const d = new Deferred<Response>();
       d.errback(new RequestGenerationFailed([error]));
@@ -459,7 +492,7 @@ export class HTTP11ClientProtocol extends Protocol {
           const take = Math.min(this.#remaining, buf.length);
           this.#remaining -= take;
           this.#buf = take === buf.length ? null : buf.subarray(take);
-          this.#response!._bodyDataReceived(take === buf.length ? buf : buf.subarray(0, take));
+          this.#response![bodyDataReceived](take === buf.length ? buf : buf.subarray(0, take));
           if (this.#remaining === 0) this.#bodyEnded();
           break;
         }
@@ -482,7 +515,7 @@ export class HTTP11ClientProtocol extends Protocol {
         }
         case P_UNTIL_CLOSE:
           this.#buf = null;
-          this.#response!._bodyDataReceived(buf);
+          this.#response![bodyDataReceived](buf);
           break;
         default:
           // P_DONE with bytes left over: the server sent more than one response.
@@ -617,7 +650,7 @@ export class HTTP11ClientProtocol extends Protocol {
   }
 
   #onChunk = (data: Uint8Array): void => {
-    if (data.length > 0) this.#response!._bodyDataReceived(data);
+    if (data.length > 0) this.#response![bodyDataReceived](data);
   };
 
   #flow: BodyFlow = {
@@ -667,7 +700,7 @@ export class HTTP11ClientProtocol extends Protocol {
       this.#state = "ABORTING";
       this.transport.loseConnection();
     }
-    response._bodyDataFinished(new Failure(new ResponseDone()));
+    response[bodyDataFinished](new Failure(new ResponseDone()));
   }
 
   #badResponse(error: unknown): void {
@@ -687,7 +720,7 @@ export class HTTP11ClientProtocol extends Protocol {
     }
     if (d !== null) d.errback(new ResponseFailed([f]));
     if (response !== null) {
-      response._bodyDataFinished(new Failure(new ResponseFailed([f], response)));
+      response[bodyDataFinished](new Failure(new ResponseFailed([f], response)));
     }
   }
 
@@ -713,9 +746,9 @@ export class HTTP11ClientProtocol extends Protocol {
       }
       if (response !== null && !this.#responseEnded) {
         if (phase === P_UNTIL_CLOSE && reason.check(ConnectionDone)) {
-          response._bodyDataFinished(new Failure(new PotentialDataLoss()));
+          response[bodyDataFinished](new Failure(new PotentialDataLoss()));
         } else {
-          response._bodyDataFinished(
+          response[bodyDataFinished](
             new Failure(
               new ResponseFailed([reason, new ParseError("The body was cut short")], response),
             ),

@@ -148,6 +148,23 @@ export class RedirectAgent implements IAgent {
  * Follows redirects the way browsers do (`BrowserLikeRedirectAgent`): 301,
  * 302 and 303 turn any request into a GET (HEAD stays HEAD); 307 and 308 keep
  * the method and body, as in `RedirectAgent`.
+ *
+ * @example
+ * ```ts
+ * import { BrowserLikeRedirectAgent, Headers, Response } from "@tw/core/web";
+ * import { succeed } from "@tw/core";
+ * const seen: string[] = [];
+ * const agent = { // answers /form with a 302 to /done
+ *   request(method: string, uri: string) {
+ *     seen.push(`${method} ${uri}`);
+ *     const moved = uri.endsWith("/form");
+ *     const headers = new Headers(moved ? { Location: "/done" } : {});
+ *     return succeed(new Response(["HTTP", 1, 1], moved ? 302 : 200, "", headers, 0));
+ *   },
+ * };
+ * const response = await new BrowserLikeRedirectAgent(agent).request("POST", "http://a.test/form");
+ * console.log(response.code, seen); // 200 ["POST http://a.test/form", "GET http://a.test/done"]
+ * ```
  */
 export class BrowserLikeRedirectAgent extends RedirectAgent {
   /** Statuses that keep the method. */

@@ -21,6 +21,7 @@ import { ConnectionAborted } from "../internet/error.ts";
 import type { Headers } from "./_headers.ts";
 import type { BodyLength } from "./_client_body.ts";
 import { PartialDownloadError, PotentialDataLoss, ResponseDone } from "./_client_errors.ts";
+import { bodyDataFinished, bodyDataReceived, stopBody } from "./_internal.ts";
 
 /** What the connection offers a response for flow control of its body. */
 export interface BodyFlow {
@@ -41,6 +42,10 @@ const BUFFER_PAUSE = 65536;
 
 const NO_ADDRESS = new IPv4Address("TCP", "0.0.0.0", 0);
 
+// Between a Response and its BodyTransport only.
+const flow: unique symbol = Symbol("Response.flow");
+const consumerPause: unique symbol = Symbol("Response.consumerPause");
+
 /**
  * The transport a body protocol sees (Twisted's `TransportProxyProducer`):
  * pausing it pauses the connection; `stopProducing` (or `loseConnection`)
@@ -60,14 +65,14 @@ class BodyTransport implements ITransport {
   registerProducer(_producer: IPushProducer | IPullProducer, _streaming: boolean): void {}
   unregisterProducer(): void {}
   pauseProducing(): void {
-    this.#response._consumerPause(true);
+    this.#response[consumerPause](true);
   }
   resumeProducing(): void {
-    this.#response._consumerPause(false);
+    this.#response[consumerPause](false);
   }
   stopProducing(): void {
     this.disconnecting = true;
-    this.#response._stop();
+    this.#response[stopBody]();
   }
   loseConnection(): void {
     this.stopProducing();
@@ -76,10 +81,10 @@ class BodyTransport implements ITransport {
     this.stopProducing();
   }
   getPeer(): Address {
-    return this.#response._flow?.getPeer() ?? NO_ADDRESS;
+    return this.#response[flow]?.getPeer() ?? NO_ADDRESS;
   }
   getHost(): Address {
-    return this.#response._flow?.getHost() ?? NO_ADDRESS;
+    return this.#response[flow]?.getHost() ?? NO_ADDRESS;
   }
 }
 
@@ -103,6 +108,20 @@ const FINISHED = 3;
  * protocol by `deliverBody`. The body is buffered until then (reading pauses
  * past 64 KiB); once delivering, the body protocol's `transport.pauseProducing()`
  * pauses the socket.
+ *
+ * @example
+ * ```ts
+ * import { ClientRequest, Headers, HTTP11ClientProtocol, readBody } from "@tw/core/web";
+ * import { StringTransport } from "@tw/core/testing";
+ * const protocol = new HTTP11ClientProtocol();
+ * protocol.makeConnection(new StringTransport());
+ * const d = protocol.request(new ClientRequest("GET", "/", new Headers({ Host: "example.com" })));
+ * const answer = "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 2\r\n\r\nhi";
+ * protocol.dataReceived(new TextEncoder().encode(answer));
+ * const response = await d;
+ * console.log(response.code, response.headers.getLast("content-type")); // 200 "text/plain"
+ * console.log(new TextDecoder().decode(await readBody(response))); // "hi"
+ * ```
  */
 export class Response {
   /** The protocol version, as Twisted's tuple: `["HTTP", 1, 1]`. */
@@ -119,8 +138,11 @@ export class Response {
   request: RequestInfo | null;
   /** The response that redirected to this one (set by `RedirectAgent`), or null. */
   previousResponse: Response | null = null;
-  /** The connection's flow control; null once the body ended. */
-  _flow: BodyFlow | null;
+  /**
+   * The connection's flow control; null once the body ended.
+   * @ignore
+   */
+  [flow]: BodyFlow | null;
 
   #state = INITIAL;
   #buffer: Uint8Array[] = [];
@@ -137,7 +159,7 @@ export class Response {
    * @param phrase the reason phrase
    * @param headers the headers
    * @param length the body length
-   * @param flow the connection's flow control (null for a response made by hand)
+   * @param bodyFlow the connection's flow control (null for a response made by hand)
    * @param request the request answered
    */
   constructor(
@@ -146,7 +168,7 @@ export class Response {
     phrase: string,
     headers: Headers,
     length: BodyLength,
-    flow: BodyFlow | null = null,
+    bodyFlow: BodyFlow | null = null,
     request: RequestInfo | null = null,
   ) {
     this.version = version;
@@ -154,7 +176,7 @@ export class Response {
     this.phrase = phrase;
     this.headers = headers;
     this.length = length;
-    this._flow = flow;
+    this[flow] = bodyFlow;
     this.request = request;
   }
 
@@ -196,8 +218,11 @@ export class Response {
     }
   }
 
-  /** Body bytes from the connection. */
-  _bodyDataReceived(data: Uint8Array): void {
+  /**
+   * Body bytes from the connection.
+   * @ignore
+   */
+  [bodyDataReceived](data: Uint8Array): void {
     if (this.#state === CONNECTED) {
       this.#protocol!.dataReceived(data);
       return;
@@ -214,15 +239,16 @@ export class Response {
   /**
    * The body ended: `reason` is `ResponseDone`, `PotentialDataLoss` or a
    * `ResponseFailed`.
+   * @ignore
    */
-  _bodyDataFinished(reason: Failure): void {
-    const flow = this._flow;
-    this._flow = null;
-    if ((this.#bufferPaused || this.#consumerPaused) && flow !== null) {
+  [bodyDataFinished](reason: Failure): void {
+    const connection = this[flow];
+    this[flow] = null;
+    if ((this.#bufferPaused || this.#consumerPaused) && connection !== null) {
       // Leave the connection readable for whoever uses it next.
       this.#bufferPaused = false;
       this.#consumerPaused = false;
-      flow.resumeProducing();
+      connection.resumeProducing();
     }
     if (this.#state === CONNECTED) {
       this.#state = FINISHED;
@@ -233,9 +259,12 @@ export class Response {
     }
   }
 
-  /** The body protocol paused or resumed its transport. */
-  _consumerPause(paused: boolean): void {
-    if (this._flow === null || this.#consumerPaused === paused) return;
+  /**
+   * The body protocol paused or resumed its transport.
+   * @ignore
+   */
+  [consumerPause](paused: boolean): void {
+    if (this[flow] === null || this.#consumerPaused === paused) return;
     this.#consumerPaused = paused;
     this.#applyPause();
   }
@@ -243,22 +272,25 @@ export class Response {
   #wasPaused = false;
 
   #applyPause(force?: boolean): void {
-    const flow = this._flow;
-    if (flow === null) return;
+    const connection = this[flow];
+    if (connection === null) return;
     const want = force === true || this.#bufferPaused || this.#consumerPaused;
     if (want === this.#wasPaused) return;
     this.#wasPaused = want;
-    if (want) flow.pauseProducing();
-    else flow.resumeProducing();
+    if (want) connection.pauseProducing();
+    else connection.resumeProducing();
   }
 
-  /** The body protocol gave up: abort the connection. */
-  _stop(): void {
-    const flow = this._flow;
-    if (flow !== null) flow.stopProducing();
+  /**
+   * The body protocol gave up: abort the connection.
+   * @ignore
+   */
+  [stopBody](): void {
+    const connection = this[flow];
+    if (connection !== null) connection.stopProducing();
     else if (this.#state !== FINISHED && this.#protocol !== null) {
       // A response without a connection (made by hand or decoded): end it.
-      this._bodyDataFinished(new Failure(new ConnectionAborted()));
+      this[bodyDataFinished](new Failure(new ConnectionAborted()));
     }
   }
 }

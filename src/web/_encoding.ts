@@ -7,6 +7,7 @@
  * @module
  */
 import type { IResponseEncoder } from "./_http_request.ts";
+import { encoder as requestEncoder } from "./_internal.ts";
 import type { Request } from "./server.ts";
 import type { IResource, RenderResult } from "./resource.ts";
 
@@ -45,7 +46,7 @@ class GzipEncoder implements IResponseEncoder {
       for (;;) {
         const { done, value } = await reader.read();
         if (done) return;
-        request._writeRaw(value);
+        request.writeEncoded(value);
       }
     })();
     // A failure surfaces through finish(); keep it from being unhandled meanwhile.
@@ -66,6 +67,22 @@ class GzipEncoder implements IResponseEncoder {
 /**
  * Gzip-encodes responses for clients that accept it (`GzipEncoderFactory`).
  * Use with `EncodingResourceWrapper`.
+ *
+ * @example
+ * ```ts
+ * import { Data, EncodingResourceWrapper, GzipEncoderFactory } from "@tw/core/web";
+ * import { Site, siteAsFetchHandler } from "@tw/core/web";
+ * import { Clock } from "@tw/core/task";
+ * const text = new Data("hello ".repeat(1000), "text/plain");
+ * const page = new EncodingResourceWrapper(text, [new GzipEncoderFactory()]);
+ * const handle = siteAsFetchHandler(new Site(page, { clock: new Clock() }));
+ * const plain = await handle(new Request("http://localhost/"));
+ * console.log(plain.headers.get("content-encoding"), (await plain.text()).length); // null 6000
+ * const headers = { "Accept-Encoding": "gzip, br" };
+ * const gzip = await handle(new Request("http://localhost/", { headers }));
+ * const size = (await gzip.arrayBuffer()).byteLength;
+ * console.log(gzip.headers.get("content-encoding"), size < 100); // "gzip" true
+ * ```
  */
 export class GzipEncoderFactory implements IEncoderFactory {
   /** The compression level (kept for parity; `CompressionStream` has no setting). @default 9 */
@@ -85,6 +102,22 @@ export class GzipEncoderFactory implements IEncoderFactory {
  * Wraps a resource so that its responses are encoded by the first factory
  * that accepts the request (`EncodingResourceWrapper`). As in Twisted, only
  * the wrapped resource's own rendering is encoded, not its children.
+ *
+ * @example
+ * ```ts
+ * import { EncodingResourceWrapper, GzipEncoderFactory, Resource, Site } from "@tw/core/web";
+ * import { Clock } from "@tw/core/task";
+ * class Report extends Resource {
+ *   override isLeaf = true;
+ *   render_GET(): string {
+ *     return "<table>...</table>";
+ *   }
+ * }
+ * const root = new Resource();
+ * // Only this resource's responses are gzipped, for clients that accept it.
+ * root.putChild("report", new EncodingResourceWrapper(new Report(), [new GzipEncoderFactory()]));
+ * const site = new Site(root, { clock: new Clock() });
+ * ```
  */
 export class EncodingResourceWrapper implements IResource {
   /** The wrapped resource. */
@@ -123,7 +156,7 @@ export class EncodingResourceWrapper implements IResource {
       for (const factory of this.encoders) {
         const encoder = factory.encoderForRequest(request);
         if (encoder !== null) {
-          request._encoder = encoder;
+          request[requestEncoder] = encoder;
           break;
         }
       }

@@ -7,6 +7,15 @@
  * @module
  */
 import { Headers, HOP_BY_HOP } from "./_headers.ts";
+import {
+  eachValue,
+  hasLower,
+  serialize,
+  serializedLength,
+  serializeTo,
+  setOne,
+  valuesOf,
+} from "./_internal.ts";
 
 // Not passed to the site: the hop's own fields, and those the bridge answers
 // itself (the body was read whole, so its length is given below).
@@ -76,24 +85,24 @@ export class LazyRequestHeaders extends Headers {
     return super.getLast(name);
   }
 
-  override _values(lowerName: string): readonly string[] | undefined {
+  override [valuesOf](lowerName: string): readonly string[] | undefined {
     this.#fill();
-    return super._values(lowerName);
+    return super[valuesOf](lowerName);
   }
 
-  override _has(lowerName: string): boolean {
+  override [hasLower](lowerName: string): boolean {
     this.#fill();
-    return super._has(lowerName);
+    return super[hasLower](lowerName);
   }
 
-  override _setOne(name: string, value: string): void {
+  override [setOne](name: string, value: string): void {
     this.#fill();
-    super._setOne(name, value);
+    super[setOne](name, value);
   }
 
-  override _eachValue(fn: (lowerName: string, value: string) => void): void {
+  override [eachValue](fn: (lowerName: string, value: string) => void): void {
     this.#fill();
-    super._eachValue(fn);
+    super[eachValue](fn);
   }
 
   override getAllRawHeaders(): IterableIterator<[string, string[]]> {
@@ -121,18 +130,18 @@ export class LazyRequestHeaders extends Headers {
     return super.toWebHeaders();
   }
 
-  override _serialize(): string {
+  override [serialize](): string {
     this.#fill();
-    return super._serialize();
+    return super[serialize]();
   }
 
-  override _serializedLength(): number {
+  override [serializedLength](): number {
     this.#fill();
-    return super._serializedLength();
+    return super[serializedLength]();
   }
 
-  override _serializeTo(out: Uint8Array, at: number): number {
+  override [serializeTo](out: Uint8Array, at: number): number {
     this.#fill();
-    return super._serializeTo(out, at);
+    return super[serializeTo](out, at);
   }
 }

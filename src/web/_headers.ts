@@ -6,6 +6,16 @@
  */
 
 import { asciiBytes, putAscii, putBytes } from "./_head_bytes.ts";
+import {
+  addReceived,
+  eachValue,
+  hasLower,
+  serialize,
+  serializedLength,
+  serializeTo,
+  setOne,
+  valuesOf,
+} from "./_internal.ts";
 
 /** What `new Headers(init)` accepts: a record of name -> values, or pairs. */
 export type HeadersInit =
@@ -118,8 +128,11 @@ export class Headers {
     this.#map.set(key, newEntry(key, name, values.slice()));
   }
 
-  /** Replaces the values of `name` with `value` (the one-value `setRawHeaders`). */
-  _setOne(name: string, value: string): void {
+  /**
+   * Replaces the values of `name` with `value` (the one-value `setRawHeaders`).
+   * @ignore
+   */
+  [setOne](name: string, value: string): void {
     const key = name.toLowerCase();
     this.#map.set(key, newEntry(key, name, [value]));
   }
@@ -133,8 +146,9 @@ export class Headers {
   /**
    * Appends a header as received from the wire (internal fast path for the
    * request parser: the name is case-folded only when needed).
+   * @ignore
    */
-  _addReceived(name: string, value: string): void {
+  [addReceived](name: string, value: string): void {
     if (this.#received !== null) this.#received.push(name, value);
     else if (this.#store === null || this.#store.size === 0) this.#received = [name, value];
     else this.#add(name, value);
@@ -155,15 +169,21 @@ export class Headers {
     return entry === undefined ? null : entry.values[entry.values.length - 1];
   }
 
-  /** True when `lowerName` (already lower case) is present (internal fast path). */
-  _has(lowerName: string): boolean {
-    if (this.#received !== null) return this._values(lowerName) !== undefined;
+  /**
+   * True when `lowerName` (already lower case) is present (internal fast path).
+   * @ignore
+   */
+  [hasLower](lowerName: string): boolean {
+    if (this.#received !== null) return this[valuesOf](lowerName) !== undefined;
     const store = this.#store;
     return store !== null && store.has(lowerName);
   }
 
-  /** The values of `name` without copying (internal fast path; do not mutate). */
-  _values(lowerName: string): readonly string[] | undefined {
+  /**
+   * The values of `name` without copying (internal fast path; do not mutate).
+   * @ignore
+   */
+  [valuesOf](lowerName: string): readonly string[] | undefined {
     const received = this.#received;
     if (received === null) return this.#store?.get(lowerName)?.values;
     let found: string[] | undefined;
@@ -184,8 +204,9 @@ export class Headers {
   /**
    * Calls `fn` for each value with its lower-case name (internal fast path:
    * no iterator, no case folding).
+   * @ignore
    */
-  _eachValue(fn: (lowerName: string, value: string) => void): void {
+  [eachValue](fn: (lowerName: string, value: string) => void): void {
     for (const [key, entry] of this.#map) {
       const values = entry.values;
       for (let i = 0; i < values.length; i++) fn(key, values[i]);
@@ -220,8 +241,11 @@ export class Headers {
     return out;
   }
 
-  /** Serializes as `Name: value\r\n` lines, names in canonical caps (no final blank line). */
-  _serialize(): string {
+  /**
+   * Serializes as `Name: value\r\n` lines, names in canonical caps (no final blank line).
+   * @ignore
+   */
+  [serialize](): string {
     let out = "";
     for (const [key, entry] of this.#map) {
       const prefix = linePrefix(key);
@@ -230,8 +254,11 @@ export class Headers {
     return out;
   }
 
-  /** The length of `_serialize()` in bytes when it is ASCII (internal). */
-  _serializedLength(): number {
+  /**
+   * The length of `[serialize]()` in bytes when it is ASCII (internal).
+   * @ignore
+   */
+  [serializedLength](): number {
     let n = 0;
     for (const entry of this.#map.values()) {
       const prefix = (entry.prefix ??= linePrefixBytes(entry.key)).length + 2;
@@ -242,10 +269,11 @@ export class Headers {
   }
 
   /**
-   * Writes `_serialize()` as ASCII bytes into `out` at `at` and returns the
+   * Writes `[serialize]()` as ASCII bytes into `out` at `at` and returns the
    * end; -1 at a character above ASCII (internal).
+   * @ignore
    */
-  _serializeTo(out: Uint8Array, at: number): number {
+  [serializeTo](out: Uint8Array, at: number): number {
     for (const entry of this.#map.values()) {
       const prefix = entry.prefix ??= linePrefixBytes(entry.key);
       const values = entry.values;

@@ -26,6 +26,7 @@ export class HTTPParseError extends Error {
 }
 
 import type { Headers } from "./_headers.ts";
+import { addReceived } from "./_internal.ts";
 
 const cp1252 = new TextDecoder("latin1");
 // deno-lint-ignore no-control-regex
@@ -213,7 +214,7 @@ export function parseHead(
     ? latin1(buf, start, end)
     : ascii.decode(start === 0 && end === buf.length ? buf : buf.subarray(start, end));
   for (let k = 0; k < marks.length; k += 4) {
-    headers._addReceived(
+    headers[addReceived](
       text.slice(marks[k], marks[k + 1]),
       text.slice(marks[k + 2], marks[k + 3]),
     );
@@ -375,7 +376,15 @@ function pad2(n: number): string {
   return n < 10 ? "0" + n : String(n);
 }
 
-/** Formats seconds since the epoch as an IMF-fixdate (`datetimeToString`). */
+/**
+ * Formats seconds since the epoch as an IMF-fixdate (`datetimeToString`).
+ *
+ * @example
+ * ```ts
+ * import { datetimeToString } from "@tw/core/web";
+ * console.log(datetimeToString(784111777)); // "Sun, 06 Nov 1994 08:49:37 GMT"
+ * ```
+ */
 export function datetimeToString(seconds: number): string {
   const d = new Date(Math.floor(seconds) * 1000);
   return `${DAYS[d.getUTCDay()]}, ${pad2(d.getUTCDate())} ${
@@ -385,7 +394,16 @@ export function datetimeToString(seconds: number): string {
   } GMT`;
 }
 
-/** Parses an HTTP date (IMF-fixdate, RFC 850 or asctime) to seconds, or null. */
+/**
+ * Parses an HTTP date (IMF-fixdate, RFC 850 or asctime) to seconds, or null.
+ *
+ * @example
+ * ```ts
+ * import { stringToDatetime } from "@tw/core/web";
+ * console.log(stringToDatetime("Sun, 06 Nov 1994 08:49:37 GMT")); // 784111777
+ * console.log(stringToDatetime("yesterday")); // null
+ * ```
+ */
 export function stringToDatetime(s: string): number | null {
   const ms = Date.parse(s.trim());
   return Number.isNaN(ms) ? null : Math.floor(ms / 1000);
@@ -394,7 +412,16 @@ export function stringToDatetime(s: string): number | null {
 let dateSecond = -1;
 let dateString = "";
 
-/** The `Date` header value for `seconds`, formatted once per second. */
+/**
+ * The `Date` header value for `seconds`, formatted once per second.
+ *
+ * @example
+ * ```ts
+ * import { httpDate } from "@tw/core/web";
+ * const now = Date.now() / 1000;
+ * console.log(httpDate(now) === httpDate(Math.floor(now))); // true: one string per second
+ * ```
+ */
 export function httpDate(seconds: number): string {
   const s = Math.floor(seconds);
   if (s !== dateSecond) {
@@ -413,6 +440,14 @@ export type ByteRange = [start: number, end: number];
  * @returns the satisfiable ranges clipped to `size` (in request order);
  *   `"unsatisfiable"` when none is (answer 416 with `Content-Range: bytes *\/size`);
  *   null when the header is malformed or not in bytes (ignore it: send everything)
+ *
+ * @example
+ * ```ts
+ * import { parseRangeHeader } from "@tw/core/web";
+ * console.log(parseRangeHeader("bytes=0-99,-50", 1000)); // [[0, 99], [950, 999]]
+ * console.log(parseRangeHeader("bytes=2000-", 1000)); // "unsatisfiable": answer 416
+ * console.log(parseRangeHeader("lines=1-2", 1000)); // null: ignore it, send it all
+ * ```
  */
 export function parseRangeHeader(
   header: string,
@@ -445,7 +480,17 @@ export function parseRangeHeader(
   return out.length === 0 ? "unsatisfiable" : out;
 }
 
-/** The Content-Range value for `range` of a representation of `size` bytes. */
+/**
+ * The Content-Range value for `range` of a representation of `size` bytes.
+ *
+ * @example
+ * ```ts
+ * import { contentRange, parseRangeHeader } from "@tw/core/web";
+ * const ranges = parseRangeHeader("bytes=500-", 1000);
+ * if (Array.isArray(ranges)) console.log(contentRange(ranges[0], 1000)); // "bytes 500-999/1000"
+ * console.log(contentRange(null, 1000)); // "bytes *\/1000": for a 416
+ * ```
+ */
 export function contentRange(range: ByteRange | null, size: number): string {
   return range === null ? `bytes */${size}` : `bytes ${range[0]}-${range[1]}/${size}`;
 }

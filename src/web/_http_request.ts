@@ -28,6 +28,19 @@ import { datetimeToString, httpDate, HTTPParseError, stringToDatetime } from "./
 import { RESPONSES } from "./_status.ts";
 import { headStart, putAscii, putBytes, statusLine } from "./_head_bytes.ts";
 import type { HTTPChannel, IChannelRequest } from "./http.ts";
+import {
+  direct,
+  encoder,
+  hasLower,
+  now,
+  sendText,
+  serialize,
+  serializedLength,
+  serializeTo,
+  setOne,
+  valuesOf,
+  writeResponse,
+} from "./_internal.ts";
 
 export type { Args, CookieOptions, MultipartPart } from "./_forms.ts";
 
@@ -36,7 +49,7 @@ export const CACHED: unique symbol = Symbol("CACHED");
 
 /**
  * Transforms a response body (gzip ...): see `GzipEncoderFactory`. The
- * encoder writes its output with `request._writeRaw`.
+ * encoder writes its output with `request.writeEncoded`.
  */
 export interface IResponseEncoder {
   /** Takes body bytes. */
@@ -47,17 +60,17 @@ export interface IResponseEncoder {
 
 /**
  * Where a request's response goes when its channel was not fed bytes (the
- * fetch bridge, `HTTPChannel._direct`): the head as values and the body as
- * it is written, with no HTTP framing in between. Internal.
+ * fetch bridge, `channel[direct]`): the head as values and the body as it
+ * is written, with no HTTP framing in between. Internal to src/web.
  */
 export interface IDirectResponse {
   /**
    * The head is final (`request.code`, `code_message`, `responseHeaders`);
    * `body` is the first body bytes (empty for a bodyless response).
    */
-  _head(request: HTTPRequest, body: Uint8Array | string, noBody: boolean): void;
+  sendHead(request: HTTPRequest, body: Uint8Array | string, noBody: boolean): void;
   /** More body bytes (after encoding). */
-  _body(data: Uint8Array): void;
+  sendBody(data: Uint8Array): void;
 }
 
 const enc = new TextEncoder();
@@ -72,6 +85,28 @@ const COALESCE = 16384;
 /**
  * One HTTP request and its response. Created by the channel for each request;
  * `process()` is called once the whole body has been read.
+ *
+ * @example
+ * ```ts
+ * import { HTTPChannel, HTTPRequest } from "@tw/core/web";
+ * import { Clock } from "@tw/core/task";
+ * import { StringTransport } from "@tw/core/testing";
+ * class Hello extends HTTPRequest {
+ *   override process(): void {
+ *     this.setHeader("content-type", "text/plain");
+ *     this.write(`Hello, ${this.getHeader("user-agent")}`);
+ *     this.finish();
+ *   }
+ * }
+ * const channel = new HTTPChannel();
+ * channel.clock = new Clock();
+ * channel.requestFactory = (ch) => new Hello(ch);
+ * const transport = new StringTransport();
+ * channel.makeConnection(transport);
+ * const head = "GET / HTTP/1.1\r\nHost: a\r\nUser-Agent: me\r\n\r\n";
+ * channel.dataReceived(new TextEncoder().encode(head));
+ * console.log(transport.valueText().includes("Hello, me")); // true
+ * ```
  */
 export class HTTPRequest implements IChannelRequest {
   /** The channel this request arrived on; null once the connection is lost. */
@@ -98,8 +133,11 @@ export class HTTPRequest implements IChannelRequest {
   disconnected = false;
   /** Bytes of response body written so far (after encoding). */
   sentLength = 0;
-  /** The encoder the body goes through (set by `EncodingResourceWrapper`), or null. */
-  _encoder: IResponseEncoder | null = null;
+  /**
+   * The encoder the body goes through (set by `EncodingResourceWrapper`), or null.
+   * @ignore
+   */
+  [encoder]: IResponseEncoder | null = null;
 
   // Made on first use: most requests need none of these.
   #args: Args | null = null;
@@ -287,7 +325,7 @@ export class HTTPRequest implements IChannelRequest {
   getCookie(name: string): string | null {
     if (this.#cookies === null) {
       this.#cookies = new Map();
-      for (const header of this.requestHeaders._values("cookie") ?? []) {
+      for (const header of this.requestHeaders[valuesOf]("cookie") ?? []) {
         parseCookies(header, this.#cookies);
       }
     }
@@ -336,7 +374,7 @@ export class HTTPRequest implements IChannelRequest {
 
   /** Sets response header `name` (replacing it); CR and LF in the value become spaces. */
   setHeader(name: string, value: string | number): void {
-    this.responseHeaders._setOne(name, sanitize(String(value)));
+    this.responseHeaders[setOne](name, sanitize(String(value)));
   }
 
   /** Appends a Set-Cookie header. */
@@ -397,11 +435,11 @@ export class HTTPRequest implements IChannelRequest {
       throw new Error("Request.write called on a request after Request.finish was called");
     }
     const bytes = typeof data === "string" ? enc.encode(data) : data;
-    if (this._encoder !== null && !this.#noBodyNow()) {
-      if (bytes.length > 0) this._encoder.encode(bytes);
+    if (this[encoder] !== null && !this.#noBodyNow()) {
+      if (bytes.length > 0) this[encoder].encode(bytes);
       return;
     }
-    this._writeRaw(bytes);
+    this.writeEncoded(bytes);
   }
 
   #noBodyNow(): boolean {
@@ -409,8 +447,13 @@ export class HTTPRequest implements IChannelRequest {
     return this.method === "HEAD" || c === 204 || c === 304 || (c >= 100 && c < 200);
   }
 
-  /** Writes (already encoded) body bytes with the response framing. */
-  _writeRaw(data: Uint8Array): void {
+  /**
+   * Writes body bytes that are already content-encoded, with the response
+   * framing (the head first, then chunks or raw bytes): what an
+   * `IResponseEncoder` calls with its output. `write` goes through the
+   * encoder, when there is one, and then here.
+   */
+  writeEncoded(data: Uint8Array): void {
     const channel = this.channel;
     if (channel === null) return;
     if (!this.startedWriting) {
@@ -419,14 +462,14 @@ export class HTTPRequest implements IChannelRequest {
     }
     if (this.#noBody || data.length === 0) return;
     this.sentLength += data.length;
-    const direct = channel._direct;
-    if (direct !== null) direct._body(data);
-    else if (!this.#chunkedOut) channel._write(data);
-    else if (data.length <= COALESCE) channel._write(frameChunk(data));
+    const to = channel[direct];
+    if (to !== null) to.sendBody(data);
+    else if (!this.#chunkedOut) channel[writeResponse](data);
+    else if (data.length <= COALESCE) channel[writeResponse](frameChunk(data));
     else {
-      channel._write(enc.encode(data.length.toString(16) + "\r\n"));
-      channel._write(data);
-      channel._write(CRLF);
+      channel[writeResponse](enc.encode(data.length.toString(16) + "\r\n"));
+      channel[writeResponse](data);
+      channel[writeResponse](CRLF);
     }
   }
 
@@ -441,7 +484,7 @@ export class HTTPRequest implements IChannelRequest {
     const noBody = this.#noBodyNow();
     this.#noBody = noBody;
     const v11 = this.clientproto === "HTTP/1.1";
-    if (this._encoder !== null) {
+    if (this[encoder] !== null) {
       if (!noBody) h.removeHeader("content-length");
       // An encoded body is not byte-identical to the resource's: its validator
       // becomes weak (RFC 9110 8.8.3), as nginx does when it gzips.
@@ -450,21 +493,21 @@ export class HTTPRequest implements IChannelRequest {
         h.setRawHeaders("ETag", [`W/${etags[0]}`]);
       }
     }
-    const direct = channel._direct;
-    if (direct !== null) {
+    const to = channel[direct];
+    if (to !== null) {
       // No framing, no connection management and no Server or Date header:
       // the native server in front does all of that.
       this.#chunkedOut = false;
       this.#persistent = false;
-      if (!noBody && code !== 204 && !h._has("content-type")) {
+      if (!noBody && code !== 204 && !h[hasLower]("content-type")) {
         h.setRawHeaders("Content-Type", ["text/html"]);
       }
       const send = noBody ? EMPTY : body;
       this.sentLength += send.length;
-      direct._head(this, send, noBody);
+      to.sendHead(this, send, noBody);
       return;
     }
-    let hasLength = h._has("content-length");
+    let hasLength = h[hasLower]("content-length");
     if (!hasLength && last && !noBody) {
       h.setRawHeaders("Content-Length", [String(body.length)]);
       hasLength = true;
@@ -474,8 +517,8 @@ export class HTTPRequest implements IChannelRequest {
     if (chunked) h.setRawHeaders("Transfer-Encoding", ["chunked"]);
     // Keep-alive: HTTP/1.1 unless asked otherwise; HTTP/1.0 only when asked
     // and the response is self-delimiting.
-    const conn = this.requestHeaders._values("connection");
-    const respConns = h._values("connection");
+    const conn = this.requestHeaders[valuesOf]("connection");
+    const respConns = h[valuesOf]("connection");
     const respConn = respConns === undefined ? null : respConns[respConns.length - 1];
     let persistent: boolean;
     if (conn === undefined) persistent = v11;
@@ -494,9 +537,9 @@ export class HTTPRequest implements IChannelRequest {
     const send = noBody ? EMPTY : body;
     this.sentLength += send.length;
     const chunkSize = chunked && send.length > 0 ? send.length.toString(16) : "";
-    const defaultType = !noBody && code !== 204 && !h._has("content-type");
-    const needsDate = !h._has("date");
-    const needsServer = channel.serverName !== "" && !h._has("server");
+    const defaultType = !noBody && code !== 204 && !h[hasLower]("content-type");
+    const needsDate = !h[hasLower]("date");
+    const needsServer = channel.serverName !== "" && !h[hasLower]("server");
     if (send.length <= COALESCE) {
       // The usual head: its fixed lines are cached bytes (see _head_bytes.ts),
       // written with a small body in one transport write.
@@ -504,17 +547,17 @@ export class HTTPRequest implements IChannelRequest {
         v11,
         code,
         this.code_message,
-        needsDate ? channel._now() : null,
+        needsDate ? channel[now]() : null,
         needsServer ? channel.serverName : "",
       );
       if (start !== null) {
         const type = defaultType ? DEFAULT_TYPE_LINE : EMPTY;
         const framing = chunkSize === "" ? 0 : chunkSize.length + 4;
         const out = allocBytes(
-          start.length + type.length + h._serializedLength() + 2 + framing + send.length,
+          start.length + type.length + h[serializedLength]() + 2 + framing + send.length,
         );
         let at = putBytes(out, type, putBytes(out, start, 0));
-        at = h._serializeTo(out, at);
+        at = h[serializeTo](out, at);
         if (at >= 0) {
           out[at++] = 13;
           out[at++] = 10;
@@ -524,7 +567,7 @@ export class HTTPRequest implements IChannelRequest {
             out[at + send.length] = 13;
             out[at + send.length + 1] = 10;
           } else out.set(send, at);
-          channel._write(out);
+          channel[writeResponse](out);
           return;
         }
       }
@@ -532,15 +575,15 @@ export class HTTPRequest implements IChannelRequest {
     // Any head (a custom reason phrase, HTTP/1.0, characters above ASCII, a
     // large body): as a string, encoded as UTF-8.
     let head = statusLine(v11, code, this.code_message);
-    if (needsDate) head += "Date: " + httpDate(channel._now()) + "\r\n";
+    if (needsDate) head += "Date: " + httpDate(channel[now]()) + "\r\n";
     if (needsServer) head += "Server: " + channel.serverName + "\r\n";
     if (defaultType) head += "Content-Type: text/html\r\n";
-    head += h._serialize() + "\r\n";
+    head += h[serialize]() + "\r\n";
     if (chunkSize !== "") head += chunkSize + "\r\n";
-    channel._write(enc.encode(head));
+    channel[writeResponse](enc.encode(head));
     if (send.length > 0) {
-      channel._write(send);
-      if (chunked) channel._write(CRLF);
+      channel[writeResponse](send);
+      if (chunked) channel[writeResponse](CRLF);
     }
   }
 
@@ -549,11 +592,12 @@ export class HTTPRequest implements IChannelRequest {
    * which gives it to the runtime as a string: no UTF-8 copy here. False,
    * and nothing done, when that does not apply (a socket, an encoder, a
    * HEAD or bodyless response, a body already started); `finish()` follows.
+   * @ignore
    */
-  _sendText(text: string): boolean {
-    const direct = this.channel?._direct;
+  [sendText](text: string): boolean {
+    const to = this.channel?.[direct];
     if (
-      direct == null || this._encoder !== null || this.startedWriting || this.finishCalled ||
+      to == null || this[encoder] !== null || this.startedWriting || this.finishCalled ||
       this.#noBodyNow()
     ) return false;
     this.startedWriting = true;
@@ -561,11 +605,11 @@ export class HTTPRequest implements IChannelRequest {
     this.#chunkedOut = false;
     this.#persistent = false;
     const h = this.responseHeaders;
-    if (this.code !== 204 && !h._has("content-type")) {
+    if (this.code !== 204 && !h[hasLower]("content-type")) {
       h.setRawHeaders("Content-Type", ["text/html"]);
     }
     this.sentLength += text.length;
-    direct._head(this, text, false);
+    to.sendHead(this, text, false);
     return true;
   }
 
@@ -584,10 +628,10 @@ export class HTTPRequest implements IChannelRequest {
     if (this.finished || this.#finishing) {
       throw new Error("Request.finish called on a finished request");
     }
-    if (this._encoder !== null && !this.#noBodyNow()) {
-      const encoder = this._encoder;
+    const bodyEncoder = this[encoder];
+    if (bodyEncoder !== null && !this.#noBodyNow()) {
       this.#finishing = true;
-      encoder.finish().then(
+      bodyEncoder.finish().then(
         () => this.#finishNow(),
         (e) => {
           this.#finishing = false;
@@ -612,9 +656,12 @@ export class HTTPRequest implements IChannelRequest {
       return;
     }
     if (!this.startedWriting) this.#writeHead(channel, EMPTY, true);
-    else if (this.#chunkedOut) channel._write(LAST_CHUNK);
+    else if (this.#chunkedOut) channel[writeResponse](LAST_CHUNK);
     this.finished = true;
     if (this.#producer !== null) this.unregisterProducer();
+    // The access log (Twisted's `channel.factory.log(request)`, as `Site.log`).
+    const site = channel.site as { log?: (request: HTTPRequest) => void } | null;
+    if (typeof site?.log === "function") site.log(this);
     channel.requestDone(this, this.#persistent);
     const waiting = this.#notify;
     this.#notify = null;
@@ -667,10 +714,10 @@ export class HTTPRequest implements IChannelRequest {
     if (channel === null) throw new Error("Cannot upgrade: the connection is gone");
     this.#noBody = true;
     let head = "HTTP/1.1 " + this.code + " " + this.code_message + "\r\n";
-    head += this.responseHeaders._serialize() + "\r\n";
+    head += this.responseHeaders[serialize]() + "\r\n";
     this.startedWriting = true;
     this.finished = true;
-    channel._write(enc.encode(head));
+    channel[writeResponse](enc.encode(head));
     channel.upgrade(protocol);
   }
 }

@@ -98,6 +98,13 @@ export function extension(name: string): string {
  * The Content-Type and Content-Encoding of a file name (Twisted's
  * `getTypeAndEncoding`): `archive.tar.gz` is `application/x-tar` with
  * encoding `gzip`. Unknown types get `defaultType`.
+ *
+ * @example
+ * ```ts
+ * import { CONTENT_ENCODINGS, getTypeAndEncoding, MIME_TYPES } from "@tw/core/web";
+ * const found = getTypeAndEncoding("notes.tar.gz", MIME_TYPES, CONTENT_ENCODINGS, "text/plain");
+ * console.log(found); // { type: "application/x-tar", encoding: "gzip" }
+ * ```
  */
 export function getTypeAndEncoding(
   name: string,

@@ -26,7 +26,16 @@ function escapeHtml(s: string): string {
   return s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 }
 
-/** A size for people, as Twisted's `formatFileSize`: 512B, 3K, 12M, 2G. */
+/**
+ * A size for people, as Twisted's `formatFileSize`: 512B, 3K, 12M, 2G.
+ *
+ * @example
+ * ```ts
+ * import { formatFileSize } from "@tw/core/web";
+ * console.log(formatFileSize(512), formatFileSize(3 * 1024)); // "512B" "3K"
+ * console.log(formatFileSize(5_000_000), formatFileSize(2 ** 31)); // "4M" "2G"
+ * ```
+ */
 export function formatFileSize(size: number): string {
   if (size < 1024) return `${size}B`;
   if (size < 1024 ** 2) return `${Math.floor(size / 1024)}K`;
@@ -45,6 +54,23 @@ interface Entry {
 /**
  * Renders the listing of one directory (`DirectoryLister`). Entries that
  * cannot be stat'ed (dangling links, races) are left out.
+ *
+ * @example
+ * ```ts
+ * import { CONTENT_ENCODINGS, DirectoryLister, MIME_TYPES } from "@tw/core/web";
+ * import { Site, siteAsFetchHandler } from "@tw/core/web";
+ * import { reactor } from "@tw/core";
+ * import { Clock } from "@tw/core/task";
+ * const lister = new DirectoryLister(".", {
+ *   fs: reactor.runtime,
+ *   contentTypes: MIME_TYPES,
+ *   contentEncodings: CONTENT_ENCODINGS,
+ *   defaultType: "application/octet-stream",
+ * });
+ * const handle = siteAsFetchHandler(new Site(lister, { clock: new Clock() }));
+ * const page = await (await handle(new Request("http://localhost/"))).text();
+ * console.log(page.includes("<title>Directory listing for /</title>")); // true
+ * ```
  */
 export class DirectoryLister extends Resource {
   /** The directory's path on disk. */

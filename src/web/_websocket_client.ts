@@ -28,7 +28,25 @@ import { type WebSocketOptions, WebSocketProtocol } from "./_websocket_protocol.
 const enc = new TextEncoder();
 const MAX_RESPONSE_HEAD = 16384;
 
-/** The opening handshake failed: the server did not answer a valid 101. */
+/**
+ * The opening handshake failed: the server did not answer a valid 101.
+ *
+ * @example
+ * ```ts
+ * import { Resource, Site, WebSocketClientFactory, WebSocketClientProtocol } from "@tw/core/web";
+ * import { WebSocketHandshakeError } from "@tw/core/web";
+ * import { Clock } from "@tw/core/task";
+ * import { connectedServerAndClient } from "@tw/core/testing";
+ * const clock = new Clock();
+ * const site = new Site(new Resource(), { clock }); // no WebSocket here: 404
+ * const factory = new WebSocketClientFactory("ws://localhost/chat", null, { clock });
+ * const [client] = connectedServerAndClient<WebSocketClientProtocol>(site, factory);
+ * client.whenOpen().addErrback((f) => {
+ *   f.trap(WebSocketHandshakeError);
+ *   console.log((f.value as WebSocketHandshakeError).code); // 404
+ * });
+ * ```
+ */
 export class WebSocketHandshakeError extends Error {
   /** The HTTP status the server answered, or null when it sent none (or garbage). */
   readonly code: number | null;
@@ -70,6 +88,19 @@ export interface WebSocketClientFactoryOptions extends WebSocketOptions {
 /**
  * Builds client protocols and holds the URL and handshake options
  * (autobahn's `WebSocketClientFactory`).
+ *
+ * @example
+ * ```ts
+ * import { connectWS, WebSocketClientFactory, WebSocketClientProtocol } from "@tw/core/web";
+ * const url = "wss://example.com/chat?room=1";
+ * const factory = new WebSocketClientFactory(url, WebSocketClientProtocol, {
+ *   protocols: ["chat"],
+ *   origin: "https://example.com",
+ *   openHandshakeTimeout: 10,
+ * });
+ * console.log(factory.host, factory.port, factory.resource); // "example.com" 443 "/chat?room=1"
+ * const connect = () => connectWS(factory); // fires with the open protocol
+ * ```
  */
 export class WebSocketClientFactory extends ClientFactory {
   /** The `ws:` or `wss:` URL. */
@@ -151,6 +182,24 @@ function clean(value: string): string {
  * `WebSocketClientProtocol`). It needs a {@link WebSocketClientFactory}
  * (for the URL and options); override `onConnect`, `onOpen`, `onMessage`,
  * `onClose`.
+ *
+ * @example
+ * ```ts
+ * import { connectWS, WebSocketClientFactory, WebSocketClientProtocol } from "@tw/core/web";
+ * import { Site, WebSocketResource, WebSocketServerFactory } from "@tw/core/web";
+ * import { Clock } from "@tw/core/task";
+ * import { connectedServerAndClient } from "@tw/core/testing";
+ * class Hello extends WebSocketClientProtocol {
+ *   override onOpen(): void {
+ *     console.log(this.connectionResponse?.code); // 101
+ *     this.sendMessage("hello");
+ *     this.sendClose(1000);
+ *   }
+ * }
+ * const clock = new Clock(); // a server in memory; connectWS(factory) reaches real ones
+ * const site = new Site(new WebSocketResource(new WebSocketServerFactory()), { clock });
+ * connectedServerAndClient(site, new WebSocketClientFactory("ws://localhost/", Hello, { clock }));
+ * ```
  */
 export class WebSocketClientProtocol extends WebSocketProtocol {
   /** The server's handshake answer, once received. */
@@ -187,7 +236,7 @@ export class WebSocketClientProtocol extends WebSocketProtocol {
   }
 
   /** Sends the opening handshake. */
-  override _handshake(): void {
+  protected override startHandshake(): void {
     const factory = this.factory;
     if (!(factory instanceof WebSocketClientFactory)) {
       this.#fail(
@@ -199,7 +248,7 @@ export class WebSocketClientProtocol extends WebSocketProtocol {
     this.transport.write(enc.encode(factory.handshakeRequest(this.#key)));
     const timeout = this.options.openHandshakeTimeout;
     if (timeout > 0) {
-      this.#timer = this._clock().callLater(timeout, () => {
+      this.#timer = (this.clock ??= getReactor()).callLater(timeout, () => {
         this.#timer = null;
         this.#fail(new WebSocketHandshakeError("Opening handshake timed out"));
       });
@@ -207,7 +256,7 @@ export class WebSocketClientProtocol extends WebSocketProtocol {
   }
 
   /** Reads the server's answer; returns the bytes after it once accepted. */
-  override _handshakeData(data: Uint8Array): Uint8Array | null {
+  protected override processHandshake(data: Uint8Array): Uint8Array | null {
     let buf = data;
     if (this.#head !== null) {
       buf = new Uint8Array(this.#head.length + data.length);
@@ -242,7 +291,7 @@ export class WebSocketClientProtocol extends WebSocketProtocol {
     }
     this.#cancelTimer();
     this.#opened = true;
-    this._opened();
+    this.completeHandshake();
     const waiters = this.#waiters;
     this.#waiters = [];
     for (const d of waiters) d.callback(this);
@@ -289,7 +338,7 @@ export class WebSocketClientProtocol extends WebSocketProtocol {
     this.#cancelTimer();
     if (this.#failure === null) this.#failure = error;
     this.#failWaiters();
-    this._failHandshake(error.message);
+    this.failHandshake(error.message);
   }
 
   #failWaiters(): void {
@@ -306,7 +355,7 @@ export class WebSocketClientProtocol extends WebSocketProtocol {
   }
 
   /** Fails the waiters of `whenOpen`. */
-  override _handshakeLost(reason: Failure): void {
+  protected override handshakeLost(reason: Failure): void {
     this.#cancelTimer();
     this.#failure ??= reason.value;
     this.#failWaiters();

@@ -134,6 +134,25 @@ export interface IWebSocketFactory {
  * stops too) and a consumer: register a producer with `registerProducer` and
  * it is paused while the transport's write buffer is above its high-water mark.
  * `sendMessage` returns false past that mark; `onDrain` runs once it drained.
+ *
+ * @example
+ * ```ts
+ * import { WebSocketProtocol, WebSocketServerProtocol } from "@tw/core/web";
+ * const room = new Set<WebSocketProtocol>(); // the type of either side's protocols
+ * class Chat extends WebSocketServerProtocol {
+ *   override onOpen(): void {
+ *     room.add(this);
+ *   }
+ *   override onMessage(payload: Uint8Array, isBinary: boolean): void {
+ *     for (const peer of room) {
+ *       if (peer.readyState === WebSocketProtocol.OPEN) peer.sendMessage(payload, isBinary);
+ *     }
+ *   }
+ *   override onClose(): void {
+ *     room.delete(this);
+ *   }
+ * }
+ * ```
  */
 export class WebSocketProtocol extends Protocol implements IPushProducer {
   /** `readyState` while opening. */
@@ -328,7 +347,7 @@ export class WebSocketProtocol extends Protocol implements IPushProducer {
     if (reason !== undefined && enc.encode(reason).length > 123) {
       throw new RangeError("A close reason is limited to 123 bytes of UTF-8");
     }
-    this._startClose(code ?? null, reason ?? "");
+    this.#startClose(code ?? null, reason ?? "");
   }
 
   /**
@@ -430,7 +449,7 @@ export class WebSocketProtocol extends Protocol implements IPushProducer {
 
   /** Stops for good: closes with 1001 (going away). */
   stopProducing(): void {
-    this._startClose(CLOSE_GOING_AWAY, "");
+    this.#startClose(CLOSE_GOING_AWAY, "");
   }
 
   /**
@@ -438,7 +457,7 @@ export class WebSocketProtocol extends Protocol implements IPushProducer {
    * down sends (`HTTPChannel.shutdown` may call it on upgraded connections).
    */
   goingAway(): void {
-    this._startClose(CLOSE_GOING_AWAY, "Server shutting down");
+    this.#startClose(CLOSE_GOING_AWAY, "Server shutting down");
   }
 
   #registerProxy(): void {
@@ -487,14 +506,14 @@ export class WebSocketProtocol extends Protocol implements IPushProducer {
           o.maxMessageSize - (opcode === OP_CONTINUATION ? this.#msgSize : 0),
         ),
     });
-    this._handshake();
+    this.startHandshake();
   }
 
   /** Feeds received bytes to the handshake (client) or the frame reader. */
   override dataReceived(data: Uint8Array): void {
     if (this.#lost || this.#reader === null) return;
     if (this.#state === CONNECTING) {
-      const rest = this._handshakeData(data);
+      const rest = this.processHandshake(data);
       // onOpen may have started closing already: the bytes after the head still count.
       if (rest === null) return;
       data = rest;
@@ -520,7 +539,7 @@ export class WebSocketProtocol extends Protocol implements IPushProducer {
     if (wasConnecting) {
       this.wasNotCleanReason ??=
         `Connection lost during the opening handshake: ${reason.getErrorMessage()}`;
-      this._handshakeLost(reason);
+      this.handshakeLost(reason);
     }
     const clean = this.#closeSent && this.#closeReceived;
     if (clean) {
@@ -535,33 +554,49 @@ export class WebSocketProtocol extends Protocol implements IPushProducer {
   }
 
   // ---- hooks for the server and client sides -------------------------------------
+  // Protected: a side (WebSocketClientProtocol, or a user's own, e.g. over
+  // another opening handshake) overrides the first three and calls the next two.
 
-  /** Starts the opening handshake; the base class opens at once (the server's handshake is done). */
-  _handshake(): void {
-    this._opened();
+  /**
+   * Starts the opening handshake when connected (autobahn's
+   * `startHandshake`); the base class opens at once (the server's handshake
+   * was the HTTP upgrade, already done). A side that sends a handshake
+   * overrides it and calls `completeHandshake` or `failHandshake` later.
+   */
+  protected startHandshake(): void {
+    this.completeHandshake();
   }
 
   /**
-   * Takes handshake bytes while CONNECTING; returns the bytes after the
-   * handshake once it completed, or null while it has not.
+   * Takes handshake bytes while CONNECTING (autobahn's `processHandshake`);
+   * returns the bytes after the handshake once it completed, or null while
+   * it has not. The base class takes none.
+   * @param _data bytes received
    */
-  _handshakeData(_data: Uint8Array): Uint8Array | null {
+  protected processHandshake(_data: Uint8Array): Uint8Array | null {
     return null;
   }
 
-  /** Called when the connection is lost before it opened. */
-  _handshakeLost(_reason: Failure): void {}
+  /**
+   * Called when the connection is lost before it opened, before `onClose`.
+   * @param _reason why the connection was lost
+   */
+  protected handshakeLost(_reason: Failure): void {}
 
-  /** Marks the connection open, starts keepalive and calls `onOpen`. */
-  _opened(): void {
+  /** Ends the opening handshake: marks the connection open, starts keepalive and calls `onOpen`. */
+  protected completeHandshake(): void {
     if (this.#state !== CONNECTING || this.#lost) return;
     this.#state = OPEN;
     if (this.#opts.autoPingInterval > 0) this.#schedulePing();
     this.#call("onOpen", () => this.onOpen());
   }
 
-  /** Fails the opening handshake: records why and drops the connection. */
-  _failHandshake(reason: string): void {
+  /**
+   * Fails the opening handshake (autobahn's `failHandshake`): records why
+   * (`wasNotCleanReason`) and drops the connection.
+   * @param reason why the handshake failed
+   */
+  protected failHandshake(reason: string): void {
     if (this.#lost) return;
     this.wasNotCleanReason ??= reason;
     this.#state = CLOSED;
@@ -569,21 +604,21 @@ export class WebSocketProtocol extends Protocol implements IPushProducer {
   }
 
   /** The clock for timeouts. */
-  _clock(): IReactorTime {
+  #timeSource(): IReactorTime {
     return this.clock ??= getReactor();
   }
 
   /** Sends a close frame with any code (the checked path is `sendClose`). */
-  _startClose(code: number | null, reason: string): void {
+  #startClose(code: number | null, reason: string): void {
     if (this.#state === CONNECTING) {
-      this._failHandshake("Closed before the opening handshake completed");
+      this.failHandshake("Closed before the opening handshake completed");
       return;
     }
     if (this.#state !== OPEN) return;
     this.#sendCloseFrame(code, reason);
     this.#state = CLOSING;
     this.#cancelPing();
-    this.#closeCall = this._clock().callLater(this.#opts.closeTimeout, () => {
+    this.#closeCall = this.#timeSource().callLater(this.#opts.closeTimeout, () => {
       this.#closeCall = null;
       this.wasNotCleanReason ??= "The peer did not answer the close frame in time";
       this.#state = CLOSED;
@@ -639,7 +674,7 @@ export class WebSocketProtocol extends Protocol implements IPushProducer {
       } else {
         // The client gives the server time to close first, then closes itself.
         this.#releaseProducers();
-        this.#closeCall = this._clock().callLater(this.#opts.closeTimeout, () => {
+        this.#closeCall = this.#timeSource().callLater(this.#opts.closeTimeout, () => {
           this.#closeCall = null;
           this.#drop(false);
         });
@@ -754,7 +789,7 @@ export class WebSocketProtocol extends Protocol implements IPushProducer {
     this.transport.loseConnection();
     // A peer that does not read could hold the flush forever.
     if (!this.#lost) {
-      this.#closeCall = this._clock().callLater(this.#opts.closeTimeout, () => {
+      this.#closeCall = this.#timeSource().callLater(this.#opts.closeTimeout, () => {
         this.#closeCall = null;
         this.transport.abortConnection();
       });
@@ -762,7 +797,7 @@ export class WebSocketProtocol extends Protocol implements IPushProducer {
   }
 
   #schedulePing(): void {
-    this.#pingCall = this._clock().callLater(this.#opts.autoPingInterval, () => {
+    this.#pingCall = this.#timeSource().callLater(this.#opts.autoPingInterval, () => {
       this.#pingCall = null;
       if (this.#state !== OPEN) return;
       if (this.#pingPayload === null) {
@@ -770,7 +805,7 @@ export class WebSocketProtocol extends Protocol implements IPushProducer {
         new DataView(payload.buffer).setUint32(0, ++this.#pingCount);
         this.#pingPayload = payload;
         this.#sendFrame(OP_PING, payload, true);
-        this.#pongCall = this._clock().callLater(this.#opts.autoPingTimeout, () => {
+        this.#pongCall = this.#timeSource().callLater(this.#opts.autoPingTimeout, () => {
           this.#pongCall = null;
           this.wasNotCleanReason ??= "No pong for the automatic ping in time";
           this.#state = CLOSED;

@@ -57,6 +57,22 @@ export type ConnectResult = string | null | undefined | void | ConnectionAccept;
 /**
  * Thrown (or rejected with) by `onConnect` to refuse a connection with an
  * HTTP status (autobahn's `ConnectionDeny`).
+ *
+ * @example
+ * ```ts
+ * import { ConnectionDeny, type ConnectionRequest, Site, WebSocketResource } from "@tw/core/web";
+ * import { WebSocketServerFactory, WebSocketServerProtocol } from "@tw/core/web";
+ * class MembersOnly extends WebSocketServerProtocol {
+ *   override onConnect(request: ConnectionRequest): string | null {
+ *     if (request.request.getCookie("member") === null) {
+ *       throw new ConnectionDeny(401, "Members only"); // the client gets 401, not a WebSocket
+ *     }
+ *     return null;
+ *   }
+ * }
+ * const factory = new WebSocketServerFactory(MembersOnly);
+ * const site = new Site(new WebSocketResource(factory));
+ * ```
  */
 export class ConnectionDeny extends Error {
   /** The HTTP status to answer with. */
@@ -126,6 +142,23 @@ export interface WebSocketServerFactoryOptions extends WebSocketOptions {
 /**
  * Builds server protocols and holds their options (autobahn's
  * `WebSocketServerFactory`). Mount it with a {@link WebSocketResource}.
+ *
+ * @example
+ * ```ts
+ * import { Resource, Site, WebSocketResource, WebSocketServerFactory } from "@tw/core/web";
+ * import { WebSocketServerProtocol } from "@tw/core/web";
+ * import { Clock } from "@tw/core/task";
+ * const factory = new WebSocketServerFactory(WebSocketServerProtocol, {
+ *   allowedOrigins: ["https://*.example.com"],
+ *   maxMessageSize: 65536,
+ *   autoPingInterval: 30,
+ * });
+ * console.log(factory.isOriginAllowed("https://app.example.com")); // true
+ * console.log(factory.isOriginAllowed("https://example.net")); // false: answered 403
+ * const root = new Resource();
+ * root.putChild("ws", new WebSocketResource(factory));
+ * const site = new Site(root, { clock: new Clock() });
+ * ```
  */
 export class WebSocketServerFactory extends ServerFactory {
   /** The protocol options. */

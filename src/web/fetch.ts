@@ -28,6 +28,7 @@ import { concatBytes } from "../internet/_bytes.ts";
 import type { IPullProducer, IPushProducer, ITransport } from "../internet/interfaces.ts";
 import { LazyRequestHeaders } from "./_fetch_headers.ts";
 import { HOP_BY_HOP } from "./_headers.ts";
+import { direct, eachValue, serveRequest } from "./_internal.ts";
 import type { HTTPRequest, IDirectResponse } from "./_http_request.ts";
 import type { HTTPChannel } from "./http.ts";
 import { RESPONSES } from "./_status.ts";
@@ -133,6 +134,19 @@ class StreamProducer implements IPushProducer {
  * a stream, and a `signal` aborted when the client goes away. The `Response`
  * is sent back as it comes: status, headers (each Set-Cookie kept apart),
  * and the body chunk by chunk, read only while the connection can take more.
+ *
+ * @example
+ * ```ts
+ * import { FetchResource, Resource, Site, siteAsFetchHandler } from "@tw/core/web";
+ * import { Clock } from "@tw/core/task";
+ * // Any fetch-style application: Hono's `app.fetch`, a router, a plain function.
+ * const app = (req: globalThis.Request) => Response.json({ path: new URL(req.url).pathname });
+ * const root = new Resource();
+ * root.putChild("api", new FetchResource(app, { stripPrefix: true }));
+ * const handle = siteAsFetchHandler(new Site(root, { clock: new Clock() }));
+ * const res = await handle(new Request("http://localhost/api/users/7"));
+ * console.log(await res.json()); // { path: "/users/7" }
+ * ```
  */
 export class FetchResource extends Resource {
   /** The application. */
@@ -287,7 +301,7 @@ let cleanClose: Failure | null = null;
 
 /**
  * The connection of one bridged request: the transport of its `HTTPChannel`
- * and, as `channel._direct`, where the response goes as values (status,
+ * and, as `channel[direct]`, where the response goes as values (status,
  * headers, body bytes), never as HTTP text. A response that is complete
  * when the site returns from rendering becomes a `Response` over one
  * `Uint8Array`; otherwise its body is a `ReadableStream`, and the site's
@@ -347,19 +361,19 @@ class BridgeTransport implements ITransport, IDirectResponse {
 
   // ---- IDirectResponse (the request writes here) ------------------------------
 
-  _head(request: HTTPRequest, body: Uint8Array | string, noBody: boolean): void {
+  sendHead(request: HTTPRequest, body: Uint8Array | string, noBody: boolean): void {
     if (this.#lost) return;
     this.#status = request.code;
     this.#statusText = request.code_message;
     this.#noBody = noBody;
     const pairs: [string, string][] = [];
-    request.responseHeaders._eachValue((lower, value) => {
+    request.responseHeaders[eachValue]((lower, value) => {
       if (HOP_BY_HOP.has(lower)) return;
       if (lower === "content-length") this.#lengthAt = pairs.length;
       pairs.push([lower, value]);
     });
     this.#headers = pairs;
-    if (body.length > 0) this._body(body);
+    if (body.length > 0) this.sendBody(body);
     if (this.#resolve !== null) {
       // The handler waits (the site rendered later): answer after the
       // current job, so that a finish() right after the head still gives a
@@ -378,7 +392,7 @@ class BridgeTransport implements ITransport, IDirectResponse {
     }
   }
 
-  _body(data: Uint8Array | string): void {
+  sendBody(data: Uint8Array | string): void {
     if (this.#lost || this.#noBody || data.length === 0) return;
     const controller = this.#controller;
     if (controller === null) {
@@ -618,6 +632,22 @@ class BridgeTransport implements ITransport, IDirectResponse {
  * `Deno.serve(handler)` or `Bun.serve({ fetch: handler })`.
  * @param site the site
  * @param options buffering
+ *
+ * @example
+ * ```ts
+ * import { Resource, Site, siteAsFetchHandler } from "@tw/core/web";
+ * import { Clock } from "@tw/core/task";
+ * class Hello extends Resource {
+ *   override isLeaf = true;
+ *   render_GET(): string {
+ *     return "Hello, world!";
+ *   }
+ * }
+ * const handler = siteAsFetchHandler(new Site(new Hello(), { clock: new Clock() }));
+ * const res = await handler(new Request("http://localhost/"));
+ * console.log(res.status, await res.text()); // 200 "Hello, world!"
+ * // Deno.serve({ port: 8080 }, handler) or Bun.serve({ port: 8080, fetch: handler })
+ * ```
  */
 export function siteAsFetchHandler(
   site: Site,
@@ -672,7 +702,7 @@ function serve(
   channel.timeOut = null;
   channel.requestTimeout = null;
   const transport = new BridgeTransport(channel, req, info, hostPort, secure, highWaterMark);
-  channel._direct = transport;
+  channel[direct] = transport;
   channel.makeConnection(transport);
 
   const request = channel.requestFactory!(channel);
@@ -684,7 +714,7 @@ function serve(
   request.requestHeaders = headers;
   request.gotLength(body.length);
   if (body.length > 0) request.handleContentChunk(body);
-  channel._serveRequest(request, method, uri, "HTTP/1.1");
+  channel[serveRequest](request, method, uri, "HTTP/1.1");
 
   if (!transport.done) {
     // Rendering goes on (a promise, NOT_DONE_YET): watch for the client leaving.

@@ -73,6 +73,17 @@ export interface ICredentialFactory {
  * HTTP Basic (`BasicCredentialFactory`): `UsernamePassword` from
  * `base64(user:password)`, decoded as UTF-8 (the challenge says
  * `charset="UTF-8"`, RFC 7617).
+ *
+ * @example
+ * ```ts
+ * import { BasicCredentialFactory, Request } from "@tw/core/web";
+ * const basic = new BasicCredentialFactory("example");
+ * const request = new Request(null);
+ * console.log(basic.getChallenge(request)); // { realm: "example", charset: "UTF-8" }
+ * const credentials = basic.decode(btoa("alice:secret"), request); // what a browser sends
+ * console.log(credentials.username, credentials.password); // "alice" "secret"
+ * // Offered by new HTTPAuthSessionWrapper(portal, [basic]).
+ * ```
  */
 export class BasicCredentialFactory implements ICredentialFactory {
   /** "basic". */
@@ -126,6 +137,16 @@ function clientAddressOf(request: Request): string {
  * `hash: "plain"`) or `H(user:realm:password)` (`checkHash`); PBKDF2-hashed
  * password files cannot check Digest responses (no plaintext to digest).
  * Not implemented: `auth-int`, `userhash`, `username*`, nonce counting.
+ *
+ * @example
+ * ```ts
+ * import { DigestCredentialFactory, Request } from "@tw/core/web";
+ * import { Clock } from "@tw/core/task";
+ * const digest = new DigestCredentialFactory("sha-256", "example", { clock: new Clock() });
+ * const challenge = await digest.getChallenge(new Request(null));
+ * console.log(challenge.realm, challenge.algorithm, challenge.qop); // "example" "SHA-256" "auth"
+ * // Offered by new HTTPAuthSessionWrapper(portal, [digest]).
+ * ```
  */
 export class DigestCredentialFactory implements ICredentialFactory {
   /** "digest". */
@@ -186,6 +207,18 @@ function formatChallenge(scheme: string, params: Record<string, string>): string
 /**
  * Answers 401 with a WWW-Authenticate challenge per factory
  * (`UnauthorizedResource`).
+ *
+ * @example
+ * ```ts
+ * import { BasicCredentialFactory, UnauthorizedResource } from "@tw/core/web";
+ * import { Site, siteAsFetchHandler } from "@tw/core/web";
+ * import { Clock } from "@tw/core/task";
+ * const page = new UnauthorizedResource([new BasicCredentialFactory("example")]);
+ * const handle = siteAsFetchHandler(new Site(page, { clock: new Clock() }));
+ * const res = await handle(new Request("http://localhost/"));
+ * console.log(res.status, res.headers.get("www-authenticate"));
+ * // 401 'Basic realm="example", charset="UTF-8"'
+ * ```
  */
 export class UnauthorizedResource extends Resource {
   #factories: readonly ICredentialFactory[];
@@ -227,6 +260,25 @@ export class UnauthorizedResource extends Resource {
  * login answers 401 with every factory's challenge; the avatar resource
  * renders the request (the rest of the path is traversed from it), and its
  * logout runs when the request finishes or its connection is lost.
+ *
+ * @example
+ * ```ts
+ * import { BasicCredentialFactory, Data, HTTPAuthSessionWrapper } from "@tw/core/web";
+ * import { Site, siteAsFetchHandler } from "@tw/core/web";
+ * import { InMemoryUsernamePasswordDatabaseDontUse, type IRealm, Portal } from "@tw/core/cred";
+ * import { Clock } from "@tw/core/task";
+ * const realm: IRealm = {
+ *   // The guard asks for IResource: answer with the interface asked for.
+ *   requestAvatar: (_id, _mind, ...asked) => [asked[0], new Data("hi", "text/plain"), () => {}],
+ * };
+ * const portal = new Portal(realm, [new InMemoryUsernamePasswordDatabaseDontUse({ alice: "pw" })]);
+ * const guarded = new HTTPAuthSessionWrapper(portal, [new BasicCredentialFactory("example")]);
+ * const handle = siteAsFetchHandler(new Site(guarded, { clock: new Clock() }));
+ * const guest = await handle(new Request("http://localhost/"));
+ * const authorization = `Basic ${btoa("alice:pw")}`;
+ * const alice = await handle(new Request("http://localhost/", { headers: { authorization } }));
+ * console.log(guest.status, await alice.text()); // 401 "hi"
+ * ```
  */
 export class HTTPAuthSessionWrapper extends Resource {
   #portal: Portal;

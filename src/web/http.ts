@@ -35,6 +35,7 @@ import {
   type RequestLine,
 } from "./_http_parse.ts";
 import { RESPONSES } from "./_status.ts";
+import { direct, now, serveRequest, valuesOf, writeResponse } from "./_internal.ts";
 
 export * from "./_status.ts";
 export { Headers, type HeadersInit } from "./_headers.ts";
@@ -46,15 +47,14 @@ export {
   parseRangeHeader,
   stringToDatetime,
 } from "./_http_parse.ts";
-export {
-  CACHED,
-  HTTPRequest,
-  type IDirectResponse,
-  type IResponseEncoder,
-} from "./_http_request.ts";
+export { CACHED, HTTPRequest, type IResponseEncoder } from "./_http_request.ts";
 import type { IDirectResponse } from "./_http_request.ts";
 
 const log = new Logger("tw.web.http");
+
+// Between HTTPFactory and its channels only.
+const slot: unique symbol = Symbol("HTTPChannel.slot");
+const setOnClose: unique symbol = Symbol("HTTPChannel.setOnClose");
 
 /**
  * What `HTTPChannel` asks of the request objects its `requestFactory` makes
@@ -118,6 +118,20 @@ const BARE_CR = /\r(?!\n)/;
 /**
  * The HTTP/1.x server protocol (`twisted.web.http.HTTPChannel`).
  * Normally built by `Site` / `HTTPFactory`; its settings are public fields.
+ *
+ * @example
+ * ```ts
+ * import { HTTPChannel, HTTPRequest } from "@tw/core/web";
+ * import { Clock } from "@tw/core/task";
+ * import { StringTransport } from "@tw/core/testing";
+ * const channel = new HTTPChannel();
+ * channel.clock = new Clock(); // the idle and request timeouts run on it
+ * channel.requestFactory = (ch) => new HTTPRequest(ch); // answers 404
+ * const transport = new StringTransport();
+ * channel.makeConnection(transport);
+ * channel.dataReceived(new TextEncoder().encode("GET / HTTP/1.1\r\nHost: a\r\n\r\n"));
+ * console.log(transport.valueText().split("\r\n")[0]); // "HTTP/1.1 404 Not Found"
+ * ```
  */
 export class HTTPChannel extends Protocol {
   /** Makes the request object for each request. Set by the factory. */
@@ -144,9 +158,10 @@ export class HTTPChannel extends Protocol {
   site: unknown = null;
   /**
    * When set, responses go here as values instead of HTTP bytes to the
-   * transport (the fetch bridge; see `_serveRequest`). Internal.
+   * transport (the fetch bridge; see `[serveRequest]`). Internal.
+   * @ignore
    */
-  _direct: IDirectResponse | null = null;
+  [direct]: IDirectResponse | null = null;
 
   #state = HEAD;
   #buf: Uint8Array | null = null;
@@ -173,8 +188,11 @@ export class HTTPChannel extends Protocol {
   #closed: Deferred<void>[] = [];
   #upgraded: IProtocol | null = null;
   #onClose: ((channel: HTTPChannel) => void) | null = null;
-  /** Where its factory lists it among the open channels (internal). */
-  _slot: number = -1;
+  /**
+   * Where its factory lists it among the open channels (internal).
+   * @ignore
+   */
+  [slot]: number = -1;
 
   /** True once `shutdown()` was called: the current response is the last. */
   get shuttingDown(): boolean {
@@ -187,8 +205,11 @@ export class HTTPChannel extends Protocol {
       (this.#buf === null || this.#pos >= this.#buf.length);
   }
 
-  /** Called by the factory: `fn` runs once when the connection is lost. */
-  _setOnClose(fn: (channel: HTTPChannel) => void): void {
+  /**
+   * Called by the factory: `fn` runs once when the connection is lost.
+   * @ignore
+   */
+  [setOnClose](fn: (channel: HTTPChannel) => void): void {
     this.#onClose = fn;
   }
 
@@ -248,8 +269,11 @@ export class HTTPChannel extends Protocol {
   // while they are processed use it rather than reading the clock again.
   #turnTime = -1;
 
-  /** The time for response headers and activity tracking. Internal. */
-  _now(): number {
+  /**
+   * The time for response headers and activity tracking. Internal.
+   * @ignore
+   */
+  [now](): number {
     return this.#turnTime >= 0 ? this.#turnTime : this.#clock().seconds();
   }
 
@@ -357,15 +381,15 @@ export class HTTPChannel extends Protocol {
     this.#uri = uri;
     this.#version = version;
 
-    const hosts = headers._values("host");
+    const hosts = headers[valuesOf]("host");
     if (hosts !== undefined ? hosts.length > 1 : version === "HTTP/1.1") {
       throw new HTTPParseError(400, "Missing or repeated Host header");
     }
     if (uri === "*" && method !== "OPTIONS") {
       throw new HTTPParseError(400, "Invalid request target");
     }
-    const te = headers._values("transfer-encoding");
-    const cl = headers._values("content-length");
+    const te = headers[valuesOf]("transfer-encoding");
+    const cl = headers[valuesOf]("content-length");
     let length: number | null = 0;
     if (te !== undefined) {
       if (cl !== undefined) {
@@ -388,7 +412,7 @@ export class HTTPChannel extends Protocol {
       length = parseContentLength(cl);
       if (length > this.maxRequestBodySize) throw new HTTPParseError(413, "Request body too large");
     }
-    const expect = headers._values("expect");
+    const expect = headers[valuesOf]("expect");
     if (expect !== undefined) {
       if (expect.length !== 1 || expect[0].toLowerCase() !== "100-continue") {
         throw new HTTPParseError(417, "Unsupported expectation");
@@ -476,10 +500,11 @@ export class HTTPChannel extends Protocol {
    * it from a fetch `Request`): it becomes the current request, as if its
    * head and whole body had been read, and `requestReceived` runs. The
    * caller sets its headers and body first. Internal.
+   * @ignore
    */
-  _serveRequest(request: IChannelRequest, method: string, uri: string, version: string): void {
+  [serveRequest](request: IChannelRequest, method: string, uri: string, version: string): void {
     if (this.#state !== HEAD || this.#current !== null) {
-      throw new Error("HTTPChannel._serveRequest needs an idle channel");
+      throw new Error("HTTPChannel cannot serve a request while another is in progress");
     }
     this.#current = request;
     this.#state = WAIT;
@@ -491,10 +516,13 @@ export class HTTPChannel extends Protocol {
     }
   }
 
-  /** Writes response bytes for the current request (and counts as activity). */
-  _write(data: Uint8Array): void {
+  /**
+   * Writes response bytes for the current request (and counts as activity).
+   * @ignore
+   */
+  [writeResponse](data: Uint8Array): void {
     if (this.#state === CLOSED) return;
-    if (this.#idleCall !== null) this.#lastActivity = this._now();
+    if (this.#idleCall !== null) this.#lastActivity = this[now]();
     this.transport.write(data);
   }
 
@@ -519,7 +547,7 @@ export class HTTPChannel extends Protocol {
       this.transport.resumeProducing();
     }
     if (this.#buf !== null && this.#pos < this.#buf.length) {
-      this.#startRequestTimer(this._now());
+      this.#startRequestTimer(this[now]());
     }
     this.#process();
   }
@@ -699,6 +727,18 @@ export class HTTPChannel extends Protocol {
 /**
  * Builds `HTTPChannel`s (`twisted.web.http.HTTPFactory`) with its settings,
  * tracks the open ones, and shuts them down gracefully.
+ *
+ * @example
+ * ```ts
+ * import { HTTPFactory, HTTPRequest } from "@tw/core/web";
+ * import { reactor } from "@tw/core";
+ * const factory = new HTTPFactory({ timeout: 30, maxHeaders: 50 });
+ * factory.requestFactory = (channel) => new HTTPRequest(channel); // 404 for everything
+ * const port = reactor.listenTCP(0, factory, { interface: "127.0.0.1" });
+ * await port.whenListening();
+ * await factory.shutdown(); // graceful: requests in flight are answered first
+ * await port.stopListening();
+ * ```
  */
 export class HTTPFactory extends ServerFactory {
   /** Idle timeout in seconds (`timeOut` of each channel). @default 60 */
@@ -718,19 +758,19 @@ export class HTTPFactory extends ServerFactory {
   /** Makes each request; `Site` sets it to its Request class. */
   requestFactory: RequestFactory | null = null;
   #clock: IReactorTime | null;
-  // The open channels, each knowing its index (`_slot`): a Set costs a
+  // The open channels, each knowing its index (`[slot]`): a Set costs a
   // bridged request (a channel each) about 250 ns on Deno.
   #open: HTTPChannel[] = [];
   #forget = (channel: HTTPChannel): void => {
     const open = this.#open;
-    const slot = channel._slot;
-    if (slot < 0 || open[slot] !== channel) return;
+    const at = channel[slot];
+    if (at < 0 || open[at] !== channel) return;
     const last = open.pop()!;
     if (last !== channel) {
-      open[slot] = last;
-      last._slot = slot;
+      open[at] = last;
+      last[slot] = at;
     }
-    channel._slot = -1;
+    channel[slot] = -1;
   };
   #stopping = false;
 
@@ -781,9 +821,9 @@ export class HTTPFactory extends ServerFactory {
     channel.maxHeaders = this.maxHeaders;
     channel.maxRequestBodySize = this.maxRequestBodySize;
     channel.serverName = this.serverName;
-    channel._slot = this.#open.length;
+    channel[slot] = this.#open.length;
     this.#open.push(channel);
-    channel._setOnClose(this.#forget);
+    channel[setOnClose](this.#forget);
     return channel;
   }
 

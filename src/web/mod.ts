@@ -39,7 +39,6 @@ export {
   type HTTPFactoryOptions,
   HTTPRequest,
   type IChannelRequest,
-  type IDirectResponse,
   type IResponseEncoder,
   parseRangeHeader,
   type RequestFactory,
@@ -49,6 +48,11 @@ export {
 export * from "./_status.ts";
 export type { Args, CookieOptions, MultipartPart } from "./_http_request.ts";
 export { Request, Session, Site, type SiteOptions } from "./server.ts";
+export {
+  combinedLogFormatter,
+  datetimeToLogString,
+  type IAccessLogFormatter,
+} from "./_access_log.ts";
 export {
   computeAllowedMethods,
   ErrorPage,

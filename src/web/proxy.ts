@@ -127,6 +127,23 @@ class BodyForwarder extends Protocol implements IPushProducer {
 /**
  * The connection to the upstream server (`ProxyClient`): sends the request
  * when connected and copies the response into `father`.
+ *
+ * @example
+ * ```ts
+ * import { Headers, HTTPRequest, ProxyClient } from "@tw/core/web";
+ * import { StringTransport } from "@tw/core/testing";
+ * const father = new HTTPRequest(null); // the request to answer (normally a client's)
+ * const headers = new Headers({ Host: "127.0.0.1:8081", Connection: "keep-alive" });
+ * const noBody = new Uint8Array(0);
+ * const client = new ProxyClient("GET", "/v1/users", "HTTP/1.1", headers, noBody, father);
+ * const upstream = new StringTransport();
+ * client.makeConnection(upstream);
+ * console.log(upstream.valueText()); // hop-by-hop fields are not forwarded:
+ * // "GET /v1/users HTTP/1.1\r\nHost: 127.0.0.1:8081\r\nConnection: close\r\n\r\n"
+ * const answer = "HTTP/1.1 201 Created\r\nContent-Length: 0\r\n\r\n";
+ * client.dataReceived(new TextEncoder().encode(answer));
+ * console.log(father.code, father.finished); // 201 true
+ * ```
  */
 export class ProxyClient extends HTTP11ClientProtocol {
   /** The request waiting for this response. */
@@ -206,6 +223,22 @@ export class ProxyClient extends HTTP11ClientProtocol {
 /**
  * Connects to the upstream server for one request (`ProxyClientFactory`);
  * a failed connection answers the father with 502.
+ *
+ * @example
+ * ```ts
+ * import { Headers, HTTPRequest, ProxyClientFactory } from "@tw/core/web";
+ * import { ConnectionRefusedError, Failure } from "@tw/core";
+ * import { MemoryReactorClock } from "@tw/core/testing";
+ * const reactor = new MemoryReactorClock();
+ * const father = new HTTPRequest(null); // the request to answer (normally a client's)
+ * const headers = new Headers({ Host: "127.0.0.1:8081" });
+ * const noBody = new Uint8Array(0);
+ * const factory = new ProxyClientFactory("GET", "/", "HTTP/1.1", headers, noBody, father);
+ * const connector = reactor.connectTCP("127.0.0.1", 8081, factory);
+ * // Nothing listens there: the father gets 502 Bad Gateway.
+ * factory.clientConnectionFailed(connector, new Failure(new ConnectionRefusedError()));
+ * console.log(father.code); // 502
+ * ```
  */
 export class ProxyClientFactory extends ClientFactory {
   #args: [string, string, string, Headers, Uint8Array, HTTPRequest];
@@ -256,6 +289,26 @@ export interface ReverseProxyOptions {
  * Forwards every request under it to `host:port`, its path appended to
  * `path` (`ReverseProxyResource`). The Host header becomes `host` (with the
  * port unless 80); the response is streamed back.
+ *
+ * @example
+ * ```ts
+ * import { ReverseProxyResource, Resource, Site, siteAsFetchHandler } from "@tw/core/web";
+ * import { IPv4Address } from "@tw/core";
+ * import { MemoryReactorClock, StringTransport } from "@tw/core/testing";
+ * const reactor = new MemoryReactorClock(); // records the upstream connection
+ * const root = new Resource();
+ * root.putChild("api", new ReverseProxyResource("127.0.0.1", 8081, "/v1", { reactor }));
+ * const handle = siteAsFetchHandler(new Site(root, { clock: reactor }));
+ * const pending = handle(new Request("http://localhost/api/users?page=2"));
+ * const [host, port, factory] = reactor.tcpClients[0];
+ * const upstream = factory.buildProtocol(new IPv4Address("TCP", host, port))!;
+ * const wire = new StringTransport();
+ * upstream.makeConnection(wire);
+ * console.log(wire.valueText().split("\r\n")[0]); // "GET /v1/users?page=2 HTTP/1.1"
+ * const answer = "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok";
+ * upstream.dataReceived(new TextEncoder().encode(answer));
+ * console.log(await (await pending).text()); // "ok"
+ * ```
  */
 export class ReverseProxyResource extends Resource {
   /** The upstream host. */
@@ -317,6 +370,22 @@ export class ReverseProxyResource extends Resource {
  * A request to the forward proxy (`ProxyRequest`): its target is an absolute
  * http URI, which is fetched and relayed. Other forms get 400; other
  * schemes and CONNECT get 501.
+ *
+ * @example
+ * ```ts
+ * import { HTTPFactory, ProxyRequest } from "@tw/core/web";
+ * import { IPv4Address } from "@tw/core";
+ * import { MemoryReactorClock, StringTransport } from "@tw/core/testing";
+ * const reactor = new MemoryReactorClock();
+ * const factory = new HTTPFactory({ clock: reactor });
+ * factory.requestFactory = (channel) => new ProxyRequest(channel, reactor);
+ * const channel = factory.buildProtocol(new IPv4Address("TCP", "127.0.0.1", 50000))!;
+ * const transport = new StringTransport();
+ * channel.makeConnection(transport);
+ * const head = "GET https://example.com/ HTTP/1.1\r\nHost: example.com\r\n\r\n";
+ * channel.dataReceived(new TextEncoder().encode(head));
+ * console.log(transport.valueText().split("\r\n")[0]); // "HTTP/1.1 501 Not Implemented": http only
+ * ```
  */
 export class ProxyRequest extends HTTPRequest {
   /** The reactor that connects upstream. */
@@ -376,6 +445,20 @@ export class ProxyRequest extends HTTPRequest {
 /**
  * The forward proxy's channel (`Proxy`): an `HTTPChannel` whose requests are
  * `ProxyRequest`s. Serve it with `ProxyFactory`.
+ *
+ * @example
+ * ```ts
+ * import { Proxy } from "@tw/core/web";
+ * import { MemoryReactorClock, StringTransport } from "@tw/core/testing";
+ * const reactor = new MemoryReactorClock();
+ * const channel = new Proxy();
+ * channel.clock = reactor;
+ * channel.proxyReactor = reactor; // where upstream connections are made
+ * channel.makeConnection(new StringTransport());
+ * const head = "GET http://127.0.0.1:8081/x HTTP/1.1\r\nHost: 127.0.0.1:8081\r\n\r\n";
+ * channel.dataReceived(new TextEncoder().encode(head));
+ * console.log(reactor.tcpClients[0].slice(0, 2)); // ["127.0.0.1", 8081]
+ * ```
  */
 export class Proxy extends HTTPChannel {
   /** The reactor its requests connect upstream with. */

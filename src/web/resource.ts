@@ -48,7 +48,28 @@ export interface IResource {
   render(request: Request): RenderResult;
 }
 
-/** Thrown by `render` for a method the resource has no `render_*` for (answered 405). */
+/**
+ * Thrown by `render` for a method the resource has no `render_*` for (answered 405).
+ *
+ * @example
+ * ```ts
+ * import { Request, Resource, UnsupportedMethod } from "@tw/core/web";
+ * class ReadOnly extends Resource {
+ *   render_GET(): string {
+ *     return "data";
+ *   }
+ * }
+ * const request = new Request(null);
+ * request.method = "DELETE";
+ * try {
+ *   new ReadOnly().render(request);
+ * } catch (e) {
+ *   if (e instanceof UnsupportedMethod) console.log(e.allowedMethods);
+ *   // ["GET", "HEAD", "OPTIONS"]
+ * }
+ * // Under a Site the client gets 405 Method Not Allowed, with that Allow header.
+ * ```
+ */
 export class UnsupportedMethod extends Error {
   /** The methods the resource does support. */
   readonly allowedMethods: string[];
@@ -69,6 +90,20 @@ const allowedCache = new WeakMap<object, string[]>();
 /**
  * The methods an object renders: each `render_X` it has (own or inherited),
  * plus HEAD when it has GET, plus OPTIONS (`_computeAllowedMethods`).
+ *
+ * @example
+ * ```ts
+ * import { computeAllowedMethods, Resource } from "@tw/core/web";
+ * class Form extends Resource {
+ *   render_GET(): string {
+ *     return "<form method=post>...</form>";
+ *   }
+ *   render_POST(): string {
+ *     return "thanks";
+ *   }
+ * }
+ * console.log(computeAllowedMethods(new Form())); // ["GET", "HEAD", "OPTIONS", "POST"]
+ * ```
  */
 export function computeAllowedMethods(resource: object): string[] {
   const proto = Object.getPrototypeOf(resource);
@@ -102,6 +137,24 @@ function hasOwnRender(resource: object): boolean {
  * `render_GET(request)`, `render_POST(request)`, ... methods, each returning
  * a string (sent as UTF-8), bytes, `NOT_DONE_YET`, or a promise (an async
  * method): the request is finished when it settles.
+ *
+ * @example
+ * ```ts
+ * import { Resource, Site, siteAsFetchHandler } from "@tw/core/web";
+ * import type { Request } from "@tw/core/web";
+ * import { Clock } from "@tw/core/task";
+ * class Hello extends Resource {
+ *   override isLeaf = true;
+ *   render_GET(request: Request): string {
+ *     return `Hello, ${request.args.name?.[0] ?? "world"}!`;
+ *   }
+ * }
+ * const root = new Resource();
+ * root.putChild("hello", new Hello());
+ * const handle = siteAsFetchHandler(new Site(root, { clock: new Clock() }));
+ * const res = await handle(new globalThis.Request("http://localhost/hello?name=you"));
+ * console.log(res.status, await res.text()); // 200 "Hello, you!"
+ * ```
  */
 export class Resource implements IResource {
   /** When true, traversal stops here. @default false */
@@ -173,7 +226,20 @@ function escapeHtml(s: string): string {
   return s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 }
 
-/** An error page for every request to it (`ErrorPage`). */
+/**
+ * An error page for every request to it (`ErrorPage`).
+ *
+ * @example
+ * ```ts
+ * import { ErrorPage, Resource, Site, siteAsFetchHandler } from "@tw/core/web";
+ * import { Clock } from "@tw/core/task";
+ * const root = new Resource();
+ * root.putChild("old", new ErrorPage(410, "Gone", "This page was removed."));
+ * const handle = siteAsFetchHandler(new Site(root, { clock: new Clock() }));
+ * const res = await handle(new Request("http://localhost/old/any/path"));
+ * console.log(res.status, res.headers.get("content-type")); // 410 "text/html; charset=utf-8"
+ * ```
+ */
 export class ErrorPage extends Resource {
   /** The status. */
   code: number;
@@ -210,7 +276,23 @@ export class ErrorPage extends Resource {
   }
 }
 
-/** A 404 page (`NoResource`). */
+/**
+ * A 404 page (`NoResource`).
+ *
+ * @example
+ * ```ts
+ * import { type IResource, NoResource, Resource, Site, siteAsFetchHandler } from "@tw/core/web";
+ * import { Clock } from "@tw/core/task";
+ * class Users extends Resource {
+ *   override getChild(name: string): IResource {
+ *     return name === "ann" ? new Resource() : new NoResource(`No user named ${name}`);
+ *   }
+ * }
+ * const handle = siteAsFetchHandler(new Site(new Users(), { clock: new Clock() }));
+ * const res = await handle(new Request("http://localhost/bob"));
+ * console.log(res.status); // 404
+ * ```
+ */
 export class NoResource extends ErrorPage {
   /**
    * Makes the page.
@@ -221,7 +303,20 @@ export class NoResource extends ErrorPage {
   }
 }
 
-/** A 403 page (`ForbiddenResource`). */
+/**
+ * A 403 page (`ForbiddenResource`).
+ *
+ * @example
+ * ```ts
+ * import { ForbiddenResource, Resource, Site, siteAsFetchHandler } from "@tw/core/web";
+ * import { Clock } from "@tw/core/task";
+ * const root = new Resource();
+ * root.putChild("admin", new ForbiddenResource("Not from here."));
+ * const handle = siteAsFetchHandler(new Site(root, { clock: new Clock() }));
+ * const res = await handle(new Request("http://localhost/admin/users"));
+ * console.log(res.status); // 403
+ * ```
+ */
 export class ForbiddenResource extends ErrorPage {
   /**
    * Makes the page.
@@ -235,6 +330,19 @@ export class ForbiddenResource extends ErrorPage {
 /**
  * Walks the tree from `resource` along `request.postpath`, moving each
  * segment to `request.prepath`, until a leaf or the end (`getChildForRequest`).
+ *
+ * @example
+ * ```ts
+ * import { getChildForRequest, Request, Resource } from "@tw/core/web";
+ * const root = new Resource();
+ * const docs = new Resource();
+ * docs.isLeaf = true;
+ * root.putChild("docs", docs);
+ * const request = new Request(null);
+ * request.postpath = ["docs", "intro"];
+ * console.log(getChildForRequest(root, request) === docs); // true
+ * console.log(request.prepath, request.postpath); // ["docs"] ["intro"]
+ * ```
  */
 export function getChildForRequest(resource: IResource, request: Request): IResource {
   while (request.postpath.length > 0 && !resource.isLeaf) {

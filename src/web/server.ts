@@ -27,7 +27,13 @@ import { allocBytes } from "../internet/_bytes.ts";
 import { Logger } from "../logger/mod.ts";
 import { Headers } from "./_headers.ts";
 import { HTTPRequest } from "./_http_request.ts";
+import {
+  combinedLogFormatter,
+  datetimeToLogString,
+  type IAccessLogFormatter,
+} from "./_access_log.ts";
 import { type HTTPChannel, HTTPFactory, type HTTPFactoryOptions } from "./http.ts";
+import { encoder, sendText, setOne } from "./_internal.ts";
 import {
   computeAllowedMethods,
   getChildForRequest,
@@ -38,6 +44,11 @@ import {
 } from "./resource.ts";
 
 export { NOT_DONE_YET } from "./resource.ts";
+export {
+  combinedLogFormatter,
+  datetimeToLogString,
+  type IAccessLogFormatter,
+} from "./_access_log.ts";
 
 const log = new Logger("tw.web.server");
 const enc = new TextEncoder();
@@ -80,6 +91,30 @@ function isThenable(value: unknown): value is PromiseLike<unknown> {
  * A request served by a `Site` (`twisted.web.server.Request`): adds the
  * resource traversal (`prepath` / `postpath`), rendering, error pages and
  * sessions to `HTTPRequest`.
+ *
+ * @example
+ * ```ts
+ * import { Resource, Site } from "@tw/core/web";
+ * import type { Request } from "@tw/core/web";
+ * import { IPv4Address } from "@tw/core";
+ * import { Clock } from "@tw/core/task";
+ * import { StringTransport } from "@tw/core/testing";
+ * class Echo extends Resource {
+ *   override isLeaf = true;
+ *   render_GET(request: Request): string {
+ *     request.setHeader("content-type", "text/plain");
+ *     return `${request.method} ${request.path} ${request.getHeader("user-agent")}`;
+ *   }
+ * }
+ * const channel = new Site(new Echo(), { clock: new Clock() }).buildProtocol(
+ *   new IPv4Address("TCP", "127.0.0.1", 50000),
+ * )!;
+ * const transport = new StringTransport();
+ * channel.makeConnection(transport);
+ * const head = "GET /a?b=1 HTTP/1.1\r\nHost: x\r\nUser-Agent: me\r\n\r\n";
+ * channel.dataReceived(new TextEncoder().encode(head));
+ * console.log(transport.valueText().split("\r\n\r\n")[1]); // "GET /a me"
+ * ```
  */
 export class Request extends HTTPRequest {
   /** The site serving the request. */
@@ -162,7 +197,7 @@ export class Request extends HTTPRequest {
 
   #sendBody(body: unknown): void {
     // Under the fetch bridge a text body goes to the runtime as it is.
-    if (typeof body === "string" && this._sendText(body)) {
+    if (typeof body === "string" && this[sendText](body)) {
       this.finish();
       return;
     }
@@ -183,8 +218,8 @@ export class Request extends HTTPRequest {
     const bodyless = code === 204 || code === 304 || code < 200;
     // A HEAD answer with no body keeps the Content-Length the resource set (Twisted).
     const headWithoutBody = this.method === "HEAD" && bytes.length === 0;
-    if (this._encoder === null && !bodyless && !headWithoutBody) {
-      this.responseHeaders._setOne("content-length", String(bytes.length));
+    if (this[encoder] === null && !bodyless && !headWithoutBody) {
+      this.responseHeaders[setOne]("content-length", String(bytes.length));
     }
     if (this.method !== "HEAD" && bytes.length > 0) this.write(bytes);
     this.finish();
@@ -222,7 +257,7 @@ export class Request extends HTTPRequest {
       this.channel?.transport.abortConnection();
       return;
     }
-    this._encoder = null;
+    this[encoder] = null;
     const detail = this.site?.displayTracebacks
       ? `<pre>${escapeHtml(reason.getTraceback())}</pre>`
       : "An error occurred while processing your request.";
@@ -295,6 +330,26 @@ export class Request extends HTTPRequest {
 /**
  * State kept for one client between requests (`twisted.web.server.Session`),
  * expiring after `sessionTimeout` seconds without a request.
+ *
+ * @example
+ * ```ts
+ * import { Resource, Site, siteAsFetchHandler } from "@tw/core/web";
+ * import type { Request } from "@tw/core/web";
+ * import { Clock } from "@tw/core/task";
+ * class Counter extends Resource {
+ *   override isLeaf = true;
+ *   render_GET(request: Request): string {
+ *     const session = request.getSession();
+ *     const visits = (session.data.get("visits") as number ?? 0) + 1;
+ *     session.data.set("visits", visits);
+ *     return `visit ${visits}`;
+ *   }
+ * }
+ * const site = new Site(new Counter(), { clock: new Clock(), sessionTimeout: 600 });
+ * const res = await siteAsFetchHandler(site)(new globalThis.Request("http://localhost/"));
+ * console.log(await res.text(), site.sessions.size); // "visit 1" 1
+ * site.expireSessions();
+ * ```
  */
 export class Session {
   /** The site holding it. */
@@ -347,7 +402,7 @@ export class Session {
       this.#expireCall.cancel();
       this.#expireCall = null;
     }
-    this.site._removeSession(this.uid);
+    this.site.sessions.delete(this.uid);
     const callbacks = this.#onExpire;
     this.#onExpire = [];
     for (const fn of callbacks) {
@@ -368,11 +423,33 @@ export interface SiteOptions extends HTTPFactoryOptions {
   displayTracebacks?: boolean;
   /** Seconds of inactivity before a session expires. @default 900 */
   sessionTimeout?: number;
+  /** Where access-log lines go (`logFile`); null logs nothing. @default null */
+  logFile?: { write(text: string): void } | null;
+  /** Formats a finished request as an access-log line. @default combinedLogFormatter */
+  logFormatter?: IAccessLogFormatter;
 }
 
 /**
  * Serves a resource tree over HTTP (`twisted.web.server.Site`): a protocol
  * factory to pass to `listenTCP` or an endpoint's `listen`.
+ *
+ * @example
+ * ```ts
+ * import { Resource, Site } from "@tw/core/web";
+ * import { type IPv4Address, reactor } from "@tw/core";
+ * class Hello extends Resource {
+ *   override isLeaf = true;
+ *   render_GET(): string {
+ *     return "Hello, world!";
+ *   }
+ * }
+ * const site = new Site(new Hello(), { timeout: 30, maxRequestBodySize: 1 << 20 });
+ * const port = reactor.listenTCP(0, site, { interface: "127.0.0.1" });
+ * await port.whenListening();
+ * const { port: number } = port.getHost() as IPv4Address;
+ * console.log(number > 0); // true: http://127.0.0.1:<number>/ says hello
+ * await port.stopListening();
+ * ```
  */
 export class Site extends HTTPFactory {
   /** The root resource. */
@@ -385,6 +462,16 @@ export class Site extends HTTPFactory {
   sessionFactory: new (site: Site, uid: string) => Session = Session;
   /** Live sessions by id. */
   readonly sessions: Map<string, Session> = new Map();
+  /**
+   * Where access-log lines go (Twisted's `logFile`, opened from `logPath`):
+   * `log` writes a line ending in a newline for each finished response.
+   * @default null
+   */
+  logFile: { write(text: string): void } | null;
+  /** Formats a finished request as an access-log line. @default combinedLogFormatter */
+  logFormatter: IAccessLogFormatter;
+  #logSecond = -1;
+  #logDateTime = "";
 
   /**
    * Makes a site.
@@ -396,6 +483,8 @@ export class Site extends HTTPFactory {
     this.resource = resource;
     this.displayTracebacks = options.displayTracebacks ?? false;
     this.sessionTimeout = options.sessionTimeout ?? 900;
+    this.logFile = options.logFile ?? null;
+    this.logFormatter = options.logFormatter ?? combinedLogFormatter;
     const RequestClass = options.requestFactory ?? Request;
     this.requestFactory = (channel) => new RequestClass(channel);
   }
@@ -405,6 +494,25 @@ export class Site extends HTTPFactory {
     request.site = this;
     request.sitepath = request.prepath.slice();
     return getChildForRequest(this.resource, request);
+  }
+
+  /**
+   * Writes `request`'s line to `logFile` (`HTTPFactory.log`); called as its
+   * response finishes. The time is `clock`'s, in `datetimeToLogString`'s form.
+   */
+  log(request: HTTPRequest): void {
+    const logFile = this.logFile;
+    if (logFile === null) return;
+    try {
+      const second = Math.floor(this.clock.seconds());
+      if (second !== this.#logSecond) {
+        this.#logSecond = second;
+        this.#logDateTime = datetimeToLogString(second);
+      }
+      logFile.write(this.logFormatter(this.#logDateTime, request) + "\n");
+    } catch (e) {
+      log.failure("Cannot write the access log", e, "error");
+    }
   }
 
   /** Makes a session with a random id and starts its expiry. */
@@ -422,11 +530,6 @@ export class Site extends HTTPFactory {
   /** The live session `uid`, or undefined. */
   getSession(uid: string): Session | undefined {
     return this.sessions.get(uid);
-  }
-
-  /** Forgets a session (called by `Session.expire`). */
-  _removeSession(uid: string): void {
-    this.sessions.delete(uid);
   }
 
   /** Expires every session (e.g. when the service stops). */

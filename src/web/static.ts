@@ -129,6 +129,18 @@ function strongMatch(header: string, etag: string): boolean {
  * get 304 or 412), and honour Range (206, multipart/byteranges, 416). Bodies
  * are streamed 256 KiB at a time with backpressure. Paths leaving the root
  * (`..`, encoded separators, symbolic links pointing outside) are 404.
+ *
+ * @example
+ * ```ts
+ * import { File, Site, siteAsFetchHandler } from "@tw/core/web";
+ * import { Clock } from "@tw/core/task";
+ * // Serves the current directory: its files, and listings of its directories.
+ * const site = new Site(new File(".", { indexNames: ["index.html"] }), { clock: new Clock() });
+ * const handle = siteAsFetchHandler(site);
+ * const res = await handle(new Request("http://localhost/"));
+ * console.log(res.status, res.headers.get("content-type")); // 200 "text/html; charset=utf-8"
+ * await res.body?.cancel();
+ * ```
  */
 export class File extends Resource {
   /** The path on disk. */
@@ -445,6 +457,17 @@ function addSlash(request: Request): string {
 /**
  * A resource serving bytes held in memory (`twisted.web.static.Data`), to
  * GET and HEAD, with their type and length.
+ *
+ * @example
+ * ```ts
+ * import { Data, Resource, Site, siteAsFetchHandler } from "@tw/core/web";
+ * import { Clock } from "@tw/core/task";
+ * const root = new Resource();
+ * root.putChild("robots.txt", new Data("User-agent: *\nDisallow: /private/\n", "text/plain"));
+ * const handle = siteAsFetchHandler(new Site(root, { clock: new Clock() }));
+ * const res = await handle(new Request("http://localhost/robots.txt"));
+ * console.log(res.headers.get("content-type"), (await res.text()).length); // "text/plain" 34
+ * ```
  */
 export class Data extends Resource {
   /** The bytes. */

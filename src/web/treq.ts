@@ -34,6 +34,7 @@ import { HTTPConnectionPool } from "./_client_pool.ts";
 import { BrowserLikeRedirectAgent, RedirectAgent } from "./_client_redirect.ts";
 import { ContentDecoderAgent, GzipDecoder } from "./_client_decoder.ts";
 import { Protocol } from "../internet/protocol.ts";
+import { stopBody } from "./_internal.ts";
 
 /** Query parameters: a record (a list value repeats the name) or pairs. */
 export type Params =
@@ -212,7 +213,7 @@ export class TreqResponse {
    */
   content(): Deferred<Uint8Array> {
     const d = new Deferred<Uint8Array>(() => {
-      if (this.#result === null) this.original._stop();
+      if (this.#result === null) this.original[stopBody]();
     });
     if (this.#started && !this.#buffered) {
       d.errback(new Error("An unbuffered response's body can be read only once"));

@@ -19,6 +19,22 @@ function escapeHtml(s: string): string {
 /**
  * Redirects `request` to `url` (302 with Location) and returns a small HTML
  * page linking there, to return from a render method (`redirectTo`).
+ *
+ * @example
+ * ```ts
+ * import { redirectTo, Resource, Site, siteAsFetchHandler } from "@tw/core/web";
+ * import type { Request } from "@tw/core/web";
+ * import { Clock } from "@tw/core/task";
+ * class Login extends Resource {
+ *   override isLeaf = true;
+ *   render_POST(request: Request): Uint8Array {
+ *     return redirectTo("/home", request);
+ *   }
+ * }
+ * const handle = siteAsFetchHandler(new Site(new Login(), { clock: new Clock() }));
+ * const res = await handle(new globalThis.Request("http://localhost/", { method: "POST" }));
+ * console.log(res.status, res.headers.get("location")); // 302 "/home"
+ * ```
  */
 export function redirectTo(url: string, request: Request): Uint8Array {
   request.redirect(url);
@@ -30,7 +46,20 @@ export function redirectTo(url: string, request: Request): Uint8Array {
   );
 }
 
-/** A resource that redirects every request to one URL (`Redirect`). */
+/**
+ * A resource that redirects every request to one URL (`Redirect`).
+ *
+ * @example
+ * ```ts
+ * import { Redirect, Resource, Site, siteAsFetchHandler } from "@tw/core/web";
+ * import { Clock } from "@tw/core/task";
+ * const root = new Resource();
+ * root.putChild("old", new Redirect("/new"));
+ * const handle = siteAsFetchHandler(new Site(root, { clock: new Clock() }));
+ * const res = await handle(new Request("http://localhost/old/page"));
+ * console.log(res.status, res.headers.get("location")); // 302 "/new"
+ * ```
+ */
 export class Redirect extends Resource {
   /** The target. */
   url: string;

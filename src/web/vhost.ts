@@ -13,7 +13,22 @@
 import { type IResource, NoResource, type RenderResult, Resource } from "./resource.ts";
 import type { Request } from "./server.ts";
 
-/** Dispatches to a resource chosen by the Host header (`NameVirtualHost`). */
+/**
+ * Dispatches to a resource chosen by the Host header (`NameVirtualHost`).
+ *
+ * @example
+ * ```ts
+ * import { Data, NameVirtualHost, Site, siteAsFetchHandler } from "@tw/core/web";
+ * import { Clock } from "@tw/core/task";
+ * const vhost = new NameVirtualHost();
+ * vhost.addHost("blog.example.com", new Data("the blog", "text/plain"));
+ * vhost.addHost("shop.example.com", new Data("the shop", "text/plain"));
+ * vhost.default = new Data("elsewhere", "text/plain");
+ * const handle = siteAsFetchHandler(new Site(vhost, { clock: new Clock() }));
+ * const res = await handle(new Request("http://shop.example.com:8080/"));
+ * console.log(await res.text()); // "the shop"
+ * ```
+ */
 export class NameVirtualHost extends Resource {
   /** Resources by lower-case host name (no port). */
   readonly hosts: Map<string, IResource> = new Map();
@@ -30,8 +45,12 @@ export class NameVirtualHost extends Resource {
     this.hosts.delete(name.toLowerCase());
   }
 
-  /** The resource for the request's host. */
-  _getResourceForRequest(request: Request): IResource {
+  /**
+   * The resource for the request's host (Twisted's `_getResourceForRequest`):
+   * the one added for its host name, else `default`, else a 404 page.
+   * Override it to choose hosts another way (wildcards, aliases).
+   */
+  getResourceForRequest(request: Request): IResource {
     const host = request.getRequestHostname().toLowerCase();
     return this.hosts.get(host) ?? this.default ??
       new NoResource("host " + host + " not in vhost map");
@@ -39,12 +58,12 @@ export class NameVirtualHost extends Resource {
 
   /** Renders the host's resource. */
   override render(request: Request): RenderResult {
-    return this._getResourceForRequest(request).render(request);
+    return this.getResourceForRequest(request).render(request);
   }
 
   /** The host's child; a leaf host resource gets the segment back in `postpath`. */
   override getChild(path: string, request: Request): IResource {
-    const resource = this._getResourceForRequest(request);
+    const resource = this.getResourceForRequest(request);
     if (resource.isLeaf) {
       request.postpath.unshift(request.prepath.pop()!);
       return resource;

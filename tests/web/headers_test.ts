@@ -1,6 +1,7 @@
 import { afterEach, beforeEach, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { Headers } from "../../src/web/mod.ts";
+import { serialize } from "../../src/web/_internal.ts";
 import { trackLeaks } from "../../src/testing/mod.ts";
 
 trackLeaks({ beforeEach, afterEach });
@@ -30,6 +31,6 @@ describe("Headers", () => {
     copy.addRawHeader("set-cookie", "c=3");
     assert.equal(h.getRawHeaders("set-cookie")!.length, 2);
     assert.equal(h.toWebHeaders().get("set-cookie"), "a=1, b=2");
-    assert.equal(h._serialize(), "Set-Cookie: a=1\r\nSet-Cookie: b=2\r\n");
+    assert.equal(h[serialize](), "Set-Cookie: a=1\r\nSet-Cookie: b=2\r\n");
   });
 });

@@ -13,6 +13,7 @@ import {
   parseRequestLine,
 } from "../../src/web/_http_parse.ts";
 import { Headers } from "../../src/web/_headers.ts";
+import { valuesOf } from "../../src/web/_internal.ts";
 import { trackLeaks } from "../../src/testing/mod.ts";
 
 trackLeaks({ beforeEach, afterEach });
@@ -191,7 +192,7 @@ describe("HTTP line parsers", () => {
       uri: "/",
       version: "HTTP/1.1",
     });
-    assert.deepEqual(headers._values("host"), ["a", "\xe9"]);
+    assert.deepEqual(headers[valuesOf]("host"), ["a", "\xe9"]);
     assert.deepEqual(headers.getRawHeaders("HOST"), ["a", "\xe9"]);
   });
 });

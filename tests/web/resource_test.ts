@@ -130,4 +130,21 @@ describe("NameVirtualHost", () => {
     vhost.default = new Text("default", true);
     assert.equal(fetchText(vhost, "/q", "other.example").text, "default pre= post=q");
   });
+
+  it("lets a subclass choose the host's resource by overriding getResourceForRequest", () => {
+    class Wildcard extends NameVirtualHost {
+      override getResourceForRequest(request: Request): IResource {
+        const host = request.getRequestHostname().toLowerCase();
+        const parent = host.slice(host.indexOf(".") + 1);
+        return this.hosts.get(host) ?? this.hosts.get(`*.${parent}`) ??
+          super.getResourceForRequest(request);
+      }
+    }
+    const vhost = new Wildcard();
+    vhost.addHost("*.example", new Text("any", true));
+    vhost.addHost("www.example", new Text("www", true));
+    assert.equal(fetchText(vhost, "/a", "shop.example").text, "any pre= post=a");
+    assert.equal(fetchText(vhost, "/a", "www.example").text, "www pre= post=a");
+    assert.equal(fetchText(vhost, "/a", "other.test").code, 404);
+  });
 });

@@ -40,6 +40,7 @@ import {
   closeCode,
   Echo,
   handshakeRequest,
+  MASK,
   openConn,
   Recorder,
   SAMPLE_ACCEPT,
@@ -697,6 +698,80 @@ describe("WebSocketClientProtocol over iosim", () => {
       "/a?b=c",
       true,
     ]);
+  });
+});
+
+/** A side with an opening handshake of its own: "READY\n", answered by "GO\n". */
+class LineHandshake extends WebSocketProtocol {
+  messages: string[] = [];
+  closes: [boolean, number, string][] = [];
+  lost: string[] = [];
+  events: string[] = [];
+  constructor() {
+    super(true);
+  }
+  protected override startHandshake(): void {
+    this.transport.write(te.encode("READY\n"));
+  }
+  protected override processHandshake(data: Uint8Array): Uint8Array | null {
+    const nl = data.indexOf(10);
+    if (nl < 0) return null;
+    if (td.decode(data.subarray(0, nl)) !== "GO") {
+      this.failHandshake("Bad greeting");
+      return null;
+    }
+    this.completeHandshake();
+    return data.subarray(nl + 1);
+  }
+  protected override handshakeLost(reason: Failure): void {
+    this.lost.push(reason.getErrorMessage());
+    this.events.push("handshakeLost");
+  }
+  override onMessage(payload: Uint8Array): void {
+    this.messages.push(td.decode(payload));
+  }
+  override onClose(wasClean: boolean, code: number, reason: string): void {
+    this.closes.push([wasClean, code, reason]);
+    this.events.push("onClose");
+  }
+}
+
+function lineSide(): [LineHandshake, StringTransport] {
+  const protocol = new LineHandshake();
+  protocol.setProtocolOptions({ clock: new Clock() });
+  const transport = new StringTransport();
+  protocol.makeConnection(transport);
+  return [protocol, transport];
+}
+
+describe("WebSocketProtocol handshake hooks", () => {
+  it("runs a subclass's opening handshake, then delivers the frames after it", () => {
+    const [protocol, transport] = lineSide();
+    assert.equal(transport.valueText(), "READY\n");
+    assert.equal(protocol.readyState, WebSocketProtocol.CONNECTING);
+    const frame = encodeFrame(OP_TEXT, te.encode("hi"), true, MASK);
+    protocol.dataReceived(new Uint8Array([...te.encode("GO\n"), ...frame.flatMap((c) => [...c])]));
+    assert.equal(protocol.readyState, WebSocketProtocol.OPEN);
+    assert.deepEqual(protocol.messages, ["hi"]);
+    protocol.connectionLost(new Failure(new ConnectionDone()));
+    assert.deepEqual(protocol.lost, []);
+  });
+
+  it("drops the connection on failHandshake, with the reason given to onClose", () => {
+    const [protocol, transport] = lineSide();
+    protocol.dataReceived(te.encode("NO\n"));
+    assert.equal(protocol.readyState, WebSocketProtocol.CLOSED);
+    assert.equal(transport.disconnecting, true);
+    protocol.connectionLost(new Failure(new ConnectionDone()));
+    assert.deepEqual(protocol.events, ["onClose"]);
+    assert.deepEqual(protocol.closes, [[false, 1006, "Bad greeting"]]);
+  });
+
+  it("tells handshakeLost, then onClose, when the peer leaves during the handshake", () => {
+    const [protocol] = lineSide();
+    protocol.connectionLost(new Failure(new ConnectionDone("gone")));
+    assert.deepEqual(protocol.events, ["handshakeLost", "onClose"]);
+    assert.deepEqual(protocol.lost, ["gone"]);
   });
 });
 
