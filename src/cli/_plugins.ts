@@ -18,6 +18,14 @@ export interface PluginContext {
   reactor: Reactor;
   /** The working directory (after `--rundir`), for resolving relative paths. */
   cwd: string;
+  /** Writes to standard output (`tw web --logfile -`). @default {reactor.runtime.writeStdout} */
+  stdout?(text: string): void;
+  /**
+   * Opens a file for appending text and returns its writer (`tw web
+   * --logfile PATH`); throws when it cannot. Absent when the host cannot
+   * append to files.
+   */
+  openLogFile?(path: string): (text: string) => void;
 }
 
 /**
@@ -63,7 +71,16 @@ function isServiceMaker(value: unknown): value is IServiceMaker {
     typeof v.makeService === "function" && typeof v.options === "function";
 }
 
-/** The service makers a module exports (`serviceMaker`, `serviceMakers`, or default). */
+/**
+ * The service makers a module exports (`serviceMaker`, `serviceMakers`, or default).
+ *
+ * @example
+ * ```ts
+ * import { echoPlugin, serviceMakersOf } from "@tw/core/cli";
+ * const module = { serviceMakers: [echoPlugin], helper: () => {} };
+ * console.log(serviceMakersOf(module).map((maker) => maker.tapname)); // [ "echo" ]
+ * ```
+ */
 export function serviceMakersOf(module: Record<string, unknown>): IServiceMaker[] {
   const found: IServiceMaker[] = [];
   for (const key of ["serviceMaker", "default"]) {
@@ -80,6 +97,13 @@ export function serviceMakersOf(module: Record<string, unknown>): IServiceMaker[
  * Turns a module path or URL into an import specifier: URLs stay, absolute
  * paths and relative ones (resolved against `base`, a directory) become
  * `file:` URLs.
+ *
+ * @example
+ * ```ts
+ * import { moduleURL } from "@tw/core/cli";
+ * console.log(moduleURL("./plugins/hello.ts", "/srv/app")); // "file:///srv/app/plugins/hello.ts"
+ * console.log(moduleURL("jsr:@me/tw-hello", "/srv/app")); // "jsr:@me/tw-hello"
+ * ```
  */
 export function moduleURL(specifier: string, base: string): string {
   if (/^[a-z][a-z0-9+.-]*:/i.test(specifier) && !/^[a-z]:[\\/]/i.test(specifier)) {
@@ -90,7 +114,17 @@ export function moduleURL(specifier: string, base: string): string {
   return new URL(specifier.replaceAll("\\", "/"), baseURL).href;
 }
 
-/** The plugins known to one `tw` run: the built-ins plus those loaded. */
+/**
+ * The plugins known to one `tw` run: the built-ins plus those loaded.
+ *
+ * @example
+ * ```ts
+ * import { builtinPlugins, PluginRegistry } from "@tw/core/cli";
+ * const registry = new PluginRegistry(builtinPlugins);
+ * console.log(registry.get("echo")?.description); // "An echo server (RFC 862)"
+ * // await registry.load("./my_plugin.ts", "/srv/app"); // adds what the module exports
+ * ```
+ */
 export class PluginRegistry {
   #makers = new Map<string, IServiceMaker>();
 

@@ -26,6 +26,9 @@ import {
   UsageError,
 } from "./_usage.ts";
 import { VERSION } from "./_version.ts";
+import { formatAddress, ListeningService } from "./_serve.ts";
+import { importModule } from "./plugins/_modules.ts";
+import type { IListeningPort } from "../internet/interfaces.ts";
 
 const log = new Logger("tw");
 
@@ -64,7 +67,18 @@ function parseUmask(value: string): number {
   return Number.parseInt(value, 8);
 }
 
-/** The top-level options of `tw` (twistd's `ServerOptions`). */
+/**
+ * The top-level options of `tw` (twistd's `ServerOptions`).
+ *
+ * @example
+ * ```ts
+ * import { echoPlugin, TwOptions } from "@tw/core/cli";
+ * const options = new TwOptions([echoPlugin]);
+ * options.parseOptions(["--pidfile", "tw.pid", "echo", "--port", "9000"]);
+ * console.log(options.opts.pidfile, options.subCommand); // tw.pid echo
+ * console.log(options.subOptions?.opts.port); // 9000
+ * ```
+ */
 export class TwOptions extends Options {
   /** The usage line. */
   override synopsis: string = "tw [options] PLUGIN [plugin options]  |  tw [options] -y app.ts";
@@ -79,6 +93,11 @@ export class TwOptions extends Options {
   override optFlags: FlagSpec[] = [
     { name: "version", doc: "Print the version and exit." },
     { name: "runtime", doc: "Print which runtime and adapter run tw, and exit." },
+    {
+      name: "nodaemon",
+      short: "n",
+      doc: "Accepted for twistd's sake: tw always runs in the foreground.",
+    },
   ];
   /** The options with values. */
   override optParameters: ParameterSpec[] = [
@@ -155,13 +174,33 @@ function prescan(argv: readonly string[]): { plugins: string[]; config: string |
   return { plugins, config };
 }
 
-/** `dir` joined with `path` unless `path` is absolute. */
+/**
+ * `dir` joined with `path` unless `path` is absolute.
+ *
+ * @example
+ * ```ts
+ * import { resolvePath } from "@tw/core/cli";
+ * console.log(resolvePath("/srv/app", "logs/tw.log")); // "/srv/app/logs/tw.log"
+ * console.log(resolvePath("/srv/app", "/var/log/tw.log")); // "/var/log/tw.log"
+ * ```
+ */
 export function resolvePath(dir: string, path: string): string {
   if (path.startsWith("/") || /^[A-Za-z]:[\\/]/.test(path)) return path;
   return `${dir.replace(/[\\/]+$/, "")}/${path}`;
 }
 
-/** One line describing an error: its message (a Failure's error message), no stack. */
+/**
+ * One line describing an error: its message (a Failure's error message), no stack.
+ *
+ * @example
+ * ```ts
+ * import { describeError } from "@tw/core/cli";
+ * import { Failure } from "@tw/core";
+ * const error = new Error("Cannot read tw.json\nmore detail");
+ * console.log(describeError(error)); // "Cannot read tw.json"
+ * console.log(describeError(new Failure(new RangeError("Bad port")))); // "Bad port"
+ * ```
+ */
 export function describeError(error: unknown): string {
   const failure = error as { getErrorMessage?: () => string } | null;
   if (failure && typeof failure.getErrorMessage === "function") {
@@ -201,8 +240,10 @@ async function loadUserPlugins(
   for (const specifier of plugins) await registry.load(specifier, cwd);
 }
 
-async function loadApplication(path: string, cwd: string): Promise<IService> {
+async function loadApplication(path: string, cwd: string, reactor: Reactor): Promise<IService> {
   try {
+    // Imported first so that a module throwing while it loads has its stack logged.
+    await importModule(path, cwd, reactor.runtime);
     return await importApplication(moduleURL(path, cwd));
   } catch (error) {
     throw new Error(`Cannot load application module ${path}: ${describeError(error)}`, {
@@ -220,6 +261,24 @@ async function loadApplication(path: string, cwd: string): Promise<IService> {
  * @param argv the command line after `tw`
  * @param reactor the reactor to run (its runtime provides files, signals, stdio)
  * @param host output, log files, version facts and the built-in plugins
+ * @example
+ * ```ts
+ * import { type IServiceMaker, Options, runCommand } from "@tw/core/cli";
+ * import { Service } from "@tw/core/application";
+ * import { reactor } from "@tw/core";
+ *
+ * const hello: IServiceMaker = {
+ *   tapname: "hello",
+ *   description: "Runs an empty service",
+ *   options: Options,
+ *   makeService: () => new Service(),
+ * };
+ * const status = await runCommand(["--help"], reactor, {
+ *   plugins: [hello],
+ *   stdout: (text) => console.log(text.includes("Runs an empty service")), // true
+ * });
+ * console.log(status); // 0
+ * ```
  */
 export async function runCommand(
   argv: readonly string[],
@@ -291,11 +350,30 @@ export async function runCommand(
   }
 
   try {
-    return await runService(options, registry, reactor, cwd, fail);
+    return await runService(options, registry, reactor, cwd, fail, {
+      stdout,
+      openLogFile: host.openLogFile,
+    });
   } finally {
     await pidfile?.release().catch((error) => {
       stderr(`tw: Cannot remove pid file: ${describeError(error)}\n`);
     });
+  }
+}
+
+/** Logs where each listening service of `service`'s tree listens (twistd logs every port). */
+function logListeningPorts(service: IService): void {
+  const port = (service as { port?: IListeningPort | null }).port;
+  if (!(service instanceof ListeningService) && typeof port?.getHost === "function") {
+    const factory = (service as { factory?: object }).factory;
+    log.info("{factory} listening on {address}", {
+      factory: factory?.constructor.name ?? "Factory",
+      address: formatAddress(port.getHost()),
+    });
+  }
+  const children = service as unknown as Partial<Iterable<IService>>;
+  if (typeof children[Symbol.iterator] === "function") {
+    for (const child of children as Iterable<IService>) logListeningPorts(child);
   }
 }
 
@@ -305,16 +383,17 @@ async function runService(
   reactor: Reactor,
   cwd: string,
   fail: (message: string, code: number) => number,
+  sinks: Pick<PluginContext, "stdout" | "openLogFile">,
 ): Promise<number> {
   const runtime = reactor.runtime;
   const opts = options.opts;
   let service: IService;
   try {
     if (opts.app !== undefined) {
-      service = await loadApplication(opts.app as string, cwd);
+      service = await loadApplication(opts.app as string, cwd, reactor);
     } else {
       const maker = registry.get(options.subCommand!)!;
-      const context: PluginContext = { reactor, cwd };
+      const context: PluginContext = { reactor, cwd, ...sinks };
       service = await maker.makeService(options.subOptions!, context);
       if (!isService(service)) {
         throw new TypeError(`Plugin ${maker.tapname} made no service from makeService`);
@@ -340,6 +419,8 @@ async function runService(
   try {
     startApplication(service, reactor).addCallbacks(() => {
       started = true;
+      // Plugins listen through ListeningService, which logs; an application's ports are logged here.
+      if (opts.app !== undefined) logListeningPorts(service);
       log.info("tw {version} running on {runtime} (pid {pid})", {
         version: VERSION,
         runtime: runtime.name,

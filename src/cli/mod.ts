@@ -12,7 +12,8 @@
  * `--log-format text|json`, `--pidfile PATH` (refused while a live process
  * owns it, replaced when stale, removed on exit), `--rundir DIR`,
  * `--umask 022`, `--plugin MODULE` (repeatable), `--config tw.json`,
- * `--help`, `--version`, `--runtime`. Built-in plugins: `echo`, `inetd`,
+ * `--help`, `--version`, `--runtime`, and `-n` / `--nodaemon` (accepted
+ * and ignored, for twistd's users). Built-in plugins: `echo`, `inetd`,
  * `portforward`, `procmon`, `socks`, `web`; `tw PLUGIN --help` shows a plugin's
  * options.
  *
@@ -27,7 +28,9 @@
  * after `--help`), 2 for a bad command line, 1 when startup fails (a port in
  * use, a missing file); errors are one line on standard error, such as
  * `tw: Cannot listen on 127.0.0.1:8080: address in use`. Each listener logs
- * `<Factory> listening on <host>:<port>` once bound.
+ * `<Factory> listening on <host>:<port>` once bound, those of a `-y`
+ * application too. A `-y` module that throws while it loads has its stack
+ * logged before the one-line error.
  *
  * Daemonizing: `tw` stays in the foreground, as `twistd --nodaemon`. Run it
  * under a supervisor that restarts it and collects its output: a systemd
@@ -103,6 +106,15 @@ export * from "./plugins/mod.ts";
  * @param argv the command line after `tw`
  * @param reactor the reactor to run
  * @param host output, log files and facts about the runtime
+ * @example
+ * ```ts
+ * import { run } from "@tw/core/cli";
+ * import { reactor } from "@tw/core";
+ * const status = await run(["--version"], reactor, {
+ *   stdout: (text) => console.log(text.trim()), // "tw (@tw/core) 0.1.0"
+ * });
+ * console.log(status); // 0
+ * ```
  */
 export function run(
   argv: readonly string[],

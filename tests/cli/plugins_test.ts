@@ -134,7 +134,8 @@ describe("built-in plugins", () => {
     const { memory, service } = await started(webPlugin, ["--interface", "127.0.0.1"]);
     assert.deepEqual([memory.tcpServers[0][0], memory.tcpServers[0][3]], [8080, "127.0.0.1"]);
     await service.stopService();
-    const two = await started(webPlugin, ["-p", "81", "-l", "tcp:82", "--interface", "::1"]);
+    // -l is the access log in twistd web: --listen has no short form.
+    const two = await started(webPlugin, ["-p", "81", "--listen", "tcp:82", "--interface", "::1"]);
     assert.deepEqual(two.memory.tcpServers.map((s) => [s[0], s[3]]), [[82, ""], [81, "::1"]]);
     await two.service.stopService();
   });
