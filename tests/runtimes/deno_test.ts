@@ -411,8 +411,9 @@ describe("Deno adapter", () => {
       assert.equal(kind(plain.client.native), "deno-tcp");
       assert.equal(plain.client.tls, null);
       assert.equal(typeof (plain.listener.native as Deno.Listener).accept, "function");
+      // Without a handshake timeout the server can be Deno's own.
       const tls = await pair(scope, {
-        server: { ...SERVER_TLS, alpnProtocols: ["x"] },
+        server: { ...SERVER_TLS, alpnProtocols: ["x"], handshakeTimeout: 0 },
         client: { ca: CA, alpnProtocols: ["x"] },
       });
       // A client `ca` replaces the trusted roots, which only node:tls can do.
@@ -420,6 +421,9 @@ describe("Deno adapter", () => {
       assert.equal(kind(tls.server.native), "deno-tls", "native server TLS");
       assert.deepEqual(tls.client.tls, { alpnProtocol: "x" });
       assert.deepEqual(tls.server.tls, { alpnProtocol: "x" });
+      // With one (the default), node:tls, which can cut a client that never speaks.
+      const timed = await pair(scope, { server: SERVER_TLS, client: { ca: CA } });
+      assert.equal(kind(timed.server.native), "node-tls", "server TLS with a handshake timeout");
     });
   });
 
