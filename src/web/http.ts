@@ -21,7 +21,7 @@ import { Deferred, DeferredList } from "../internet/defer.ts";
 import type { Failure } from "../internet/failure.ts";
 import type { IDelayedCall, IProtocol, IReactorTime, ITransport } from "../internet/interfaces.ts";
 import { type Address, Protocol, ServerFactory } from "../internet/protocol.ts";
-import { getReactor } from "../internet/reactor.ts";
+import { getReactor, type IReactorCore, type SystemEventTriggerId } from "../internet/reactor.ts";
 import { Logger } from "../logger/mod.ts";
 import { Headers } from "./_headers.ts";
 import {
@@ -81,10 +81,23 @@ export interface HTTPFactoryOptions {
   /** Seconds without any traffic before an idle connection is closed; null for never. @default 60 */
   timeout?: number | null;
   /**
+   * Seconds a client has to send a request's head once its first byte
+   * arrived (408 and close after that), however slowly the bytes trickle in:
+   * Node's `headersTimeout`. null for no limit. @default 60
+   */
+  headerTimeout?: number | null;
+  /**
    * Seconds a client has to send a request's head and body once it started;
    * null for no limit. Protects against slow-drip clients. @default 300
    */
   requestTimeout?: number | null;
+  /**
+   * Seconds in-flight requests get to finish when the reactor shuts down
+   * (SIGTERM, `reactor.stop()`) before their connections are cut. A listening
+   * factory drains by itself: it registers a "before shutdown" trigger.
+   * @default 10
+   */
+  shutdownTimeout?: number;
   /** Time source for the timeouts (a reactor or a `Clock`). @default getReactor() */
   clock?: IReactorTime;
   /** Longest request line, in bytes (414 beyond). @default 8192 */
@@ -138,6 +151,8 @@ export class HTTPChannel extends Protocol {
   requestFactory: RequestFactory | null = null;
   /** Idle timeout in seconds, or null. @default 60 */
   timeOut: number | null = 60;
+  /** Seconds to receive a request's head once it started, or null. @default 60 */
+  headerTimeout: number | null = 60;
   /** Request read timeout in seconds, or null. @default 300 */
   requestTimeout: number | null = 300;
   /** Seconds between a timed-out `loseConnection` and the `abortConnection` that follows. @default 15 */
@@ -638,21 +653,34 @@ export class HTTPChannel extends Protocol {
   // One delayed call per connection, checked lazily: starting a request only
   // records the time, so the hot path does not schedule and cancel timers.
   #startRequestTimer(now: number): void {
-    if (this.requestTimeout === null) return;
+    const first = this.#deadline(HEAD);
+    if (first === null) return;
     this.#requestStarted = now;
-    this.#requestCall ??= this.#clock().callLater(this.requestTimeout, () => this.#requestCheck());
+    this.#requestCall ??= this.#clock().callLater(first, () => this.#requestCheck());
+  }
+
+  /** Seconds from a request's first byte that the channel allows in `state`, or null. */
+  #deadline(state: number): number | null {
+    const whole = this.requestTimeout;
+    if (state !== HEAD) return whole;
+    const head = this.headerTimeout;
+    if (head === null) return whole;
+    return whole === null ? head : Math.min(head, whole);
   }
 
   #requestCheck(): void {
     this.#requestCall = null;
-    if (this.#requestStarted < 0 || this.requestTimeout === null) return;
-    if (this.#state !== HEAD && this.#state !== BODY_LENGTH && this.#state !== BODY_CHUNKED) return;
-    const left = this.#requestStarted + this.requestTimeout - this.#clock().seconds();
+    if (this.#requestStarted < 0) return;
+    const state = this.#state;
+    if (state !== HEAD && state !== BODY_LENGTH && state !== BODY_CHUNKED) return;
+    const allowed = this.#deadline(state);
+    if (allowed === null) return;
+    const left = this.#requestStarted + allowed - this.#clock().seconds();
     if (left > 0) {
       this.#requestCall = this.#clock().callLater(left, () => this.#requestCheck());
       return;
     }
-    this.#fail(408, "Request timed out");
+    this.#fail(408, state === HEAD ? "Request head timed out" : "Request timed out");
     this.#armAbort();
   }
 
@@ -743,8 +771,12 @@ export class HTTPChannel extends Protocol {
 export class HTTPFactory extends ServerFactory {
   /** Idle timeout in seconds (`timeOut` of each channel). @default 60 */
   timeOut: number | null;
+  /** Seconds to receive a request's head once it started. @default 60 */
+  headerTimeout: number | null;
   /** Request read timeout in seconds. @default 300 */
   requestTimeout: number | null;
+  /** Seconds in-flight requests get to finish at reactor shutdown. @default 10 */
+  shutdownTimeout: number;
   /** Longest request line. @default 8192 */
   maxRequestLineLength: number;
   /** Largest request head. @default 16384 */
@@ -782,7 +814,9 @@ export class HTTPFactory extends ServerFactory {
     super();
     this.noisy = false;
     this.timeOut = options.timeout === undefined ? 60 : options.timeout;
+    this.headerTimeout = options.headerTimeout === undefined ? 60 : options.headerTimeout;
     this.requestTimeout = options.requestTimeout === undefined ? 300 : options.requestTimeout;
+    this.shutdownTimeout = options.shutdownTimeout ?? 10;
     this.#clock = options.clock ?? null;
     this.maxRequestLineLength = options.maxRequestLineLength ?? 8192;
     this.maxHeaderSize = options.maxHeaderSize ?? 16384;
@@ -814,6 +848,7 @@ export class HTTPFactory extends ServerFactory {
     channel.site = this;
     channel.requestFactory = this.requestFactory;
     channel.timeOut = this.timeOut;
+    channel.headerTimeout = this.headerTimeout;
     channel.requestTimeout = this.requestTimeout;
     channel.clock = this.clock;
     channel.maxRequestLineLength = this.maxRequestLineLength;
@@ -825,6 +860,51 @@ export class HTTPFactory extends ServerFactory {
     this.#open.push(channel);
     channel[setOnClose](this.#forget);
     return channel;
+  }
+
+  #shutdownTrigger: { core: IReactorCore; id: SystemEventTriggerId } | null = null;
+
+  /**
+   * Called when the first port starts listening with this factory: registers
+   * a "before shutdown" trigger on the reactor (the factory's clock), so that
+   * SIGTERM or `reactor.stop()` drains in-flight requests (`drain()`) before
+   * the reactor drops every connection. Twisted leaves this to the program;
+   * a server should not lose its requests because its author did not ask.
+   */
+  override startFactory(): void {
+    const core = this.clock as Partial<IReactorCore>;
+    if (typeof core.addSystemEventTrigger !== "function") return; // a bare Clock
+    const id = core.addSystemEventTrigger("before", "shutdown", () => this.drain());
+    this.#shutdownTrigger = { core: core as IReactorCore, id };
+  }
+
+  /** Called when the last port stops: removes the shutdown trigger, if it has not run. */
+  override stopFactory(): void {
+    const trigger = this.#shutdownTrigger;
+    this.#shutdownTrigger = null;
+    if (trigger === null) return;
+    try {
+      trigger.core.removeSystemEventTrigger(trigger.id);
+    } catch {
+      // It already ran: the reactor is shutting down.
+    }
+  }
+
+  /**
+   * `shutdown()`, bounded: connections still open after `shutdownTimeout`
+   * seconds are cut (never, when it is `Infinity`). Fires once every
+   * connection is closed.
+   */
+  drain(): Deferred<void> {
+    const done = this.shutdown();
+    if (!Number.isFinite(this.shutdownTimeout)) return done;
+    const cut = this.clock.callLater(this.shutdownTimeout, () => {
+      for (const channel of this.#open.slice()) channel.transport?.abortConnection();
+    });
+    return done.addBoth((result) => {
+      if (cut.active()) cut.cancel();
+      return result;
+    }) as Deferred<void>;
   }
 
   /**

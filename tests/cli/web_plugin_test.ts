@@ -91,6 +91,36 @@ describe("tw web options", () => {
     ]);
   });
 
+  it("--header-timeout, --request-timeout, --idle-timeout and --shutdown-timeout set the Site's", async () => {
+    const siteOf = async (argv: string[]): Promise<Site> => {
+      const memory = new MemoryReactorClock();
+      const context = { reactor: memory as unknown as Reactor, cwd: "/srv" };
+      const tree = await webPlugin.makeService(parsed(argv), context) as MultiService;
+      return ([...tree][0] as ListeningService).factory as unknown as Site;
+    };
+    const defaults = await siteOf([]);
+    assert.deepEqual(
+      [defaults.headerTimeout, defaults.requestTimeout, defaults.timeOut, defaults.shutdownTimeout],
+      [60, 300, 60, 10],
+    );
+    const set = await siteOf([
+      "--header-timeout",
+      "5",
+      "--request-timeout",
+      "0",
+      "--idle-timeout",
+      "7.5",
+      "--shutdown-timeout",
+      "3",
+    ]);
+    assert.deepEqual(
+      [set.headerTimeout, set.requestTimeout, set.timeOut, set.shutdownTimeout],
+      [5, null, 7.5, 3],
+    );
+    assert.throws(() => parsed(["--header-timeout", "soon"]), /not a number of seconds/);
+    assert.throws(() => parsed(["--idle-timeout", "-1"]), /not a number of seconds/);
+  });
+
   it("has twistd web's names and short letters", () => {
     const o = parsed([
       "-l",
@@ -200,6 +230,7 @@ describe("combinedLogFormatter and Site.log", () => {
     const site = new Site(root, {
       clock,
       timeout: null,
+      headerTimeout: null,
       requestTimeout: null,
       logFile: { write: (text) => void lines.push(text) },
     });
@@ -237,6 +268,7 @@ describe("combinedLogFormatter and Site.log", () => {
     const site = new Site(new Data("", "text/plain"), {
       clock: new MemoryReactorClock(),
       timeout: null,
+      headerTimeout: null,
       requestTimeout: null,
       logFile: { write: (text) => void lines.push(text) },
       logFormatter: (time: string, request: HTTPRequest) =>
@@ -247,6 +279,7 @@ describe("combinedLogFormatter and Site.log", () => {
     const quiet = new Site(new Data("x", "text/plain"), {
       clock: new MemoryReactorClock(),
       timeout: null,
+      headerTimeout: null,
       requestTimeout: null,
     });
     assert.equal(quiet.logFile, null);

@@ -1,6 +1,7 @@
 import { afterEach, beforeEach, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { Clock } from "../../src/internet/task.ts";
+import { MemoryReactorClock } from "../../src/testing/mod.ts";
 import { Protocol } from "../../src/internet/protocol.ts";
 import {
   AccumulatingProtocol,
@@ -305,6 +306,46 @@ describe("HTTPChannel", () => {
     assert.equal(s.transport.disconnecting, true);
   });
 
+  it("answers 408 to a head dripped one byte at a time past headerTimeout (60 s by default)", () => {
+    const { site, clock } = makeSite({ requestTimeout: null });
+    assert.equal(site.headerTimeout, 60);
+    const s = serve(site);
+    const head = "GET / HTTP/1.1\r\nHost: x\r\nX-Slow: " + "a".repeat(100);
+    // A byte every 5 s keeps the 60 s idle timeout from ever firing.
+    for (let i = 0; i < 12; i++) {
+      s.send(head[i]);
+      clock.advance(4.9);
+      assert.equal(s.text(), "", `still reading at ${(i + 1) * 4.9} s`);
+    }
+    s.send(head[12]);
+    clock.advance(1.5);
+    assert.equal(s.responses()[0].code, 408);
+    assert.match(new TextDecoder().decode(s.responses()[0].body), /Request head timed out/);
+    assert.equal(s.transport.disconnecting, true);
+  });
+
+  it("gives the body the rest of requestTimeout once the head arrived", () => {
+    const { site, clock } = makeSite({ timeout: null, headerTimeout: 10, requestTimeout: 30 });
+    const s = serve(site);
+    s.send("PUT / HTTP/1.1\r\nHost: x\r\nContent-Length: 10\r\n\r\n");
+    clock.advance(25);
+    s.send("12345");
+    assert.equal(s.text(), "", "past headerTimeout, within requestTimeout: still reading");
+    clock.advance(6);
+    assert.equal(s.responses()[0].code, 408);
+    assert.match(new TextDecoder().decode(s.responses()[0].body), /Request timed out/);
+  });
+
+  it("takes headerTimeout: null as no head limit beyond requestTimeout", () => {
+    const { site, clock } = makeSite({ timeout: null, headerTimeout: null, requestTimeout: 100 });
+    const s = serve(site);
+    s.send("GET / HTTP/1.1\r\n");
+    clock.advance(99);
+    assert.equal(s.transport.disconnecting, false);
+    clock.advance(2);
+    assert.equal(s.responses()[0].code, 408);
+  });
+
   it("does not time out a request when the next one starts later", () => {
     const { site, clock } = makeSite({ timeout: null, requestTimeout: 30 });
     const s = serve(site);
@@ -339,6 +380,55 @@ describe("HTTPChannel", () => {
     assert.equal(busy.transport.disconnecting, true);
     assert.equal(done, true);
     assert.equal(site.channels.size, 0);
+  });
+
+  it("a listening site drains in-flight requests before the reactor shuts down", async () => {
+    const reactor = new MemoryReactorClock();
+    const root = new Echo();
+    const site = new Site(root, { clock: reactor });
+    site.doStart(); // what a port does when it starts listening
+    assert.equal(reactor.triggers("shutdown", "before").length, 1);
+    const busy = serve(site, reactor as unknown as Clock);
+    busy.send("PUT / HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\n\r\n");
+    const shutdown = reactor.fireSystemEvent("shutdown");
+    assert.equal(busy.transport.disconnecting, false, "the request in flight goes on");
+    const req = root.pending.pop()!;
+    req.write("finished");
+    req.finish();
+    await shutdown;
+    const [r] = busy.responses();
+    assert.equal(r.text, "finished");
+    assert.equal(r.headers.get("connection")?.[0], "close");
+    site.doStop();
+  });
+
+  it("cuts what is still open shutdownTimeout seconds into the drain", async () => {
+    const reactor = new MemoryReactorClock();
+    const site = new Site(new Echo(), { clock: reactor, shutdownTimeout: 5 });
+    site.doStart();
+    const stuck = serve(site, reactor as unknown as Clock);
+    stuck.send("PUT / HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\n\r\n");
+    let drained = false;
+    const shutdown = reactor.fireSystemEvent("shutdown").then(() => (drained = true));
+    reactor.advance(4.9);
+    await Promise.resolve();
+    assert.equal(drained, false);
+    reactor.advance(0.2);
+    await shutdown;
+    assert.equal(stuck.transport.connected, false, "the stuck connection was aborted");
+    assert.equal(site.channels.size, 0);
+    site.doStop();
+  });
+
+  it("removes its shutdown trigger when its last port stops", () => {
+    const reactor = new MemoryReactorClock();
+    const site = new Site(new Echo(), { clock: reactor });
+    site.doStart();
+    site.doStart();
+    site.doStop();
+    assert.equal(reactor.triggers("shutdown", "before").length, 1, "one port still listens");
+    site.doStop();
+    assert.equal(reactor.triggers("shutdown", "before").length, 0);
   });
 
   it("hands the connection to another protocol on upgrade, with bytes already received", () => {

@@ -90,6 +90,15 @@ const coerceHeader: Coercer<[string, string]> = Object.assign((text: string): [s
   return [name, value];
 }, { coerceDoc: '"Name: value"' });
 
+/** `--header-timeout` and the other timeouts: seconds, 0 for no limit. */
+const coerceSeconds: Coercer<number | null> = Object.assign((text: string): number | null => {
+  const seconds = Number(text);
+  if (text.trim() === "" || !Number.isFinite(seconds) || seconds < 0) {
+    throw new Error(`${JSON.stringify(text)} is not a number of seconds`);
+  }
+  return seconds === 0 ? null : seconds;
+}, { coerceDoc: "seconds, 0 for no limit" });
+
 /** `--port`: a TCP port number, or (as twistd's) an endpoint description. */
 const coercePortOrEndpoint: Coercer<number | string> = Object.assign(
   (text: string): number | string => {
@@ -226,6 +235,31 @@ export class WebOptions extends Options {
       doc: "Require HTTP Basic authentication: file:PATH (a cred password file).",
     },
     { name: "realm", default: "tw web", doc: "The authentication realm." },
+    {
+      name: "header-timeout",
+      metavar: "SECONDS",
+      coerce: coerceSeconds,
+      doc: "Seconds a client has to send a request's head once it started (408 after; " +
+        "default 60).",
+    },
+    {
+      name: "request-timeout",
+      metavar: "SECONDS",
+      coerce: coerceSeconds,
+      doc: "Seconds a client has to send a whole request once it started (default 300).",
+    },
+    {
+      name: "idle-timeout",
+      metavar: "SECONDS",
+      coerce: coerceSeconds,
+      doc: "Seconds of silence before an idle connection is closed (default 60).",
+    },
+    {
+      name: "shutdown-timeout",
+      metavar: "SECONDS",
+      coerce: coerceSeconds,
+      doc: "Seconds in-flight requests get to finish on SIGTERM (default 10).",
+    },
   ];
 
   /** Checks the combination of options; throws `UsageError`. */
@@ -409,10 +443,21 @@ export const webPlugin: IServiceMaker = {
     const site = new Site(resource, opts["add-header"] as [string, string][]);
     site.displayTracebacks = opts["display-tracebacks"] as boolean;
     site.logFile = openAccessLog(opts.logfile as string | undefined, context);
+    // An option given (0 for none) replaces the Site's default.
+    const timeouts = { "header-timeout": "headerTimeout", "request-timeout": "requestTimeout" };
+    for (const [option, field] of Object.entries(timeouts)) {
+      if (opts[option] !== undefined) {
+        site[field as "headerTimeout"] = opts[option] as number | null;
+      }
+    }
+    if (opts["idle-timeout"] !== undefined) site.timeOut = opts["idle-timeout"] as number | null;
+    if (opts["shutdown-timeout"] !== undefined) {
+      site.shutdownTimeout = (opts["shutdown-timeout"] as number | null) ?? Infinity;
+    }
     let shutdown: PromiseLike<unknown> | undefined;
     return listeningTree(context.reactor, listen, site, {
-      // One shutdown for the site, however many ports share it.
-      stopFactory: (s) => (shutdown ??= Promise.resolve(s.shutdown())),
+      // One drain for the site, however many ports share it.
+      stopFactory: (s) => (shutdown ??= Promise.resolve(s.drain())),
     });
   },
 };
