@@ -90,11 +90,19 @@ const EMPTY_HANDLER: FastPathHandler = {
   onClose() {},
 };
 
-/** A `Socket` over a node stream socket. */
+/** Where a node socket's listeners find their NodeSocket (shared listeners, no closures). */
+const OWNER = Symbol("NodeSocket");
+type Owned = net.Socket & { [OWNER]?: NodeSocket };
+
+/**
+ * A `Socket` over a node stream socket. An idle connection costs as little as
+ * we can make it: node's listeners are functions shared by every socket (they
+ * find theirs through a symbol on the node socket), the fast path is one small
+ * object, and `closed` and the waiter lists are made on first use.
+ */
 export class NodeSocket implements Socket {
   readonly localAddress: SocketAddress;
   readonly remoteAddress: SocketAddress;
-  readonly closed: Promise<void>;
   readonly fastPath: SocketFastPath | null;
   #sock: net.Socket;
   #tls: TlsInfo | null;
@@ -106,15 +114,17 @@ export class NodeSocket implements Socket {
   #handler: FastPathHandler = EMPTY_HANDLER;
   #reportedQueue = false;
   #pendingError: Error | null = null;
-  #resolveClosed!: () => void;
-  #rejectClosed!: (error: Error) => void;
+  #closed: Promise<void> | null = null;
+  #resolveClosed: (() => void) | null = null;
+  #rejectClosed: ((error: Error) => void) | null = null;
+  #afterWriteFn: (() => void) | null = null;
   #readable: ReadableStream<Uint8Array> | null = null;
   #writable: WritableStream<Uint8Array> | null = null;
   #readController: ReadableStreamDefaultController<Uint8Array> | null = null;
   #readClosed = false;
-  #drainWaiters: { resolve: () => void; reject: (e: Error) => void }[] = [];
+  #drainWaiters: { resolve: () => void; reject: (e: Error) => void }[] | null = null;
   #streamQueued = 0; // chunks in the writable stream's queue, not yet in the sink
-  #streamIdleWaiters: (() => void)[] = [];
+  #streamIdleWaiters: (() => void)[] | null = null;
   #writeEnded = false;
 
   constructor(sock: net.Socket, ends: Ends, tlsInfo: TlsInfo | null, isTcp: boolean) {
@@ -123,18 +133,52 @@ export class NodeSocket implements Socket {
     this.remoteAddress = ends.remote;
     this.#tls = tlsInfo;
     this.#isTcp = isTcp;
-    this.closed = new Promise<void>((resolve, reject) => {
-      this.#resolveClosed = resolve;
-      this.#rejectClosed = reject;
-    });
-    // The promise is observed here so that a failure nobody awaits is not "unhandled".
-    this.closed.catch(() => {});
-    sock.on("error", this.#onError);
-    sock.on("close", this.#onClose);
-    sock.on("drain", this.#onDrain);
-    this.fastPath = this.#makeFastPath();
-    if (sock.destroyed) queueMicrotask(this.#onClose);
+    (sock as Owned)[OWNER] = this;
+    sock.on("error", NodeSocket.#errorListener);
+    sock.on("close", NodeSocket.#closeListener);
+    sock.on("drain", NodeSocket.#drainListener);
+    this.fastPath = new NodeSocket.#FastPath(this);
+    if (sock.destroyed) queueMicrotask(() => this.#onClose());
   }
+
+  /** Settles when fully closed; rejects if the socket failed. Made on first use. */
+  get closed(): Promise<void> {
+    if (this.#closed === null) {
+      if (this.#done) {
+        this.#closed = this.#error ? Promise.reject(this.#error) : Promise.resolve();
+      } else {
+        this.#closed = new Promise<void>((resolve, reject) => {
+          this.#resolveClosed = resolve;
+          this.#rejectClosed = reject;
+        });
+      }
+      // Observed here so that a failure nobody awaits is not "unhandled".
+      this.#closed.catch(() => {});
+    }
+    return this.#closed;
+  }
+
+  // node calls these with the node socket as `this`.
+  static #errorListener = function (this: Owned, error: Error): void {
+    const self = this[OWNER];
+    if (self !== undefined) self.#onError(error);
+  };
+  static #closeListener = function (this: Owned): void {
+    const self = this[OWNER];
+    if (self !== undefined) self.#onClose();
+  };
+  static #drainListener = function (this: Owned): void {
+    const self = this[OWNER];
+    if (self !== undefined) self.#onDrain();
+  };
+  static #dataListener = function (this: Owned, chunk: Uint8Array): void {
+    const self = this[OWNER];
+    if (self !== undefined && !self.#upgraded) self.#handler.onData(plain(chunk));
+  };
+  static #endListener = function (this: Owned): void {
+    const self = this[OWNER];
+    if (self !== undefined && !self.#upgraded) self.#handler.onEnd();
+  };
 
   get tls(): TlsInfo | null {
     return this.#tls;
@@ -146,31 +190,31 @@ export class NodeSocket implements Socket {
 
   // -- events ---------------------------------------------------------------
 
-  #onError = (error: Error): void => {
+  #onError(error: Error): void {
     if (this.#upgraded) return;
     const e = normalizeError(error);
     this.#error ??= e;
-    for (const w of this.#drainWaiters.splice(0)) w.reject(e);
+    for (const w of this.#drainWaiters?.splice(0) ?? []) w.reject(e);
     this.#wakeStreamIdle();
     if (this.#readController && !this.#readClosed) {
       this.#readClosed = true;
       this.#readController.error(e);
     }
     this.#handler.onError(e);
-  };
+  }
 
-  #flushPendingError = (): void => {
+  #flushPendingError(): void {
     const error = this.#pendingError;
     this.#pendingError = null;
     if (error) this.#handler.onError(error);
-  };
+  }
 
-  #onClose = (): void => {
+  #onClose(): void {
     if (this.#done) return;
     this.#flushPendingError();
     this.#done = true;
     const closedError = this.#error ?? new Error("Socket closed");
-    for (const w of this.#drainWaiters.splice(0)) w.reject(closedError);
+    for (const w of this.#drainWaiters?.splice(0) ?? []) w.reject(closedError);
     this.#wakeStreamIdle();
     if (this.#readController && !this.#readClosed) {
       this.#readClosed = true;
@@ -179,21 +223,22 @@ export class NodeSocket implements Socket {
     }
     this.#handler.onClose();
     this.#handler = EMPTY_HANDLER;
-    if (this.#error) this.#rejectClosed(this.#error);
-    else this.#resolveClosed();
-  };
+    (this.#sock as Owned)[OWNER] = undefined;
+    if (this.#error) this.#rejectClosed?.(this.#error);
+    else this.#resolveClosed?.();
+  }
 
-  #onDrain = (): void => {
-    for (const w of this.#drainWaiters.splice(0)) w.resolve();
-  };
+  #onDrain(): void {
+    for (const w of this.#drainWaiters?.splice(0) ?? []) w.resolve();
+  }
 
   /** Called after each fast-path write reached the kernel; reports the queue emptying. */
-  #afterWrite = (): void => {
+  #afterWrite(): void {
     if (this.#reportedQueue && this.#sock.writableLength === 0 && !this.#done) {
       this.#reportedQueue = false;
       this.#handler.onDrain();
     }
-  };
+  }
 
   #startMode(): void {
     if (this.#started) {
@@ -204,57 +249,61 @@ export class NodeSocket implements Socket {
 
   // -- fast path ------------------------------------------------------------
 
-  #makeFastPath(): SocketFastPath {
-    const sock = this.#sock;
-    const done = (): boolean => this.#done;
-    const start = (handler: FastPathHandler): void => {
-      this.#startMode();
-      if (this.#done) {
+  /** The fast path: one object holding its socket, its methods on the prototype. */
+  static #FastPath = class implements SocketFastPath {
+    readonly owner: NodeSocket;
+    constructor(owner: NodeSocket) {
+      this.owner = owner;
+    }
+
+    start(handler: FastPathHandler): void {
+      const self = this.owner;
+      self.#startMode();
+      if (self.#done) {
         // Closed before the core started: it still hears the failure, then the close.
-        const error = this.#error;
+        const error = self.#error;
         queueMicrotask(() => {
           if (error) handler.onError(error);
           handler.onClose();
         });
         return;
       }
-      this.#handler = handler;
-      if (this.#error) {
+      self.#handler = handler;
+      if (self.#error) {
         // Failed (not yet closed) before the start: report it before 'close' does.
-        this.#pendingError = this.#error;
-        queueMicrotask(this.#flushPendingError);
+        self.#pendingError = self.#error;
+        queueMicrotask(() => self.#flushPendingError());
       }
-      sock.on("data", (chunk: Uint8Array) => {
-        if (!this.#upgraded) this.#handler.onData(plain(chunk));
-      });
-      sock.on("end", () => {
-        if (!this.#upgraded) this.#handler.onEnd();
-      });
+      const sock = self.#sock;
+      sock.on("data", NodeSocket.#dataListener);
+      sock.on("end", NodeSocket.#endListener);
       // Accepted sockets start paused (pauseOnConnect): adding 'data' does not resume them.
       sock.resume();
-    };
-    const resumeReading = (): void => {
-      if (!this.#upgraded) sock.resume();
-    };
-    const write = (data: Uint8Array): number => {
-      if (this.#done || this.#upgraded || sock.destroyed || sock.writableEnded) return 0;
-      sock.write(data, this.#afterWrite);
+    }
+
+    pauseReading(): void {
+      this.owner.#sock.pause();
+    }
+
+    resumeReading(): void {
+      if (!this.owner.#upgraded) this.owner.#sock.resume();
+    }
+
+    write(data: Uint8Array): number {
+      const self = this.owner;
+      const sock = self.#sock;
+      if (self.#done || self.#upgraded || sock.destroyed || sock.writableEnded) return 0;
+      // Made on the first write: an idle connection has no such closure.
+      sock.write(data, self.#afterWriteFn ??= () => self.#afterWrite());
       const queued = sock.writableLength;
-      if (queued > 0) this.#reportedQueue = true;
+      if (queued > 0) self.#reportedQueue = true;
       return queued;
-    };
-    return {
-      start,
-      pauseReading(): void {
-        sock.pause();
-      },
-      resumeReading,
-      write,
-      get bufferedAmount(): number {
-        return done() ? 0 : sock.writableLength;
-      },
-    };
-  }
+    }
+
+    get bufferedAmount(): number {
+      return this.owner.#done ? 0 : this.owner.#sock.writableLength;
+    }
+  };
 
   // -- streams --------------------------------------------------------------
 
@@ -311,7 +360,7 @@ export class NodeSocket implements Socket {
           if (this.#done || sock.destroyed) throw new Error("Socket closed");
           if (sock.write(chunk)) return;
           return new Promise<void>((resolve, reject) => {
-            this.#drainWaiters.push({ resolve, reject });
+            (this.#drainWaiters ??= []).push({ resolve, reject });
           });
         },
         // The stream calls close only after every queued chunk reached the sink.
@@ -335,7 +384,7 @@ export class NodeSocket implements Socket {
   }
 
   #wakeStreamIdle(): void {
-    for (const w of this.#streamIdleWaiters.splice(0)) w();
+    for (const w of this.#streamIdleWaiters?.splice(0) ?? []) w();
   }
 
   /** Resolves once the writable stream has handed every queued chunk to node. */
@@ -343,7 +392,7 @@ export class NodeSocket implements Socket {
     if (this.#streamQueued <= 0 || this.#done || this.#error || this.#writeEnded) {
       return Promise.resolve();
     }
-    return new Promise((resolve) => this.#streamIdleWaiters.push(resolve));
+    return new Promise((resolve) => (this.#streamIdleWaiters ??= []).push(resolve));
   }
 
   // -- control --------------------------------------------------------------
@@ -455,9 +504,11 @@ export class NodeSocket implements Socket {
       throw error;
     }
     this.#done = true;
-    this.#resolveClosed();
-    raw.off("error", this.#onError);
-    raw.off("close", this.#onClose);
+    this.#resolveClosed?.();
+    raw.off("error", NodeSocket.#errorListener);
+    raw.off("close", NodeSocket.#closeListener);
+    raw.off("drain", NodeSocket.#drainListener);
+    (raw as Owned)[OWNER] = undefined;
     // Errors of the raw socket surface through the TLS socket; keep node from throwing them.
     raw.on("error", () => {});
     return new NodeSocket(secure, ends, tlsInfoOf(secure), this.#isTcp);

@@ -12,7 +12,7 @@
  *
  * @module
  */
-import type { Socket, SocketFastPath, TlsOptions } from "./socket.ts";
+import type { FastPathHandler, Socket, SocketFastPath, TlsOptions } from "./socket.ts";
 import type {
   IProtocol,
   IPullProducer,
@@ -35,8 +35,11 @@ export interface StreamTransportOptions {
   logger?: Logger;
   /** Use the socket's fast path when it has one; false forces the Web Streams path. @default true */
   fastPath?: boolean;
-  /** Called after `protocol.connectionLost(reason)` (ports and connectors hook in here). */
-  onConnectionLost?: (reason: Failure) => void;
+  /**
+   * Called after `protocol.connectionLost(reason)` (ports and connectors hook
+   * in here), with the transport, so one function can serve every connection.
+   */
+  onConnectionLost?: (reason: Failure, transport: StreamTransport) => void;
 }
 
 const defaultLogger = new Logger("tw.internet.transport");
@@ -103,7 +106,7 @@ export class StreamTransport implements ITCPTransport, LiveResource {
   #socket: Socket;
   #isServer: boolean;
   #log: Logger;
-  #onLost: ((reason: Failure) => void) | undefined;
+  #onLost: ((reason: Failure, transport: StreamTransport) => void) | undefined;
   #useFastPath: boolean;
   #protocol: MaybeHalfCloseable | null = null;
 
@@ -221,29 +224,55 @@ export class StreamTransport implements ITCPTransport, LiveResource {
 
   // ---- reading -------------------------------------------------------------
 
+  /**
+   * Routes one socket's fast-path events to its transport, for one generation
+   * (a TLS upgrade or an abort starts another). One small object per
+   * connection with its methods on the prototype: an idle connection costs no
+   * closures. Defined in the class body, so it reaches the private methods.
+   */
+  static #Events = class implements FastPathHandler {
+    readonly transport: StreamTransport;
+    readonly gen: number;
+    readonly fast: SocketFastPath;
+    constructor(transport: StreamTransport, gen: number, fast: SocketFastPath) {
+      this.transport = transport;
+      this.gen = gen;
+      this.fast = fast;
+    }
+    onData(chunk: Uint8Array): void {
+      this.transport.#onData(this.gen, chunk);
+    }
+    onEnd(): void {
+      this.transport.#onEnd(this.gen);
+    }
+    onDrain(): void {
+      const t = this.transport;
+      if (this.gen !== t.#gen) return;
+      t.#buffered = this.fast.bufferedAmount;
+      if (t.#buffered === 0) t.#onDrain();
+    }
+    onError(error: Error): void {
+      this.transport.#onError(this.gen, error);
+    }
+    onClose(): void {
+      this.transport.#onClosed(this.gen);
+    }
+  };
+
   #setup(socket: Socket): void {
     const gen = this.#gen;
-    socket.closed.then(
-      () => this.#onClosed(gen),
-      (e) => this.#onError(gen, e),
-    );
     const fast = this.#useFastPath ? socket.fastPath : null;
     if (fast) {
+      // The fast path reports the failure and the close itself: no need to watch `closed`.
       this.#fast = fast;
       this.#writer = null;
-      fast.start({
-        onData: (chunk) => this.#onData(gen, chunk),
-        onEnd: () => this.#onEnd(gen),
-        onDrain: () => {
-          if (gen !== this.#gen) return;
-          this.#buffered = fast.bufferedAmount;
-          if (this.#buffered === 0) this.#onDrain();
-        },
-        onError: (e) => this.#onError(gen, e),
-        onClose: () => this.#onClosed(gen),
-      });
+      fast.start(new StreamTransport.#Events(this, gen, fast));
       this.#applyReadState();
     } else {
+      socket.closed.then(
+        () => this.#onClosed(gen),
+        (e) => this.#onError(gen, e),
+      );
       this.#fast = null;
       this.#writer = socket.writable.getWriter();
       this.#reader = socket.readable.getReader();
@@ -399,7 +428,7 @@ export class StreamTransport implements ITCPTransport, LiveResource {
         this.#log.failure("Unhandled error in connectionLost", e, "error");
       }
       try {
-        this.#onLost?.(failure);
+        this.#onLost?.(failure, this);
       } catch (e) {
         this.#log.failure("Unhandled error after connectionLost", e, "error");
       }

@@ -128,6 +128,10 @@ export class Port implements IListeningPort, LiveResource {
   #waiters: Deferred<Port>[] = [];
   #stopWaiters: Deferred<void>[] = [];
   #connections = new Set<StreamTransport>();
+  /** One function for every connection's end (a closure each costs memory per connection). */
+  #forget = (_reason: Failure, transport: StreamTransport): void => {
+    this.#connections.delete(transport);
+  };
   #acceptDone: Promise<void> = Promise.resolve();
 
   /**
@@ -320,7 +324,7 @@ export class Port implements IListeningPort, LiveResource {
       bufferSize: this.#options.bufferSize,
       logger: this.#options.logger,
       fastPath: this.#options.fastPath,
-      onConnectionLost: () => this.#connections.delete(transport),
+      onConnectionLost: this.#forget,
     });
     this.#connections.add(transport);
     transport.attach(protocol);
