@@ -14,7 +14,13 @@ import type {
 } from "../src/internet/socket.ts";
 import { chmod } from "node:fs/promises";
 import type { BunApi, BunRawListener, BunRawSocket, BunSocketHandler } from "./_bun_types.ts";
-import { BunSocket, bunTls, normalizeError, sharedHandler } from "./_bun_socket.ts";
+import {
+  BunSocket,
+  type BunSocketOrigin,
+  bunTls,
+  normalizeError,
+  sharedHandler,
+} from "./_bun_socket.ts";
 
 /** A `Listener` yielding `BunSocket`s from a Bun listening socket. */
 class BunListener implements Listener {
@@ -95,11 +101,16 @@ export async function bunListen(bun: BunApi, options: ListenOptions): Promise<Li
     ? handshakeTimeoutMs(options.tls.handshakeTimeout)
     : 0;
   const handshakeTimers = new Map<BunRawSocket, ReturnType<typeof setTimeout>>();
+  let origin: BunSocketOrigin | null = null;
   const handler: BunSocketHandler = {
     ...sharedHandler,
     open(raw: BunRawSocket) {
-      const { hostname: host, port } = listener.address as { hostname?: string; port?: number };
-      const socket = new BunSocket(raw, { isServer: true, unixPath, tls, host, port });
+      // One origin for every connection of this listener (its address is known by now).
+      if (origin === null) {
+        const { hostname: host, port } = listener.address as { hostname?: string; port?: number };
+        origin = { isServer: true, unixPath, tls, host, port };
+      }
+      const socket = new BunSocket(raw, origin);
       raw.data = socket;
       if (tls) {
         // Yielded once its handshake succeeded; a client silent too long is cut.

@@ -134,15 +134,16 @@ export class BunSocket implements Socket {
   #local: SocketAddress;
   #remote: SocketAddress;
   #sink: Sink | null = null;
-  #pending: Pending[] = [];
-  #queue: Uint8Array[] = [];
+  // The lists below are made on first use: an idle connection holds none.
+  #pending: Pending[] | null = null;
+  #queue: Uint8Array[] | null = null;
   #queued = 0;
-  #drainWaiters: { resolve: () => void; reject: (e: Error) => void }[] = [];
+  #drainWaiters: { resolve: () => void; reject: (e: Error) => void }[] | null = null;
   #shutWhenDrained = false;
   #endWhenDrained = false;
   /** Chunks accepted by `writable` but not yet handed to its sink. */
   #streamInFlight = 0;
-  #flushWaiters: (() => void)[] = [];
+  #flushWaiters: (() => void)[] | null = null;
   #writeShut = false;
   #closing = false;
   #upgraded = false;
@@ -154,9 +155,9 @@ export class BunSocket implements Socket {
   #streamPaused = false;
   #readable: ReadableStream<Uint8Array> | null = null;
   #writable: WritableStream<Uint8Array> | null = null;
-  #closed: Promise<void>;
-  #resolveClosed!: () => void;
-  #rejectClosed!: (e: Error) => void;
+  #closed: Promise<void> | null = null;
+  #resolveClosed: (() => void) | null = null;
+  #rejectClosed: ((e: Error) => void) | null = null;
   #fastPath: SocketFastPath;
 
   /** Wraps `raw`; reading stays paused until a consumer attaches. */
@@ -178,14 +179,7 @@ export class BunSocket implements Socket {
       this.#local = { transport: "tcp", ...local };
       this.#remote = { transport: "tcp", ...remote };
     }
-    this.#closed = new Promise<void>((resolve, reject) => {
-      this.#resolveClosed = resolve;
-      this.#rejectClosed = reject;
-    });
-    // Observed here so an unwatched failure is no unhandled rejection;
-    // whoever awaits `closed` still sees it.
-    this.#closed.catch(() => {});
-    this.#fastPath = this.#makeFastPath();
+    this.#fastPath = new BunSocket.#FastPath(this);
   }
 
   /**
@@ -220,8 +214,23 @@ export class BunSocket implements Socket {
     return this.#remote;
   }
 
-  /** Settles when fully closed; rejects if the socket failed. */
+  /** Settles when fully closed; rejects if the socket failed. Made on first use. */
   get closed(): Promise<void> {
+    if (this.#closed === null) {
+      if (this.#closedFlag) {
+        this.#closed = this.#errored !== null && !this.#upgraded
+          ? Promise.reject(this.#errored)
+          : Promise.resolve();
+      } else {
+        this.#closed = new Promise<void>((resolve, reject) => {
+          this.#resolveClosed = resolve;
+          this.#rejectClosed = reject;
+        });
+      }
+      // Observed here so an unwatched failure is no unhandled rejection;
+      // whoever awaits `closed` still sees it.
+      this.#closed.catch(() => {});
+    }
     return this.#closed;
   }
 
@@ -246,7 +255,7 @@ export class BunSocket implements Socket {
   closeWrite(): Promise<void> {
     if (this.#closedFlag || this.#writeShut) return Promise.resolve();
     if (!this.#closing) this.#shutWhenDrained = true;
-    const done = new Promise<void>((resolve) => this.#flushWaiters.push(resolve));
+    const done = new Promise<void>((resolve) => (this.#flushWaiters ??= []).push(resolve));
     this.#finishIfFlushed();
     return done;
   }
@@ -258,7 +267,7 @@ export class BunSocket implements Socket {
       this.#endWhenDrained = true;
       this.#finishIfFlushed();
     }
-    return this.#closed.then(() => {}, () => {});
+    return this.closed.then(() => {}, () => {});
   }
 
   /** Closes at once (RST), dropping queued bytes. */
@@ -404,7 +413,7 @@ export class BunSocket implements Socket {
       // this one only settles `closed` once the connection is gone.
       this.#closedFlag = true;
       this.#resolveFlushWaiters();
-      this.#resolveClosed();
+      this.#resolveClosed?.();
       return;
     }
     if (error !== undefined && !this.#closing) this._error(raw, error);
@@ -415,8 +424,8 @@ export class BunSocket implements Socket {
     this.#dropQueue(this.#errored ?? new Error("Socket closed"));
     this.#resolveFlushWaiters();
     if (this.#sink !== null) this.#sink.onClose();
-    if (this.#errored !== null) this.#rejectClosed(this.#errored);
-    else this.#resolveClosed();
+    if (this.#errored !== null) this.#rejectClosed?.(this.#errored);
+    else this.#resolveClosed?.();
   }
 
   /** @internal */
@@ -430,7 +439,7 @@ export class BunSocket implements Socket {
   #emit(event: Pending): void {
     const sink = this.#sink;
     if (sink === null) {
-      this.#pending.push(event);
+      (this.#pending ??= []).push(event);
       return;
     }
     if (event.kind === "data") sink.onData(event.chunk);
@@ -441,8 +450,8 @@ export class BunSocket implements Socket {
   #attach(sink: Sink): void {
     if (this.#sink !== null) throw new Error("Socket already has a consumer");
     this.#sink = sink;
-    const pending = this.#pending;
-    this.#pending = [];
+    const pending = this.#pending ?? [];
+    this.#pending = null;
     for (const event of pending) this.#emit(event);
     if (this.#closedFlag) sink.onClose();
     else this.#updatePause();
@@ -465,13 +474,13 @@ export class BunSocket implements Socket {
       if (taken === data.byteLength || taken < 0) return 0;
       data = data.subarray(taken);
     }
-    this.#queue.push(data);
+    (this.#queue ??= []).push(data);
     this.#queued += data.byteLength;
     return this.#queued;
   }
 
   #flush(): void {
-    const queue = this.#queue;
+    const queue = this.#queue ?? [];
     while (queue.length > 0) {
       // Small queued chunks go out as one write: fewer syscalls.
       if (queue.length > 1 && queue[0].byteLength < 16 * 1024) this.#coalesce();
@@ -489,7 +498,7 @@ export class BunSocket implements Socket {
   }
 
   #coalesce(): void {
-    const queue = this.#queue;
+    const queue = this.#queue!;
     let count = 0;
     let size = 0;
     while (count < queue.length && size + queue[count].byteLength <= 64 * 1024) {
@@ -508,8 +517,8 @@ export class BunSocket implements Socket {
 
   #drained(): void {
     const waiters = this.#drainWaiters;
-    this.#drainWaiters = [];
-    for (const waiter of waiters) waiter.resolve();
+    this.#drainWaiters = null;
+    for (const waiter of waiters ?? []) waiter.resolve();
     this.#finishIfFlushed();
     if (this.#sink !== null && !this.#closedFlag && this.#queued === 0) this.#sink.onDrain();
   }
@@ -529,7 +538,7 @@ export class BunSocket implements Socket {
   }
 
   #resolveFlushWaiters(): void {
-    for (const resolve of this.#flushWaiters.splice(0)) resolve();
+    for (const resolve of this.#flushWaiters?.splice(0) ?? []) resolve();
   }
 
   #shutdown(): void {
@@ -539,35 +548,41 @@ export class BunSocket implements Socket {
 
   #whenDrained(): Promise<void> {
     if (this.#queued === 0) return Promise.resolve();
-    return new Promise((resolve, reject) => this.#drainWaiters.push({ resolve, reject }));
+    return new Promise((resolve, reject) => (this.#drainWaiters ??= []).push({ resolve, reject }));
   }
 
   #dropQueue(reason: Error): void {
-    this.#queue = [];
+    this.#queue = null;
     this.#queued = 0;
     const waiters = this.#drainWaiters;
-    this.#drainWaiters = [];
-    for (const waiter of waiters) waiter.reject(reason);
+    this.#drainWaiters = null;
+    for (const waiter of waiters ?? []) waiter.reject(reason);
   }
 
-  #makeFastPath(): SocketFastPath {
-    const queued = (): number => this.#queued;
-    return {
-      start: (handler: FastPathHandler): void => this.#attach(handler),
-      pauseReading: (): void => {
-        this.#userPaused = true;
-        this.#updatePause();
-      },
-      resumeReading: (): void => {
-        this.#userPaused = false;
-        this.#updatePause();
-      },
-      write: (data: Uint8Array): number => this.#write(data),
-      get bufferedAmount(): number {
-        return queued();
-      },
-    };
-  }
+  /** The callback hot path: one object holding its socket, methods on the prototype. */
+  static #FastPath = class implements SocketFastPath {
+    readonly owner: BunSocket;
+    constructor(owner: BunSocket) {
+      this.owner = owner;
+    }
+    start(handler: FastPathHandler): void {
+      this.owner.#attach(handler);
+    }
+    pauseReading(): void {
+      this.owner.#userPaused = true;
+      this.owner.#updatePause();
+    }
+    resumeReading(): void {
+      this.owner.#userPaused = false;
+      this.owner.#updatePause();
+    }
+    write(data: Uint8Array): number {
+      return this.owner.#write(data);
+    }
+    get bufferedAmount(): number {
+      return this.owner.#queued;
+    }
+  };
 
   #makeReadable(): ReadableStream<Uint8Array> {
     let controller!: ReadableStreamDefaultController<Uint8Array>;
