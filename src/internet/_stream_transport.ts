@@ -124,7 +124,7 @@ export class StreamTransport implements ITCPTransport, LiveResource {
   /** Writes made while a TLS upgrade waits for the flush; null when none is under way. */
   #tlsQueue: Uint8Array[] | null = null;
   #tlsQueued = 0;
-  #tlsOptions: TlsOptions & { isServer?: boolean } = {};
+  #tlsOptions: (TlsOptions & { isServer?: boolean }) | null = null;
   #tlsSwitching = false;
 
   #producer: IPushProducer | IPullProducer | null = null;
@@ -711,7 +711,8 @@ export class StreamTransport implements ITCPTransport, LiveResource {
     } catch { /* nothing pending: we waited for the flush */ }
     this.#reader = null;
     this.#writer = null;
-    const options = { ...this.#tlsOptions, isServer: this.#tlsOptions.isServer ?? this.#isServer };
+    const asked = this.#tlsOptions ?? {};
+    const options = { ...asked, isServer: asked.isServer ?? this.#isServer };
     (this.#op(() => old.startTls(options)) as Promise<Socket>).then((socket) => {
       this.#tlsSwitching = false;
       if (gen !== this.#gen || this.#lost) {
