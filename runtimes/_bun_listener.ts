@@ -28,6 +28,7 @@ class BunListener implements Listener {
   #address: SocketAddress;
   #accepted: Socket[] = [];
   #waiters: ((result: IteratorResult<Socket>) => void)[] = [];
+  #onSocket: ((socket: Socket) => void) | null = null;
   #closed = false;
 
   constructor(address: SocketAddress) {
@@ -46,9 +47,16 @@ class BunListener implements Listener {
       socket.abort();
       return;
     }
+    if (this.#onSocket !== null) return this.#onSocket(socket);
     const waiter = this.#waiters.shift();
     if (waiter !== undefined) waiter({ value: socket, done: false });
     else this.#accepted.push(socket);
+  }
+
+  /** See `Listener.acceptEach`. */
+  acceptEach(onSocket: (socket: Socket) => void): void {
+    this.#onSocket = onSocket;
+    for (const socket of this.#accepted.splice(0)) onSocket(socket);
   }
 
   get address(): SocketAddress {

@@ -67,6 +67,7 @@ class NodeListener implements Listener {
   #server: net.Server;
   #queue: Socket[] = [];
   #waiters: ((result: IteratorResult<Socket>) => void)[] = [];
+  #onSocket: ((socket: Socket) => void) | null = null;
   #closed = false;
 
   constructor(server: net.Server, address: SocketAddress) {
@@ -80,9 +81,16 @@ class NodeListener implements Listener {
       socket.abort();
       return;
     }
+    if (this.#onSocket !== null) return this.#onSocket(socket);
     const waiter = this.#waiters.shift();
     if (waiter) waiter({ value: socket, done: false });
     else this.#queue.push(socket);
+  }
+
+  /** See `Listener.acceptEach`. */
+  acceptEach(onSocket: (socket: Socket) => void): void {
+    this.#onSocket = onSocket;
+    for (const socket of this.#queue.splice(0)) onSocket(socket);
   }
 
   get native(): unknown {

@@ -123,6 +123,13 @@ export interface Socket {
 export interface Listener extends AsyncIterable<Socket> {
   /** The bound address (with the real port when 0 was asked for). */
   readonly address: SocketAddress;
+  /**
+   * Optional push mode, the accept side's fast path: hands each accepted
+   * socket (those already queued first) to `onSocket`, with no promise or
+   * iterator result per connection. Called at most once, instead of
+   * iterating; the core uses it when offered.
+   */
+  acceptEach?(onSocket: (socket: Socket) => void): void;
   /** Stops accepting; resolves once the listening socket is closed. */
   close(): Promise<void>;
   /** The runtime's own listener object. */

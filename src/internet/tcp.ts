@@ -132,6 +132,19 @@ export class Port implements IListeningPort, LiveResource {
   #forget = (_reason: Failure, transport: StreamTransport): void => {
     this.#connections.delete(transport);
   };
+  #onSocket = (socket: Socket): void => {
+    if (this.#state !== "listening") {
+      socket.abort();
+      return;
+    }
+    try {
+      this.#accept(socket);
+    } catch (e) {
+      // One bad connection must not end the loop (and with it, the port).
+      this.#log.failure("Cannot accept a connection; dropping it", e, "error");
+      socket.abort(e);
+    }
+  };
   #acceptDone: Promise<void> = Promise.resolve();
 
   /**
@@ -285,20 +298,13 @@ export class Port implements IListeningPort, LiveResource {
   }
 
   async #acceptLoop(listener: import("./socket.ts").Listener): Promise<void> {
+    if (typeof listener.acceptEach === "function") {
+      // Push mode: no promise per accepted connection.
+      listener.acceptEach(this.#onSocket);
+      return;
+    }
     try {
-      for await (const socket of listener) {
-        if (this.#state !== "listening") {
-          socket.abort();
-          continue;
-        }
-        try {
-          this.#accept(socket);
-        } catch (e) {
-          // One bad connection must not end the loop (and with it, the port).
-          this.#log.failure("Cannot accept a connection; dropping it", e, "error");
-          socket.abort(e);
-        }
-      }
+      for await (const socket of listener) this.#onSocket(socket);
     } catch (e) {
       if (this.#state === "listening") this.#log.failure("Accept loop failed", e, "error");
     }

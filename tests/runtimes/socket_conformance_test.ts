@@ -605,6 +605,12 @@ async function withResult<T>(fn: (scope: Scope) => Promise<T>): Promise<T> {
   }
 }
 
+/** The server side echoes one message the client side sends. */
+async function roundTripWith(server: Socket, client: Socket): Promise<void> {
+  void echo("streams")(server);
+  await roundTrip(client, "streams", "pushed");
+}
+
 /** Runs a short echo round trip over `socket` in `mode`. */
 async function roundTrip(socket: Socket, mode: Mode, message = "hello, world"): Promise<void> {
   const conn = new Conn(socket, mode);
@@ -1171,6 +1177,31 @@ describe(`Runtime contract: ${label}`, () => {
       });
     });
   }
+
+  it("hands accepted sockets to acceptEach when the adapter offers push mode", async (t: Ctx) => {
+    await withScope(t, async (scope) => {
+      const listener = await listenTcp(scope);
+      if (typeof listener.acceptEach !== "function") {
+        skip(t, `the ${runtime.name} adapter offers no acceptEach`);
+        return;
+      }
+      // One connection arrives before push mode starts: it is queued, then handed over.
+      const early = await connectTcp(scope, portOf(listener));
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      const accepted: Socket[] = [];
+      listener.acceptEach((socket) => accepted.push(scope.socket(socket)));
+      const late = await connectTcp(scope, portOf(listener));
+      await within(
+        5000,
+        "both accepted",
+        (async () => {
+          while (accepted.length < 2) await new Promise((resolve) => setTimeout(resolve, 5));
+        })(),
+      );
+      await roundTripWith(accepted[1], late);
+      assert.ok(early !== late);
+    });
+  });
 
   describe("TLS handshake timeouts", () => {
     const HANDSHAKE = 0.4; // seconds
