@@ -34,6 +34,11 @@ else
 fi
 echo
 
+echo "## Idle connections (bench/idle_bench.ts)"
+echo
+$B/node bench/idle_bench.ts 2>/dev/null || echo "(idle_bench failed: rerun it alone to see why)"
+echo
+
 # The in-process benchmarks run once per runtime.
 for bench in defer_bench http_layer_bench web_static_bench; do
   [[ -f "bench/$bench.ts" ]] || continue
