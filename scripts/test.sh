@@ -35,6 +35,8 @@ step "deno test --doc (examples in JSDoc and in the Markdown pages)"
 "$DENO" test --doc --no-run $entries README.md docs/*.md || die "deno test --doc"
 step "deno publish --dry-run"
 "$DENO" publish --dry-run --allow-dirty || die "deno publish --dry-run"
+step "npm run build (the npm package in dist/npm)"
+"$NODE" scripts/build_npm.mjs || die "npm run build"
 
 files=$(find tests -name '*_test.ts' | sort)
 # The suites over real sockets, run once more with the node adapter forced.

@@ -119,7 +119,7 @@ function readerFor(source: FileSource, chunkSize: number): ChunkReader {
  */
 export class FileSender implements IPullProducer {
   /** The largest chunk cut from a `Uint8Array` source. @default 16384 */
-  CHUNK_SIZE = 2 ** 14;
+  CHUNK_SIZE: number = 2 ** 14;
   /** The last byte sent so far (empty before the first chunk). */
   lastSent: Uint8Array = new Uint8Array(0);
   /** The Deferred `beginFileTransfer` returned, until it fires. */

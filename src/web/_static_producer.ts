@@ -20,7 +20,7 @@ const log = new Logger("tw.web.static");
  * most about one chunk (plus the transport's buffer), which bounds what slow
  * clients cost.
  */
-export const CHUNK_SIZE = 256 * 1024;
+export const CHUNK_SIZE: number = 256 * 1024;
 
 /** A piece of the body: literal bytes, or the file's bytes `[first, last]` (inclusive). */
 export type BodySegment = Uint8Array | readonly [number, number];

@@ -166,7 +166,7 @@ export class HTTPChannel extends Protocol {
   /** Most header lines. @default 100 */
   maxHeaders = 100;
   /** Largest request body. @default 16 MiB */
-  maxRequestBodySize = 16 * 1024 * 1024;
+  maxRequestBodySize: number = 16 * 1024 * 1024;
   /** The default `Server` header value ("" for none). @default "tw" */
   serverName = "tw";
   /** The site (or other owner) this channel serves; set by the factory. */
