@@ -72,6 +72,64 @@ function isServiceMaker(value: unknown): value is IServiceMaker {
 }
 
 /**
+ * A plugin whose module is imported only when it runs (Twisted's
+ * `ServiceMaker`, which names a module to import later): `tw --help` lists
+ * its name and description without loading it. `load()` imports the real
+ * maker; the runner calls it once the plugin is chosen.
+ *
+ * @example
+ * ```ts
+ * import { ServiceMaker } from "@tw/core/cli";
+ * const echo = new ServiceMaker("echo", "An echo server (RFC 862)", async () =>
+ *   (await import("@tw/core/cli")).echoPlugin
+ * );
+ * console.log(echo.tapname); // "echo"
+ * console.log((await echo.load()).description); // "An echo server (RFC 862)"
+ * ```
+ */
+export class ServiceMaker implements IServiceMaker {
+  /** The command word. */
+  readonly tapname: string;
+  /** One line shown by `tw --help`. */
+  readonly description: string;
+  #load: () => Promise<IServiceMaker>;
+  #loaded: Promise<IServiceMaker> | null = null;
+  #maker: IServiceMaker | null = null;
+
+  /**
+   * Makes a lazy plugin.
+   * @param tapname the command word
+   * @param description one line for `tw --help`
+   * @param load imports the module and returns its maker
+   */
+  constructor(tapname: string, description: string, load: () => Promise<IServiceMaker>) {
+    this.tapname = tapname;
+    this.description = description;
+    this.#load = load;
+  }
+
+  /** Imports the plugin's module (once) and returns its maker. */
+  load(): Promise<IServiceMaker> {
+    return this.#loaded ??= this.#load().then((maker) => (this.#maker = maker));
+  }
+
+  /** The options class; only once `load()` has finished. */
+  get options(): new () => Options {
+    return this.#loadedMaker().options;
+  }
+
+  /** Makes the service; only once `load()` has finished. */
+  makeService(options: Options, context: PluginContext): IService | PromiseLike<IService> {
+    return this.#loadedMaker().makeService(options, context);
+  }
+
+  #loadedMaker(): IServiceMaker {
+    if (this.#maker === null) throw new Error(`Plugin ${this.tapname} is not loaded yet`);
+    return this.#maker;
+  }
+}
+
+/**
  * The service makers a module exports (`serviceMaker`, `serviceMakers`, or default).
  *
  * @example

@@ -16,7 +16,13 @@ import {
   loadApplication as importApplication,
   startApplication,
 } from "../application/mod.ts";
-import { type IServiceMaker, moduleURL, type PluginContext, PluginRegistry } from "./_plugins.ts";
+import {
+  type IServiceMaker,
+  moduleURL,
+  type PluginContext,
+  PluginRegistry,
+  ServiceMaker,
+} from "./_plugins.ts";
 import {
   coerceChoice,
   type FlagSpec,
@@ -296,6 +302,17 @@ export async function runCommand(
   const registry = new PluginRegistry(host.plugins ?? []);
   try {
     await loadUserPlugins(registry, argv, reactor);
+  } catch (error) {
+    return fail(describeError(error), EXIT_FAILURE);
+  }
+
+  // A lazy plugin named on the command line is imported now: parsing needs its
+  // options. The others stay unloaded (`tw --help` shows only their names).
+  try {
+    for (const word of new Set(argv)) {
+      const maker = registry.get(word);
+      if (maker instanceof ServiceMaker) registry.register(await maker.load());
+    }
   } catch (error) {
     return fail(describeError(error), EXIT_FAILURE);
   }

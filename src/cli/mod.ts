@@ -69,6 +69,7 @@ export {
   moduleURL,
   type PluginContext,
   PluginRegistry,
+  ServiceMaker,
   serviceMakersOf,
 } from "./_plugins.ts";
 export {

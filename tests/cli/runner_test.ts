@@ -6,15 +6,19 @@ import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { type IService, Service } from "../../src/application/mod.ts";
 import {
+  builtinPlugins,
   type CliHost,
   describeError,
   type IServiceMaker,
   Options,
   resolvePath,
   runCommand,
+  ServiceMaker,
   UsageError,
+  webPlugin,
 } from "../../src/cli/mod.ts";
 import { fail } from "../../src/internet/defer.ts";
+import { lazyBuiltinPlugins } from "../../src/cli/plugins/_builtin.ts";
 import { Failure } from "../../src/internet/failure.ts";
 import { reactor } from "../../mod.ts";
 import { tempDir } from "./_program.ts";
@@ -89,6 +93,55 @@ function plugin(
 ): IServiceMaker {
   return { tapname, description: `The ${tapname} plugin`, options: NameOptions, makeService: make };
 }
+
+describe("lazy plugins (ServiceMaker)", () => {
+  /** Fresh lazy makers over the built-ins, recording which modules were imported. */
+  function recording(): { makers: ServiceMaker[]; loaded: string[] } {
+    const loaded: string[] = [];
+    const makers = lazyBuiltinPlugins.map((maker) =>
+      new ServiceMaker(maker.tapname, maker.description, async () => {
+        loaded.push(maker.tapname);
+        return await (maker as ServiceMaker).load();
+      })
+    );
+    return { makers, loaded };
+  }
+
+  it("tw --help lists every built-in plugin without importing any of them", async () => {
+    const { makers, loaded } = recording();
+    const h = host(makers);
+    assert.equal(await runCommand(["--help"], reactor, h), 0);
+    for (const maker of makers) {
+      // The help wraps long descriptions: compare their first words.
+      const start = maker.description.split(" ").slice(0, 3).join(" ");
+      assert.ok(h.out.includes(`  ${maker.tapname} `), maker.tapname);
+      assert.ok(h.out.includes(start), start);
+    }
+    assert.deepEqual(loaded, []);
+    assert.equal(await runCommand(["--version"], reactor, host(makers)), 0);
+    assert.deepEqual(loaded, []);
+  });
+
+  it("imports only the plugin that runs", async () => {
+    const { makers, loaded } = recording();
+    const h = host(makers);
+    assert.equal(await runCommand(["web", "--help"], reactor, h), 0);
+    assert.match(h.out, /^Usage: tw web/);
+    assert.deepEqual(loaded, ["web"]);
+  });
+
+  it("describes each built-in as the plugin itself does", async () => {
+    const eager = new Map(builtinPlugins.map((maker) => [maker.tapname, maker.description]));
+    assert.deepEqual(
+      lazyBuiltinPlugins.map((maker) => [maker.tapname, maker.description]),
+      [...eager].sort((a, b) => a[0].localeCompare(b[0])),
+    );
+    const web = new ServiceMaker("web", "x", async () => webPlugin);
+    assert.throws(() => web.options, /not loaded yet/);
+    assert.equal(await web.load(), webPlugin);
+    assert.equal(web.options, webPlugin.options);
+  });
+});
 
 describe("runCommand()", () => {
   it("prints the help with the plugins and exits 0", async () => {

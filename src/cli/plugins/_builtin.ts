@@ -1,0 +1,43 @@
+/**
+ * The built-in plugins as lazy `ServiceMaker`s, for the `tw` command: each
+ * plugin's module (and what it imports: the web server, SOCKS, process
+ * monitoring...) is loaded only when that plugin runs. The descriptions are
+ * the plugins' own (a test compares them).
+ *
+ * @module
+ */
+import { type IServiceMaker, ServiceMaker } from "../_plugins.ts";
+
+/** Every built-in plugin, not yet loaded. */
+export const lazyBuiltinPlugins: readonly IServiceMaker[] = [
+  new ServiceMaker(
+    "echo",
+    "An echo server (RFC 862)",
+    async () => (await import("./echo.ts")).echoPlugin,
+  ),
+  new ServiceMaker(
+    "inetd",
+    "An inetd: runs a command per connection with its stdio wired to the socket",
+    async () => (await import("./inetd.ts")).inetdPlugin,
+  ),
+  new ServiceMaker(
+    "portforward",
+    "A port forwarder: relays connections to another host and port",
+    async () => (await import("./portforward.ts")).portforwardPlugin,
+  ),
+  new ServiceMaker(
+    "procmon",
+    "A process monitor: runs processes and restarts them when they die",
+    async () => (await import("./procmon.ts")).procmonPlugin,
+  ),
+  new ServiceMaker(
+    "socks",
+    "A SOCKS 4, 4a and 5 proxy",
+    async () => (await import("./socks.ts")).socksPlugin,
+  ),
+  new ServiceMaker(
+    "web",
+    "A web server: static files, a resource, a fetch app, or an 'It works' page",
+    async () => (await import("./web.ts")).webPlugin,
+  ),
+];
