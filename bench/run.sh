@@ -34,6 +34,11 @@ else
 fi
 echo
 
+echo "## Start-up (bench/startup_bench.ts)"
+echo
+$B/node bench/startup_bench.ts 2>/dev/null || echo "(startup_bench failed: rerun it alone to see why)"
+echo
+
 echo "## Idle connections (bench/idle_bench.ts)"
 echo
 $B/node bench/idle_bench.ts 2>/dev/null || echo "(idle_bench failed: rerun it alone to see why)"
