@@ -6,7 +6,8 @@
  */
 import { handshakeTimeoutError, handshakeTimeoutMs } from "./_tls_timeout.ts";
 import * as net from "node:net";
-import * as tls from "node:tls";
+import type * as tls from "node:tls";
+import { nodeTls } from "./_node_tls_lazy.ts";
 import type {
   FastPathHandler,
   Socket,
@@ -547,7 +548,7 @@ function upgradeClient(
 ): Promise<tls.TLSSocket> {
   const host = remote.transport === "unix" ? "localhost" : remote.hostname;
   return new Promise((resolve, reject) => {
-    const secure = tls.connect({
+    const secure = nodeTls().connect({
       ...nodeTlsOptions(options, false),
       socket: raw,
       servername: clientServerName(options, host),
@@ -570,9 +571,9 @@ function upgradeClient(
 function upgradeServer(raw: net.Socket, options: TlsOptions): Promise<tls.TLSSocket> {
   const nodeOptions = nodeTlsOptions(options, true);
   return new Promise((resolve, reject) => {
-    const secure = new tls.TLSSocket(raw, {
+    const secure = new (nodeTls().TLSSocket)(raw, {
       isServer: true,
-      secureContext: tls.createSecureContext(nodeOptions),
+      secureContext: nodeTls().createSecureContext(nodeOptions),
       requestCert: nodeOptions.requestCert,
       rejectUnauthorized: nodeOptions.rejectUnauthorized,
       ALPNProtocols: nodeOptions.ALPNProtocols,

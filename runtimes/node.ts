@@ -23,7 +23,8 @@
  */
 import { handshakeTimeoutError, handshakeTimeoutMs } from "./_tls_timeout.ts";
 import * as net from "node:net";
-import * as tls from "node:tls";
+import type * as tls from "node:tls";
+import { nodeTls } from "./_node_tls_lazy.ts";
 import * as dgram from "node:dgram";
 import * as childProcess from "node:child_process";
 import * as dns from "node:dns";
@@ -134,7 +135,7 @@ function listenTcp(options: Extract<ListenOptions, { transport: "tcp" }>): Promi
   };
   let server: net.Server;
   if (options.tls) {
-    server = tls.createServer({
+    server = nodeTls().createServer({
       ...nodeTlsOptions(options.tls, true),
       allowHalfOpen: true,
       // Node's own timer: a client silent that long is cut (ERR_TLS_HANDSHAKE_TIMEOUT).
@@ -233,9 +234,9 @@ function connect(options: ConnectOptions): Promise<Socket> {
           allowHalfOpen: true,
           // Checks the name given as serverName (or the host connected to), IPs included.
           checkServerIdentity: (_host, cert) =>
-            tls.checkServerIdentity(options.tls?.serverName ?? options.hostname, cert),
+            nodeTls().checkServerIdentity(options.tls?.serverName ?? options.hostname, cert),
         };
-      const tlsSock = tls.connect(tlsOptions);
+      const tlsSock = nodeTls().connect(tlsOptions);
       sock = tlsSock;
       readyEvent = "secureConnect";
       // The handshake's clock starts once TCP is connected.

@@ -136,7 +136,7 @@ describe("lazy plugins (ServiceMaker)", () => {
       lazyBuiltinPlugins.map((maker) => [maker.tapname, maker.description]),
       [...eager].sort((a, b) => a[0].localeCompare(b[0])),
     );
-    const web = new ServiceMaker("web", "x", async () => webPlugin);
+    const web = new ServiceMaker("web", "x", () => Promise.resolve(webPlugin));
     assert.throws(() => web.options, /not loaded yet/);
     assert.equal(await web.load(), webPlugin);
     assert.equal(web.options, webPlugin.options);
