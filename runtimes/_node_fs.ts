@@ -1,15 +1,16 @@
 // Files and process facts over node:fs and node:process, which Deno and Bun
 // implement too: one implementation of `RuntimeFileSystem` and
-// `RuntimeProcess` for all three adapters (none of this is a hot path).
-import { promises as fs } from "node:fs";
+// `RuntimeProcess` (in _node_process.ts) for the adapters (none of this is a hot path).
+// node:fs is imported on first use: on Deno, loading the node compatibility
+// layer costs about 20 ms of start-up, which a program that never reads a
+// file should not pay. (The Deno adapter has its own process part.)
 import type { Stats } from "node:fs";
-import process from "node:process";
-import type {
-  FileHandle,
-  FileInfo,
-  RuntimeFileSystem,
-  RuntimeProcess,
-} from "../src/internet/socket.ts";
+
+type FsPromises = typeof import("node:fs").promises;
+let fsPromises: Promise<FsPromises> | undefined;
+const nodeFs = (): Promise<FsPromises> =>
+  fsPromises ??= import("node:fs").then((module) => module.promises);
+import type { FileHandle, FileInfo, RuntimeFileSystem } from "../src/internet/socket.ts";
 
 function info(stats: Stats): FileInfo {
   return {
@@ -25,7 +26,7 @@ function info(stats: Stats): FileInfo {
 /** The file-system part of a runtime adapter, over node:fs. */
 export const nodeFileSystem: RuntimeFileSystem = {
   async readFile(path: string): Promise<Uint8Array> {
-    const data = await fs.readFile(path);
+    const data = await (await nodeFs()).readFile(path);
     return new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
   },
   async writeFile(
@@ -33,28 +34,28 @@ export const nodeFileSystem: RuntimeFileSystem = {
     data: Uint8Array | string,
     options: { mode?: number } = {},
   ): Promise<void> {
-    await fs.writeFile(path, data, { mode: options.mode });
+    await (await nodeFs()).writeFile(path, data, { mode: options.mode });
   },
   async readDir(path: string): Promise<string[]> {
-    return (await fs.readdir(path)).sort();
+    return (await (await nodeFs()).readdir(path)).sort();
   },
   async stat(path: string): Promise<FileInfo> {
-    return info(await fs.stat(path));
+    return info(await (await nodeFs()).stat(path));
   },
   async lstat(path: string): Promise<FileInfo> {
-    return info(await fs.lstat(path));
+    return info(await (await nodeFs()).lstat(path));
   },
   async realPath(path: string): Promise<string> {
-    return await fs.realpath(path);
+    return await (await nodeFs()).realpath(path);
   },
   async remove(path: string): Promise<void> {
-    await fs.unlink(path);
+    await (await nodeFs()).unlink(path);
   },
   async chmod(path: string, mode: number): Promise<void> {
-    await fs.chmod(path, mode);
+    await (await nodeFs()).chmod(path, mode);
   },
   async openFile(path: string): Promise<FileHandle> {
-    const handle = await fs.open(path, "r");
+    const handle = await (await nodeFs()).open(path, "r");
     return {
       async read(buffer: Uint8Array, position: number): Promise<number> {
         const { bytesRead } = await handle.read(buffer, 0, buffer.byteLength, position);
@@ -64,28 +65,5 @@ export const nodeFileSystem: RuntimeFileSystem = {
         await handle.close();
       },
     };
-  },
-};
-
-/** The process part of a runtime adapter, over node:process. */
-export const nodeProcess: RuntimeProcess = {
-  pid: (): number => process.pid,
-  processAlive(pid: number): boolean {
-    try {
-      process.kill(pid, 0);
-      return true;
-    } catch (error) {
-      // EPERM: it exists but belongs to someone else.
-      return (error as { code?: string }).code === "EPERM";
-    }
-  },
-  cwd: (): string => process.cwd(),
-  chdir: (path: string): void => process.chdir(path),
-  umask: (mask: number): number => process.umask(mask),
-  writeStdout(data: Uint8Array | string): void {
-    process.stdout.write(data);
-  },
-  writeStderr(data: Uint8Array | string): void {
-    process.stderr.write(data);
   },
 };

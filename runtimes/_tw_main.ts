@@ -6,7 +6,6 @@
  *
  * @module
  */
-import { openSync, writeSync } from "node:fs";
 import { reactor } from "./select.ts";
 import { runCommand } from "../src/cli/_runner.ts";
 import { lazyBuiltinPlugins } from "../src/cli/plugins/_builtin.ts";
@@ -22,14 +21,42 @@ function runtimeVersion(): string {
   return `Node ${g.process?.versions?.node ?? "?"}`;
 }
 
+interface SyncFiles {
+  openSync(path: string, flags: string, mode: number): number;
+  writeSync(fd: number, text: string): number;
+}
+type DenoFiles = {
+  openSync(path: string, options: object): { writeSync(p: Uint8Array): number };
+  stderr: { writeSync(p: Uint8Array): number };
+};
+const deno = (globalThis as { Deno?: DenoFiles }).Deno;
+// node:fs on Node and Bun; on Deno the Deno namespace (its node layer costs
+// about 20 ms to load, which `tw --help` should not pay).
+const nodeFiles: SyncFiles | null = deno ? null : await import("node:fs");
+const encoder = new TextEncoder();
+
+function writeAllTo(out: { writeSync(p: Uint8Array): number }, text: string): void {
+  let bytes = encoder.encode(text);
+  while (bytes.byteLength > 0) bytes = bytes.subarray(out.writeSync(bytes));
+}
+
 /** Appends synchronously: a log line is on disk before the next event. */
 function openLogFile(path: string): (text: string) => void {
   // Opened now, so a bad path fails at startup with its cause; the descriptor
   // lives as long as the process.
-  const fd = openSync(path, "a", 0o644);
+  if (deno) {
+    const file = deno.openSync(path, { append: true, create: true, mode: 0o644 });
+    return (text: string) => writeAllTo(file, text);
+  }
+  const fd = nodeFiles!.openSync(path, "a", 0o644);
   return (text: string) => {
-    writeSync(fd, text);
+    nodeFiles!.writeSync(fd, text);
   };
+}
+
+function writeError(text: string): void {
+  if (deno) writeAllTo(deno.stderr, text);
+  else nodeFiles!.writeSync(2, text);
 }
 
 /** Runs `tw` with `argv` and exits with its status. */
@@ -43,7 +70,7 @@ export async function main(argv: string[]): Promise<never> {
     });
   } catch (error) {
     const why = error instanceof Error ? error.message : String(error);
-    writeSync(2, `tw: ${why.split("\n")[0]}\n`);
+    writeError(`tw: ${why.split("\n")[0]}\n`);
     status = 1;
   }
   return reactor.runtime.exit(status);

@@ -37,7 +37,8 @@ import { normalizeError } from "./_bun_socket.ts";
 import { setBytePooling } from "../src/internet/_bytes.ts";
 
 export type * from "../src/internet/socket.ts";
-import { nodeFileSystem, nodeProcess } from "./_node_fs.ts";
+import { nodeFileSystem } from "./_node_fs.ts";
+import { nodeProcess } from "./_node_process.ts";
 
 /** Datagrams kept while no handler is attached yet. */
 const MAX_EARLY_DATAGRAMS = 256;

@@ -49,7 +49,8 @@ import { spawnProcess } from "./_deno_process.ts";
 import { codedError, normalizeError } from "./_deno_errors.ts";
 
 export type * from "../src/internet/socket.ts";
-import { nodeFileSystem, nodeProcess } from "./_node_fs.ts";
+import { nodeFileSystem } from "./_node_fs.ts";
+import { denoProcess } from "./_deno_facts.ts";
 
 async function listen(options: ListenOptions): Promise<Listener> {
   await Promise.resolve();
@@ -253,7 +254,7 @@ export function createRuntime(): Runtime {
   return {
     name: "deno",
     ...nodeFileSystem,
-    ...nodeProcess,
+    ...denoProcess,
     listen,
     connect,
     bindDatagram: (options: DatagramOptions): Promise<DatagramSocket> => bindDatagram(options),

@@ -55,7 +55,8 @@ import {
 import { normalizeError } from "./_node_errors.ts";
 
 export type * from "../src/internet/socket.ts";
-import { nodeFileSystem, nodeProcess } from "./_node_fs.ts";
+import { nodeFileSystem } from "./_node_fs.ts";
+import { nodeProcess } from "./_node_process.ts";
 import { detectRuntime } from "./_detect.ts";
 import { setBytePooling } from "../src/internet/_bytes.ts";
 

@@ -122,8 +122,9 @@ writeFileSync(
   join(out, "bin/tw.js"),
   [
     "#!/usr/bin/env node",
-    'import module from "node:module";',
-    "module.enableCompileCache?.();",
+    "// Node only: Deno and Bun have no compile cache, and Deno's node layer costs start-up.",
+    "const g = globalThis;",
+    'if (!g.Deno && !g.Bun) (await import("node:module")).enableCompileCache?.();',
     'const { runMain } = await import("../runtimes/_tw_main.js");',
     "await runMain();",
     "",

@@ -1,0 +1,27 @@
+// The process part of the node and Bun adapters, over node:process (Deno has
+// its own, over the Deno namespace: see _deno_facts.ts).
+import process from "node:process";
+import type { RuntimeProcess } from "../src/internet/socket.ts";
+
+/** The process part of a runtime adapter, over node:process. */
+export const nodeProcess: RuntimeProcess = {
+  pid: (): number => process.pid,
+  processAlive(pid: number): boolean {
+    try {
+      process.kill(pid, 0);
+      return true;
+    } catch (error) {
+      // EPERM: it exists but belongs to someone else.
+      return (error as { code?: string }).code === "EPERM";
+    }
+  },
+  cwd: (): string => process.cwd(),
+  chdir: (path: string): void => process.chdir(path),
+  umask: (mask: number): number => process.umask(mask),
+  writeStdout(data: Uint8Array | string): void {
+    process.stdout.write(data);
+  },
+  writeStderr(data: Uint8Array | string): void {
+    process.stderr.write(data);
+  },
+};
