@@ -1,7 +1,8 @@
 /**
  * trial's helpers for the test runners JavaScript already has (`node:test`,
  * `deno test`, `bun test`): check a Deferred's result synchronously, the way
- * Twisted tests protocols over `StringTransport` and `Clock` without a reactor.
+ * Twisted tests protocols over `StringTransport` and `Clock` without a reactor,
+ * and `addCleanup` / `patch` undone after each test (`trackCleanups`).
  * `flushLoggedErrors` is the test kit's (`@tw/core/testing`), re-exported.
  *
  * @example
@@ -25,4 +26,5 @@ export {
   failureResultOf,
   successResultOf,
 } from "./_results.ts";
+export { addCleanup, patch, runCleanups, trackCleanups } from "./_cleanups.ts";
 export { flushLoggedErrors } from "../testing/_leak_check.ts";
