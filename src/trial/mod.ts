@@ -27,4 +27,11 @@ export {
   successResultOf,
 } from "./_results.ts";
 export { addCleanup, patch, runCleanups, trackCleanups } from "./_cleanups.ts";
+export {
+  type CaseTest,
+  SynchronousTestCase,
+  TestCase,
+  type TestMethodOptions,
+  type TestRunner,
+} from "./_testcase.ts";
 export { flushLoggedErrors } from "../testing/_leak_check.ts";
