@@ -7,7 +7,7 @@
 import { handshakeTimeoutError, handshakeTimeoutMs } from "./_tls_timeout.ts";
 import * as net from "node:net";
 import type * as tls from "node:tls";
-import { nodeTls } from "./_node_tls_lazy.ts";
+import { nodeTls } from "./_node_lazy.ts";
 import type {
   FastPathHandler,
   Socket,

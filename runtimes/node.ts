@@ -24,13 +24,13 @@
 import { handshakeTimeoutError, handshakeTimeoutMs } from "./_tls_timeout.ts";
 import * as net from "node:net";
 import type * as tls from "node:tls";
-import { nodeTls } from "./_node_tls_lazy.ts";
-import * as dgram from "node:dgram";
-import * as childProcess from "node:child_process";
-import * as dns from "node:dns";
+import { nodeChildProcess, nodeDgram, nodeDns, nodeTls, nodeWorkerThreads } from "./_node_lazy.ts";
+import type * as dgram from "node:dgram";
+import type * as childProcess from "node:child_process";
+
 import { chmodSync } from "node:fs";
 import process from "node:process";
-import { Worker } from "node:worker_threads";
+
 import type {
   ChildProcess,
   ConnectOptions,
@@ -364,7 +364,7 @@ class NodeDatagramSocket implements DatagramSocket {
 
 function bindDatagram(options: DatagramOptions): Promise<DatagramSocket> {
   const hostname = options.hostname ?? "0.0.0.0";
-  const sock = dgram.createSocket({
+  const sock = nodeDgram().createSocket({
     type: net.isIPv6(hostname) ? "udp6" : "udp4",
     reuseAddr: options.reuseAddress ?? false,
   });
@@ -430,7 +430,7 @@ class NodeChildProcess implements ChildProcess {
 }
 
 function spawn(options: SpawnOptions): ChildProcess {
-  const child = childProcess.spawn(options.command, options.args, {
+  const child = nodeChildProcess().spawn(options.command, options.args, {
     env: options.env ?? process.env,
     cwd: options.cwd,
     stdio: "pipe",
@@ -450,7 +450,7 @@ function spawn(options: SpawnOptions): ChildProcess {
 
 async function resolve(hostname: string): Promise<ResolvedAddress[]> {
   try {
-    const found = await dns.promises.lookup(hostname, { all: true });
+    const found = await nodeDns().promises.lookup(hostname, { all: true });
     return found.map((a) => ({ address: a.address, family: a.family === 6 ? 6 : 4 }));
   } catch (error) {
     throw normalizeError(error);
@@ -467,7 +467,7 @@ function onSignal(signal: string, handler: () => void): () => void {
 
 function runInWorker(moduleURL: string, exportName: string, args: unknown[]): Promise<unknown> {
   return new Promise((resolve, reject) => {
-    const worker = new Worker(new URL("./_node_worker.ts", import.meta.url), {
+    const worker = new (nodeWorkerThreads().Worker)(new URL("./_node_worker.ts", import.meta.url), {
       workerData: { moduleURL, exportName, args },
     });
     let settled = false;
