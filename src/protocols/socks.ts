@@ -64,16 +64,14 @@ export {
   ISOCKSUser,
   type MaybePromise,
   replyForFailure,
-  SOCKSFactory,
   type SOCKSFactoryOptions,
   SOCKSOutgoing,
   SOCKSOutgoingFactory,
   type SOCKSPortal,
   type SOCKSRequestInfo,
   SOCKSServer,
-  SOCKSv4Factory,
-  SOCKSv5Factory,
 } from "./_socks_server.ts";
+export { SOCKSFactory, SOCKSv4Factory, SOCKSv5Factory } from "./_socks_factory.ts";
 export {
   SOCKS4ClientEndpoint,
   type SOCKS4ClientEndpointOptions,

@@ -9,6 +9,7 @@
  *
  * @module
  */
+import { isThenable } from "../internet/_defer_core.ts";
 import { leakCheck, startLeakCheck } from "../testing/_leak_check.ts";
 import { runCleanups } from "./_cleanups.ts";
 import { FailTest } from "./_results.ts";
@@ -48,10 +49,6 @@ export interface CaseTest {
   /** Runs the test on a fresh instance: setUp, the method, tearDown, cleanups, leak check. */
   run(): Promise<void>;
 }
-
-const isThenable = (value: unknown): value is PromiseLike<unknown> =>
-  value !== null && (typeof value === "object" || typeof value === "function") &&
-  typeof (value as { then?: unknown }).then === "function";
 
 /**
  * trial's `SynchronousTestCase`: test methods that finish before they return.

@@ -52,3 +52,10 @@ export const bodyDataReceived: unique symbol = Symbol("Response.bodyDataReceived
 export const bodyDataFinished: unique symbol = Symbol("Response.bodyDataFinished");
 /** `response[stopBody]()`: the body's reader gave up: abort the connection. */
 export const stopBody: unique symbol = Symbol("Response.stopBody");
+
+// ---- HTTPFactory and its channels --------------------------------------------
+
+/** `channel[slot]`: where its factory lists it among the open channels. */
+export const slot: unique symbol = Symbol("HTTPChannel.slot");
+/** `channel[setOnClose](fn)`: what the channel calls once it closed (its factory forgets it). */
+export const setOnClose: unique symbol = Symbol("HTTPChannel.setOnClose");
