@@ -164,3 +164,24 @@ export function tempDir(): [string, () => void] {
   const dir = mkdtempSync(join(tmpdir(), "tw-cli-test-"));
   return [dir, () => rmSync(dir, { recursive: true, force: true })];
 }
+
+/** Runs a program (curl...) to its end; fires with its exit code and output (20 s at most). */
+export function exec(argv: string[]): Deferred<{ code: number; out: string; err: string }> {
+  const done = new Deferred<{ code: number; out: string; err: string }>();
+  let out = "";
+  let err = "";
+  class Collect extends ProcessProtocol {
+    override outReceived(data: Uint8Array): void {
+      out += new TextDecoder().decode(data);
+    }
+    override errReceived(data: Uint8Array): void {
+      err += new TextDecoder().decode(data);
+    }
+    override processEnded(reason: Failure): void {
+      const code = (reason.value as { exitCode?: number | null }).exitCode ?? 0;
+      done.callback({ code, out, err });
+    }
+  }
+  reactor.spawnProcess(new Collect(), argv[0], argv);
+  return done.addTimeout(20, reactor);
+}

@@ -6,20 +6,12 @@ import assert from "node:assert/strict";
 import process from "node:process";
 import { mkdirSync, readFileSync, realpathSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import {
-  Deferred,
-  Factory,
-  type Failure,
-  type IListeningPort,
-  ProcessProtocol,
-  Protocol,
-  reactor,
-} from "../../mod.ts";
+import { Factory, type IListeningPort, Protocol, reactor } from "../../mod.ts";
 import { writePasswordFile } from "../../src/cred/mod.ts";
 import { Site } from "../../src/web/server.ts";
 import { Data } from "../../src/web/static.ts";
 import { VERSION } from "../../src/cli/mod.ts";
-import { CURRENT, ROOT, runToEnd, start, talk, tempDir, terminate } from "./_program.ts";
+import { CURRENT, exec, ROOT, runToEnd, start, talk, tempDir, terminate } from "./_program.ts";
 import { trackLeaks } from "../../src/testing/mod.ts";
 
 trackLeaks({ beforeEach, afterEach });
@@ -46,27 +38,6 @@ async function listenLocal(factory: Factory): Promise<[IListeningPort, number]> 
   factory.noisy = false;
   const port = await reactor.listenTCP(0, factory, { interface: "127.0.0.1" }).whenListening();
   return [port, (port.getHost() as { port: number }).port];
-}
-
-/** Runs a program (curl) to its end; resolves with its exit code and output. */
-function exec(argv: string[]): Deferred<{ code: number; out: string; err: string }> {
-  const done = new Deferred<{ code: number; out: string; err: string }>();
-  let out = "";
-  let err = "";
-  class Collect extends ProcessProtocol {
-    override outReceived(data: Uint8Array): void {
-      out += new TextDecoder().decode(data);
-    }
-    override errReceived(data: Uint8Array): void {
-      err += new TextDecoder().decode(data);
-    }
-    override processEnded(reason: Failure): void {
-      const code = (reason.value as { exitCode?: number | null }).exitCode ?? 0;
-      done.callback({ code, out, err });
-    }
-  }
-  reactor.spawnProcess(new Collect(), argv[0], argv);
-  return done.addTimeout(20, reactor);
 }
 
 describe(`tw options on ${CURRENT}`, { timeout: 120_000 }, () => {

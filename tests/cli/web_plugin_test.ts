@@ -8,7 +8,7 @@ import assert from "node:assert/strict";
 import process from "node:process";
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { Deferred, Factory, type Failure, ProcessProtocol, Protocol, reactor } from "../../mod.ts";
+import { type Deferred, Factory, Protocol, reactor } from "../../mod.ts";
 import type { IService, MultiService } from "../../src/application/mod.ts";
 import { type ListeningService, type Options, UsageError, webPlugin } from "../../src/cli/mod.ts";
 import { type Address, IPv4Address, UNIXAddress } from "../../src/internet/address.ts";
@@ -25,7 +25,7 @@ import {
   treq,
 } from "../../src/web/mod.ts";
 import { splitExportSpec } from "../../src/cli/plugins/_modules.ts";
-import { CURRENT, ROOT, runToEnd, start, tempDir, terminate } from "./_program.ts";
+import { CURRENT, exec, ROOT, runToEnd, start, tempDir, terminate } from "./_program.ts";
 
 trackLeaks({ beforeEach, afterEach });
 
@@ -299,23 +299,7 @@ const CURL_SKIP = HAVE_CURL || process.env.CI === "true"
 /** Runs curl to its end. */
 function curl(args: string[]): Deferred<{ code: number; out: string; err: string }> {
   assert.ok(HAVE_CURL, `${CURL} is missing: install Debian's curl package`);
-  const done = new Deferred<{ code: number; out: string; err: string }>();
-  let out = "";
-  let err = "";
-  class Collect extends ProcessProtocol {
-    override outReceived(data: Uint8Array): void {
-      out += new TextDecoder().decode(data);
-    }
-    override errReceived(data: Uint8Array): void {
-      err += new TextDecoder().decode(data);
-    }
-    override processEnded(reason: Failure): void {
-      const code = (reason.value as { exitCode?: number | null }).exitCode ?? 0;
-      done.callback({ code, out, err });
-    }
-  }
-  reactor.spawnProcess(new Collect(), CURL, [CURL, "-sS", "--max-time", "10", ...args]);
-  return done.addTimeout(20, reactor);
+  return exec([CURL, "-sS", "--max-time", "10", ...args]);
 }
 
 /** GET (or another method) with our own client, no connection kept. */
