@@ -8,6 +8,7 @@
 import { Deferred } from "./defer.ts";
 import { Failure } from "./failure.ts";
 import { DNSLookupError } from "./error.ts";
+import { dnsLookupErrorFor } from "./_error_causes.ts";
 import { isIPv4, isIPv6 } from "./address.ts";
 import type {
   IDelayedCall,
@@ -18,7 +19,6 @@ import type {
   IReactorTime,
 } from "./interfaces.ts";
 import {
-  dnsError,
   type IStreamClientEndpoint,
   TCP4ClientEndpoint,
   TCP6ClientEndpoint,
@@ -152,7 +152,7 @@ class HappyEyeballs {
     try {
       resolving = reactor.resolve(host);
     } catch (error) {
-      this.#finish(new Failure(dnsError(this.#host, error)));
+      this.#finish(new Failure(dnsLookupErrorFor(this.#host, error)));
       return;
     }
     this.#resolving = resolving;
@@ -164,7 +164,7 @@ class HappyEyeballs {
       },
       (f: Failure) => {
         this.#resolving = null;
-        if (!this.#done) this.#finish(new Failure(dnsError(this.#host, f.value)));
+        if (!this.#done) this.#finish(new Failure(dnsLookupErrorFor(this.#host, f.value)));
         return null; // handled (a cancelled lookup included)
       },
     );

@@ -385,7 +385,7 @@ export class TCP6ClientEndpoint implements IStreamClientEndpoint {
     try {
       resolving = reactor.resolve(host);
     } catch (error) {
-      d.errback(dnsError(host, error));
+      d.errback(dnsLookupErrorFor(host, error));
       return d;
     }
     resolving.addCallbacks((addresses: string[]) => {
@@ -403,16 +403,11 @@ export class TCP6ClientEndpoint implements IStreamClientEndpoint {
       });
       return null;
     }, (f: Failure) => {
-      if (!cancelled) d.errback(dnsError(host, f.value));
+      if (!cancelled) d.errback(dnsLookupErrorFor(host, f.value));
       return null;
     });
     return d;
   }
-}
-
-/** A resolution failure as a DNSLookupError naming the host (kept as it is when it is one). */
-export function dnsError(host: string, error: unknown): DNSLookupError {
-  return dnsLookupErrorFor(host, error);
 }
 
 /**
