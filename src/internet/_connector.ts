@@ -9,6 +9,7 @@ import type { RuntimeNetwork, Socket, TlsOptions } from "./socket.ts";
 import type {
   IConnector,
   IDelayedCall,
+  IHostnameResolver,
   IProtocol,
   IProtocolFactory,
   IReactorTime,
@@ -54,6 +55,8 @@ export interface ConnectorOptions extends PortOptions {
   timeout?: number | null;
   /** Local `[host, port]` to bind before connecting (TCP). */
   bindAddress?: [string, number];
+  /** Resolves host names instead of the runtime (the reactor's installed resolver). */
+  resolver?: IHostnameResolver | null;
 }
 
 /**
@@ -173,7 +176,8 @@ export class Connector implements IConnector {
     if (!isIPv4(d.host) && !isIPv6(d.host)) {
       let found;
       try {
-        found = await this.#runtime.resolve(d.host);
+        const resolver = this.#options.resolver;
+        found = await (resolver ? resolver.resolveHostName(d.host) : this.#runtime.resolve(d.host));
       } catch (e) {
         throw dnsLookupErrorFor(d.host, e);
       }

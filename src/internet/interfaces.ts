@@ -7,6 +7,7 @@
 import type { Deferred } from "./defer.ts";
 import type { Failure } from "./failure.ts";
 import type { Address, IPv4Address, IPv6Address } from "./address.ts";
+import type { ResolvedAddress } from "./socket.ts";
 
 /** A call scheduled for later (`reactor.callLater`, `Clock.callLater`). */
 export interface IDelayedCall {
@@ -259,6 +260,25 @@ export interface IReactorUNIX {
 export interface IReactorResolve {
   /** Resolves `name` to its IP addresses (IPv4 and IPv6), failing with `DNSLookupError`. */
   resolve(name: string): Deferred<string[]>;
+}
+
+/**
+ * What resolves host names for a reactor instead of the runtime's own lookup
+ * (Twisted's `IHostnameResolver`, simplified): `@tw/core/names` resolvers are
+ * one. Rejects when the name has no address.
+ */
+export interface IHostnameResolver {
+  /** The IPv4 and IPv6 addresses of `name`. */
+  resolveHostName(name: string): PromiseLike<ResolvedAddress[]>;
+}
+
+/** A reactor whose name resolution can be replaced (`IReactorPluggableResolver`). */
+export interface IReactorPluggableResolver {
+  /**
+   * Makes `resolve`, `connectTCP` / `connectSSL` by name and `HostnameEndpoint`
+   * use `resolver`; null goes back to the runtime's. Returns the one replaced.
+   */
+  installResolver(resolver: IHostnameResolver | null): IHostnameResolver | null;
 }
 
 /**

@@ -29,7 +29,9 @@ import { liveResources } from "./_stream_transport.ts";
 import type {
   ConnectTCPOptions,
   ConnectUNIXOptions,
+  IHostnameResolver,
   IProtocolFactory,
+  IReactorPluggableResolver,
   IReactorProcess,
   IReactorResolve,
   IReactorSSL,
@@ -144,11 +146,13 @@ export class Reactor
     IReactorUNIX,
     IReactorUDP,
     IReactorProcess,
-    IReactorResolve {
+    IReactorResolve,
+    IReactorPluggableResolver {
   /** The runtime adapter this reactor drives: its sockets, processes and signals. */
   readonly runtime: Runtime;
 
   #calls = new DelayedCallQueue();
+  #resolver: IHostnameResolver | null = null;
   /** Calls scheduled while due calls are running: they wait for the next pass. */
   #newCalls: DelayedCall[] = [];
   #runningCalls = false;
@@ -532,7 +536,7 @@ export class Reactor
     factory: IProtocolFactory,
     options?: ConnectTCPOptions,
   ): Connector {
-    return tcp.connectTCP(this.runtime, this, host, port, factory, options);
+    return tcp.connectTCP(this.runtime, this, host, port, factory, this.#connectOptions(options));
   }
 
   /** Listens for TLS connections on `port` with the certificate and key in `tls`. */
@@ -553,7 +557,15 @@ export class Reactor
     tls: TlsOptions = {},
     options?: ConnectTCPOptions,
   ): Connector {
-    return tcp.connectSSL(this.runtime, this, host, port, factory, tls, options);
+    return tcp.connectSSL(
+      this.runtime,
+      this,
+      host,
+      port,
+      factory,
+      tls,
+      this.#connectOptions(options),
+    );
   }
 
   /** Listens on the Unix socket file `address`. */
@@ -595,7 +607,35 @@ export class Reactor
 
   /** Resolves `name` to its IP addresses; fails with `DNSLookupError`. */
   resolve(name: string): Deferred<string[]> {
-    return tcp.resolve(this.runtime, name);
+    return tcp.resolve(this.runtime, name, this.#resolver);
+  }
+
+  /**
+   * Resolves host names with `resolver` from now on (`resolve`, `connectTCP`
+   * and `connectSSL` by name, `HostnameEndpoint`); null restores the
+   * runtime's lookup. Returns the resolver replaced (null for the runtime's).
+   *
+   * @example
+   * ```ts
+   * import { reactor } from "@tw/core";
+   *
+   * const previous = reactor.installResolver({
+   *   resolveHostName: async () => [{ address: "127.0.0.1", family: 4 as const }],
+   * });
+   * console.log(await reactor.resolve("anything.test")); // ["127.0.0.1"]
+   * reactor.installResolver(previous);
+   * ```
+   */
+  installResolver(resolver: IHostnameResolver | null): IHostnameResolver | null {
+    const previous = this.#resolver;
+    this.#resolver = resolver;
+    return previous;
+  }
+
+  #connectOptions(options: ConnectTCPOptions | undefined): ConnectTCPOptions & {
+    resolver?: IHostnameResolver | null;
+  } {
+    return this.#resolver ? { ...options, resolver: this.#resolver } : options ?? {};
   }
 
   /**

@@ -26,6 +26,7 @@ import type {
 import type {
   ConnectTCPOptions,
   ConnectUNIXOptions,
+  IHostnameResolver,
   IListeningPort,
   IProtocol,
   IProtocolFactory,
@@ -536,10 +537,15 @@ export function connectUNIX(
 }
 
 /** `reactor.resolve`: the addresses of `name`, failing with `DNSLookupError`. */
-export function resolve(runtime: RuntimeNetwork, name: string): Deferred<string[]> {
+export function resolve(
+  runtime: RuntimeNetwork,
+  name: string,
+  resolver?: IHostnameResolver | null,
+): Deferred<string[]> {
   if (isIPv4(name) || isIPv6(name)) return succeed([name]);
+  const lookup = resolver ? Promise.resolve(resolver.resolveHostName(name)) : runtime.resolve(name);
   return Deferred.fromPromise(
-    runtime.resolve(name).then(
+    lookup.then(
       (found) => {
         if (found.length === 0) throw dnsLookupErrorFor(name, "no address");
         return found.map((a) => a.address);

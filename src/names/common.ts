@@ -20,6 +20,8 @@
  */
 import { Deferred, fail, maybeDeferred } from "../internet/defer.ts";
 import { DNSLookupError } from "../internet/error.ts";
+import type { IHostnameResolver } from "../internet/interfaces.ts";
+import type { ResolvedAddress } from "../internet/socket.ts";
 import {
   A,
   A6,
@@ -149,7 +151,7 @@ export function exceptionForCode(rCode: number): new (text?: string) => DomainEr
  * console.log(answers.length, dns.MX); // 0 15
  * ```
  */
-export abstract class ResolverBase implements IResolver {
+export abstract class ResolverBase implements IResolver, IHostnameResolver {
   /** Looks up `name`'s records of `type` in `cls`: the one method a resolver writes. */
   protected abstract doLookup(
     name: string,
@@ -264,6 +266,46 @@ export abstract class ResolverBase implements IResolver {
   /** A zone transfer (AXFR). */
   lookupZone(name: string, timeout?: LookupTimeout): Deferred<LookupResult> {
     return this.#lookup(name, AXFR, timeout);
+  }
+
+  /**
+   * Every IPv4 and IPv6 address of `name` (A and AAAA asked together, CNAMEs
+   * in the answers followed): what `reactor.installResolver` uses. Fails
+   * with `DNSLookupError` when there is none.
+   */
+  resolveHostName(name: string, timeout?: LookupTimeout): Deferred<ResolvedAddress[]> {
+    const lookups = [A, AAAA].map((type) =>
+      this.#lookup(name, type, timeout).then(
+        (result) => result,
+        () => null,
+      )
+    );
+    return Deferred.fromPromise(
+      Promise.all(lookups).then(([v4, v6]) => {
+        const found: ResolvedAddress[] = [];
+        for (const [result, type] of [[v4, A], [v6, AAAA]] as const) {
+          if (!result) continue;
+          const records = [...result[0], ...result[1], ...result[2]];
+          const owners = [new Name(name)];
+          for (let at = owners[0], i = 0; i < 10; i++) {
+            const alias = records.find((r) => r.type === CNAME && r.name.equals(at));
+            if (!alias) break;
+            at = (alias.payload as Record_CNAME).name;
+            owners.push(at);
+          }
+          for (const rr of records) {
+            if (rr.type !== type || !rr.payload || !owners.some((o) => o.equals(rr.name))) continue;
+            found.push(
+              type === A
+                ? { address: bytesToIPv4((rr.payload as Record_A).address), family: 4 }
+                : { address: bytesToIPv6((rr.payload as Record_AAAA).address), family: 6 },
+            );
+          }
+        }
+        if (found.length === 0) throw new DNSLookupError(`DNS lookup failed: ${name}: no address`);
+        return found;
+      }),
+    );
   }
 
   /**
