@@ -132,6 +132,7 @@ describe("Name", () => {
 
   it("refuses empty labels, labels over 63 bytes and names over 255", () => {
     assert.throws(() => new Name("a..b"), SyntaxError);
+    assert.throws(() => new Name("a.."), SyntaxError);
     assert.throws(() => new Name("x".repeat(64) + ".com"), SyntaxError);
     assert.doesNotThrow(() => new Name("x".repeat(63) + ".com"));
     const long = Array.from({ length: 5 }, () => "y".repeat(50)).join(".");

@@ -147,8 +147,14 @@ export class Name {
       return;
     }
     this.name = normalizeName(name);
-    if (trusting) trusting = false;
-    else this.#labels = textToLabels(this.name);
+    if (trusting) {
+      trusting = false;
+      return;
+    }
+    if (this.name.endsWith(".") && !this.name.endsWith("\\.")) {
+      throw new SyntaxError(`Empty label in the name ${JSON.stringify(name)}`);
+    }
+    this.#labels = textToLabels(this.name);
   }
 
   /** The wire labels, root excluded. */
