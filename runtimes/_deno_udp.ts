@@ -42,6 +42,7 @@ class NativeDatagram implements DatagramSocket {
   #address: SocketAddress;
   #memberships = new Map<string, Deno.MulticastV4Membership | Deno.MulticastV6Membership>();
   #closed = false;
+  #reading: Promise<void> = Promise.resolve();
   #ttl: number | null = null;
   #loopback: boolean | null = null;
 
@@ -65,7 +66,7 @@ class NativeDatagram implements DatagramSocket {
   }
 
   start(handler: Handler): void {
-    void (async () => {
+    this.#reading = (async () => {
       while (!this.#closed) {
         try {
           const [data, addr] = await this.#conn.receive();
@@ -133,7 +134,9 @@ class NativeDatagram implements DatagramSocket {
         // Already closed.
       }
     }
-    return Promise.resolve();
+    // The pending receive() holds the port until it settles: the port is free
+    // only once the read loop has ended.
+    return this.#reading;
   }
 }
 

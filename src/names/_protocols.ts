@@ -35,6 +35,11 @@ export interface IDNSController {
     protocol: DNSDatagramProtocol | DNSProtocol,
     address?: DatagramAddress,
   ): void;
+  /**
+   * The encoded reply kept for a UDP query of exactly these bytes (id aside),
+   * or null: a server's reply cache. The protocol sends it with the id patched.
+   */
+  cachedReply?(datagram: Uint8Array): Uint8Array | null;
   /** A TCP connection was made (servers count them). */
   connectionMade?(protocol: DNSProtocol): void;
   /** A TCP connection was lost. */
@@ -226,6 +231,7 @@ export class DNSDatagramProtocol extends DatagramProtocol implements IDNSMessage
   /** Who gets the messages that are not replies to our queries. */
   readonly controller: IDNSController;
   readonly #tracker: QueryTracker;
+  #current: Uint8Array | null = null;
   /** No log line per port: resolvers open one per query. */
   override noisy: boolean = false;
 
@@ -253,16 +259,34 @@ export class DNSDatagramProtocol extends DatagramProtocol implements IDNSMessage
 
   /** A datagram arrived. */
   override datagramReceived(data: Uint8Array, addr: DatagramAddress): void {
+    const cached = this.controller.cachedReply?.(data);
+    if (cached) {
+      const reply = cached.slice();
+      reply[0] = data[0];
+      reply[1] = data[1];
+      this.transport?.write(reply, addr);
+      return;
+    }
     const message = decode(data, this.controller, this, addr);
     if (message && !this.#tracker.claim(message, addr)) {
-      this.controller.messageReceived(message, this, addr);
+      this.#current = data;
+      try {
+        this.controller.messageReceived(message, this, addr);
+      } finally {
+        this.#current = null;
+      }
     }
   }
 
-  /** Sends `message` to `address`. */
+  /** The bytes of the datagram being handed to the controller, while it is (else null). */
+  get currentDatagram(): Uint8Array | null {
+    return this.#current;
+  }
+
+  /** Sends `message` to `address` (cut to 65535 bytes, TC set, if longer). */
   writeMessage(message: Message, address?: DatagramAddress): void {
     if (!this.transport) throw new Error("The DNS protocol is not listening");
-    this.transport.write(message.toStr(), address);
+    this.transport.write(message.toStr(0xffff), address);
   }
 
   /**
@@ -359,9 +383,9 @@ export class DNSProtocol extends Protocol implements IDNSMessageWriter {
     return this.#buffer.length;
   }
 
-  /** Sends a message with its length prefix. */
+  /** Sends a message with its length prefix (cut to 65535 bytes, TC set, if longer). */
   writeMessage(message: Message): void {
-    const bytes = message.toStr();
+    const bytes = message.toStr(0xffff);
     const framed = new Uint8Array(bytes.length + 2);
     framed[0] = bytes.length >> 8;
     framed[1] = bytes.length & 0xff;

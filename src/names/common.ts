@@ -58,6 +58,7 @@ import { Name } from "./wire/_name.ts";
 import type { Query, RRHeader } from "./wire/_message.ts";
 import type { Record_A, Record_AAAA, Record_CNAME } from "./wire/_records.ts";
 import {
+  type DNSErrorOptions,
   DNSFormatError,
   DNSNameError,
   DNSNotImplementedError,
@@ -112,13 +113,15 @@ export interface IResolver {
   getHostByName(name: string, timeout?: LookupTimeout): Deferred<string>;
 }
 
-const errorsByCode = new Map<number, new (text?: string) => DomainError>([
-  [EFORMAT, DNSFormatError],
-  [ESERVER, DNSServerError],
-  [ENAME, DNSNameError],
-  [ENOTIMP, DNSNotImplementedError],
-  [EREFUSED, DNSQueryRefusedError],
-]);
+const errorsByCode = new Map<number, new (text?: string, options?: DNSErrorOptions) => DomainError>(
+  [
+    [EFORMAT, DNSFormatError],
+    [ESERVER, DNSServerError],
+    [ENAME, DNSNameError],
+    [ENOTIMP, DNSNotImplementedError],
+    [EREFUSED, DNSQueryRefusedError],
+  ],
+);
 
 /**
  * The error class for a response code (Twisted's `exceptionForCode`).
@@ -129,7 +132,9 @@ const errorsByCode = new Map<number, new (text?: string) => DomainError>([
  * console.log(common.exceptionForCode(3) === DNSNameError); // true
  * ```
  */
-export function exceptionForCode(rCode: number): new (text?: string) => DomainError {
+export function exceptionForCode(
+  rCode: number,
+): new (text?: string, options?: DNSErrorOptions) => DomainError {
   return errorsByCode.get(rCode) ?? DNSUnknownError;
 }
 

@@ -53,14 +53,20 @@ export class DomainError extends Error {
 export class AuthoritativeDomainError extends Error {
   /** What a negative answer carries in its authority section: the zone's SOA (RFC 2308). */
   readonly authority: RRHeader[];
+  /**
+   * The CNAME or DNAME chain that led to the missing name, which an NXDOMAIN
+   * answer carries in its answer section (RFC 6604 s2); usually empty.
+   */
+  readonly answers: RRHeader[];
   /** Creates the error. */
   constructor(
     text = "Authoritative domain lookup failed",
-    options: ErrorOptions & { authority?: RRHeader[] } = {},
+    options: ErrorOptions & { authority?: RRHeader[]; answers?: RRHeader[] } = {},
   ) {
     super(text, options);
     this.name = "AuthoritativeDomainError";
     this.authority = options.authority ?? [];
+    this.answers = options.answers ?? [];
   }
 }
 

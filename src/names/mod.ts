@@ -11,6 +11,10 @@
  * ```
  * @module
  */
+// Importing this entry point alone installs the reactor its defaults use
+// (`getReactor()`: the resolvers and servers), as Twisted's `from
+// twisted.internet import reactor` does.
+import "../../runtimes/select.ts";
 export * as dns from "./dns.ts";
 export * as error from "./error.ts";
 export * from "./dns.ts";
@@ -23,3 +27,23 @@ export {
   type LookupTimeout,
   ResolverBase,
 } from "./common.ts";
+export * as client from "./client.ts";
+export * as hosts from "./hosts.ts";
+export * as cache from "./cache.ts";
+export * as resolve from "./resolve.ts";
+export * as authority from "./authority.ts";
+export * as server from "./server.ts";
+export * as srvconnect from "./srvconnect.ts";
+// Flat: the client's `Resolver` is the `Resolver`; the hosts file one is `hosts.Resolver`.
+export * from "./client.ts";
+export {
+  type HostsResolverOptions,
+  parseHostsFile,
+  searchFileFor,
+  searchFileForAll,
+} from "./hosts.ts";
+export * from "./cache.ts";
+export * from "./resolve.ts";
+export * from "./authority.ts";
+export * from "./server.ts";
+export * from "./srvconnect.ts";

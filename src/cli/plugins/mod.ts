@@ -3,6 +3,7 @@
  * @module
  */
 import type { IServiceMaker } from "../_plugins.ts";
+import { dnsPlugin } from "./dns.ts";
 import { echoPlugin } from "./echo.ts";
 import { inetdPlugin } from "./inetd.ts";
 import { portforwardPlugin } from "./portforward.ts";
@@ -10,6 +11,7 @@ import { procmonPlugin } from "./procmon.ts";
 import { socksPlugin } from "./socks.ts";
 import { webPlugin } from "./web.ts";
 
+export { DnsOptions, dnsPlugin } from "./dns.ts";
 export { Echo, ECHO_DEFAULT_LISTEN, EchoOptions, echoPlugin } from "./echo.ts";
 export { InetdOptions, inetdPlugin } from "./inetd.ts";
 export { PortforwardOptions, portforwardPlugin } from "./portforward.ts";
@@ -19,6 +21,7 @@ export { WEB_DEFAULT_LISTEN, WebOptions, webPlugin } from "./web.ts";
 
 /** Every built-in plugin. */
 export const builtinPlugins: readonly IServiceMaker[] = [
+  dnsPlugin,
   echoPlugin,
   inetdPlugin,
   portforwardPlugin,

@@ -14,6 +14,16 @@ import { labelToText, Name, textToLabels } from "../wire/_name.ts";
 /**
  * A syntax error in a master file, with the file and line it is on. The
  * message reads `FILE:LINE: what is wrong`; `reason` holds the last part.
+ *
+ * @example
+ * ```ts
+ * import { BindAuthority, ZoneFileError } from "@tw/core/names";
+ * try {
+ *   new BindAuthority("example.com.zone", { text: "$ORIGIN example.com.\n@ SOA ns1 (\n" });
+ * } catch (e) {
+ *   console.log(e instanceof ZoneFileError, (e as ZoneFileError).line); // true 2
+ * }
+ * ```
  */
 export class ZoneFileError extends SyntaxError {
   /** The file the error is in (the name given to the parser, or the $INCLUDE'd file's). */
