@@ -56,7 +56,7 @@ export class WatchedFile {
   #loaded = false;
   #pending: Promise<FileState> | null = null;
 
-  constructor(path: string, reactor: IReactorFiles, interval = DEFAULT_READ_INTERVAL) {
+  constructor(path: string, reactor: IReactorFiles, interval: number = DEFAULT_READ_INTERVAL) {
     this.path = path;
     this.interval = interval;
     this.#reactor = reactor;
