@@ -36,10 +36,11 @@ export interface IDNSController {
     address?: DatagramAddress,
   ): void;
   /**
-   * The encoded reply kept for a UDP query of exactly these bytes (id aside),
-   * or null: a server's reply cache. The protocol sends it with the id patched.
+   * The reply for a UDP query before it is decoded, or null to go on: a
+   * server's kept reply for these exact bytes (sent with the id patched),
+   * or a rate limiter's verdict (empty bytes: send nothing).
    */
-  cachedReply?(datagram: Uint8Array): Uint8Array | null;
+  cachedReply?(datagram: Uint8Array, address: DatagramAddress): Uint8Array | null;
   /** A TCP connection was made (servers count them). */
   connectionMade?(protocol: DNSProtocol): void;
   /** A TCP connection was lost. */
@@ -259,8 +260,9 @@ export class DNSDatagramProtocol extends DatagramProtocol implements IDNSMessage
 
   /** A datagram arrived. */
   override datagramReceived(data: Uint8Array, addr: DatagramAddress): void {
-    const cached = this.controller.cachedReply?.(data);
+    const cached = this.controller.cachedReply?.(data, addr);
     if (cached) {
+      if (cached.length === 0) return;
       const reply = cached.slice();
       reply[0] = data[0];
       reply[1] = data[1];

@@ -34,6 +34,8 @@ export * as resolve from "./resolve.ts";
 export * as authority from "./authority.ts";
 export * as server from "./server.ts";
 export * as srvconnect from "./srvconnect.ts";
+export * as root from "./root.ts";
+export type { RootResolverOptions } from "./root.ts";
 // Flat: the client's `Resolver` is the `Resolver`; the hosts file one is `hosts.Resolver`.
 export * from "./client.ts";
 export {

@@ -542,6 +542,12 @@ describe("tw dns options (DnsOptions)", () => {
     assert.equal(parsed(["--port=53", "-v"]).verbose, 1);
   });
 
+  it("takes --rate-limit as a whole number, off by default", () => {
+    assert.equal(parsed([])["rate-limit"], 0);
+    assert.equal(parsed(["--rate-limit", "50"])["rate-limit"], 50);
+    assert.throws(() => parsed(["--rate-limit", "-1"]), UsageError);
+  });
+
   it("--resolv-conf implies --recursive", () => {
     assert.equal(parsed(["--resolv-conf", "/etc/resolv.conf"]).recursive, true);
   });
@@ -660,5 +666,56 @@ describe("DNSServerFactory's reply cache", () => {
     sendRaw(asked(2));
     assert.equal(failing.calls, 2);
     flushLoggedErrors();
+  });
+});
+
+describe("DNSServerFactory's rate limit (rateLimit)", () => {
+  it("answers N queries a second per /24, slips every second one of the rest with TC, drops the others", () => {
+    const { clock, sendRaw } = server({ rateLimit: 2 });
+    const bytes = query("www.example.com").toStr();
+    const replies = Array.from({ length: 6 }, () => sendRaw(bytes, ["192.0.2.200", 5353]));
+    assert.deepEqual(replies.map((r) => r.length), [1, 1, 0, 1, 0, 1]);
+    const full = Message.fromStr(replies[0][0]);
+    assert.deepEqual([full.trunc, full.answers.length], [false, 1]);
+    const slipped = Message.fromStr(replies[3][0]);
+    assert.deepEqual(
+      [
+        slipped.id,
+        slipped.answer,
+        slipped.trunc,
+        slipped.answers.length,
+        slipped.queries.map(String),
+      ],
+      [4242, true, true, 0, ["www.example.com. IN A"]],
+    );
+    // Another address of the same /24 shares the count; another /24 does not.
+    assert.equal(
+      sendRaw(bytes, ["192.0.2.7", 53]).length + sendRaw(bytes, ["192.0.2.8", 53]).length,
+      1,
+    );
+    assert.equal(sendRaw(bytes, ["198.51.100.1", 53]).length, 1);
+    clock.advance(1);
+    assert.equal(Message.fromStr(sendRaw(bytes, ["192.0.2.200", 5353])[0]).trunc, false);
+  });
+
+  it("counts IPv6 clients by their /56", () => {
+    const { sendRaw } = server({ rateLimit: 1 });
+    const bytes = query("www.example.com").toStr();
+    assert.equal(sendRaw(bytes, ["2001:db8:0:1::1", 53]).length, 1);
+    // 2001:db8:0:1::/64 lies in 2001:db8:0::/56; 2001:db8:0:100:: does not (its 7th byte is 1).
+    const sameNet = sendRaw(bytes, ["2001:db8:0:1::2", 53]).length +
+      sendRaw(bytes, ["2001:db8:0:1::3", 53]).length;
+    assert.equal(sameNet, 1, "one of the two is slipped, the other dropped");
+    assert.equal(sendRaw(bytes, ["2001:db8:0:100::1", 53]).length, 1, "another /56");
+  });
+
+  it("does not limit TCP", () => {
+    const { factory, clock } = server({ rateLimit: 1 });
+    const { protocol, frame, replies } = connect(factory);
+    for (let i = 0; i < 5; i++) protocol.dataReceived(frame(query("www.example.com")));
+    assert.equal(replies().length, 5);
+    assert.ok(replies().every((r) => !r.trunc && r.answers.length === 1));
+    protocol.transport.loseConnection();
+    clock.advance(60);
   });
 });

@@ -92,6 +92,14 @@ export class DnsOptions extends Options {
     },
     { name: "hosts-file", metavar: "FILE", doc: "Answer from this hosts file too." },
     {
+      name: "rate-limit",
+      default: 0,
+      metavar: "N",
+      coerce: coerceRate,
+      doc: "Full UDP answers a second per client /24 (IPv6 /56); of the rest every second " +
+        "gets an empty TC reply, the others none. TCP is not limited. 0: off.",
+    },
+    {
       name: "resolv-conf",
       metavar: "FILE",
       doc: "The resolv.conf naming the servers to recurse through (implies --recursive).",
@@ -132,6 +140,11 @@ export class DnsOptions extends Options {
   override postOptions(): void {
     if (this.opts["resolv-conf"] !== undefined) this.opts.recursive = true;
   }
+}
+
+function coerceRate(value: string): number {
+  if (!/^\d{1,9}$/.test(value)) throw new UsageError(`Not a number of answers a second: ${value}`);
+  return Number(value);
 }
 
 /** Both ports of the server: TCP first, then UDP on the port TCP got. */
@@ -268,6 +281,7 @@ export const dnsPlugin: IServiceMaker = {
       caches,
       clients,
       verbose: opts.verbose as number,
+      rateLimit: opts["rate-limit"] as number,
       reactor,
     });
     if (zones.length + modules.length + clients.length === 0 && caches.length === 0) {

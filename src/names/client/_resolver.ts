@@ -56,6 +56,8 @@ export interface ResolverOptions {
   maxZoneRecords?: number;
   /** The most bytes `lookupZone` reads. @default 33554432 (32 MiB) */
   maxZoneBytes?: number;
+  /** Ask for recursion (RD); an iterative resolver (`root.Resolver`) asks without. @default true */
+  recDes?: boolean;
 }
 
 /** The server resolv.conf implies when it names none (glibc's and Twisted's default). */
@@ -176,6 +178,7 @@ export class Resolver extends ResolverBase implements IDNSController {
   readonly #reactor: ResolverReactor;
   readonly #resolvFile: WatchedFile | null;
   readonly #maxSize: number;
+  readonly #recDes: boolean;
   readonly #zone: { maxRecords: number; maxBytes: number };
   readonly #waiting = new Map<string, InFlight>();
   #configLoaded = false;
@@ -194,6 +197,7 @@ export class Resolver extends ResolverBase implements IDNSController {
     this.timeout = checkTimeouts(options.timeout ?? DEFAULT_TIMEOUT);
     this.#reactor = options.reactor ?? getReactor();
     this.#maxSize = options.maxSize ?? 1232;
+    this.#recDes = options.recDes ?? true;
     this.#zone = {
       maxRecords: options.maxZoneRecords ?? ZONE_DEFAULTS.maxRecords,
       maxBytes: options.maxZoneBytes ?? ZONE_DEFAULTS.maxBytes,
@@ -294,6 +298,7 @@ export class Resolver extends ResolverBase implements IDNSController {
         timeout,
         ednsVersion: 0,
         maxSize: this.#maxSize,
+        recDes: this.#recDes,
       });
     });
   }
@@ -336,6 +341,7 @@ export class Resolver extends ResolverBase implements IDNSController {
       return queryTCP(this.#reactor, server, queries, {
         ednsVersion: edns,
         maxSize: this.#maxSize,
+        recDes: this.#recDes,
       });
     };
     return this.#udp(server, queries, timeout, 0).addCallback(
@@ -373,7 +379,12 @@ export class Resolver extends ResolverBase implements IDNSController {
     const ready: Deferred<unknown> = port.whenListening ? port.whenListening() : succeed(port);
     return ready
       .addCallback(() =>
-        protocol.query(server, queries, { timeout, ednsVersion, maxSize: this.#maxSize })
+        protocol.query(server, queries, {
+          timeout,
+          ednsVersion,
+          maxSize: this.#maxSize,
+          recDes: this.#recDes,
+        })
       )
       .addBoth((result: Message | Failure): Message => {
         stop();

@@ -52,6 +52,10 @@ import {
   transferChunks,
 } from "./_server_support.ts";
 import { ReplyCache } from "./_reply_cache.ts";
+import { RateLimiter, slipReply } from "./_rate_limit.ts";
+
+/** What `cachedReply` returns for a query the rate limit drops. */
+const DROP = new Uint8Array(0);
 
 const log = new Logger("tw.names");
 
@@ -92,6 +96,13 @@ export interface DNSServerFactoryOptions {
    * @default true
    */
   replyCache?: boolean;
+  /**
+   * Full answers a second per client network (/24, IPv6 /56) over UDP; of the
+   * queries beyond, every second one gets an empty reply with TC set (the
+   * client retries over TCP, which is not limited) and the rest none. 0: off.
+   * @default 0
+   */
+  rateLimit?: number;
 }
 
 /** The largest UDP reply, whatever size a client's EDNS advertises. */
@@ -182,6 +193,7 @@ export class DNSServerFactory extends ServerFactory implements IDNSController {
   readonly #tcp: TCPConnections;
   readonly #limits = new WeakMap<Message, number>();
   readonly #replyCache: ReplyCache | null;
+  readonly #rateLimiter: RateLimiter | null;
   /** Query (or its response) -> the datagram it came in and the zones' generation then. */
   readonly #datagrams = new WeakMap<Message, [Uint8Array, number]>();
   #pendingUDP = 0;
@@ -203,6 +215,7 @@ export class DNSServerFactory extends ServerFactory implements IDNSController {
     this.maxPendingUDP = options.maxPendingUDP ?? 1000;
     this.ednsUDPSize = options.ednsUDPSize ?? 1232;
     this.#replyCache = options.replyCache === false ? null : new ReplyCache();
+    this.#rateLimiter = options.rateLimit ? new RateLimiter(options.rateLimit, this.#clock) : null;
     this.resolver = new ServerChain((query, attempt) => {
       return resolveChain(query, this.#stages(query, true), attempt);
     });
@@ -222,8 +235,17 @@ export class DNSServerFactory extends ServerFactory implements IDNSController {
     return sum;
   }
 
-  /** A kept reply to these query bytes (the protocol patches the id), or null. */
-  cachedReply(datagram: Uint8Array): Uint8Array | null {
+  /**
+   * Before a UDP query is decoded: the rate limit's verdict (empty bytes to
+   * drop it, an empty TC reply to slip it), else a kept reply to these query
+   * bytes (the protocol patches the id), else null.
+   */
+  cachedReply(datagram: Uint8Array, address: DatagramAddress): Uint8Array | null {
+    if (this.#rateLimiter !== null) {
+      const verdict = this.#rateLimiter.check(address[0]);
+      if (verdict === "drop") return DROP;
+      if (verdict === "slip") return slipReply(datagram) ?? DROP;
+    }
     const generation = this.#generation();
     return generation === null ? null : this.#replyCache!.get(datagram, generation);
   }
