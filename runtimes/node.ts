@@ -319,9 +319,9 @@ class NodeDatagramSocket implements DatagramSocket {
   }
 
   send(data: Uint8Array, hostname: string, port: number): void {
-    this.#sock.send(data, port, hostname, (error) => {
-      if (error) this.#handler?.onError(normalizeError(error));
-    });
+    // No callback: a failed send is an "error" event, handled above. A callback
+    // per datagram costs Node a completion request each (~15% of a DNS server's time).
+    this.#sock.send(data, port, hostname);
   }
 
   start(handler: DatagramHandler): void {

@@ -89,6 +89,7 @@ export class UDPPort implements IListeningPort, IUDPTransport, LiveResource {
   #stopWaiters: Deferred<void>[] = [];
   #asked = false;
   #connected: DatagramAddress | null = null;
+  #checkedHost = "";
   #ttl = 1;
   #loopback = true;
   #broadcast = false;
@@ -243,7 +244,11 @@ export class UDPPort implements IListeningPort, IUDPTransport, LiveResource {
       target = c;
     } else {
       if (!addr) throw new TypeError("An unconnected UDP port needs an address to write to");
-      checkIP(addr[0]);
+      // A server answers the same few peers over and over: check each host once.
+      if (addr[0] !== this.#checkedHost) {
+        checkIP(addr[0]);
+        this.#checkedHost = addr[0];
+      }
       target = addr;
     }
     try {

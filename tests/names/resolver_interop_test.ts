@@ -35,6 +35,10 @@ import {
   TXT,
 } from "../../src/names/dns.ts";
 import { DNSNameError, DomainError } from "../../src/names/error.ts";
+import { exec, terminate } from "../cli/_program.ts";
+import { findTool, startDNS } from "./_programs.ts";
+
+const DIG = findTool("dig") ?? "/usr/bin/dig";
 
 // Connections close after their lookup fired: give them time to.
 trackLeaks({ beforeEach, afterEach }, { settle: 2000 });
@@ -409,6 +413,27 @@ describe(
         (e: unknown) => e,
       );
       assert.ok(error instanceof DNSNameError, String(error));
+    });
+
+    it("is what tw dns --resolv-conf forwards to: RA set, answers for RD queries only", {
+      skip: skipWithout(DIG, "bind9-dnsutils"),
+    }, async () => {
+      const conf = join(dir, "resolv.conf");
+      writeFileSync(conf, `nameserver [127.0.0.1]:${port}\n`); // OpenBSD's form names the port
+      const dns = await startDNS(["--resolv-conf", conf]);
+      try {
+        const ask = async (...args: string[]) =>
+          (await exec([DIG, "@127.0.0.1", "-p", String(dns.port), "+time=5", "+tries=1", ...args]))
+            .out;
+        const forwarded = await ask("www.local.test", "A");
+        assert.match(forwarded, /status: NOERROR/);
+        assert.match(forwarded, /flags: qr rd ra;/);
+        assert.match(forwarded, /www\.local\.test\.\s+\d+\s+IN\s+A\s+192\.0\.2\.1/);
+        assert.match(await ask("nope.local.test", "A"), /status: NXDOMAIN/);
+        assert.match(await ask("+norec", "www.local.test", "A"), /status: REFUSED/);
+      } finally {
+        await terminate(dns.program, dns.transport);
+      }
     });
   },
 );
