@@ -209,3 +209,24 @@ export class ResolverError extends Error {
     this.name = "ResolverError";
   }
 }
+
+/**
+ * A zone we serve cannot be answered from now: a secondary zone not yet
+ * transferred from its primary, or expired (no refresh for the SOA's expire
+ * time, RFC 1034 s4.3.5). `DNSServerFactory` answers SERVFAIL, as nsd and
+ * BIND do, and the chain stops there (it is no `DomainError`).
+ *
+ * @example
+ * ```ts
+ * import { DomainError, ZoneUnavailableError } from "@tw/core/names/error";
+ * const e = new ZoneUnavailableError("example.com: expired");
+ * console.log(e.name, e instanceof DomainError); // ZoneUnavailableError false
+ * ```
+ */
+export class ZoneUnavailableError extends Error {
+  /** Creates the error. */
+  constructor(text = "The zone is not available", options?: ErrorOptions) {
+    super(text, options);
+    this.name = "ZoneUnavailableError";
+  }
+}

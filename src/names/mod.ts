@@ -34,6 +34,7 @@ export * as resolve from "./resolve.ts";
 export * as authority from "./authority.ts";
 export * as server from "./server.ts";
 export * as srvconnect from "./srvconnect.ts";
+export * as secondary from "./secondary.ts";
 export * as root from "./root.ts";
 export type { RootResolverOptions } from "./root.ts";
 // Flat: the client's `Resolver` is the `Resolver`; the hosts file one is `hosts.Resolver`.
@@ -49,3 +50,11 @@ export * from "./resolve.ts";
 export * from "./authority.ts";
 export * from "./server.ts";
 export * from "./srvconnect.ts";
+export {
+  type PrimaryAddress,
+  type RefreshResult,
+  SecondaryAuthority,
+  type SecondaryAuthorityOptions,
+  SecondaryAuthorityService,
+  type SecondaryResolver,
+} from "./secondary.ts";

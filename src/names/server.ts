@@ -2,7 +2,8 @@
  * The DNS server (twisted.names.server): `DNSServerFactory` answers queries
  * over UDP (as the controller of a `DNSDatagramProtocol`) and TCP (as the
  * factory of `DNSProtocol`s) from authorities, caches and recursive
- * clients. `tw dns` runs one. Also exported flat from `@tw/core/names`.
+ * clients. `tw dns` runs one. `DNSOverHTTPSResource` serves it over
+ * HTTPS (RFC 8484) in a web `Site`. Also exported flat from `@tw/core/names`.
  *
  * @example
  * ```ts
@@ -33,3 +34,5 @@ export {
   MAX_UDP_REPLY,
   type ResponseFields,
 } from "./server/_server.ts";
+export { DNSOverHTTPSResource, type DNSOverHTTPSResourceOptions } from "./server/_doh.ts";
+export { NotifySender, type NotifySenderOptions } from "./server/_notify.ts";

@@ -338,8 +338,8 @@ describe("tw dns refusing to start", { timeout: 120_000 }, () => {
     for (
       const args of [["--pyzone", "zone.py"], ["--port", "dns"], [
         "--secondary",
-        "192.0.2.1/example.com",
-      ]]
+        "example.com",
+      ], ["--allow-transfer", "192.0.2.1/8"]]
     ) {
       const program = await runToEnd(CURRENT, ["dns", ...args]);
       assert.equal(program.exitCode, 2, args.join(" "));

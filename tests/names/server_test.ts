@@ -557,19 +557,71 @@ describe("tw dns options (DnsOptions)", () => {
       () => parsed(["--pyzone", "zone.py"]),
       (e: Error) => e instanceof UsageError && /--zone MODULE/.test(e.message),
     );
-    for (
-      const option of [
-        "--secondary",
-        "--tls",
-        "--https",
-        "--notify",
-        "--allow-transfer",
-        "--rate-limit",
-      ]
-    ) {
+    for (const option of ["--tls", "--https", "--rate-limit"]) {
       assert.throws(() => parsed([option, "x"]), UsageError, option);
     }
     assert.throws(() => parsed(["--port", "dns"]), UsageError);
+  });
+
+  it("takes --secondary IP[:PORT]/DOMAIN (twistd's form), IPv6 too, repeatable", () => {
+    assert.deepEqual(parsed([]).secondary, []);
+    const opts = parsed([
+      "--secondary",
+      "192.0.2.53/example.com",
+      "--secondary=192.0.2.54:5353/Example.NET.",
+      "--secondary",
+      "[2001:db8::53]:5300/example.org",
+      "--secondary",
+      "2001:db8::54/example.info",
+    ]);
+    assert.deepEqual(opts.secondary, [
+      [["192.0.2.53", 53], "example.com"],
+      [["192.0.2.54", 5353], "Example.NET"],
+      [["2001:db8::53", 5300], "example.org"],
+      [["2001:db8::54", 53], "example.info"],
+    ]);
+    for (
+      const bad of ["example.com", "192.0.2.53/", "ns1.example.com/example.com", "192.0.2.53:dns/x"]
+    ) {
+      assert.throws(() => parsed(["--secondary", bad]), UsageError, bad);
+    }
+    assert.throws(
+      () => parsed(["--secondary", "192.0.2.53"]),
+      /Argument must be of the form IP\[:PORT\]\/DOMAIN/,
+    );
+  });
+
+  it("takes --notify IP[:PORT] and --allow-transfer CIDR (IPv4 and IPv6), repeatable", () => {
+    const opts = parsed([
+      "--notify",
+      "192.0.2.54",
+      "--notify",
+      "127.0.0.1:5300",
+      "--notify",
+      "[::1]:5301",
+      "--allow-transfer",
+      "192.0.2.0/24",
+      "--allow-transfer",
+      "2001:db8::/32",
+      "--allow-transfer",
+      "127.0.0.1",
+    ]);
+    assert.deepEqual(opts.notify, [["192.0.2.54", 53], ["127.0.0.1", 5300], ["::1", 5301]]);
+    assert.deepEqual(opts["allow-transfer"], ["192.0.2.0/24", "2001:db8::/32", "127.0.0.1"]);
+    assert.deepEqual([parsed([]).notify, parsed([])["allow-transfer"]], [[], []]);
+    for (const bad of ["ns2.example.com", "192.0.2.54:0", "192.0.2.54:99999"]) {
+      assert.throws(() => parsed(["--notify", bad]), UsageError, bad);
+    }
+    for (const bad of ["192.0.2.0/33", "192.0.2.1/24", "any", "2001:db8::/200"]) {
+      assert.throws(() => parsed(["--allow-transfer", bad]), UsageError, bad);
+    }
+  });
+
+  it("documents --secondary, --notify and --allow-transfer in the help", () => {
+    const help = new DnsOptions().getUsage();
+    assert.match(help, /--secondary IP\[:PORT\]\/DOMAIN\s+Be a secondary for DOMAIN/);
+    assert.match(help, /--notify IP\[:PORT\]\s+Send NOTIFY/);
+    assert.match(help, /--allow-transfer CIDR\s+Allow zone transfers/);
   });
 });
 

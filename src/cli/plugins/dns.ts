@@ -19,9 +19,23 @@
  * answers too. SIGHUP reads the zone files again (a bad one keeps its old
  * zone and is logged); modules are not re-imported.
  *
+ * `--secondary IP[:PORT]/DOMAIN` (repeatable; twistd's form, `[IPv6]:PORT`
+ * too) serves DOMAIN as a secondary of the primary at IP: transferred
+ * (AXFR) at start, refreshed as its SOA's timers say and at once when the
+ * primary sends NOTIFY, SERVFAIL before the first transfer and once
+ * expired. `--notify IP[:PORT]` (repeatable) sends NOTIFY for every zone
+ * to that secondary on start and whenever a zone's serial changes (a
+ * reload, a secondary's transfer). Zone transfers (AXFR; IXFR with the
+ * differences of the last reloads) are open to anyone, as in twistd, unless
+ * `--allow-transfer CIDR` (repeatable, IPv4 or IPv6) lists who may.
+ *
+ * `--tls PORT` also serves DNS over TLS (RFC 7858) and `--https PORT` DNS
+ * over HTTPS (RFC 8484, at `/dns-query`, HTTP/1.1), on the same
+ * `--interface`, with the PEM files `--certificate FILE` and `--privkey FILE`.
+ *
  * @module
  */
-import { type IService, Service } from "../../application/mod.ts";
+import { type IService, MultiService, Service } from "../../application/mod.ts";
 import { Deferred } from "../../internet/defer.ts";
 import type { IListeningPort } from "../../internet/interfaces.ts";
 import type { Reactor } from "../../internet/reactor.ts";
@@ -35,6 +49,8 @@ import { describeError, resolvePath } from "../_runner.ts";
 import { formatAddress } from "../_serve.ts";
 import { coercePort, type FlagSpec, Options, type ParameterSpec, UsageError } from "../_usage.ts";
 import { importModule } from "./_modules.ts";
+import { checkSecureOptions, SECURE_PARAMETERS, secureService } from "./_dns_secure.ts";
+import { TRANSFER_PARAMETERS, ZoneTransfers } from "./_dns_transfer.ts";
 
 const log = new Logger("tw");
 
@@ -54,8 +70,11 @@ const log = new Logger("tw");
 export class DnsOptions extends Options {
   /** What the command does, for the help. */
   override longdesc: string = "A DNS server (twistd dns): authoritative for --bindzone and " +
-    "--zone, recursive with --recursive. Serves UDP and TCP on --port of --interface, " +
-    "127.0.0.1 unless told otherwise (twistd: every interface). SIGHUP reloads zone files.";
+    "--zone, secondary for --secondary zones, recursive with --recursive. Serves UDP and TCP " +
+    "on --port of --interface, 127.0.0.1 unless told otherwise (twistd: every interface). " +
+    "SIGHUP reloads zone files; --notify secondaries hear of new serials. Zone transfers " +
+    "(AXFR, and IXFR of reloaded zones) are open to all unless --allow-transfer is given. " +
+    "--tls and --https add DNS over TLS and DNS over HTTPS (HTTP/1.1, /dns-query).";
   /** The flags. */
   override optFlags: FlagSpec[] = [
     { name: "cache", short: "c", doc: "Cache what recursive lookups find." },
@@ -104,6 +123,8 @@ export class DnsOptions extends Options {
       metavar: "FILE",
       doc: "The resolv.conf naming the servers to recurse through (implies --recursive).",
     },
+    ...SECURE_PARAMETERS,
+    ...TRANSFER_PARAMETERS,
   ];
 
   /** Parses, counting `-v`; `--pyzone` is refused with the option to use instead. */
@@ -136,9 +157,10 @@ export class DnsOptions extends Options {
     this.opts.verbose = verbose;
   }
 
-  /** `--resolv-conf` implies `--recursive`. */
+  /** `--resolv-conf` implies `--recursive`; `--tls` and `--https` need a certificate and key. */
   override postOptions(): void {
     if (this.opts["resolv-conf"] !== undefined) this.opts.recursive = true;
+    checkSecureOptions(this.opts);
   }
 }
 
@@ -154,6 +176,7 @@ class DNSService extends Service {
   readonly #port: number;
   readonly #iface: string;
   readonly #zones: BindAuthority[];
+  readonly #onReload: ((zone: BindAuthority, serialBefore: number | undefined) => void) | null;
   #ports: IListeningPort[] = [];
   #unsubscribe: (() => void) | null = null;
 
@@ -163,6 +186,7 @@ class DNSService extends Service {
     port: number,
     iface: string,
     zones: BindAuthority[],
+    onReload: ((zone: BindAuthority, serialBefore: number | undefined) => void) | null = null,
   ) {
     super();
     this.#reactor = reactor;
@@ -170,6 +194,7 @@ class DNSService extends Service {
     this.#port = port;
     this.#iface = iface;
     this.#zones = zones;
+    this.#onReload = onReload;
   }
 
   override startService(): Deferred<void> {
@@ -187,25 +212,29 @@ class DNSService extends Service {
     const udp = reactor.listenUDP(address.port, protocol, { interface: this.#iface });
     this.#ports.push(udp);
     await udp.whenListening();
-    log.info("{factory} listening on {address} (UDP and TCP)", {
-      factory: "DNSServerFactory",
-      address: formatAddress(tcp.getHost()),
-    });
     if (this.#zones.length > 0) {
+      // Before the log line that says we are up: a SIGHUP right after it reloads.
       try {
         this.#unsubscribe = reactor.runtime.onSignal("SIGHUP", () => this.reload());
       } catch {
         // No SIGHUP on this platform.
       }
     }
+    log.info("{factory} listening on {address} (UDP and TCP)", {
+      factory: "DNSServerFactory",
+      address: formatAddress(tcp.getHost()),
+    });
   }
 
   /** Reads every zone file again; logs what it did. */
   reload(): void {
     for (const zone of this.#zones) {
+      const serial = zone.soa?.[1].serial;
       zone.reload().addCallbacks(
-        () =>
-          log.info("Reloaded zone {zone} from {file}", { zone: zone.soa?.[0], file: zone.file }),
+        () => {
+          log.info("Reloaded zone {zone} from {file}", { zone: zone.soa?.[0], file: zone.file });
+          this.#onReload?.(zone, serial);
+        },
         (failure) => {
           log.error("Cannot reload {file}, keeping the zone loaded before: {error}", {
             file: zone.file,
@@ -276,17 +305,33 @@ export const dnsPlugin: IServiceMaker = {
     const modules: ModuleAuthority[] = [];
     for (const spec of opts.zone as string[]) modules.push(await zoneModule(spec, context));
     const { caches, clients } = await resolvers(opts, context);
+    const transfers = await ZoneTransfers.create(opts, reactor);
     const factory = new DNSServerFactory({
-      authorities: [...zones, ...modules],
+      authorities: [...zones, ...modules, ...transfers.authorities],
+      allowTransfer: transfers.allowTransfer,
       caches,
       clients,
       verbose: opts.verbose as number,
       rateLimit: opts["rate-limit"] as number,
       reactor,
     });
-    if (zones.length + modules.length + clients.length === 0 && caches.length === 0) {
+    const served = zones.length + modules.length + transfers.authorities.length;
+    if (served + clients.length === 0 && caches.length === 0) {
       log.warn("No zones and no recursion: every query will be refused");
     }
-    return new DNSService(reactor, factory, opts.port as number, opts.interface as string, zones);
+    const service = new DNSService(
+      reactor,
+      factory,
+      opts.port as number,
+      opts.interface as string,
+      zones,
+      (zone, serial) => transfers.reloaded(zone, serial),
+    );
+    const secure = await secureService(opts, factory, context);
+    if (secure === null && !transfers.active) return service;
+    const both = transfers.active ? transfers.root(() => factory.authorities) : new MultiService();
+    service.setServiceParent(both);
+    secure?.setServiceParent(both);
+    return both;
   },
 };

@@ -1,7 +1,9 @@
 /**
  * The stub resolver (Twisted's `client.Resolver`): asks the name servers of
  * a resolv.conf and of its `servers` option over UDP, with Twisted's retry
- * sequence, and over TCP when a reply is truncated.
+ * sequence, and over TCP when a reply is truncated; or, with `tls`, its
+ * `servers` over DNS over TLS (_dot.ts), or with `url` a DNS over HTTPS
+ * server (_doh.ts), with the same sequence.
  *
  * @module
  */
@@ -9,10 +11,13 @@ import { Deferred, fail, succeed } from "../../internet/defer.ts";
 import { Failure } from "../../internet/failure.ts";
 import type {
   IListeningPort,
+  IReactorNetwork,
+  IReactorSSL,
   IReactorTCP,
   IReactorTime,
   IReactorUDP,
 } from "../../internet/interfaces.ts";
+import type { TlsOptions } from "../../internet/socket.ts";
 import type { DatagramAddress } from "../../internet/protocol.ts";
 import { getReactor } from "../../internet/reactor.ts";
 import { Logger } from "../../logger/mod.ts";
@@ -26,11 +31,18 @@ import { DNS_PORT, isIPv4Literal, isIPv6Literal, parseResolvConf } from "./_reso
 import { exceptionForCode } from "../common.ts";
 import { queryTCP, transferZone, ZONE_DEFAULTS } from "./_tcp.ts";
 import { DEFAULT_READ_INTERVAL, type FileReader, WatchedFile } from "./_watched_file.ts";
+import { DoTClient, type IQueryExchange } from "./_dot.ts";
+import { DoHClient } from "./_doh.ts";
 
 const log = new Logger("tw.names.client");
 
-/** What the client resolver needs of a reactor: UDP, TCP, time, and files for resolv.conf. */
-export interface ResolverReactor extends IReactorTime, IReactorUDP, IReactorTCP {
+/**
+ * What the client resolver needs of a reactor: UDP, TCP, time, and files for
+ * resolv.conf; TLS (`connectSSL`) for DNS over TLS, and a whole network
+ * reactor (`IReactorNetwork`) for DNS over HTTPS.
+ */
+export interface ResolverReactor
+  extends IReactorTime, IReactorUDP, IReactorTCP, Partial<IReactorSSL> {
   /** The runtime, for reading resolv.conf (`readFile`, `stat`); needed only with `resolv`. */
   readonly runtime?: FileReader;
 }
@@ -58,6 +70,24 @@ export interface ResolverOptions {
   maxZoneBytes?: number;
   /** Ask for recursion (RD); an iterative resolver (`root.Resolver`) asks without. @default true */
   recDes?: boolean;
+  /**
+   * DNS over TLS (RFC 7858) with these settings: each of `servers` (give
+   * port 853, DoT's) is asked over one persistent TLS connection, its
+   * certificate verified against `ca` (or the system's roots) and
+   * `serverName` (default: the server's address) unless `verify` is false.
+   * Not with `resolv` (its servers speak plain DNS). With `url`: the
+   * settings of its https connections.
+   * @default none: plain DNS over UDP and TCP
+   */
+  tls?: TlsOptions;
+  /**
+   * DNS over HTTPS (RFC 8484): the URL (`https://host/dns-query`) each query
+   * is POSTed to, instead of `servers` and `resolv`.
+   * @default none
+   */
+  url?: string;
+  /** Seconds an unused DNS over TLS connection (or a pooled DoH one) stays open. @default 20 */
+  idleTimeout?: number;
 }
 
 /** The server resolv.conf implies when it names none (glibc's and Twisted's default). */
@@ -97,7 +127,12 @@ function describe(queries: Query[]): string {
   return queries.map((q) => q.toString()).join(", ");
 }
 
-function describeServer([host, port]: [string, number]): string {
+/** A server asked: `[address, port]`, or a DNS over HTTPS URL. */
+type Target = [string, number] | string;
+
+function describeServer(target: Target): string {
+  if (typeof target === "string") return target;
+  const [host, port] = target;
   return host.includes(":") ? `[${host}]:${port}` : `${host}:${port}`;
 }
 
@@ -143,11 +178,28 @@ interface InFlight {
  * `lookupZone(name, timeout = 10)` transfers a zone (AXFR) over TCP from the
  * first server, reading message after message until the closing SOA, within
  * `maxZoneRecords` and `maxZoneBytes`; a timeout sequence counts as its sum.
+ * With `tls` it goes over TLS (XoT, RFC 9103); with `url` it fails.
  *
  * resolv.conf is read through `reactor.runtime` on the first lookup and read
  * again, when its mtime or size changed, at most every `resolvReadInterval`
  * seconds. A resolv.conf without `nameserver` lines (or a missing one) means
  * 127.0.0.1, as for the C library and Twisted.
+ *
+ * With `tls`, DNS over TLS (RFC 7858): each server gets one persistent TLS
+ * connection, made on the first query, made again after it closes, closed
+ * after `idleTimeout` seconds without queries; queries are pipelined on it
+ * and replies matched by id and question. The certificate is verified (the
+ * name: `tls.serverName`, else the server's address) unless `tls.verify` is
+ * false. With `url`, DNS over HTTPS (RFC 8484): each query is POSTed as
+ * `application/dns-message` with id 0 over the web client's HTTP/1.1, whose
+ * pool keeps connections for reuse; a status other than 200 fails with a
+ * `ResolverError` naming it. Both send EDNS as over UDP, follow the same
+ * retry sequence (a failed connection or handshake, or one that closed,
+ * moves on to the next attempt at once; when the last fails so, the lookup
+ * fails with a `ResolverError` whose `cause` says why), never fall back to
+ * UDP, and take a truncated reply as it is. `close()` closes the connections
+ * they keep. A DoH URL naming a host is resolved by the reactor's resolver:
+ * do not install a resolver that depends on itself.
  *
  * @example
  * ```ts
@@ -160,6 +212,25 @@ interface InFlight {
  *
  * const pending = resolver.lookupAddress("example.org", [2, 5]);
  * pending.cancelOn(AbortSignal.timeout(1000)); // or pending.cancel(): closes its socket and timers
+ * ```
+ *
+ * @example DNS over TLS and DNS over HTTPS
+ * ```ts
+ * import { reactor } from "@tw/core";
+ * import { client } from "@tw/core/names";
+ *
+ * const ca = "-----BEGIN CERTIFICATE-----\n..."; // the PEM of the servers' CA, or omit: the system's
+ * const dot = new client.Resolver({ servers: [["192.0.2.53", 853]], tls: { ca }, reactor });
+ * const doh = new client.Resolver({ url: "https://192.0.2.53/dns-query", tls: { ca }, reactor });
+ * const lookUp = async () => {
+ *   const [[viaTLS], [viaHTTPS]] = await Promise.all([
+ *     dot.lookupAddress("example.com"),
+ *     doh.lookupAddress("example.com"),
+ *   ]);
+ *   console.log(String(viaTLS), String(viaHTTPS));
+ *   await Promise.all([dot.close(), doh.close()]); // the kept connections
+ * };
+ * console.log(typeof lookUp); // "function"
  * ```
  */
 export class Resolver extends ResolverBase implements IDNSController {
@@ -175,7 +246,12 @@ export class Resolver extends ResolverBase implements IDNSController {
   domain: string | null = null;
   /** resolv.conf's `search` list, or null. */
   search: string[] | null = null;
+  /** The DNS over HTTPS URL, or null. */
+  readonly url: string | null;
   readonly #reactor: ResolverReactor;
+  /** DoT or DoH, or null for plain DNS. */
+  readonly #secure: IQueryExchange | null;
+  readonly #tls: TlsOptions | null;
   readonly #resolvFile: WatchedFile | null;
   readonly #maxSize: number;
   readonly #recDes: boolean;
@@ -185,17 +261,22 @@ export class Resolver extends ResolverBase implements IDNSController {
 
   /**
    * Makes a resolver.
-   * @throws {ResolverError} when there is neither a server nor a resolv.conf
+   * @throws {ResolverError} when there is neither a server nor a resolv.conf (nor a `url`)
+   * @throws {TypeError} for a bad `url`, `url` with servers or resolv.conf, `tls` with
+   *   resolv.conf, or a reactor without TLS for `tls` or `url`
    */
   constructor(options: ResolverOptions = {}) {
     super();
     this.servers = (options.servers ?? []).map(checkServer);
     this.resolv = options.resolv ?? null;
-    if (this.servers.length === 0 && !this.resolv) {
+    this.url = options.url ?? null;
+    if (this.servers.length === 0 && !this.resolv && this.url === null) {
       throw new ResolverError("No name servers: give servers or a resolv.conf");
     }
     this.timeout = checkTimeouts(options.timeout ?? DEFAULT_TIMEOUT);
     this.#reactor = options.reactor ?? getReactor();
+    this.#tls = options.tls ?? null;
+    this.#secure = this.#secureExchange(options);
     this.#maxSize = options.maxSize ?? 1232;
     this.#recDes = options.recDes ?? true;
     this.#zone = {
@@ -209,6 +290,43 @@ export class Resolver extends ResolverBase implements IDNSController {
         options.resolvReadInterval ?? DEFAULT_READ_INTERVAL,
       )
       : null;
+  }
+
+  /** The DoT or DoH client the options ask for, or null. */
+  #secureExchange(options: ResolverOptions): IQueryExchange | null {
+    const reactor = this.#reactor;
+    const idleTimeout = options.idleTimeout;
+    if (idleTimeout !== undefined && !(idleTimeout > 0)) {
+      throw new RangeError(`Bad idle timeout: ${idleTimeout}`);
+    }
+    if (this.url === null && options.tls === undefined) return null;
+    if (typeof reactor.connectSSL !== "function") {
+      throw new TypeError("DNS over TLS or HTTPS needs a reactor with connectSSL");
+    }
+    if (this.url !== null) {
+      if (this.servers.length > 0 || this.resolv) {
+        throw new TypeError("Give url (DNS over HTTPS) or servers and resolv.conf, not both");
+      }
+      return new DoHClient(this.url, reactor as unknown as IReactorNetwork, {
+        tls: options.tls,
+        idleTimeout,
+      });
+    }
+    if (this.resolv) {
+      throw new TypeError(
+        "DNS over TLS asks the servers given: resolv.conf's name servers speak plain DNS",
+      );
+    }
+    return new DoTClient(reactor as ResolverReactor & IReactorSSL, options.tls!, { idleTimeout });
+  }
+
+  /**
+   * Closes the connections DNS over TLS and DNS over HTTPS keep open (a
+   * query after this opens new ones); fires once they are closed. Nothing
+   * to do for plain DNS, whose sockets live as long as their query.
+   */
+  close(): Deferred<void> {
+    return this.#secure?.close() ?? succeed(undefined);
   }
 
   /**
@@ -253,6 +371,11 @@ export class Resolver extends ResolverBase implements IDNSController {
     return [...this.servers, ...this.dynServers];
   }
 
+  /** What the sequence asks: the servers, or the DoH URL. */
+  #targets(): Target[] {
+    return this.url !== null ? [this.url] : this.#allServers();
+  }
+
   #timeouts(timeout: LookupTimeout | undefined): readonly number[] {
     if (timeout === undefined) return this.timeout;
     if (typeof timeout === "number") return checkTimeouts([timeout]);
@@ -275,6 +398,7 @@ export class Resolver extends ResolverBase implements IDNSController {
    * Asks `queries` over UDP with the retry sequence (Twisted's `queryUDP`);
    * fires with the first reply, truncated or not, or fails with
    * `DNSQueryTimeoutError`. A FORMERR reply is asked again without EDNS.
+   * With `tls` or `url`, over DNS over TLS or HTTPS instead.
    */
   queryUDP(queries: Query[], timeout?: LookupTimeout): Deferred<Message> {
     let timeouts: readonly number[];
@@ -288,12 +412,22 @@ export class Resolver extends ResolverBase implements IDNSController {
 
   /**
    * Asks `queries` over TCP of the first server (Twisted's `queryTCP`); fires
-   * with the reply. The connection closes after it.
+   * with the reply. The connection closes after it. With `tls` or `url`, once
+   * over DNS over TLS or HTTPS instead (on the connection kept).
    */
   queryTCP(queries: Query[], timeout = 10): Deferred<Message> {
     return this.#ensureConfig(false).addCallback(() => {
-      const server = this.#allServers()[0];
-      if (server === undefined) throw new ResolverError("No name servers to ask");
+      const target = this.#targets()[0];
+      if (target === undefined) throw new ResolverError("No name servers to ask");
+      if (this.#secure !== null) {
+        return this.#secure.query(target, queries, {
+          timeout,
+          ednsVersion: 0,
+          maxSize: this.#maxSize,
+          recDes: this.#recDes,
+        });
+      }
+      const server = target as [string, number];
       return queryTCP(this.#reactor, server, queries, {
         timeout,
         ednsVersion: 0,
@@ -304,21 +438,34 @@ export class Resolver extends ResolverBase implements IDNSController {
   }
 
   #sequence(queries: Query[], timeouts: readonly number[], followTC: boolean): Deferred<Message> {
-    const servers = this.#allServers();
+    const servers = this.#targets();
     if (servers.length === 0) return fail(new ResolverError("No name servers to ask"));
     const attempts = timeouts.flatMap((t) => servers.map((s) => [s, t] as const));
+    const secure = this.#secure;
     let next = 0;
     const attempt = (): Deferred<Message> => {
       const [server, timeout] = attempts[next++];
       return this.#exchange(server, queries, timeout, followTC).addErrback(
         (failure: Failure): Deferred<Message> => {
-          failure.trap(DNSQueryTimeoutError);
+          const timedOut = failure.check(DNSQueryTimeoutError) !== null;
+          if (!timedOut && !secure?.retryable(failure.value)) throw failure;
+          if (!timedOut) {
+            log.debug("No reply from {server}: {error}", {
+              server: describeServer(server),
+              error: failure.getErrorMessage(),
+            });
+          }
           if (next < attempts.length) return attempt();
+          const asked = `${describe(queries)} from ${servers.map(describeServer).join(", ")}`;
+          if (!timedOut) {
+            throw new ResolverError(`No reply to ${asked}: ${failure.getErrorMessage()}`, {
+              cause: failure.value,
+            });
+          }
           const id = (failure.value as DNSQueryTimeoutError).id;
           throw new DNSQueryTimeoutError(
             id,
-            `No reply to ${describe(queries)} from ${servers.map(describeServer).join(", ")} ` +
-              `(timeouts ${timeouts.join(", ")} s)`,
+            `No reply to ${asked} (timeouts ${timeouts.join(", ")} s)`,
           );
         },
       );
@@ -326,13 +473,34 @@ export class Resolver extends ResolverBase implements IDNSController {
     return attempt();
   }
 
-  /** One server, one timeout: UDP, again without EDNS after FORMERR, TCP after TC. */
+  /**
+   * One server, one timeout: UDP, again without EDNS after FORMERR, TCP after
+   * TC; or DoT or DoH, again without EDNS after FORMERR.
+   */
   #exchange(
-    server: [string, number],
+    target: Target,
     queries: Query[],
     timeout: number,
     followTC: boolean,
   ): Deferred<Message> {
+    const secure = this.#secure;
+    if (secure !== null) {
+      const ask = (ednsVersion: number | null) =>
+        secure.query(target, queries, {
+          timeout,
+          ednsVersion,
+          maxSize: this.#maxSize,
+          recDes: this.#recDes,
+        });
+      return ask(0).addCallback((message): Message | Deferred<Message> => {
+        if (message.rCode !== EFORMAT) return message;
+        log.debug("FORMERR from {server}: asking again without EDNS", {
+          server: describeServer(target),
+        });
+        return ask(null);
+      });
+    }
+    const server = target as [string, number];
     const overTCP = (edns: number | null) => (message: Message): Message | Deferred<Message> => {
       if (!followTC || !message.trunc) return message;
       log.debug("Truncated reply from {server}: asking over TCP", {
@@ -453,9 +621,18 @@ export class Resolver extends ResolverBase implements IDNSController {
       : timeout.reduce((a, b) => a + b, 0) || ZONE_DEFAULTS.timeout;
     return this.#ensureConfig(false)
       .addCallback(() => {
+        if (this.url !== null) {
+          throw new ResolverError("Zone transfers are not defined over DNS over HTTPS");
+        }
         const server = this.#allServers()[0];
         if (server === undefined) throw new ResolverError("No name servers to ask");
-        return transferZone(this.#reactor, server, name, { timeout: seconds, ...this.#zone });
+        // With tls: over TLS (XoT, RFC 9103), on a connection of its own.
+        const tls = this.#tls === null ? {} : { tls: this.#tls };
+        return transferZone(this.#reactor, server, name, {
+          timeout: seconds,
+          ...this.#zone,
+          ...tls,
+        });
       })
       .addCallback((records): LookupResult => [records, [], []]);
   }

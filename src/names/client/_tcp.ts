@@ -7,7 +7,13 @@
  */
 import { Deferred } from "../../internet/defer.ts";
 import type { Failure } from "../../internet/failure.ts";
-import type { IConnector, IReactorTCP, IReactorTime } from "../../internet/interfaces.ts";
+import type {
+  IConnector,
+  IReactorSSL,
+  IReactorTCP,
+  IReactorTime,
+} from "../../internet/interfaces.ts";
+import type { TlsOptions } from "../../internet/socket.ts";
 import type { Address } from "../../internet/address.ts";
 import { ClientFactory, Protocol } from "../../internet/protocol.ts";
 import { Logger } from "../../logger/mod.ts";
@@ -118,6 +124,12 @@ export interface ZoneTransferOptions {
   maxBytes?: number;
 }
 
+/** A zone transfer's options, with TLS settings to transfer over TLS (XoT, RFC 9103). */
+export interface ZoneTransferTLSOptions extends ZoneTransferOptions {
+  /** Connect with TLS (the reactor needs `connectSSL`). @default none: plain TCP */
+  tls?: TlsOptions;
+}
+
 /** Default bounds of a zone transfer. */
 export const ZONE_DEFAULTS: Required<ZoneTransferOptions> = {
   timeout: 10,
@@ -134,16 +146,22 @@ export const ZONE_DEFAULTS: Required<ZoneTransferOptions> = {
  * `DNSFormatError` for a malformed stream.
  */
 export function transferZone(
-  reactor: IReactorTCPTime,
+  reactor: IReactorTCPTime & Partial<IReactorSSL>,
   server: [string, number],
   name: string,
-  options: ZoneTransferOptions = {},
+  options: ZoneTransferTLSOptions = {},
 ): Deferred<RRHeader[]> {
-  const factory = new ZoneTransferFactory(reactor, name, { ...ZONE_DEFAULTS, ...options });
+  const { tls, ...bounds } = options;
+  const factory = new ZoneTransferFactory(reactor, name, { ...ZONE_DEFAULTS, ...bounds });
+  const timeout = factory.options.timeout;
   try {
-    factory.connector = reactor.connectTCP(server[0], server[1], factory, {
-      timeout: factory.options.timeout,
-    });
+    if (tls === undefined) {
+      factory.connector = reactor.connectTCP(server[0], server[1], factory, { timeout });
+    } else if (reactor.connectSSL === undefined) {
+      throw new TypeError("A zone transfer over TLS needs a reactor with connectSSL");
+    } else {
+      factory.connector = reactor.connectSSL(server[0], server[1], factory, tls, { timeout });
+    }
   } catch (error) {
     factory.finish(error as Error);
   }

@@ -7,7 +7,7 @@
  *
  * @module
  */
-import { Deferred, maybeDeferred } from "../../internet/defer.ts";
+import { Deferred, fail, maybeDeferred } from "../../internet/defer.ts";
 import { getReactor } from "../../internet/reactor.ts";
 import type { RuntimeFileSystem } from "../../internet/socket.ts";
 import { ResolverBase } from "../common.ts";
@@ -18,6 +18,7 @@ import { Name } from "../wire/_name.ts";
 import type { IRecord } from "../wire/_record_base.ts";
 import type { Record_SOA } from "../wire/_records.ts";
 import { answerFromZone, transferZone } from "./_answer.ts";
+import { ZoneHistory } from "./_ixfr.ts";
 import { buildZone, nameKey, type Zone, type ZoneInput } from "./_zone.ts";
 import { parseZoneFile, resolveIncludePath, ZoneFileError, type ZoneRecord } from "./_zone_file.ts";
 
@@ -35,6 +36,25 @@ export type ZoneItem = readonly [name: string | Name, record: IRecord];
 export interface FileAuthorityOptions {
   /** The TTL of records whose `ttl` is null. @default the SOA's minimum */
   defaultTTL?: number;
+  /**
+   * How many versions' differences to keep for IXFR (RFC 1995), within
+   * twice the zone's records all told; 0 keeps none (every IXFR then gets
+   * the whole zone). @default 10
+   */
+  ixfrVersions?: number;
+}
+
+function incremental(
+  zone: Zone | null,
+  history: ZoneHistory,
+  name: string,
+  serial: number,
+): LookupResult {
+  if (zone === null) throw new DomainError(`${name || "."}: no zone loaded`);
+  if (nameKey(new Name(name)) !== zone.apexKey) {
+    throw new DomainError(`${name || "."}: not a zone (the zone is ${zone.apex.name || "."})`);
+  }
+  return [history.answer(zone, serial) ?? transferZone(zone), [], []];
 }
 
 function answer(zone: Zone | null, name: string, cls: number, type: number): LookupResult {
@@ -58,9 +78,10 @@ function answer(zone: Zone | null, name: string, cls: number, type: number): Loo
  * its answers, NXDOMAIN and NODATA with the SOA (RFC 2308), wildcards (RFC
  * 4592), referrals below delegations (glue in additional, no AA), CNAME
  * chains followed inside the zone, DNAME (RFC 6672), the addresses of NS, MX
- * and SRV targets in additional, ANY, and AXFR through `lookupZone`. Names
- * outside the zone fail with a plain `DomainError`, so a chain moves on;
- * names inside that do not exist fail with `AuthoritativeDomainError`.
+ * and SRV targets in additional, ANY, AXFR through `lookupZone` and IXFR
+ * through `lookupIncrementalZone`. Names outside the zone fail with a plain
+ * `DomainError`, so a chain moves on; names inside that do not exist fail
+ * with `AuthoritativeDomainError`.
  *
  * Give it the zone's records in code, the SOA among them (its owner is the
  * zone's name); records outside the zone, a second SOA, or a CNAME beside
@@ -83,10 +104,13 @@ export class FileAuthority extends ResolverBase {
   #records: Map<string, readonly IRecord[]> | null = null;
   #generation = 0;
   readonly #defaultTTL: number | undefined;
+  readonly #history: ZoneHistory;
 
   static {
     install = (authority, inputs, error) => {
-      authority.#zone = buildZone(inputs, { defaultTTL: authority.#defaultTTL, error });
+      const zone = buildZone(inputs, { defaultTTL: authority.#defaultTTL, error });
+      authority.#history.update(authority.#zone, zone);
+      authority.#zone = zone;
       authority.#records = null;
       authority.#generation++;
     };
@@ -108,6 +132,7 @@ export class FileAuthority extends ResolverBase {
   constructor(zone?: Iterable<ZoneItem>, options: FileAuthorityOptions = {}) {
     super();
     this.#defaultTTL = options.defaultTTL;
+    this.#history = new ZoneHistory(options.ixfrVersions ?? 10);
     if (zone !== undefined) this.loadZone(zone);
   }
 
@@ -145,6 +170,43 @@ export class FileAuthority extends ResolverBase {
     install(this, inputs, (reason, input) => {
       return new RangeError(input?.where ? `${input.where}: ${reason}` : reason);
     });
+  }
+
+  /**
+   * An incremental zone transfer (IXFR, RFC 1995) for a client holding
+   * version `serial` of the zone `name`: fires with the answer section, which
+   * is the current SOA alone when the client is current; else the
+   * differences since its version (SOA new; per version SOA old, records
+   * removed, SOA next, records added; SOA new), when the kept ones
+   * (`ixfrVersions`) reach back that far; else the whole zone as AXFR sends
+   * it. Each load whose serial grew (RFC 1982) keeps one more version.
+   *
+   * @example
+   * ```ts
+   * import { BindAuthority, type Record_SOA, SOA } from "@tw/core/names";
+   *
+   * const files = new Map<string, string>();
+   * const text = (serial: number, www: string) =>
+   *   `$TTL 3600\n@ SOA ns1 hostmaster ${serial} 7200 3600 1209600 300\nwww A ${www}\n`;
+   * const runtime = {
+   *   readFile: (path: string) => Promise.resolve(new TextEncoder().encode(files.get(path))),
+   * };
+   * files.set("example.com.zone", text(1, "192.0.2.1"));
+   * const authority = await BindAuthority.load("example.com.zone", { reactor: { runtime } });
+   * files.set("example.com.zone", text(2, "192.0.2.2"));
+   * await authority.reload();
+   * const [records] = await authority.lookupIncrementalZone("example.com", 1);
+   * const shown = records.map((rr) =>
+   *   rr.type === SOA ? (rr.payload as Record_SOA).serial : rr.payload!.toText()
+   * );
+   * console.log(shown.join(" ")); // 2 1 192.0.2.1 2 192.0.2.2 2
+   * ```
+   */
+  lookupIncrementalZone(name: string, serial: number): Deferred<LookupResult> {
+    if (!Number.isInteger(serial) || serial < 0 || serial > 0xffffffff) {
+      return fail(new RangeError(`Bad SOA serial: ${serial}`));
+    }
+    return maybeDeferred(incremental, this.#zone, this.#history, name, serial);
   }
 
   /** Answers from the zone. */
@@ -347,6 +409,13 @@ export class BindAuthority extends FileAuthority {
   protected override doLookup(name: string, cls: number, type: number): Deferred<LookupResult> {
     if (this.soa !== null) return super.doLookup(name, cls, type);
     const waited = this.#loading.then(() => super.doLookup(name, cls, type));
+    return Deferred.fromPromise(waited);
+  }
+
+  /** Answers once loaded (see `FileAuthority.lookupIncrementalZone`). */
+  override lookupIncrementalZone(name: string, serial: number): Deferred<LookupResult> {
+    if (this.soa !== null) return super.lookupIncrementalZone(name, serial);
+    const waited = this.#loading.then(() => super.lookupIncrementalZone(name, serial));
     return Deferred.fromPromise(waited);
   }
 

@@ -21,6 +21,7 @@ import {
   type DNSFormatError,
   DNSQueryRefusedError,
   DomainError,
+  ZoneUnavailableError,
 } from "../error.ts";
 import {
   AXFR,
@@ -52,6 +53,8 @@ import {
   transferChunks,
 } from "./_server_support.ts";
 import { ReplyCache } from "./_reply_cache.ts";
+import { AddressList, peerHost } from "./_acl.ts";
+import { notifySecondaries, transferAnswer } from "./_transfer.ts";
 import { RateLimiter, slipReply } from "./_rate_limit.ts";
 
 /** What `cachedReply` returns for a query the rate limit drops. */
@@ -103,6 +106,13 @@ export interface DNSServerFactoryOptions {
    * @default 0
    */
   rateLimit?: number;
+  /**
+   * Who may transfer zones (AXFR and IXFR): IPv4 and IPv6 CIDR blocks
+   * (`192.0.2.0/24`, `2001:db8::/32`, or one address); others get REFUSED.
+   * Null lets anyone, as Twisted does.
+   * @default null
+   */
+  allowTransfer?: readonly string[] | null;
 }
 
 /** The largest UDP reply, whatever size a client's EDNS advertises. */
@@ -196,6 +206,7 @@ export class DNSServerFactory extends ServerFactory implements IDNSController {
   readonly #rateLimiter: RateLimiter | null;
   /** Query (or its response) -> the datagram it came in and the zones' generation then. */
   readonly #datagrams = new WeakMap<Message, [Uint8Array, number]>();
+  readonly #transferACL: AddressList | null;
   #pendingUDP = 0;
   #refusing = false;
 
@@ -215,6 +226,9 @@ export class DNSServerFactory extends ServerFactory implements IDNSController {
     this.maxPendingUDP = options.maxPendingUDP ?? 1000;
     this.ednsUDPSize = options.ednsUDPSize ?? 1232;
     this.#replyCache = options.replyCache === false ? null : new ReplyCache();
+    this.#transferACL = options.allowTransfer == null
+      ? null
+      : new AddressList(options.allowTransfer);
     this.#rateLimiter = options.rateLimit ? new RateLimiter(options.rateLimit, this.#clock) : null;
     this.resolver = new ServerChain((query, attempt) => {
       return resolveChain(query, this.#stages(query, true), attempt);
@@ -384,7 +398,10 @@ export class DNSServerFactory extends ServerFactory implements IDNSController {
       return;
     }
     if (protocol instanceof DNSProtocol) this.#tcp.touch(protocol);
-    else if (message.opCode === OP_QUERY && protocol.currentDatagram !== null) {
+    else if (
+      message.opCode === OP_QUERY && protocol.currentDatagram !== null &&
+      message.queries[0]?.type !== AXFR && message.queries[0]?.type !== IXFR
+    ) {
       const generation = this.#generation();
       if (generation !== null) this.#datagrams.set(message, [protocol.currentDatagram, generation]);
     }
@@ -479,6 +496,10 @@ export class DNSServerFactory extends ServerFactory implements IDNSController {
     const query = message.queries[0];
     const udp = protocol instanceof DNSDatagramProtocol;
     if (query.type === AXFR || query.type === IXFR) {
+      if (this.#transferACL !== null && !this.#transferACL.matches(peerHost(protocol, address))) {
+        this.#reply(protocol, message, address, { rCode: EREFUSED });
+        return succeed(undefined);
+      }
       if (udp && query.type === AXFR) {
         // RFC 5936 s4.2: AXFR is not defined over UDP (BIND answers FORMERR too).
         this.#reply(protocol, message, address, { rCode: EFORMAT });
@@ -584,7 +605,9 @@ export class DNSServerFactory extends ServerFactory implements IDNSController {
       this.#reply(protocol, message, address, { rCode: EREFUSED });
       return;
     }
-    if (!(error instanceof DomainError) && !(error instanceof TimeoutError)) {
+    const expected = error instanceof DomainError || error instanceof TimeoutError ||
+      error instanceof ZoneUnavailableError;
+    if (!expected) {
       log.failure("Lookup of {query} failed", failure, "error", {
         query: String(message.queries[0]),
       });
@@ -597,18 +620,21 @@ export class DNSServerFactory extends ServerFactory implements IDNSController {
     this.#reply(protocol, message, address, { rCode: ESERVER });
   }
 
-  /** A zone transfer over TCP: the authority's records in messages of about 16 KiB. */
+  /**
+   * A zone transfer over TCP: the authority's records (AXFR, or IXFR's
+   * differences) in messages of about 16 KiB.
+   */
   #transfer(
     message: Message,
     protocol: DNSDatagramProtocol | DNSProtocol,
     query: Query,
   ): Deferred<void> {
-    const axfr = new Query(query.name, AXFR, query.cls);
-    const stages = orderAuthorities(this.authorities, query.name).map((r): Stage => [
-      r,
-      false,
-    ]);
-    return resolveChain(axfr, stages, { fromClient: false }).addCallbacks(([records]) => {
+    const answer = transferAnswer(message, query, this.authorities);
+    if (typeof answer === "number") {
+      this.#reply(protocol, message, undefined, { rCode: answer });
+      return succeed(undefined);
+    }
+    return answer.addCallbacks(([records]) => {
       transferChunks(records).forEach((chunk, i) => {
         const reply = this.responseFromMessage(message, { auth: true, answers: chunk });
         if (i > 0) reply.queries = []; // RFC 5936 s2.2.1: the question once
@@ -637,7 +663,9 @@ export class DNSServerFactory extends ServerFactory implements IDNSController {
 
   /**
    * A NOTIFY (RFC 1996): acknowledged (NOERROR, AA, the question echoed).
-   * Override to act on it (a secondary refreshes its zone).
+   * A secondary zone among the authorities (`SecondaryAuthority`) refreshes
+   * when the NOTIFY comes from its primary, and it is REFUSED from any other
+   * address. Override to act otherwise.
    */
   handleNotify(
     message: Message,
@@ -650,7 +678,8 @@ export class DNSServerFactory extends ServerFactory implements IDNSController {
         peer: peer(protocol, address),
       });
     }
-    this.#reply(protocol, message, address, { auth: true });
+    const rCode = notifySecondaries(message, peerHost(protocol, address), this.authorities);
+    this.#reply(protocol, message, address, { auth: rCode === OK, rCode });
   }
 
   /** Any other opcode: NOTIMP. */
