@@ -24,7 +24,9 @@ export function skipWithout(tool: string | null, name: string, pkg: string): str
     : `no ${name}: install Debian's ${pkg} package (apt-get install -y ${pkg})`;
 }
 
-/** A port free for both TCP and UDP on 127.0.0.1 (as far as one can tell). */
+const handedOut = new Set<number>();
+
+/** A port free for both TCP and UDP on 127.0.0.1 (as far as one can tell), not handed out before. */
 export async function freePort(): Promise<number> {
   for (;;) {
     const port = await new Promise<number>((resolve, reject) => {
@@ -35,18 +37,22 @@ export async function freePort(): Promise<number> {
         server.close(() => resolve(port));
       });
     });
+    if (handedOut.has(port)) continue;
     const free = await new Promise<boolean>((resolve) => {
       const socket = createSocket("udp4");
       socket.on("error", () => resolve(false));
       socket.bind(port, "127.0.0.1", () => socket.close(() => resolve(true)));
     });
-    if (free) return port;
+    if (free) {
+      handedOut.add(port);
+      return port;
+    }
   }
 }
 
-/** Starts `tw dns` with `args` on a free port; fires with the port once it listens. */
-export async function startDNS(args: string[]) {
-  const [program, transport] = start(CURRENT, ["dns", "--port", "0", ...args]);
+/** Starts `tw dns` with `args` on `port` (0: a free one); fires with the port once it listens. */
+export async function startDNS(args: string[], port = 0) {
+  const [program, transport] = start(CURRENT, ["dns", "--port", String(port), ...args]);
   try {
     const m = await program.waitFor(/listening on 127\.0\.0\.1:(\d+) \(UDP and TCP\)/);
     return { program, transport, port: Number(m[1]) };

@@ -4,29 +4,17 @@
 // skip these tests, except under CI (.ci/run installs them).
 import { afterEach, beforeEach, describe, it } from "node:test";
 import assert from "node:assert/strict";
-import process from "node:process";
-import { existsSync, writeFileSync } from "node:fs";
-import { createServer } from "node:net";
-import { createSocket } from "node:dgram";
+import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { Deferred, type Failure, ProcessProtocol, reactor } from "../../mod.ts";
 import { trackLeaks } from "../../src/testing/mod.ts";
-import { CURRENT, exec, ROOT, runToEnd, start, tempDir, terminate } from "../cli/_program.ts";
+import { CURRENT, exec, ROOT, runToEnd, tempDir, terminate } from "../cli/_program.ts";
+import { findTool, freePort, skipWithout, startDNS } from "./_programs.ts";
 
 trackLeaks({ beforeEach, afterEach }, { settle: 2000 });
 
-function find(name: string): string | null {
-  const dirs = [...(process.env.PATH ?? "").split(":"), "/usr/sbin", "/sbin", "/usr/bin"];
-  for (const dir of dirs) if (dir && existsSync(join(dir, name))) return join(dir, name);
-  return null;
-}
-
-const DIG = find("dig"), KDIG = find("kdig"), NSD = find("nsd");
-const CI = process.env.CI === "true";
-const skip = (tool: string | null, name: string, pkg: string): string | false =>
-  tool !== null || CI
-    ? false
-    : `no ${name}: install Debian's ${pkg} package (apt-get install -y ${pkg})`;
+const DIG = findTool("dig"), KDIG = findTool("kdig"), NSD = findTool("nsd");
+const skip = skipWithout;
 const DIG_SKIP = skip(DIG, "dig", "bind9-dnsutils");
 const KDIG_SKIP = skip(KDIG, "kdig", "knot-dnsutils");
 const NSD_SKIP = DIG_SKIP || skip(NSD, "nsd", "nsd");
@@ -63,26 +51,6 @@ x.other IN A 192.0.2.7
 *.wc IN CNAME web
 ${BIG}
 `;
-
-/** A port free for both TCP and UDP on 127.0.0.1 (as far as one can tell). */
-async function freePort(): Promise<number> {
-  for (;;) {
-    const port = await new Promise<number>((resolve, reject) => {
-      const server = createServer();
-      server.on("error", reject);
-      server.listen(0, "127.0.0.1", () => {
-        const { port } = server.address() as { port: number };
-        server.close(() => resolve(port));
-      });
-    });
-    const free = await new Promise<boolean>((resolve) => {
-      const socket = createSocket("udp4");
-      socket.on("error", () => resolve(false));
-      socket.bind(port, "127.0.0.1", () => socket.close(() => resolve(true)));
-    });
-    if (free) return port;
-  }
-}
 
 interface Reply {
   status: string;
@@ -145,18 +113,6 @@ async function kdig(port: number, ...args: string[]): Promise<Reply> {
   const { code, out, err } = await exec(argv);
   assert.equal(code, 0, `kdig ${args.join(" ")}: ${err}${out}`);
   return parse(out);
-}
-
-/** Starts `tw dns` with `args` (plus a free port); fires with the port once it listens. */
-async function startDNS(args: string[]) {
-  const [program, transport] = start(CURRENT, ["dns", "--port", "0", ...args]);
-  try {
-    const m = await program.waitFor(/listening on 127\.0\.0\.1:(\d+) \(UDP and TCP\)/);
-    return { program, transport, port: Number(m[1]) };
-  } catch (error) {
-    await terminate(program, transport);
-    throw error;
-  }
 }
 
 describe("tw dns with dig and kdig", { timeout: 120_000 }, () => {

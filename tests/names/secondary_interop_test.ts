@@ -6,29 +6,17 @@
 // under CI (.ci/run installs them).
 import { afterEach, beforeEach, describe, it } from "node:test";
 import assert from "node:assert/strict";
-import process from "node:process";
-import { existsSync, writeFileSync } from "node:fs";
-import { createServer } from "node:net";
-import { createSocket } from "node:dgram";
+import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { Deferred, type Failure, ProcessProtocol, reactor } from "../../mod.ts";
 import { trackLeaks } from "../../src/testing/mod.ts";
-import { CURRENT, exec, type Program, start, tempDir, terminate } from "../cli/_program.ts";
+import { exec, type Program, tempDir, terminate } from "../cli/_program.ts";
+import { findTool, freePort, skipWithout, startDNS } from "./_programs.ts";
 
 trackLeaks({ beforeEach, afterEach }, { settle: 2000 });
 
-function find(name: string): string | null {
-  const dirs = [...(process.env.PATH ?? "").split(":"), "/usr/sbin", "/sbin", "/usr/bin"];
-  for (const dir of dirs) if (dir && existsSync(join(dir, name))) return join(dir, name);
-  return null;
-}
-
-const DIG = find("dig"), KDIG = find("kdig"), NSD = find("nsd");
-const CI = process.env.CI === "true";
-const skip = (tool: string | null, name: string, pkg: string): string | false =>
-  tool !== null || CI
-    ? false
-    : `no ${name}: install Debian's ${pkg} package (apt-get install -y ${pkg})`;
+const DIG = findTool("dig"), KDIG = findTool("kdig"), NSD = findTool("nsd");
+const skip = skipWithout;
 const DIG_SKIP = skip(DIG, "dig", "bind9-dnsutils");
 const KDIG_SKIP = skip(KDIG, "kdig", "knot-dnsutils");
 const NSD_SKIP = DIG_SKIP || skip(NSD, "nsd", "nsd");
@@ -42,32 +30,6 @@ ns1  IN A   192.0.2.53
 www  IN A   ${www}
 ${extra}
 `;
-}
-
-const taken = new Set<number>();
-
-/** A port free for both TCP and UDP on 127.0.0.1 (and not handed out before here). */
-async function freePort(): Promise<number> {
-  for (;;) {
-    const port = await new Promise<number>((resolve, reject) => {
-      const server = createServer();
-      server.on("error", reject);
-      server.listen(0, "127.0.0.1", () => {
-        const { port } = server.address() as { port: number };
-        server.close(() => resolve(port));
-      });
-    });
-    if (taken.has(port)) continue;
-    const free = await new Promise<boolean>((resolve) => {
-      const socket = createSocket("udp4");
-      socket.on("error", () => resolve(false));
-      socket.bind(port, "127.0.0.1", () => socket.close(() => resolve(true)));
-    });
-    if (free) {
-      taken.add(port);
-      return port;
-    }
-  }
 }
 
 /** The record lines of dig's or kdig's output, as `name ttl CLASS TYPE rdata`. */
@@ -148,15 +110,8 @@ ${zoneConfig}`,
 }
 
 /** Starts `tw dns` on `port` with `args`; resolves once it listens. */
-async function startDNS(port: number, args: string[]) {
-  const [program, transport] = start(CURRENT, ["dns", "--port", String(port), ...args]);
-  try {
-    await program.waitFor(/listening on 127\.0\.0\.1:(\d+) \(UDP and TCP\)/);
-    return { program, transport };
-  } catch (error) {
-    await terminate(program, transport);
-    throw error;
-  }
+function startOn(port: number, args: string[]) {
+  return startDNS(args, port);
 }
 
 function since(program: Program, mark: number): string {
@@ -179,7 +134,7 @@ describe("tw dns and nsd transferring zones", { timeout: 180_000 }, () => {
         nsdPort,
         `  zonefile: "${file}"\n  provide-xfr: 127.0.0.1 NOKEY\n  notify: 127.0.0.1@${ourPort} NOKEY\n`,
       );
-      dns = await startDNS(ourPort, ["--secondary", `127.0.0.1:${nsdPort}/example.com`]);
+      dns = await startOn(ourPort, ["--secondary", `127.0.0.1:${nsdPort}/example.com`]);
       await dns.program.waitFor(/Transferred zone example\.com \(serial 2026120601/);
       const first = await dig(ourPort, "+norec", "www.example.com", "A");
       assert.deepEqual(first.records, ["www.example.com. 3600 IN A 192.0.2.80"]);
@@ -214,7 +169,7 @@ describe("tw dns and nsd transferring zones", { timeout: 180_000 }, () => {
     let nsd: Awaited<ReturnType<typeof startNSD>> | null = null;
     let dns: Awaited<ReturnType<typeof startDNS>> | null = null;
     try {
-      dns = await startDNS(ourPort, [
+      dns = await startOn(ourPort, [
         "--bindzone",
         file,
         "--notify",
@@ -269,7 +224,7 @@ describe("tw dns answering IXFR to dig and kdig", { timeout: 120_000 }, () => {
     const [dir, cleanup] = tempDir();
     const file = join(dir, "example.com.zone");
     writeFileSync(file, before);
-    const dns = await startDNS(await freePort(), ["--bindzone", file, ...args]);
+    const dns = await startOn(await freePort(), ["--bindzone", file, ...args]);
     const port = Number(/127\.0\.0\.1:(\d+) \(UDP/.exec(dns.program.out)![1]);
     writeFileSync(file, after);
     dns.transport.signalProcess("HUP");
