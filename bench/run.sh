@@ -39,6 +39,20 @@ echo
 $B/node bench/startup_bench.ts 2>/dev/null || echo "(startup_bench failed: rerun it alone to see why)"
 echo
 
+echo "## DNS (bench/dns_bench.ts)"
+echo
+if command -v dnsperf >/dev/null && command -v nsd >/dev/null; then
+  $B/node bench/dns_bench.ts "${QUICK[@]}" 2>/dev/null || echo "(dns_bench failed: rerun it alone to see why)"
+else
+  echo "(skipped: dnsperf or nsd not installed; apt-get install dnsperf nsd)"
+fi
+echo
+
+echo "## AMP (bench/amp_bench.ts)"
+echo
+$B/node bench/amp_bench.ts "${QUICK[@]}" 2>/dev/null || echo "(amp_bench failed: rerun it alone to see why)"
+echo
+
 echo "## Idle connections (bench/idle_bench.ts)"
 echo
 $B/node bench/idle_bench.ts 2>/dev/null || echo "(idle_bench failed: rerun it alone to see why)"
