@@ -319,7 +319,8 @@ describe("NotifySender (RFC 1996)", () => {
       reactor.advance(wait);
       assert.equal(port.stopped, true);
     }
-    assert.equal(ids.size, 3);
+    // Random ids: all three alike would be a 1 in 4 billion chance (two alike: 1 in 22,000).
+    assert.ok(ids.size > 1, "a fresh id for each try");
     assert.deepEqual(await acked, []);
     assert.equal(reactor.udp.length, 3);
   });
