@@ -74,7 +74,7 @@ export {
   MAX_VALUE_LENGTH,
   parseString,
   QuitBox,
-} from "./_amp_box.ts";
+} from "./amp/_box.ts";
 export {
   AmpError,
   BadLocalReturn,
@@ -93,9 +93,9 @@ export {
   UnhandledCommand,
   UNKNOWN_ERROR_CODE,
   UnknownRemoteError,
-} from "./_amp_errors.ts";
-export { OffsetDate } from "./_amp_values.ts";
-export { AmpList, type ElementValue, ListOf } from "./_amp_lists.ts";
+} from "./amp/_errors.ts";
+export { OffsetDate } from "./amp/_values.ts";
+export { AmpList, type ElementValue, ListOf } from "./amp/_lists.ts";
 export {
   type AnyArgument,
   Argument,
@@ -112,7 +112,7 @@ export {
   type IntegerOptions,
   String,
   Unicode,
-} from "./_amp_arguments.ts";
+} from "./amp/_arguments.ts";
 export {
   type BoxResponder,
   type CallResult,
@@ -127,7 +127,7 @@ export {
   type Responder,
   type ResponderResult,
   SimpleStringLocator,
-} from "./_amp_command.ts";
+} from "./amp/_command.ts";
 export {
   BoxDispatcher,
   type CallParams,
@@ -135,17 +135,17 @@ export {
   type IBoxReceiver,
   type IBoxSender,
   type SwitchFactory,
-} from "./_amp_dispatcher.ts";
+} from "./amp/_dispatcher.ts";
 export {
   AMP,
   type AMPOptions,
   BinaryBoxProtocol,
   type BinaryBoxProtocolOptions,
-} from "./_amp_protocol.ts";
+} from "./amp/_protocol.ts";
 export {
   LocalArgument,
   type PrivateCertificate,
   ProtocolSwitchCommand,
   StartTLS,
   type StartTLSSchema,
-} from "./_amp_tls.ts";
+} from "./amp/_tls.ts";

@@ -4,13 +4,13 @@ import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import * as amp from "../../src/protocols/amp.ts";
-import { BoxReader } from "../../src/protocols/_amp_box.ts";
+import { BoxReader } from "../../src/protocols/amp/_box.ts";
 import {
   formatPythonFloat,
   isPythonDecimal,
   parsePythonFloat,
   parsePythonInt,
-} from "../../src/protocols/_amp_values.ts";
+} from "../../src/protocols/amp/_values.ts";
 
 interface Recorded {
   values: {

@@ -5,7 +5,7 @@ import { afterEach, beforeEach, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import fc from "fast-check";
 import * as amp from "../../src/protocols/amp.ts";
-import { BoxReader } from "../../src/protocols/_amp_box.ts";
+import { BoxReader } from "../../src/protocols/amp/_box.ts";
 import {
   flushLoggedErrors,
   StringTransportWithDisconnection,

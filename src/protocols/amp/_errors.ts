@@ -5,7 +5,7 @@
  *
  * @module
  */
-import type { Failure } from "../internet/failure.ts";
+import type { Failure } from "../../internet/failure.ts";
 
 /** Wire value of `_error_code` for an error the answering side did not declare. */
 export const UNKNOWN_ERROR_CODE = "UNKNOWN";

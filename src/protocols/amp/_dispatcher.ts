@@ -7,11 +7,11 @@
  *
  * @module
  */
-import { Deferred, fail, succeed } from "../internet/defer.ts";
-import { ConnectionLost } from "../internet/error.ts";
-import { Failure } from "../internet/failure.ts";
-import type { IProtocolFactory } from "../internet/interfaces.ts";
-import { Logger } from "../logger/mod.ts";
+import { Deferred, fail, succeed } from "../../internet/defer.ts";
+import { ConnectionLost } from "../../internet/error.ts";
+import { Failure } from "../../internet/failure.ts";
+import type { IProtocolFactory } from "../../internet/interfaces.ts";
+import { Logger } from "../../logger/mod.ts";
 import {
   AmpBox,
   ANSWER,
@@ -24,7 +24,7 @@ import {
   ERROR_DESCRIPTION,
   QuitBox,
   utf8Decoder,
-} from "./_amp_box.ts";
+} from "./_box.ts";
 import {
   type CallResult,
   type CommandArguments,
@@ -32,7 +32,7 @@ import {
   errorForCode,
   hooksFor,
   type IResponderLocator,
-} from "./_amp_command.ts";
+} from "./_command.ts";
 import {
   MalformedAmpBox,
   NoEmptyBoxes,
@@ -44,7 +44,7 @@ import {
   UnhandledCommand,
   UNKNOWN_ERROR_CODE,
   UnknownRemoteError,
-} from "./_amp_errors.ts";
+} from "./_errors.ts";
 
 const log = new Logger("tw.protocols.amp");
 const encoder = new TextEncoder();

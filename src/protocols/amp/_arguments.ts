@@ -6,8 +6,8 @@
  *
  * @module
  */
-import type { AmpBox } from "./_amp_box.ts";
-import { MalformedAmpBox } from "./_amp_errors.ts";
+import type { AmpBox } from "./_box.ts";
+import { MalformedAmpBox } from "./_errors.ts";
 import {
   formatAmpDateTime,
   formatPythonFloat,
@@ -15,7 +15,7 @@ import {
   parseAmpDateTime,
   parsePythonFloat,
   parsePythonInt,
-} from "./_amp_values.ts";
+} from "./_values.ts";
 
 const encoder = new TextEncoder();
 const strictDecoder = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });

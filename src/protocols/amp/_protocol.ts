@@ -6,15 +6,15 @@
  *
  * @module
  */
-import type { Deferred } from "../internet/defer.ts";
-import { ConnectionLost } from "../internet/error.ts";
-import { Failure } from "../internet/failure.ts";
-import type { IProtocol, IProtocolFactory, ITransport } from "../internet/interfaces.ts";
-import type { TlsOptions } from "../internet/socket.ts";
-import { Protocol } from "../internet/protocol.ts";
-import { Logger } from "../logger/mod.ts";
-import { concatBytes } from "../internet/_bytes.ts";
-import { type AmpBox, type BoxInit, BoxReader } from "./_amp_box.ts";
+import type { Deferred } from "../../internet/defer.ts";
+import { ConnectionLost } from "../../internet/error.ts";
+import { Failure } from "../../internet/failure.ts";
+import type { IProtocol, IProtocolFactory, ITransport } from "../../internet/interfaces.ts";
+import type { TlsOptions } from "../../internet/socket.ts";
+import { Protocol } from "../../internet/protocol.ts";
+import { Logger } from "../../logger/mod.ts";
+import { concatBytes } from "../../internet/_bytes.ts";
+import { type AmpBox, type BoxInit, BoxReader } from "./_box.ts";
 import {
   type BoxResponder,
   type CallResult,
@@ -22,7 +22,7 @@ import {
   type IResponderLocator,
   locateCommandResponder,
   locateStringResponder,
-} from "./_amp_command.ts";
+} from "./_command.ts";
 import {
   BoxDispatcher,
   type CallParams,
@@ -30,8 +30,8 @@ import {
   dispatcherOwners,
   type IBoxReceiver,
   type IBoxSender,
-} from "./_amp_dispatcher.ts";
-import { AmpError, OnlyOneTLS, ProtocolSwitched } from "./_amp_errors.ts";
+} from "./_dispatcher.ts";
+import { AmpError, OnlyOneTLS, ProtocolSwitched } from "./_errors.ts";
 
 const log = new Logger("tw.protocols.amp");
 

@@ -5,8 +5,8 @@
  *
  * @module
  */
-import { AmpBox, parseString } from "./_amp_box.ts";
-import { MalformedAmpBox } from "./_amp_errors.ts";
+import { AmpBox, parseString } from "./_box.ts";
+import { MalformedAmpBox } from "./_errors.ts";
 import {
   Argument,
   type ArgumentObjects,
@@ -15,7 +15,7 @@ import {
   describeValue,
   objectsToStrings,
   stringsToObjects,
-} from "./_amp_arguments.ts";
+} from "./_arguments.ts";
 
 /** The value type of the elements of a `ListOf` of `E`. */
 // deno-lint-ignore no-explicit-any

@@ -5,15 +5,15 @@
  *
  * @module
  */
-import { ConnectionLost } from "../internet/error.ts";
-import { Failure } from "../internet/failure.ts";
-import type { IProtocol, IProtocolFactory } from "../internet/interfaces.ts";
-import { Logger } from "../logger/mod.ts";
-import { afterSend, AmpBox, localValues } from "./_amp_box.ts";
-import { Argument } from "./_amp_arguments.ts";
-import { callHooks, Command } from "./_amp_command.ts";
-import { OnlyOneTLS, RemoteAmpError } from "./_amp_errors.ts";
-import { type SenderControl, senderControls, type TLSParameters } from "./_amp_protocol.ts";
+import { ConnectionLost } from "../../internet/error.ts";
+import { Failure } from "../../internet/failure.ts";
+import type { IProtocol, IProtocolFactory } from "../../internet/interfaces.ts";
+import { Logger } from "../../logger/mod.ts";
+import { afterSend, AmpBox, localValues } from "./_box.ts";
+import { Argument } from "./_arguments.ts";
+import { callHooks, Command } from "./_command.ts";
+import { OnlyOneTLS, RemoteAmpError } from "./_errors.ts";
+import { type SenderControl, senderControls, type TLSParameters } from "./_protocol.ts";
 
 const log = new Logger("tw.protocols.amp");
 

@@ -7,17 +7,17 @@
  *
  * @module
  */
-import { Deferred } from "../internet/defer.ts";
-import { Failure } from "../internet/failure.ts";
-import type { IProtocol } from "../internet/interfaces.ts";
-import { AmpBox } from "./_amp_box.ts";
+import { Deferred } from "../../internet/defer.ts";
+import { Failure } from "../../internet/failure.ts";
+import type { IProtocol } from "../../internet/interfaces.ts";
+import { AmpBox } from "./_box.ts";
 import {
   type ArgumentObjects,
   type ArgumentSchema,
   objectsToStrings,
   stringsToObjects,
-} from "./_amp_arguments.ts";
-import { AmpError, BadLocalReturn, InvalidSignature, RemoteAmpError } from "./_amp_errors.ts";
+} from "./_arguments.ts";
+import { AmpError, BadLocalReturn, InvalidSignature, RemoteAmpError } from "./_errors.ts";
 
 /** An error class a command declares; the caller side makes one with the peer's description. */
 // deno-lint-ignore no-explicit-any

@@ -6,7 +6,7 @@
  *
  * @module
  */
-import { MalformedAmpBox, TooLong } from "./_amp_errors.ts";
+import { MalformedAmpBox, TooLong } from "./_errors.ts";
 
 /** The key of a question's tag. */
 export const ASK = "_ask";
