@@ -293,6 +293,15 @@ export class WebSocketProtocol extends Protocol implements IPushProducer {
   }
 
   /**
+   * Fails the connection (RFC 6455 s7.1.7) for a message the application
+   * cannot accept: a close frame with a protocol code such as 1003 (unsupported
+   * data) or 1007 (invalid payload), then the TCP connection closes.
+   */
+  failConnection(code: number, reason = ""): void {
+    this.#fail(code, reason);
+  }
+
+  /**
    * Sends a ping (at most 125 bytes of payload). Dropped unless open.
    * @throws {RangeError} for a payload over 125 bytes
    */

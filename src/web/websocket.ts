@@ -71,3 +71,11 @@ export {
   WebSocketClientProtocol,
   WebSocketHandshakeError,
 } from "./_websocket_client.ts";
+export {
+  WrappingWebSocketClientFactory,
+  type WrappingWebSocketClientFactoryOptions,
+  WrappingWebSocketClientProtocol,
+  WrappingWebSocketServerFactory,
+  type WrappingWebSocketServerFactoryOptions,
+  WrappingWebSocketServerProtocol,
+} from "./_websocket_wrapping.ts";
