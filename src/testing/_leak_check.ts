@@ -177,9 +177,28 @@ export function trackLeaks(hooks: TestHooks, options: TrackLeaksOptions = {}): v
   const settle = (options.resources ?? true) ? (options.settle ?? 0) : 0;
   hooks.beforeEach(() => startLeakCheck());
   hooks.afterEach(() => {
-    if (settle <= 0 || openSinceStart().length === 0) return leakCheck(options);
-    return resourcesClosed(settle).then(() => leakCheck(options));
+    if (settle <= 0 || openSinceStart().length === 0) return reported(() => leakCheck(options));
+    return resourcesClosed(settle).then(() => reported(() => leakCheck(options)));
   });
+}
+
+/**
+ * Runs the check; a leak is thrown, and on Deno also raised as an uncaught
+ * error: Deno's `node:test` ignores what an `afterEach` hook throws (2.9),
+ * while an uncaught error fails the run there.
+ */
+function reported(check: () => void): void {
+  try {
+    check();
+  } catch (error) {
+    const agent = (globalThis as { navigator?: { userAgent?: string } }).navigator?.userAgent;
+    if (agent?.startsWith("Deno/")) {
+      setTimeout(() => {
+        throw error;
+      }, 0);
+    }
+    throw error;
+  }
 }
 
 /** The resources opened since `startLeakCheck` and still open. */
