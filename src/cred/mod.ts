@@ -60,6 +60,7 @@ export {
   providedBy,
 } from "./_interfaces.ts";
 export { Anonymous, UsernameHashedPassword, UsernamePassword } from "./_credentials.ts";
+export { CramMD5Credentials } from "./_cram_md5.ts";
 export {
   AllowAnonymousAccess,
   ANONYMOUS,

@@ -1,0 +1,103 @@
+/**
+ * `@tw/core/mail`: Twisted's mail (`twisted.mail`), the SMTP part.
+ *
+ * - Server: `SMTP`, `ESMTP` (8BITMIME, PIPELINING, ENHANCEDSTATUSCODES, SIZE, SMTPUTF8,
+ *   STARTTLS, AUTH CRAM-MD5 / PLAIN / LOGIN through `@tw/core/cred`), `LMTP`, `SMTPFactory`.
+ *   Storage plugs in through `IMessageDelivery` (validate sender and recipients, make one
+ *   `IMessage` per recipient) or a portal whose realm returns one.
+ * - Addresses and headers: `Address`, `User`, `quoteaddr`, `messageid`, `rfc822date`.
+ * - Errors: `SMTPServerError`, `SMTPBadRcpt`, `SMTPBadSender`, `AddressError`.
+ *
+ * CRAM-MD5 needs a checker that sees the password (`InMemoryUsernamePasswordDatabaseDontUse`,
+ * or `FilePasswordDB` with `hash: "plain"`); a hashed `FilePasswordDB` serves PLAIN and
+ * LOGIN only, which the server offers only after STARTTLS.
+ *
+ * @example
+ * ```ts
+ * import { Address, ESMTP, type IMessage, type IMessageDelivery, type User } from "@tw/core/mail";
+ * import { StringTransport } from "@tw/core/testing";
+ *
+ * const stored: string[] = [];
+ * const delivery: IMessageDelivery = {
+ *   receivedHeader: () => "Received: from test",
+ *   validateFrom: (_helo, origin: Address) => origin,
+ *   validateTo: (_user: User) => (): IMessage => {
+ *     const lines: string[] = [];
+ *     return {
+ *       lineReceived: (line) => void lines.push(new TextDecoder().decode(line)),
+ *       eomReceived: () => void stored.push(lines.join("\n")),
+ *       connectionLost: () => {},
+ *     };
+ *   },
+ * };
+ * const server = new ESMTP({ domain: "mx.example", delivery, timeout: 0 });
+ * const transport = new StringTransport();
+ * server.makeConnection(transport);
+ * server.dataReceived(new TextEncoder().encode(
+ *   "EHLO c\r\nMAIL FROM:<a@x>\r\nRCPT TO:<b@y>\r\nDATA\r\nHi\r\n..dot\r\n.\r\nQUIT\r\n",
+ * ));
+ * console.log(stored); // [ "Received: from test\nHi\n.dot" ]
+ * ```
+ * @module
+ */
+// Importing this entry point alone installs the reactor its defaults use (`getReactor()`).
+import "../../runtimes/select.ts";
+export { Address, messageid, quoteaddr, rfc822date, User } from "./smtp/_address.ts";
+export {
+  AddressError,
+  SMTPBadRcpt,
+  SMTPBadSender,
+  SMTPError,
+  SMTPServerError,
+} from "./smtp/_errors.ts";
+export {
+  type IMessage,
+  IMessageDelivery,
+  type IMessageDeliveryFactory,
+  type MaybeDeferred,
+} from "./smtp/_interfaces.ts";
+export { SMTP } from "./smtp/_server.ts";
+export type { SMTPFactoryOptions } from "./smtp/_options.ts";
+export { ESMTP, SMTPFactory } from "./smtp/_esmtp.ts";
+export { LMTP } from "./smtp/_lmtp.ts";
+export type { AuthStep, Challenger, IChallengeResponse } from "./smtp/_auth.ts";
+export { cramMD5Challenger, loginChallenger, plainChallenger } from "./smtp/_auth.ts";
+export {
+  encodeMessage,
+  ESMTPClient,
+  type ESMTPClientOptions,
+  type RecipientResult,
+  type SendResult,
+  SMTPClient,
+} from "./smtp/_client.ts";
+export {
+  AUTHDeclinedError,
+  AuthenticationError,
+  AUTHRequiredError,
+  EHLORequiredError,
+  ESMTPClientError,
+  SMTPClientError,
+  type SMTPClientErrorOptions,
+  SMTPConnectError,
+  SMTPDeliveryError,
+  SMTPProtocolError,
+  SMTPTimeoutError,
+  TLSRequiredError,
+} from "./smtp/_client_errors.ts";
+export {
+  CramMD5ClientAuthenticator,
+  type IClientAuthentication,
+  LOGINAuthenticator,
+  PLAINAuthenticator,
+} from "./smtp/_client_auth.ts";
+export {
+  ESMTPSender,
+  ESMTPSenderFactory,
+  type ESMTPSenderFactoryOptions,
+  sendmail,
+  type SendmailOptions,
+  SMTPSender,
+  SMTPSenderFactory,
+  type SMTPSenderFactoryOptions,
+} from "./smtp/_sender.ts";
+export { MXCalculator, type MXCalculatorOptions, NullMXError } from "./smtp/_mx.ts";
