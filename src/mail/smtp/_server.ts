@@ -5,7 +5,7 @@
  */
 import { Protocol } from "../../internet/protocol.ts";
 import type { Address as NetAddress } from "../../internet/address.ts";
-import type { IDelayedCall, IReactorTime, ITransport } from "../../internet/interfaces.ts";
+import type { IDelayedCall, ITransport } from "../../internet/interfaces.ts";
 import type { Failure } from "../../internet/failure.ts";
 import type { TlsOptions } from "../../internet/socket.ts";
 import { getReactor } from "../../internet/reactor.ts";
@@ -13,17 +13,11 @@ import type { Portal } from "../../cred/_portal.ts";
 import { Anonymous } from "../../cred/_credentials.ts";
 import { Address, User } from "./_address.ts";
 import { AddressError, SMTPServerError } from "./_errors.ts";
-import {
-  type IMessage,
-  IMessageDelivery,
-  type IMessageDeliveryFactory,
-  type MaybeDeferred,
-} from "./_interfaces.ts";
+import { type IMessage, IMessageDelivery, type MaybeDeferred } from "./_interfaces.ts";
 import { LineSplitter } from "./_lines.ts";
 import type { SMTPFactoryOptions } from "./_options.ts";
 import { Logger } from "../../logger/mod.ts";
 import {
-  type Challenger,
   CLEARTEXT_MECHANISMS,
   decodeBase64,
   defaultChallengers,
