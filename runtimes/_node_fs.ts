@@ -32,9 +32,26 @@ export const nodeFileSystem: RuntimeFileSystem = {
   async writeFile(
     path: string,
     data: Uint8Array | string,
-    options: { mode?: number } = {},
+    options: { mode?: number; exclusive?: boolean; sync?: boolean } = {},
   ): Promise<void> {
-    await (await nodeFs()).writeFile(path, data, { mode: options.mode });
+    const fs = await nodeFs();
+    if (!options.sync) {
+      await fs.writeFile(path, data, { mode: options.mode, flag: options.exclusive ? "wx" : "w" });
+      return;
+    }
+    const handle = await fs.open(path, options.exclusive ? "wx" : "w", options.mode);
+    try {
+      await handle.writeFile(data);
+      await handle.sync();
+    } finally {
+      await handle.close();
+    }
+  },
+  async rename(oldPath: string, newPath: string): Promise<void> {
+    await (await nodeFs()).rename(oldPath, newPath);
+  },
+  async mkdir(path: string, options: { mode?: number; recursive?: boolean } = {}): Promise<void> {
+    await (await nodeFs()).mkdir(path, { mode: options.mode, recursive: options.recursive });
   },
   async readDir(path: string): Promise<string[]> {
     return (await (await nodeFs()).readdir(path)).sort();

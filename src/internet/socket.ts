@@ -283,8 +283,20 @@ export interface FileHandle {
 export interface RuntimeFileSystem {
   /** Reads a whole file. */
   readFile(path: string): Promise<Uint8Array>;
-  /** Writes a whole file (created with `mode`, default 0o666 less the umask). */
-  writeFile(path: string, data: Uint8Array | string, options?: { mode?: number }): Promise<void>;
+  /**
+   * Writes a whole file (created with `mode`, default 0o666 less the umask).
+   * `exclusive` fails with `EEXIST` when the file exists; `sync` flushes the
+   * data to stable storage (fsync) before resolving.
+   */
+  writeFile(
+    path: string,
+    data: Uint8Array | string,
+    options?: { mode?: number; exclusive?: boolean; sync?: boolean },
+  ): Promise<void>;
+  /** Renames a path, replacing a file at `newPath` (atomic on one file system). */
+  rename(oldPath: string, newPath: string): Promise<void>;
+  /** Creates a directory (with `mode`, less the umask); `recursive` also makes parents and accepts an existing one. */
+  mkdir(path: string, options?: { mode?: number; recursive?: boolean }): Promise<void>;
   /** The names in a directory, sorted. */
   readDir(path: string): Promise<string[]>;
   /** Facts about a path, following symbolic links. */

@@ -101,3 +101,15 @@ export {
   type SMTPSenderFactoryOptions,
 } from "./smtp/_sender.ts";
 export { MXCalculator, type MXCalculatorOptions, NullMXError } from "./smtp/_mx.ts";
+// Maildir storage (twisted.mail.maildir) and the DirDBM domain `twistd mail` writes.
+export {
+  deliverToMaildir,
+  initializeMaildir,
+  type MaildirDeliveryOptions,
+  MaildirMailbox,
+  MaildirMessage,
+  type MaildirMessageOptions,
+  MaildirQuotaExceeded,
+} from "./maildir/_maildir.ts";
+export { DirDBM, DirdbmDatabase } from "./maildir/_dirdbm.ts";
+export { MaildirDirdbmDomain, type MaildirDirdbmDomainOptions } from "./maildir/_domain.ts";

@@ -96,6 +96,12 @@ class CountingFS implements RuntimeFileSystem {
   chmod(path: string, mode: number): Promise<void> {
     return this.#fs.chmod(path, mode);
   }
+  rename(oldPath: string, newPath: string): Promise<void> {
+    return this.#fs.rename(oldPath, newPath);
+  }
+  mkdir(path: string, options?: { mode?: number; recursive?: boolean }): Promise<void> {
+    return this.#fs.mkdir(path, options);
+  }
   async openFile(path: string): Promise<FileHandle> {
     const handle = await this.#fs.openFile(path);
     this.opened++;
