@@ -70,3 +70,10 @@ export function copyBytes(data: Uint8Array): Uint8Array {
   out.set(data);
   return out;
 }
+
+/** True when `a` and `b` hold the same bytes. */
+export function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}

@@ -23,7 +23,8 @@ import {
   makeKey,
   parseResponseHead,
 } from "./_websocket_handshake.ts";
-import { type WebSocketOptions, WebSocketProtocol } from "./_websocket_protocol.ts";
+import type { WebSocketOptions } from "./_websocket_options.ts";
+import { WebSocketProtocol } from "./_websocket_protocol.ts";
 
 const enc = new TextEncoder();
 const MAX_RESPONSE_HEAD = 16384;

@@ -16,6 +16,7 @@ import type {
   IReactorTime,
 } from "../internet/interfaces.ts";
 import { getReactor } from "../internet/reactor.ts";
+import { sameBytes } from "../internet/_bytes.ts";
 import { Logger } from "../logger/mod.ts";
 import {
   CLOSE_ABNORMAL,
@@ -38,7 +39,6 @@ import {
   OP_PONG,
   OP_TEXT,
 } from "./_websocket_frame.ts";
-
 import {
   CLOSED,
   CLOSING,
@@ -54,17 +54,6 @@ import {
 const log = new Logger("tw.web.websocket");
 const enc = new TextEncoder();
 const strictUtf8 = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
-
-export {
-  CLOSED,
-  CLOSING,
-  CONNECTING,
-  type IWebSocketFactory,
-  OPEN,
-  type ResolvedWebSocketOptions,
-  resolveWebSocketOptions,
-  type WebSocketOptions,
-} from "./_websocket_options.ts";
 
 /**
  * One WebSocket connection, either side (autobahn's `WebSocketProtocol`).
@@ -793,10 +782,4 @@ export class WebSocketProtocol extends Protocol implements IPushProducer {
       log.failure(`Error in WebSocket ${what}`, e);
     }
   }
-}
-
-function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
-  if (a.length !== b.length) return false;
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
-  return true;
 }

@@ -15,7 +15,8 @@ import type { Args } from "./_http_request.ts";
 import { NOT_DONE_YET, type RenderResult, Resource } from "./resource.ts";
 import type { Request } from "./server.ts";
 import { acceptKey, hasToken, headerTokens, isValidKey } from "./_websocket_handshake.ts";
-import { type WebSocketOptions, WebSocketProtocol } from "./_websocket_protocol.ts";
+import type { WebSocketOptions } from "./_websocket_options.ts";
+import { WebSocketProtocol } from "./_websocket_protocol.ts";
 
 const log = new Logger("tw.web.websocket");
 

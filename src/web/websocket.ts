@@ -50,8 +50,8 @@ export {
   type IWebSocketFactory,
   type ResolvedWebSocketOptions,
   type WebSocketOptions,
-  WebSocketProtocol,
-} from "./_websocket_protocol.ts";
+} from "./_websocket_options.ts";
+export { WebSocketProtocol } from "./_websocket_protocol.ts";
 export {
   type ConnectionAccept,
   ConnectionDeny,

@@ -6,10 +6,9 @@ import { afterEach, beforeEach, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { Deferred, type Failure, ProcessProtocol, reactor } from "../../mod.ts";
 import { trackLeaks } from "../../src/testing/mod.ts";
 import { CURRENT, exec, ROOT, runToEnd, tempDir, terminate } from "../cli/_program.ts";
-import { findTool, freePort, skipWithout, startDNS } from "./_programs.ts";
+import { findTool, freePort, skipWithout, startDNS, startNSD } from "./_programs.ts";
 
 trackLeaks({ beforeEach, afterEach }, { settle: 2000 });
 
@@ -306,65 +305,6 @@ describe("tw dns refusing to start", { timeout: 120_000 }, () => {
   });
 });
 
-/** nsd in the foreground on `port`, serving `zoneFile`; stopped by `stop()`. */
-async function startNSD(dir: string, zoneFile: string, port: number) {
-  const conf = join(dir, "nsd.conf");
-  writeFileSync(
-    conf,
-    `server:
-  ip-address: 127.0.0.1@${port}
-  database: ""
-  username: ""
-  chroot: ""
-  zonelistfile: "${join(dir, "zone.list")}"
-  xfrdfile: "${join(dir, "xfrd.state")}"
-  xfrdir: "${dir}"
-  pidfile: "${join(dir, "nsd.pid")}"
-  verbosity: 0
-remote-control:
-  control-enable: no
-zone:
-  name: example.com
-  zonefile: "${zoneFile}"
-`,
-  );
-  const ended = new Deferred<void>();
-  let output = "";
-  class NSDProcess extends ProcessProtocol {
-    override outReceived(data: Uint8Array): void {
-      output += new TextDecoder().decode(data);
-    }
-    override errReceived(data: Uint8Array): void {
-      output += new TextDecoder().decode(data);
-    }
-    override processEnded(_reason: Failure): void {
-      ended.callback(undefined);
-    }
-  }
-  const transport = reactor.spawnProcess(new NSDProcess(), NSD!, [NSD!, "-d", "-c", conf]);
-  const stop = async () => {
-    if (!ended.called) transport.signalProcess("TERM");
-    await ended.addTimeout(10, reactor).asPromise().catch(() => transport.signalProcess("KILL"));
-  };
-  for (let i = 0; i < 50; i++) {
-    if (ended.called) throw new Error(`nsd ended: ${output}`);
-    const probe = await exec([
-      DIG!,
-      "@127.0.0.1",
-      "-p",
-      String(port),
-      "+time=1",
-      "+tries=1",
-      "example.com",
-      "SOA",
-    ]);
-    if (/status: NOERROR/.test(probe.out)) return stop;
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-  await stop();
-  throw new Error(`nsd did not answer: ${output}`);
-}
-
 const COMPARED: [string, string][] = [
   ["example.com", "SOA"],
   ["example.com", "NS"],
@@ -439,7 +379,9 @@ describe("tw dns compared with nsd", { timeout: 180_000 }, () => {
       let stopNSD: (() => Promise<void>) | null = null;
       const { program, transport, port } = await startDNS(["--bindzone", file]);
       try {
-        stopNSD = await startNSD(dir, file, nsdPort);
+        stopNSD =
+          (await startNSD(dir, nsdPort, `  zonefile: "${file}"\n`, { ready: /status: NOERROR/ }))
+            .stop;
         const sorted = (r: Reply) => ({
           status: r.status,
           aa: r.flags.includes("aa"),

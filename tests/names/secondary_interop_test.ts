@@ -8,10 +8,9 @@ import { afterEach, beforeEach, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { Deferred, type Failure, ProcessProtocol, reactor } from "../../mod.ts";
 import { trackLeaks } from "../../src/testing/mod.ts";
 import { exec, type Program, tempDir, terminate } from "../cli/_program.ts";
-import { findTool, freePort, skipWithout, startDNS } from "./_programs.ts";
+import { findTool, freePort, skipWithout, startDNS, startNSD } from "./_programs.ts";
 
 trackLeaks({ beforeEach, afterEach }, { settle: 2000 });
 
@@ -58,62 +57,6 @@ async function waitForAddress(port: number, name: string, address: string): Prom
   assert.fail(`${name} on port ${port} is ${JSON.stringify(last)}, not ${address}, after 15 s`);
 }
 
-/** nsd in the foreground with `zoneConfig` for example.com; stopped by `stop()`. */
-async function startNSD(dir: string, port: number, zoneConfig: string) {
-  const conf = join(dir, "nsd.conf");
-  writeFileSync(
-    conf,
-    `server:
-  ip-address: 127.0.0.1@${port}
-  database: ""
-  username: ""
-  chroot: ""
-  zonelistfile: "${join(dir, "zone.list")}"
-  xfrdfile: "${join(dir, "xfrd.state")}"
-  xfrdir: "${dir}"
-  pidfile: "${join(dir, "nsd.pid")}"
-  verbosity: 2
-  rrl-ratelimit: 0
-remote-control:
-  control-enable: no
-zone:
-  name: example.com
-${zoneConfig}`,
-  );
-  const ended = new Deferred<void>();
-  let output = "";
-  class NSDProcess extends ProcessProtocol {
-    override outReceived(data: Uint8Array): void {
-      output += new TextDecoder().decode(data);
-    }
-    override errReceived(data: Uint8Array): void {
-      output += new TextDecoder().decode(data);
-    }
-    override processEnded(_reason: Failure): void {
-      ended.callback(undefined);
-    }
-  }
-  const transport = reactor.spawnProcess(new NSDProcess(), NSD!, [NSD!, "-d", "-c", conf]);
-  const stop = async () => {
-    if (!ended.called) transport.signalProcess("TERM");
-    await ended.addTimeout(10, reactor).asPromise().catch(() => transport.signalProcess("KILL"));
-  };
-  const hup = () => transport.signalProcess("HUP");
-  for (let i = 0; i < 50; i++) {
-    if (ended.called) throw new Error(`nsd ended: ${output}`);
-    const probe = await exec([DIG!, "@127.0.0.1", "-p", String(port), "+time=1", "+tries=1", "."]);
-    if (/status: \w+/.test(probe.out)) return { stop, hup, output: () => output };
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-  await stop();
-  throw new Error(`nsd did not answer: ${output}`);
-}
-
-/** Starts `tw dns` on `port` with `args`; resolves once it listens. */
-function startOn(port: number, args: string[]) {
-  return startDNS(args, port);
-}
-
 function since(program: Program, mark: number): string {
   return program.out.slice(mark);
 }
@@ -133,8 +76,9 @@ describe("tw dns and nsd transferring zones", { timeout: 180_000 }, () => {
         dir,
         nsdPort,
         `  zonefile: "${file}"\n  provide-xfr: 127.0.0.1 NOKEY\n  notify: 127.0.0.1@${ourPort} NOKEY\n`,
+        { verbosity: 2 },
       );
-      dns = await startOn(ourPort, ["--secondary", `127.0.0.1:${nsdPort}/example.com`]);
+      dns = await startDNS(["--secondary", `127.0.0.1:${nsdPort}/example.com`], ourPort);
       await dns.program.waitFor(/Transferred zone example\.com \(serial 2026120601/);
       const first = await dig(ourPort, "+norec", "www.example.com", "A");
       assert.deepEqual(first.records, ["www.example.com. 3600 IN A 192.0.2.80"]);
@@ -169,7 +113,7 @@ describe("tw dns and nsd transferring zones", { timeout: 180_000 }, () => {
     let nsd: Awaited<ReturnType<typeof startNSD>> | null = null;
     let dns: Awaited<ReturnType<typeof startDNS>> | null = null;
     try {
-      dns = await startOn(ourPort, [
+      dns = await startDNS([
         "--bindzone",
         file,
         "--notify",
@@ -177,12 +121,13 @@ describe("tw dns and nsd transferring zones", { timeout: 180_000 }, () => {
         "--allow-transfer",
         "127.0.0.0/8",
         "-v",
-      ]);
+      ], ourPort);
       nsd = await startNSD(
         dir,
         nsdPort,
         `  zonefile: "${join(dir, "secondary.zone")}"\n` +
           `  request-xfr: 127.0.0.1@${ourPort} NOKEY\n  allow-notify: 127.0.0.1 NOKEY\n`,
+        { verbosity: 2 },
       );
       await waitForAddress(nsdPort, "www.example.com", "192.0.2.80");
       assert.match(dns.program.out, /AXFR query from 127\.0\.0\.1/);
@@ -224,7 +169,7 @@ describe("tw dns answering IXFR to dig and kdig", { timeout: 120_000 }, () => {
     const [dir, cleanup] = tempDir();
     const file = join(dir, "example.com.zone");
     writeFileSync(file, before);
-    const dns = await startOn(await freePort(), ["--bindzone", file, ...args]);
+    const dns = await startDNS(["--bindzone", file, ...args], await freePort());
     const port = Number(/127\.0\.0\.1:(\d+) \(UDP/.exec(dns.program.out)![1]);
     writeFileSync(file, after);
     dns.transport.signalProcess("HUP");

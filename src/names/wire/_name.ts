@@ -4,6 +4,7 @@
  *
  * @module
  */
+import { sameBytes } from "../../internet/_bytes.ts";
 
 /** The longest label (RFC 1035 s2.3.4). */
 export const MAX_LABEL = 63;
@@ -92,10 +93,6 @@ export function labelToText(bytes: Uint8Array, start: number, end: number): stri
     else out += String.fromCharCode(b);
   }
   return out;
-}
-
-function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
-  return a.length === b.length && a.every((x, i) => x === b[i]);
 }
 
 /** ASCII lower case, the only case folding DNS does (RFC 4343). */
