@@ -159,14 +159,42 @@ export function setUnjellyableFactoryForClass(
   globalSecurity.allowTypes(tag);
 }
 
+/**
+ * What `jellyFor` is given: the value's serializer for the current call
+ * (Twisted's `_Jellier`).
+ */
+export interface Jellier {
+  /** The broker (or other invoker) serializing, else null. */
+  readonly invoker: unknown;
+  /** Jellies a value met inside the object, sharing references. */
+  jelly(value: unknown): BananaValue;
+}
+
+/**
+ * What `unjellyFor` is given: the value's unserializer for the current
+ * call (Twisted's `_Unjellier`).
+ */
+export interface Unjellier {
+  /** The broker (or other invoker) unserializing, else null. */
+  readonly invoker: unknown;
+  /** Unjellies a value met inside the expression. */
+  unjelly(expression: unknown): unknown;
+}
+
 /** Options for `jelly`. */
 export interface JellyOptions {
   /**
-   * Called for values jelly does not know (class instances, functions);
-   * returns their s-expression or undefined to refuse them.
+   * Called for values jelly does not know (class instances without
+   * `jellyFor`, functions); returns their s-expression or undefined to
+   * refuse them.
    * @default undefined
    */
   jellyOther?: (value: object, jellyValue: (v: unknown) => BananaValue) => BananaValue | undefined;
+  /**
+   * Handed to `jellyFor` methods as `jellier.invoker` (PB passes its broker).
+   * @default null
+   */
+  invoker?: unknown;
 }
 
 /** Options for `unjelly`. */
@@ -186,6 +214,11 @@ export interface UnjellyOptions {
     expression: readonly unknown[],
     unjellyValue: (v: unknown) => unknown,
   ) => unknown;
+  /**
+   * Handed to `unjellyFor` methods as `unjellier.invoker`.
+   * @default null
+   */
+  invoker?: unknown;
 }
 
 function isPlainObject(v: object): boolean {
@@ -193,14 +226,17 @@ function isPlainObject(v: object): boolean {
   return proto === Object.prototype || proto === null;
 }
 
-function isTracked(v: unknown): v is object {
-  return typeof v === "object" && v !== null && !(v instanceof Uint8Array) &&
-    !(v instanceof Date);
-}
+type JellyFor = { jellyFor(jellier: Jellier): BananaValue };
+type UnjellyFor = { unjellyFor(unjellier: Unjellier, expression: readonly unknown[]): unknown };
 
 /**
  * Turns a value into its jelly s-expression, ready for Banana. Throws
- * `InsecureJelly` for values jelly cannot carry.
+ * `InsecureJelly` for values jelly cannot carry. An object with a
+ * `jellyFor(jellier)` method (PB's flavors) gives its own expression.
+ *
+ * References are numbered as Twisted numbers them: an object met a second
+ * time turns its first expression into `["reference", N, ...]` and the
+ * later ones into `["dereference", N]`, so the bytes are Twisted's.
  *
  * @example
  * ```ts
@@ -209,29 +245,36 @@ function isTracked(v: unknown): v is object {
  * ```
  */
 export function jelly(value: unknown, options: JellyOptions = {}): BananaValue {
-  // Pass 1: find objects met more than once (shared or circular).
-  const seen = new Set<object>();
-  const shared = new Set<object>();
-  const visit = (v: unknown): void => {
-    if (!isTracked(v)) return;
-    if (seen.has(v)) {
-      shared.add(v);
-      return;
-    }
-    seen.add(v);
-    if (Array.isArray(v) || v instanceof Set) { for (const x of v) visit(x); }
-    else if (v instanceof Map) {
-      for (const [k, x] of v) {
-        visit(k);
-        visit(x);
-      }
-    } else if (isPlainObject(v)) {
-      for (const k of Object.keys(v)) visit((v as Record<string, unknown>)[k]);
-    }
+  // Each object's expression as first written (a placeholder while it is
+  // being written), and the dereference for objects met again.
+  const preserved = new Map<object, BananaValue[]>();
+  const cooked = new Map<object, BananaValue[]>();
+  let nextRef = 1;
+  const seenBefore = (obj: object): BananaValue[] | undefined => {
+    const deref = cooked.get(obj);
+    if (deref !== undefined) return deref;
+    const first = preserved.get(obj);
+    if (first === undefined) return undefined;
+    // Rewrite the first expression in place: it is already in the tree.
+    const id = nextRef++;
+    const body = first.slice();
+    first.length = 0;
+    first.push("reference", id, body);
+    const made: BananaValue[] = ["dereference", id];
+    cooked.set(obj, made);
+    return made;
   };
-  visit(value);
-  const ids = new Map<object, number>();
-  let nextId = 1;
+  const preserve = (obj: object, sexp: BananaValue[]): BananaValue[] => {
+    const first = preserved.get(obj);
+    if (first !== undefined && cooked.has(obj)) {
+      // Referenced while being written (a cycle): fill the placeholder.
+      first[2] = sexp;
+      return first;
+    }
+    preserved.set(obj, sexp);
+    return sexp;
+  };
+  const jellier: Jellier = { invoker: options.invoker ?? null, jelly: (v) => one(v) };
   const one = (v: unknown): BananaValue => {
     if (v === null) return ["None"];
     switch (typeof v) {
@@ -258,30 +301,36 @@ export function jelly(value: unknown, options: JellyOptions = {}): BananaValue {
     if (typeof v !== "object" || v === undefined) {
       throw new InsecureJelly(`Cannot jelly ${typeof v} values`);
     }
-    const known = ids.get(v);
-    if (known !== undefined) return ["dereference", known];
-    let id = 0;
-    if (shared.has(v)) {
-      id = nextId++;
-      ids.set(v, id);
-    }
-    let sexp: BananaValue;
-    if (Array.isArray(v)) sexp = ["list", ...v.map(one)];
-    else if (v instanceof Set) sexp = ["set", ...[...v].map(one)];
-    else if (v instanceof Map) sexp = ["dictionary", ...[...v].map(([k, x]) => [one(k), one(x)])];
-    else if (isPlainObject(v)) {
-      sexp = [
-        "dictionary",
-        ...Object.keys(v).map((k) => [one(k), one((v as Record<string, unknown>)[k])]),
-      ];
+    const again = seenBefore(v);
+    if (again !== undefined) return again;
+    preserved.set(v, []);
+    const sexp: BananaValue[] = [];
+    if (Array.isArray(v)) {
+      sexp.push("list");
+      for (const x of v) sexp.push(one(x));
+    } else if (v instanceof Set) {
+      sexp.push("set");
+      for (const x of v) sexp.push(one(x));
+    } else if (v instanceof Map) {
+      sexp.push("dictionary");
+      for (const [k, x] of v) sexp.push([one(k), one(x)]);
+    } else if (isPlainObject(v)) {
+      sexp.push("dictionary");
+      for (const k of Object.keys(v)) sexp.push([one(k), one((v as Record<string, unknown>)[k])]);
     } else {
-      const other = options.jellyOther?.(v, one);
-      if (other === undefined) {
+      const own = typeof (v as Partial<JellyFor>).jellyFor === "function"
+        ? (v as JellyFor).jellyFor(jellier)
+        : options.jellyOther?.(v, one);
+      if (own === undefined) {
         throw new InsecureJelly(`Cannot jelly ${v.constructor?.name ?? "object"} instances`);
       }
-      sexp = other;
+      if (!Array.isArray(own)) {
+        preserved.delete(v);
+        return own;
+      }
+      sexp.push(...own);
     }
-    return id ? ["reference", id, sexp] : sexp;
+    return preserve(v, sexp);
   };
   return one(value);
 }
@@ -319,6 +368,7 @@ function parseDate(x: unknown, withTime: boolean): Date {
 export function unjelly(sexp: unknown, options: UnjellyOptions = {}): unknown {
   const taster = options.taster ?? globalSecurity;
   const refs = new Map<number, unknown>();
+  const unjellier: Unjellier = { invoker: options.invoker ?? null, unjelly: (v) => one(v) };
   const one = (x: unknown, refId = 0): unknown => {
     const register = <T>(v: T): T => {
       if (refId) refs.set(refId, v);
@@ -379,7 +429,11 @@ export function unjelly(sexp: unknown, options: UnjellyOptions = {}): unknown {
     }
     const cls = classRegistry.get(tag);
     if (cls !== undefined) {
-      const obj = register(new cls()) as { setCopyableState?: (s: unknown) => void };
+      const obj = register(new cls()) as {
+        setCopyableState?: (s: unknown) => void;
+        unjellyFor?: UnjellyFor["unjellyFor"];
+      };
+      if (typeof obj.unjellyFor === "function") return register(obj.unjellyFor(unjellier, x));
       const state = one(x[1]);
       if (typeof obj.setCopyableState === "function") obj.setCopyableState(state);
       else if (typeof state === "object" && state !== null) Object.assign(obj, state);

@@ -1,7 +1,7 @@
 /**
- * Perspective Broker (`twisted.spread`). This release holds Banana, PB's
- * wire format, and jelly, its serializer; flavors and the broker are not
- * yet here.
+ * Perspective Broker (`twisted.spread`): Banana, PB's wire format; jelly,
+ * its serializer; and PB itself, remote objects and logins that Twisted's
+ * brokers speak (also alone in `@tw/core/spread/pb`).
  *
  * @example
  * ```ts
@@ -13,3 +13,4 @@
  */
 export * from "./banana.ts";
 export * from "./jelly.ts";
+export * from "./pb.ts";
