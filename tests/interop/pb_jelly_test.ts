@@ -27,13 +27,13 @@ const hex = (h: string): Uint8Array =>
   new Uint8Array(h.match(/../g)?.map((b) => parseInt(b, 16)) ?? []);
 const dict = (o: Record<string, unknown>) => Object.assign(Object.create(null), o);
 
-function throughTwisted(values: unknown[]): { back: unknown; repr: string }[] {
+function throughTwisted(values: unknown[]): { back: unknown; repr: string; hex: string }[] {
   const input = values.map((v) => toHex(encode(jelly(v)))).join("\n") + "\n";
   const run = spawnSync(PYTHON, [PEER], { input, encoding: "utf8" });
   assert.equal(run.status, 0, run.stderr);
   return run.stdout.trim().split("\n").map((line) => {
     const [h, repr] = line.split("\t");
-    return { back: unjelly(decode(hex(h))), repr };
+    return { back: unjelly(decode(hex(h))), repr, hex: h };
   });
 }
 
@@ -80,5 +80,17 @@ describe("jelly with Twisted", { skip: SKIP }, () => {
     assert.equal((c.back as unknown[])[1], c.back);
     assert.equal(d.repr, "{'name': 'me', 'self': {...}}");
     assert.equal((d.back as Record<string, unknown>).self, d.back);
+  });
+
+  it("numbers references as Twisted does, byte for byte", () => {
+    // Twisted numbers an object when it is met the second time, so b (met again
+    // first) is reference 1 and a is 2.
+    const a = [1];
+    const b = [2];
+    const cycle: unknown[] = [];
+    cycle.push([cycle, a], a);
+    const values = [[a, b, b, a], cycle, [[a], [a, [b]], b]];
+    const got = throughTwisted(values);
+    values.forEach((v, i) => assert.equal(toHex(encode(jelly(v))), got[i].hex));
   });
 });
