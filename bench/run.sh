@@ -53,6 +53,11 @@ echo
 $B/node bench/amp_bench.ts "${QUICK[@]}" 2>/dev/null || echo "(amp_bench failed: rerun it alone to see why)"
 echo
 
+echo "## Perspective Broker (bench/pb_bench.ts)"
+echo
+$B/node bench/pb_bench.ts "${QUICK[@]}" 2>/dev/null || echo "(pb_bench failed: rerun it alone to see why)"
+echo
+
 echo "## Idle connections (bench/idle_bench.ts)"
 echo
 $B/node bench/idle_bench.ts 2>/dev/null || echo "(idle_bench failed: rerun it alone to see why)"
