@@ -5,6 +5,8 @@
 // reference counts each side keeps.
 import { afterEach, beforeEach, describe, it } from "node:test";
 import assert from "node:assert/strict";
+import v8 from "node:v8";
+import vm from "node:vm";
 import {
   connectedServerAndClient,
   flushLoggedErrors,
@@ -391,5 +393,57 @@ describe("PB login", () => {
       hex(pb.respond(new TextEncoder().encode("0123456789abcdef"), "secret")),
       "fb654aad50303a26b539858afb969f27",
     );
+  });
+});
+
+// Forces a full collection where the runtime allows it: Bun.gc, or V8's gc
+// exposed at run time (Node and Deno).
+function fullGC(): (() => void) | null {
+  const bun = (globalThis as { Bun?: { gc(force: boolean): void } }).Bun;
+  if (bun) return () => bun.gc(true);
+  try {
+    v8.setFlagsFromString("--expose-gc");
+    const gc = vm.runInNewContext("gc") as unknown;
+    return typeof gc === "function" ? gc as () => void : null;
+  } catch {
+    return null;
+  }
+}
+
+describe("PB reference lifetime", () => {
+  it("sends decref when a RemoteReference is garbage collected", async (t) => {
+    const gc = fullGC();
+    if (gc === null) return t.skip("this runtime cannot force a collection");
+    const service = new Service();
+    const [client, , server, pump] = connectPB(service);
+    const root = await result(client.getRootObject(), pump);
+    let luid = 0;
+    await (async () => {
+      const ref = await result(root.callRemote<pb.RemoteReference>("thing"), pump);
+      luid = ref.luid as number;
+    })();
+    assert.equal(server.localObjectForID(luid), service.thing);
+    for (let i = 0; i < 50 && server.localObjectForID(luid) !== null; i++) {
+      gc();
+      await new Promise((resolve) => setTimeout(resolve, 10));
+      pump.flush();
+    }
+    assert.equal(server.localObjectForID(luid), null);
+    pump.clientIO.loseConnection();
+    pump.flush();
+  });
+
+  it("sends the stack only with unsafeTracebacks", async () => {
+    const client = new pb.PBClientFactory();
+    const [, , pump] = connectedServerAndClient<pb.Broker, pb.Broker>(
+      new pb.PBServerFactory(new Service(), { unsafeTracebacks: true }),
+      client,
+    );
+    const root = await result(client.getRootObject(), pump);
+    const crashed = await failure(root.callRemote("crash"), pump, pb.RemoteError);
+    assert.match((crashed.value as pb.RemoteError).remoteTraceback, /TypeError: crashed\n\s+at /);
+    flushLoggedErrors(TypeError);
+    pump.clientIO.loseConnection();
+    pump.flush();
   });
 });
