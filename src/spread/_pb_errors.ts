@@ -150,6 +150,16 @@ const BY_PATH = new Map<string, new (message: string) => Error>([
  * The Python class paths an error is sent as, its own first: Twisted's
  * for the classes we share with it, a class's static `remoteType` when it
  * has one (e.g. `"myapp.errors.NotFound"`), else the class name.
+ *
+ * @example
+ * ```ts
+ * import { PBError, remoteParentsOf } from "@tw/core/spread";
+ * class NotFound extends PBError {
+ *   static remoteType = "myapp.errors.NotFound";
+ * }
+ * console.log(remoteParentsOf(new NotFound("gone")).slice(0, 2));
+ * // ["myapp.errors.NotFound", "twisted.spread.pb.Error"]
+ * ```
  */
 export function remoteParentsOf(error: Error): string[] {
   const own: string[] = [];

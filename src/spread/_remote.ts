@@ -31,6 +31,12 @@ export interface ReferenceBroker {
 /**
  * Keyword arguments for `callRemote`, made by `keywords`: as the last
  * argument they travel as Python's `**kw`.
+ *
+ * @example
+ * ```ts
+ * import { Keywords, keywords } from "@tw/core/spread";
+ * console.log(keywords({ name: "Bob" }) instanceof Keywords); // true
+ * ```
  */
 export class Keywords {
   /** The keyword arguments. */
