@@ -25,6 +25,7 @@ import {
   WrappingWebSocketServerFactory,
 } from "../../src/web/mod.ts";
 import * as amp from "../../src/protocols/amp.ts";
+import * as pb from "../../src/spread/pb.ts";
 import { Clock, connectedServerAndClient, trackLeaks } from "../../src/testing/mod.ts";
 import { exec } from "../cli/_program.ts";
 
@@ -160,6 +161,28 @@ describe("Wrapping WebSocket factories in memory", () => {
     pump.flush();
     assert.equal((await answer).total, 42);
     caller!.transport.loseConnection();
+    pump.flush();
+  });
+
+  it("carries Perspective Broker calls", async () => {
+    class Adder extends pb.Root {
+      remote_add(a: number, b: number): number {
+        return a + b;
+      }
+    }
+    const clock = new Clock();
+    const server = new WrappingWebSocketServerFactory(new pb.PBServerFactory(new Adder()), {
+      clock,
+    });
+    const pbClient = new pb.PBClientFactory();
+    const client = new WrappingWebSocketClientFactory(pbClient, "ws://127.0.0.1/pb", { clock });
+    const [, , pump] = connectedServerAndClient(site(server, clock), client, { clock });
+    const root = pbClient.getRootObject();
+    pump.flush();
+    const answer = (await root).callRemote("add", 20, 22);
+    pump.flush();
+    assert.equal(await answer, 42);
+    pbClient.disconnect();
     pump.flush();
   });
 });
