@@ -33,6 +33,7 @@ import {
   UsernamePassword,
 } from "../../src/cred/mod.ts";
 import * as pb from "../../src/spread/pb.ts";
+import { Counter, CounterCache, Point, PointCopy, Thing } from "../spread/_pb_objects.ts";
 
 trackLeaks({ beforeEach, afterEach }, { settle: 5000 });
 
@@ -47,58 +48,6 @@ const SKIP = HAVE_PEER || CI
     "(apt-get install -y python3-twisted)";
 
 const decoder = new TextDecoder();
-
-// The objects of pb_peer.py.
-class Point extends pb.Copyable {
-  x: number;
-  y: number;
-  constructor(x = 0, y = 0) {
-    super();
-    this.x = x;
-    this.y = y;
-  }
-  override getTypeToCopy(): string {
-    return "tests.Point";
-  }
-}
-class PointCopy extends pb.RemoteCopy<{ x: number; y: number }> {
-  x = 0;
-  y = 0;
-}
-pb.setUnjellyableForClass("tests.Point", PointCopy);
-
-class Counter extends pb.Cacheable {
-  value = 0;
-  observers = new Set<pb.RemoteCacheObserver>();
-  override getTypeToCopy(): string {
-    return "tests.Counter";
-  }
-  override getStateToCacheAndObserveFor(_p: unknown, observer: pb.RemoteCacheObserver): unknown {
-    this.observers.add(observer);
-    return { value: this.value };
-  }
-  override stoppedObserving(_p: unknown, observer: pb.RemoteCacheObserver): void {
-    this.observers.delete(observer);
-  }
-  bump(): void {
-    this.value++;
-    for (const o of this.observers) o.callRemote("setValue", this.value);
-  }
-}
-class CounterCache extends pb.RemoteCache<{ value: number }> {
-  value = 0;
-  observe_setValue(value: number): void {
-    this.value = value;
-  }
-}
-pb.setUnjellyableForClass("tests.Counter", CounterCache);
-
-class Thing extends pb.Referenceable {
-  calls = 0;
-  remote_poke(): number {
-    return ++this.calls;
-  }
-}
 
 class Service extends pb.Referenceable {
   thing = new Thing();

@@ -26,68 +26,14 @@ import {
 } from "../../src/cred/mod.ts";
 import { AllowAnonymousAccess, ANONYMOUS, Anonymous } from "../../src/cred/mod.ts";
 import * as pb from "../../src/spread/pb.ts";
+import { Counter, CounterCache, Point, PointCopy, Thing } from "./_pb_objects.ts";
 import { InsecureJelly } from "../../src/spread/jelly.ts";
 
 trackLeaks({ beforeEach, afterEach });
 
-class Thing extends pb.Referenceable {
-  calls = 0;
-  remote_poke(): number {
-    return ++this.calls;
-  }
-}
-
-class Point extends pb.Copyable {
-  x: number;
-  y: number;
-  constructor(x = 0, y = 0) {
-    super();
-    this.x = x;
-    this.y = y;
-  }
-  override getTypeToCopy(): string {
-    return "tests.Point";
-  }
-}
-class PointCopy extends pb.RemoteCopy<{ x: number; y: number }> {
-  x = 0;
-  y = 0;
-  get sum(): number {
-    return this.x + this.y;
-  }
-}
-pb.setUnjellyableForClass("tests.Point", PointCopy);
 class Unregistered extends pb.Copyable {
   secret = 1;
 }
-
-class Counter extends pb.Cacheable {
-  value = 0;
-  observers = new Set<pb.RemoteCacheObserver>();
-  stopped = 0;
-  override getTypeToCopy(): string {
-    return "tests.Counter";
-  }
-  override getStateToCacheAndObserveFor(_p: unknown, observer: pb.RemoteCacheObserver): unknown {
-    this.observers.add(observer);
-    return { value: this.value };
-  }
-  override stoppedObserving(_p: unknown, observer: pb.RemoteCacheObserver): void {
-    this.stopped++;
-    this.observers.delete(observer);
-  }
-  increment(): void {
-    this.value++;
-    for (const o of this.observers) o.callRemote("setValue", this.value);
-  }
-}
-class CounterCache extends pb.RemoteCache<{ value: number }> {
-  value = 0;
-  observe_setValue(value: number): void {
-    this.value = value;
-  }
-}
-pb.setUnjellyableForClass("tests.Counter", CounterCache);
 
 class NotFound extends Error {
   static remoteType = "tests.NotFound";
@@ -241,7 +187,7 @@ describe("PB calls", () => {
     const cache = await result(root.callRemote("counter"), pump);
     assert.ok(cache instanceof CounterCache);
     assert.equal(cache.value, 0);
-    service.counter.increment();
+    service.counter.bump();
     pump.flush();
     assert.equal(cache.value, 1);
     const same = await result(root.callRemote("counter"), pump);
