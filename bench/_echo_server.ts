@@ -9,6 +9,16 @@ import { Factory, Protocol, reactor } from "../mod.ts";
 import type { IPushProducer } from "../mod.ts";
 
 const [impl = "tw", mode = "echo", bytesArg] = reactor.runtime.args();
+
+// idle_bench.ts measures what connections keep, not garbage not yet collected: with
+// TW_BENCH_GC_MS set, a full collection runs that often (node --expose-gc, deno
+// --v8-flags=--expose-gc, Bun.gc).
+const gcEvery = Number(reactor.runtime.env("TW_BENCH_GC_MS") ?? 0);
+const fullGC = (globalThis as { gc?: () => void }).gc ??
+  ((globalThis as { Bun?: { gc(force: boolean): void } }).Bun
+    ? () => (globalThis as unknown as { Bun: { gc(force: boolean): void } }).Bun.gc(true)
+    : undefined);
+if (gcEvery > 0 && fullGC !== undefined) setInterval(fullGC, gcEvery);
 const FLOOD_BYTES = Number(bytesArg ?? 256 * 1024 * 1024);
 const CHUNK = 64 * 1024;
 

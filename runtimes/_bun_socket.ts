@@ -9,6 +9,7 @@
  * @module
  */
 
+import { localTcpEnd, peerHost } from "./_addresses.ts";
 import { withHandshakeTimeout } from "./_tls_timeout.ts";
 import type {
   FastPathHandler,
@@ -127,8 +128,29 @@ function ownerOf(raw: BunRawSocket): BunSocket | undefined {
   return owner instanceof BunSocket ? owner : undefined;
 }
 
+// The bits of BunSocket's #flags.
+const F_SHUT_WHEN_DRAINED = 1;
+const F_END_WHEN_DRAINED = 2;
+const F_WRITE_SHUT = 4;
+const F_CLOSING = 8;
+const F_UPGRADED = 16;
+const F_SAW_END = 32;
+const F_CLOSED_FLAG = 64;
+const F_USER_PAUSED = 128;
+const F_STREAM_PAUSED = 256;
+
 /** A `Socket` over one Bun socket. */
 export class BunSocket implements Socket {
+  // Its yes/no states, a bit each (F_*): one field for an idle connection, not 9.
+  #flags = 0;
+
+  #is(flag: number): boolean {
+    return (this.#flags & flag) !== 0;
+  }
+
+  #set(flag: number, on: boolean): void {
+    this.#flags = on ? this.#flags | flag : this.#flags & ~flag;
+  }
   #raw: BunRawSocket;
   #origin: BunSocketOrigin;
   #local: SocketAddress;
@@ -139,20 +161,11 @@ export class BunSocket implements Socket {
   #queue: Uint8Array[] | null = null;
   #queued = 0;
   #drainWaiters: { resolve: () => void; reject: (e: Error) => void }[] | null = null;
-  #shutWhenDrained = false;
-  #endWhenDrained = false;
   /** Chunks accepted by `writable` but not yet handed to its sink. */
   #streamInFlight = 0;
   #flushWaiters: (() => void)[] | null = null;
-  #writeShut = false;
-  #closing = false;
-  #upgraded = false;
   #tlsRaw: BunRawSocket | null = null;
-  #sawEnd = false;
-  #closedFlag = false;
   #errored: Error | null = null;
-  #userPaused = false;
-  #streamPaused = false;
   #readable: ReadableStream<Uint8Array> | null = null;
   #writable: WritableStream<Uint8Array> | null = null;
   #closed: Promise<void> | null = null;
@@ -176,8 +189,8 @@ export class BunSocket implements Socket {
       const remote = { hostname: raw.remoteAddress ?? "", port: raw.remotePort ?? 0 };
       if (origin.isServer && local.hostname === "") Object.assign(local, known);
       if (!origin.isServer && remote.hostname === "") Object.assign(remote, known);
-      this.#local = { transport: "tcp", ...local };
-      this.#remote = { transport: "tcp", ...remote };
+      this.#local = localTcpEnd(local.hostname, local.port);
+      this.#remote = { transport: "tcp", hostname: peerHost(remote.hostname), port: remote.port };
     }
     this.#fastPath = new BunSocket.#FastPath(this);
   }
@@ -217,8 +230,8 @@ export class BunSocket implements Socket {
   /** Settles when fully closed; rejects if the socket failed. Made on first use. */
   get closed(): Promise<void> {
     if (this.#closed === null) {
-      if (this.#closedFlag) {
-        this.#closed = this.#errored !== null && !this.#upgraded
+      if (this.#is(F_CLOSED_FLAG)) {
+        this.#closed = this.#errored !== null && !this.#is(F_UPGRADED)
           ? Promise.reject(this.#errored)
           : Promise.resolve();
       } else {
@@ -253,8 +266,8 @@ export class BunSocket implements Socket {
 
   /** Flushes, then sends a FIN; reading goes on. */
   closeWrite(): Promise<void> {
-    if (this.#closedFlag || this.#writeShut) return Promise.resolve();
-    if (!this.#closing) this.#shutWhenDrained = true;
+    if (this.#is(F_CLOSED_FLAG) || this.#is(F_WRITE_SHUT)) return Promise.resolve();
+    if (!this.#is(F_CLOSING)) this.#set(F_SHUT_WHEN_DRAINED, true);
     const done = new Promise<void>((resolve) => (this.#flushWaiters ??= []).push(resolve));
     this.#finishIfFlushed();
     return done;
@@ -262,9 +275,9 @@ export class BunSocket implements Socket {
 
   /** Flushes pending writes (the adapter's and `writable`'s), then closes both directions. */
   close(): Promise<void> {
-    if (!this.#closedFlag && !this.#closing) {
-      this.#closing = true;
-      this.#endWhenDrained = true;
+    if (!this.#is(F_CLOSED_FLAG) && !this.#is(F_CLOSING)) {
+      this.#set(F_CLOSING, true);
+      this.#set(F_END_WHEN_DRAINED, true);
       this.#finishIfFlushed();
     }
     return this.closed.then(() => {}, () => {});
@@ -272,20 +285,22 @@ export class BunSocket implements Socket {
 
   /** Closes at once (RST), dropping queued bytes. */
   abort(_reason?: unknown): void {
-    if (this.#closedFlag) return;
-    this.#closing = true;
+    if (this.#is(F_CLOSED_FLAG)) return;
+    this.#set(F_CLOSING, true);
     this.#dropQueue(new Error("Socket aborted"));
     this.#raw.terminate();
   }
 
   /** Sets TCP_NODELAY. */
   setNoDelay(enabled: boolean): void {
-    if (this.#origin.unixPath === undefined && !this.#closedFlag) this.#raw.setNoDelay(enabled);
+    if (this.#origin.unixPath === undefined && !this.#is(F_CLOSED_FLAG)) {
+      this.#raw.setNoDelay(enabled);
+    }
   }
 
   /** Sets SO_KEEPALIVE. */
   setKeepAlive(enabled: boolean, initialDelayMs?: number): void {
-    if (this.#origin.unixPath === undefined && !this.#closedFlag) {
+    if (this.#origin.unixPath === undefined && !this.#is(F_CLOSED_FLAG)) {
       this.#raw.setKeepAlive(enabled, initialDelayMs ?? 0);
     }
   }
@@ -293,14 +308,18 @@ export class BunSocket implements Socket {
   /** Upgrades to TLS with Bun's `upgradeTLS`, after queued bytes are written. */
   async startTls(options: TlsOptions & { isServer?: boolean }): Promise<Socket> {
     const isServer = options.isServer ?? false;
-    if (this.#closedFlag) throw Object.assign(new Error("Socket is closed"), { code: "EPIPE" });
+    if (this.#is(F_CLOSED_FLAG)) {
+      throw Object.assign(new Error("Socket is closed"), { code: "EPIPE" });
+    }
     // Pending plaintext goes out first, including chunks `writable` accepted.
-    for (let turns = 0; !this.#closedFlag && turns < 100; turns++) {
+    for (let turns = 0; !this.#is(F_CLOSED_FLAG) && turns < 100; turns++) {
       if (this.#queued > 0) await this.#whenDrained().catch(() => {});
       else if (this.#streamInFlight > 0) await new Promise((r) => setTimeout(r, 0));
       else break;
     }
-    if (this.#closedFlag) throw Object.assign(new Error("Socket is closed"), { code: "EPIPE" });
+    if (this.#is(F_CLOSED_FLAG)) {
+      throw Object.assign(new Error("Socket is closed"), { code: "EPIPE" });
+    }
     const tls = bunTls(options, isServer, this.#origin.host);
     const origin: BunSocketOrigin = { ...this.#origin, tls: true };
     const verify = isServer ? (options.requestCert ?? false) : (options.verify ?? true);
@@ -373,7 +392,7 @@ export class BunSocket implements Socket {
         // A paused socket would stall the handshake (its reads drive it).
         this.#raw.resume();
         const [, tlsRaw] = this.#raw.upgradeTLS({ isServer, tls, socket: handler });
-        this.#upgraded = true;
+        this.#set(F_UPGRADED, true);
         this.#tlsRaw = tlsRaw;
         adopt(tlsRaw);
       } catch (error) {
@@ -387,40 +406,40 @@ export class BunSocket implements Socket {
 
   /** @internal */
   _data(_raw: BunRawSocket, chunk: Uint8Array): void {
-    if (this.#upgraded) return;
+    if (this.#is(F_UPGRADED)) return;
     this.#emit({ kind: "data", chunk });
   }
 
   /** @internal */
   _end(_raw: BunRawSocket): void {
-    if (this.#upgraded || this.#sawEnd) return;
-    this.#sawEnd = true;
+    if (this.#is(F_UPGRADED) || this.#is(F_SAW_END)) return;
+    this.#set(F_SAW_END, true);
     this.#emit({ kind: "end" });
   }
 
   /** @internal */
   _error(_raw: BunRawSocket, error: Error): void {
-    if (this.#upgraded || this.#errored !== null || this.#closedFlag) return;
+    if (this.#is(F_UPGRADED) || this.#errored !== null || this.#is(F_CLOSED_FLAG)) return;
     this.#errored = normalizeError(error);
     this.#emit({ kind: "error", error: this.#errored });
   }
 
   /** @internal */
   _close(raw: BunRawSocket, error?: Error): void {
-    if (this.#closedFlag) return;
-    if (this.#upgraded) {
+    if (this.#is(F_CLOSED_FLAG)) return;
+    if (this.#is(F_UPGRADED)) {
       // The TLS socket that replaced this one reports to its own consumer;
       // this one only settles `closed` once the connection is gone.
-      this.#closedFlag = true;
+      this.#set(F_CLOSED_FLAG, true);
       this.#resolveFlushWaiters();
       this.#resolveClosed?.();
       return;
     }
-    if (error !== undefined && !this.#closing) this._error(raw, error);
+    if (error !== undefined && !this.#is(F_CLOSING)) this._error(raw, error);
     // Bun closes a half-closed socket when the peer's FIN arrives without
     // calling `end`: report that EOF so half-close reads as it should.
-    if (this.#errored === null && !this.#closing && !this.#sawEnd) this._end(raw);
-    this.#closedFlag = true;
+    if (this.#errored === null && !this.#is(F_CLOSING) && !this.#is(F_SAW_END)) this._end(raw);
+    this.#set(F_CLOSED_FLAG, true);
     this.#dropQueue(this.#errored ?? new Error("Socket closed"));
     this.#resolveFlushWaiters();
     if (this.#sink !== null) this.#sink.onClose();
@@ -430,7 +449,7 @@ export class BunSocket implements Socket {
 
   /** @internal */
   _drain(_raw: BunRawSocket): void {
-    if (this.#upgraded || this.#queued === 0) return;
+    if (this.#is(F_UPGRADED) || this.#queued === 0) return;
     this.#flush();
   }
 
@@ -453,21 +472,24 @@ export class BunSocket implements Socket {
     const pending = this.#pending ?? [];
     this.#pending = null;
     for (const event of pending) this.#emit(event);
-    if (this.#closedFlag) sink.onClose();
+    if (this.#is(F_CLOSED_FLAG)) sink.onClose();
     else this.#updatePause();
   }
 
   #updatePause(): void {
-    if (this.#closedFlag || this.#upgraded) return;
-    if (this.#userPaused || this.#streamPaused || this.#sink === null) this.#raw.pause();
-    else this.#raw.resume();
+    if (this.#is(F_CLOSED_FLAG) || this.#is(F_UPGRADED)) return;
+    if (this.#is(F_USER_PAUSED) || this.#is(F_STREAM_PAUSED) || this.#sink === null) {
+      this.#raw.pause();
+    } else this.#raw.resume();
   }
 
   #write(data: Uint8Array, fromStream = false): number {
-    if (this.#closedFlag || this.#writeShut || this.#upgraded) return this.#queued;
+    if (this.#is(F_CLOSED_FLAG) || this.#is(F_WRITE_SHUT) || this.#is(F_UPGRADED)) {
+      return this.#queued;
+    }
     // Writes after close()/closeWrite() are dropped, except chunks `writable`
     // accepted before: those are part of the flush.
-    if ((this.#closing || this.#shutWhenDrained) && !fromStream) return this.#queued;
+    if ((this.#is(F_CLOSING) || this.#is(F_SHUT_WHEN_DRAINED)) && !fromStream) return this.#queued;
     if (data.byteLength === 0) return this.#queued;
     if (this.#queued === 0) {
       const taken = this.#raw.write(data);
@@ -520,18 +542,18 @@ export class BunSocket implements Socket {
     this.#drainWaiters = null;
     for (const waiter of waiters ?? []) waiter.resolve();
     this.#finishIfFlushed();
-    if (this.#sink !== null && !this.#closedFlag && this.#queued === 0) this.#sink.onDrain();
+    if (this.#sink !== null && !this.#is(F_CLOSED_FLAG) && this.#queued === 0) this.#sink.onDrain();
   }
 
   /** Performs a requested close or FIN once nothing is left to write. */
   #finishIfFlushed(): void {
-    if (this.#queued > 0 || this.#streamInFlight > 0 || this.#closedFlag) return;
-    if (this.#endWhenDrained) {
-      this.#endWhenDrained = false;
-      this.#shutWhenDrained = false;
+    if (this.#queued > 0 || this.#streamInFlight > 0 || this.#is(F_CLOSED_FLAG)) return;
+    if (this.#is(F_END_WHEN_DRAINED)) {
+      this.#set(F_END_WHEN_DRAINED, false);
+      this.#set(F_SHUT_WHEN_DRAINED, false);
       this.#raw.close();
-    } else if (this.#shutWhenDrained) {
-      this.#shutWhenDrained = false;
+    } else if (this.#is(F_SHUT_WHEN_DRAINED)) {
+      this.#set(F_SHUT_WHEN_DRAINED, false);
       this.#shutdown();
       this.#resolveFlushWaiters();
     }
@@ -542,7 +564,7 @@ export class BunSocket implements Socket {
   }
 
   #shutdown(): void {
-    this.#writeShut = true;
+    this.#set(F_WRITE_SHUT, true);
     this.#raw.shutdown();
   }
 
@@ -569,11 +591,11 @@ export class BunSocket implements Socket {
       this.owner.#attach(handler);
     }
     pauseReading(): void {
-      this.owner.#userPaused = true;
+      this.owner.#set(F_USER_PAUSED, true);
       this.owner.#updatePause();
     }
     resumeReading(): void {
-      this.owner.#userPaused = false;
+      this.owner.#set(F_USER_PAUSED, false);
       this.owner.#updatePause();
     }
     write(data: Uint8Array): number {
@@ -592,8 +614,8 @@ export class BunSocket implements Socket {
         controller = c;
       },
       pull: () => {
-        if (this.#streamPaused) {
-          this.#streamPaused = false;
+        if (this.#is(F_STREAM_PAUSED)) {
+          this.#set(F_STREAM_PAUSED, false);
           this.#updatePause();
         }
       },
@@ -601,7 +623,7 @@ export class BunSocket implements Socket {
         // The consumer wants no more bytes: keep reading and drop them, so
         // the connection's other events still arrive.
         done = true;
-        this.#streamPaused = false;
+        this.#set(F_STREAM_PAUSED, false);
         this.#updatePause();
       },
     }, { highWaterMark: STREAM_HIGH_WATER, size: (chunk) => chunk.byteLength });
@@ -609,8 +631,8 @@ export class BunSocket implements Socket {
       onData: (chunk) => {
         if (done) return;
         controller.enqueue(chunk);
-        if ((controller.desiredSize ?? 0) <= 0 && !this.#streamPaused) {
-          this.#streamPaused = true;
+        if ((controller.desiredSize ?? 0) <= 0 && !this.#is(F_STREAM_PAUSED)) {
+          this.#set(F_STREAM_PAUSED, true);
           this.#updatePause();
         }
       },
@@ -638,7 +660,7 @@ export class BunSocket implements Socket {
     return new WritableStream<Uint8Array>({
       write: (chunk) => {
         this.#streamInFlight = Math.max(0, this.#streamInFlight - 1);
-        if (this.#closedFlag) {
+        if (this.#is(F_CLOSED_FLAG)) {
           throw this.#errored ?? Object.assign(new Error("Socket is closed"), { code: "EPIPE" });
         }
         this.#write(chunk, true);

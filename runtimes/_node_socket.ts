@@ -4,6 +4,7 @@
  *
  * @module
  */
+import { localTcpEnd, peerHost } from "./_addresses.ts";
 import { handshakeTimeoutError, handshakeTimeoutMs } from "./_tls_timeout.ts";
 import * as net from "node:net";
 import type * as tls from "node:tls";
@@ -69,16 +70,21 @@ export interface Ends {
 
 /** The addresses of a TCP socket. */
 export function tcpEnds(sock: net.Socket): Ends {
+  const localHost = sock.localAddress ?? "";
+  const localPort = sock.localPort ?? 0;
+  const remoteHost = sock.remoteAddress ?? "";
+  const remotePort = sock.remotePort ?? 0;
+  // node keeps what it just read in _peername / _sockname (two objects and two
+  // strings per connection); it reads them again if asked, so let them go.
+  const cached = sock as unknown as { _peername?: unknown; _sockname?: unknown };
+  cached._peername = undefined;
+  cached._sockname = null;
   return {
-    local: {
-      transport: "tcp",
-      hostname: sock.localAddress ?? "",
-      port: sock.localPort ?? 0,
-    },
+    local: localTcpEnd(localHost, localPort),
     remote: {
       transport: "tcp",
-      hostname: sock.remoteAddress ?? "",
-      port: sock.remotePort ?? 0,
+      hostname: peerHost(remoteHost),
+      port: remotePort,
     },
   };
 }
@@ -95,6 +101,15 @@ const EMPTY_HANDLER: FastPathHandler = {
 const OWNER = Symbol("NodeSocket");
 type Owned = net.Socket & { [OWNER]?: NodeSocket };
 
+// The bits of NodeSocket's #flags.
+const F_IS_TCP = 1;
+const F_DONE = 2;
+const F_UPGRADED = 4;
+const F_STARTED = 8;
+const F_REPORTED_QUEUE = 16;
+const F_READ_CLOSED = 32;
+const F_WRITE_ENDED = 64;
+
 /**
  * A `Socket` over a node stream socket. An idle connection costs as little as
  * we can make it: node's listeners are functions shared by every socket (they
@@ -102,18 +117,23 @@ type Owned = net.Socket & { [OWNER]?: NodeSocket };
  * object, and `closed` and the waiter lists are made on first use.
  */
 export class NodeSocket implements Socket {
+  // Its yes/no states, a bit each (F_*): one field for an idle connection, not 7.
+  #flags = 0;
+
+  #is(flag: number): boolean {
+    return (this.#flags & flag) !== 0;
+  }
+
+  #set(flag: number, on: boolean): void {
+    this.#flags = on ? this.#flags | flag : this.#flags & ~flag;
+  }
   readonly localAddress: SocketAddress;
   readonly remoteAddress: SocketAddress;
   readonly fastPath: SocketFastPath | null;
   #sock: net.Socket;
   #tls: TlsInfo | null;
-  #isTcp: boolean;
   #error: Error | null = null;
-  #done = false; // 'close' seen, or upgraded away
-  #upgraded = false;
-  #started = false; // a mode was chosen
   #handler: FastPathHandler = EMPTY_HANDLER;
-  #reportedQueue = false;
   #pendingError: Error | null = null;
   #closed: Promise<void> | null = null;
   #resolveClosed: (() => void) | null = null;
@@ -122,18 +142,16 @@ export class NodeSocket implements Socket {
   #readable: ReadableStream<Uint8Array> | null = null;
   #writable: WritableStream<Uint8Array> | null = null;
   #readController: ReadableStreamDefaultController<Uint8Array> | null = null;
-  #readClosed = false;
   #drainWaiters: { resolve: () => void; reject: (e: Error) => void }[] | null = null;
   #streamQueued = 0; // chunks in the writable stream's queue, not yet in the sink
   #streamIdleWaiters: (() => void)[] | null = null;
-  #writeEnded = false;
 
   constructor(sock: net.Socket, ends: Ends, tlsInfo: TlsInfo | null, isTcp: boolean) {
     this.#sock = sock;
     this.localAddress = ends.local;
     this.remoteAddress = ends.remote;
     this.#tls = tlsInfo;
-    this.#isTcp = isTcp;
+    this.#set(F_IS_TCP, isTcp);
     (sock as Owned)[OWNER] = this;
     sock.on("error", NodeSocket.#errorListener);
     sock.on("close", NodeSocket.#closeListener);
@@ -145,7 +163,7 @@ export class NodeSocket implements Socket {
   /** Settles when fully closed; rejects if the socket failed. Made on first use. */
   get closed(): Promise<void> {
     if (this.#closed === null) {
-      if (this.#done) {
+      if (this.#is(F_DONE)) {
         this.#closed = this.#error ? Promise.reject(this.#error) : Promise.resolve();
       } else {
         this.#closed = new Promise<void>((resolve, reject) => {
@@ -174,11 +192,11 @@ export class NodeSocket implements Socket {
   };
   static #dataListener = function (this: Owned, chunk: Uint8Array): void {
     const self = this[OWNER];
-    if (self !== undefined && !self.#upgraded) self.#handler.onData(plain(chunk));
+    if (self !== undefined && !self.#is(F_UPGRADED)) self.#handler.onData(plain(chunk));
   };
   static #endListener = function (this: Owned): void {
     const self = this[OWNER];
-    if (self !== undefined && !self.#upgraded) self.#handler.onEnd();
+    if (self !== undefined && !self.#is(F_UPGRADED)) self.#handler.onEnd();
   };
 
   get tls(): TlsInfo | null {
@@ -192,13 +210,13 @@ export class NodeSocket implements Socket {
   // -- events ---------------------------------------------------------------
 
   #onError(error: Error): void {
-    if (this.#upgraded) return;
+    if (this.#is(F_UPGRADED)) return;
     const e = normalizeError(error);
     this.#error ??= e;
     for (const w of this.#drainWaiters?.splice(0) ?? []) w.reject(e);
     this.#wakeStreamIdle();
-    if (this.#readController && !this.#readClosed) {
-      this.#readClosed = true;
+    if (this.#readController && !this.#is(F_READ_CLOSED)) {
+      this.#set(F_READ_CLOSED, true);
       this.#readController.error(e);
     }
     this.#handler.onError(e);
@@ -211,14 +229,14 @@ export class NodeSocket implements Socket {
   }
 
   #onClose(): void {
-    if (this.#done) return;
+    if (this.#is(F_DONE)) return;
     this.#flushPendingError();
-    this.#done = true;
+    this.#set(F_DONE, true);
     const closedError = this.#error ?? new Error("Socket closed");
     for (const w of this.#drainWaiters?.splice(0) ?? []) w.reject(closedError);
     this.#wakeStreamIdle();
-    if (this.#readController && !this.#readClosed) {
-      this.#readClosed = true;
+    if (this.#readController && !this.#is(F_READ_CLOSED)) {
+      this.#set(F_READ_CLOSED, true);
       // Closed without EOF (a local abort): the reader sees the end of the stream.
       this.#readController.close();
     }
@@ -235,17 +253,17 @@ export class NodeSocket implements Socket {
 
   /** Called after each fast-path write reached the kernel; reports the queue emptying. */
   #afterWrite(): void {
-    if (this.#reportedQueue && this.#sock.writableLength === 0 && !this.#done) {
-      this.#reportedQueue = false;
+    if (this.#is(F_REPORTED_QUEUE) && this.#sock.writableLength === 0 && !this.#is(F_DONE)) {
+      this.#set(F_REPORTED_QUEUE, false);
       this.#handler.onDrain();
     }
   }
 
   #startMode(): void {
-    if (this.#started) {
+    if (this.#is(F_STARTED)) {
       throw new Error("A socket is read through its streams or its fast path, not both");
     }
-    this.#started = true;
+    this.#set(F_STARTED, true);
   }
 
   // -- fast path ------------------------------------------------------------
@@ -260,7 +278,7 @@ export class NodeSocket implements Socket {
     start(handler: FastPathHandler): void {
       const self = this.owner;
       self.#startMode();
-      if (self.#done) {
+      if (self.#is(F_DONE)) {
         // Closed before the core started: it still hears the failure, then the close.
         const error = self.#error;
         queueMicrotask(() => {
@@ -287,22 +305,24 @@ export class NodeSocket implements Socket {
     }
 
     resumeReading(): void {
-      if (!this.owner.#upgraded) this.owner.#sock.resume();
+      if (!this.owner.#is(F_UPGRADED)) this.owner.#sock.resume();
     }
 
     write(data: Uint8Array): number {
       const self = this.owner;
       const sock = self.#sock;
-      if (self.#done || self.#upgraded || sock.destroyed || sock.writableEnded) return 0;
+      if (self.#is(F_DONE) || self.#is(F_UPGRADED) || sock.destroyed || sock.writableEnded) {
+        return 0;
+      }
       // Made on the first write: an idle connection has no such closure.
       sock.write(data, self.#afterWriteFn ??= () => self.#afterWrite());
       const queued = sock.writableLength;
-      if (queued > 0) self.#reportedQueue = true;
+      if (queued > 0) self.#set(F_REPORTED_QUEUE, true);
       return queued;
     }
 
     get bufferedAmount(): number {
-      return this.owner.#done ? 0 : this.owner.#sock.writableLength;
+      return this.owner.#is(F_DONE) ? 0 : this.owner.#sock.writableLength;
     }
   };
 
@@ -316,29 +336,29 @@ export class NodeSocket implements Socket {
       {
         start: (controller) => {
           this.#readController = controller;
-          if (this.#done || this.#error) {
-            this.#readClosed = true;
+          if (this.#is(F_DONE) || this.#error) {
+            this.#set(F_READ_CLOSED, true);
             if (this.#error) controller.error(this.#error);
             else controller.close();
             return;
           }
           sock.on("data", (chunk: Uint8Array) => {
-            if (this.#readClosed || this.#upgraded) return;
+            if (this.#is(F_READ_CLOSED) || this.#is(F_UPGRADED)) return;
             controller.enqueue(plain(chunk));
             // Backpressure reaches TCP: stop reading while the stream's queue is full.
             if ((controller.desiredSize ?? 0) <= 0) sock.pause();
           });
           sock.on("end", () => {
-            if (this.#readClosed || this.#upgraded) return;
-            this.#readClosed = true;
+            if (this.#is(F_READ_CLOSED) || this.#is(F_UPGRADED)) return;
+            this.#set(F_READ_CLOSED, true);
             controller.close();
           });
         },
         pull: () => {
-          if (!this.#upgraded && !this.#done) sock.resume();
+          if (!this.#is(F_UPGRADED) && !this.#is(F_DONE)) sock.resume();
         },
         cancel: () => {
-          this.#readClosed = true;
+          this.#set(F_READ_CLOSED, true);
           sock.destroy();
         },
       },
@@ -358,7 +378,7 @@ export class NodeSocket implements Socket {
           this.#streamQueued--;
           if (this.#streamQueued === 0) this.#wakeStreamIdle();
           if (this.#error) throw this.#error;
-          if (this.#done || sock.destroyed) throw new Error("Socket closed");
+          if (this.#is(F_DONE) || sock.destroyed) throw new Error("Socket closed");
           if (sock.write(chunk)) return;
           return new Promise<void>((resolve, reject) => {
             (this.#drainWaiters ??= []).push({ resolve, reject });
@@ -390,7 +410,7 @@ export class NodeSocket implements Socket {
 
   /** Resolves once the writable stream has handed every queued chunk to node. */
   #streamDrained(): Promise<void> {
-    if (this.#streamQueued <= 0 || this.#done || this.#error || this.#writeEnded) {
+    if (this.#streamQueued <= 0 || this.#is(F_DONE) || this.#error || this.#is(F_WRITE_ENDED)) {
       return Promise.resolve();
     }
     return new Promise((resolve) => (this.#streamIdleWaiters ??= []).push(resolve));
@@ -402,7 +422,7 @@ export class NodeSocket implements Socket {
   async #flushed(): Promise<void> {
     await this.#streamDrained();
     const sock = this.#sock;
-    if (sock.writableLength === 0 || this.#done) return;
+    if (sock.writableLength === 0 || this.#is(F_DONE)) return;
     await new Promise<void>((resolve, reject) => {
       // A zero-length write's callback runs after every earlier write completed.
       sock.write(new Uint8Array(0), (error) => error ? reject(normalizeError(error)) : resolve());
@@ -417,10 +437,10 @@ export class NodeSocket implements Socket {
 
   /** Ends the write direction (node flushes its own buffer first) and waits for the FIN. */
   async #endWrite(): Promise<void> {
-    this.#writeEnded = true;
+    this.#set(F_WRITE_ENDED, true);
     this.#wakeStreamIdle();
     const sock = this.#sock;
-    if (this.#done || sock.destroyed) return;
+    if (this.#is(F_DONE) || sock.destroyed) return;
     if (sock.writableFinished) return;
     await new Promise<void>((resolve, reject) => {
       const onFinish = (): void => {
@@ -441,29 +461,29 @@ export class NodeSocket implements Socket {
   }
 
   async close(): Promise<void> {
-    if (this.#done) return;
+    if (this.#is(F_DONE)) return;
     const sock = this.#sock;
     try {
       await this.closeWrite();
     } catch {
       // The socket failed while flushing: it is closing anyway.
     }
-    if (!this.#done) {
+    if (!this.#is(F_DONE)) {
       sock.destroy();
       await this.closed.catch(() => {});
     }
   }
 
   abort(reason?: unknown): void {
-    if (this.#done) return;
+    if (this.#is(F_DONE)) return;
     const sock = this.#sock as net.Socket & { resetAndDestroy?: () => void };
-    if (this.#readController && !this.#readClosed) {
-      this.#readClosed = true;
+    if (this.#readController && !this.#is(F_READ_CLOSED)) {
+      this.#set(F_READ_CLOSED, true);
       this.#readController.error(reason ?? new Error("Socket aborted"));
     }
     try {
       // RST where the handle is a TCP handle; TLS and pipes just close.
-      if (this.#isTcp && !this.#tls && typeof sock.resetAndDestroy === "function") {
+      if (this.#is(F_IS_TCP) && !this.#tls && typeof sock.resetAndDestroy === "function") {
         sock.resetAndDestroy();
         return;
       }
@@ -474,19 +494,21 @@ export class NodeSocket implements Socket {
   }
 
   setNoDelay(enabled: boolean): void {
-    if (this.#isTcp && !this.#done) this.#sock.setNoDelay(enabled);
+    if (this.#is(F_IS_TCP) && !this.#is(F_DONE)) this.#sock.setNoDelay(enabled);
   }
 
   setKeepAlive(enabled: boolean, initialDelayMs?: number): void {
-    if (this.#isTcp && !this.#done) this.#sock.setKeepAlive(enabled, initialDelayMs ?? 0);
+    if (this.#is(F_IS_TCP) && !this.#is(F_DONE)) {
+      this.#sock.setKeepAlive(enabled, initialDelayMs ?? 0);
+    }
   }
 
   async startTls(options: TlsOptions & { isServer?: boolean }): Promise<Socket> {
-    if (this.#done) throw this.#error ?? new Error("Cannot start TLS on a closed socket");
+    if (this.#is(F_DONE)) throw this.#error ?? new Error("Cannot start TLS on a closed socket");
     await this.#flushed();
     const raw = this.#sock;
     // This socket hands its connection over: no more events from it.
-    this.#upgraded = true;
+    this.#set(F_UPGRADED, true);
     raw.removeAllListeners("data");
     raw.removeAllListeners("end");
     raw.pause();
@@ -504,7 +526,7 @@ export class NodeSocket implements Socket {
       raw.destroy();
       throw error;
     }
-    this.#done = true;
+    this.#set(F_DONE, true);
     this.#resolveClosed?.();
     raw.off("error", NodeSocket.#errorListener);
     raw.off("close", NodeSocket.#closeListener);
@@ -512,7 +534,7 @@ export class NodeSocket implements Socket {
     (raw as Owned)[OWNER] = undefined;
     // Errors of the raw socket surface through the TLS socket; keep node from throwing them.
     raw.on("error", () => {});
-    return new NodeSocket(secure, ends, tlsInfoOf(secure), this.#isTcp);
+    return new NodeSocket(secure, ends, tlsInfoOf(secure), this.#is(F_IS_TCP));
   }
 }
 

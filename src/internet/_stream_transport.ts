@@ -77,6 +77,24 @@ interface MaybeHalfCloseable extends IProtocol {
   writeConnectionLost?: () => void;
 }
 
+// The bits of StreamTransport's #flags.
+const F_IS_SERVER = 1;
+const F_USE_FAST_PATH = 2;
+const F_TLS_SWITCHING = 4;
+const F_STREAMING = 8;
+const F_PRODUCER_PAUSED = 16;
+const F_PULL_SCHEDULED = 32;
+const F_USER_PAUSED = 64;
+const F_READ_STOPPED = 128;
+const F_TLS_PAUSED = 256;
+const F_DISCONNECTING = 512;
+const F_CLOSE_REQUESTED = 1024;
+const F_CLOSING = 2048;
+const F_WRITE_DISCONNECTING = 4096;
+const F_WRITE_SHUT = 8192;
+const F_READ_E_O_F = 16384;
+const F_LOST = 32768;
+
 /**
  * A connection's transport over a `Socket`. Create it, then `attach(protocol)`,
  * which calls `protocol.makeConnection(transport)` and starts reading. Ports
@@ -101,13 +119,21 @@ interface MaybeHalfCloseable extends IProtocol {
  * ```
  */
 export class StreamTransport implements ITCPTransport, LiveResource {
+  // Its yes/no states, a bit each (F_*): one field for an idle connection, not 16.
+  #flags = 0;
+
+  #is(flag: number): boolean {
+    return (this.#flags & flag) !== 0;
+  }
+
+  #set(flag: number, on: boolean): void {
+    this.#flags = on ? this.#flags | flag : this.#flags & ~flag;
+  }
   /** Buffered bytes above which a streaming producer is paused (Twisted's `bufferSize`). */
   bufferSize: number;
   #socket: Socket;
-  #isServer: boolean;
   #log: Logger;
   #onLost: ((reason: Failure, transport: StreamTransport) => void) | undefined;
-  #useFastPath: boolean;
   #protocol: MaybeHalfCloseable | null = null;
 
   /** Bumped whenever the current socket's events must be ignored (abort, TLS switch, loss). */
@@ -125,24 +151,8 @@ export class StreamTransport implements ITCPTransport, LiveResource {
   #tlsQueue: Uint8Array[] | null = null;
   #tlsQueued = 0;
   #tlsOptions: (TlsOptions & { isServer?: boolean }) | null = null;
-  #tlsSwitching = false;
 
   #producer: IPushProducer | IPullProducer | null = null;
-  #streaming = false;
-  #producerPaused = false;
-  #pullScheduled = false;
-
-  #userPaused = false;
-  #readStopped = false;
-  #tlsPaused = false;
-
-  #disconnecting = false;
-  #closeRequested = false;
-  #closing = false;
-  #writeDisconnecting = false;
-  #writeShut = false;
-  #readEOF = false;
-  #lost = false;
 
   /**
    * Wraps `socket`; call `attach(protocol)` next.
@@ -152,10 +162,10 @@ export class StreamTransport implements ITCPTransport, LiveResource {
   constructor(socket: Socket, options: StreamTransportOptions = {}) {
     this.#socket = socket;
     this.bufferSize = options.bufferSize ?? 65536;
-    this.#isServer = options.isServer ?? false;
+    this.#set(F_IS_SERVER, options.isServer ?? false);
     this.#log = options.logger ?? defaultLogger;
     this.#onLost = options.onConnectionLost;
-    this.#useFastPath = options.fastPath ?? true;
+    this.#set(F_USE_FAST_PATH, options.fastPath ?? true);
   }
 
   /** The protocol attached, or null before `attach`. */
@@ -170,17 +180,17 @@ export class StreamTransport implements ITCPTransport, LiveResource {
 
   /** True until `connectionLost` has been decided. */
   get connected(): boolean {
-    return !this.#lost;
+    return !this.#is(F_LOST);
   }
 
   /** True once `loseConnection` or `abortConnection` has been called. */
   get disconnecting(): boolean {
-    return this.#disconnecting;
+    return this.#is(F_DISCONNECTING);
   }
 
   /** True once the connection is gone. */
   get disconnected(): boolean {
-    return this.#lost;
+    return this.#is(F_LOST);
   }
 
   /** Bytes written and not yet taken by the runtime (plus any held for a TLS upgrade). */
@@ -261,7 +271,7 @@ export class StreamTransport implements ITCPTransport, LiveResource {
 
   #setup(socket: Socket): void {
     const gen = this.#gen;
-    const fast = this.#useFastPath ? socket.fastPath : null;
+    const fast = this.#is(F_USE_FAST_PATH) ? socket.fastPath : null;
     if (fast) {
       // The fast path reports the failure and the close itself: no need to watch `closed`.
       this.#fast = fast;
@@ -301,7 +311,7 @@ export class StreamTransport implements ITCPTransport, LiveResource {
   }
 
   #readPaused(): boolean {
-    return this.#userPaused || this.#readStopped || this.#tlsPaused;
+    return this.#is(F_USER_PAUSED) || this.#is(F_READ_STOPPED) || this.#is(F_TLS_PAUSED);
   }
 
   #waitResume(): Promise<void> {
@@ -311,7 +321,7 @@ export class StreamTransport implements ITCPTransport, LiveResource {
   }
 
   #applyReadState(): void {
-    if (this.#lost) return;
+    if (this.#is(F_LOST)) return;
     const paused = this.#readPaused();
     if (this.#fast) {
       if (paused) this.#fast.pauseReading();
@@ -324,7 +334,7 @@ export class StreamTransport implements ITCPTransport, LiveResource {
   }
 
   #onData(gen: number, chunk: Uint8Array): void {
-    if (gen !== this.#gen || this.#lost) return;
+    if (gen !== this.#gen || this.#is(F_LOST)) return;
     try {
       this.#protocol!.dataReceived(chunk);
     } catch (e) {
@@ -333,8 +343,10 @@ export class StreamTransport implements ITCPTransport, LiveResource {
   }
 
   #onEnd(gen: number): void {
-    if (gen !== this.#gen || this.#lost || this.#readEOF || this.#closing) return;
-    this.#readEOF = true;
+    if (gen !== this.#gen || this.#is(F_LOST) || this.#is(F_READ_E_O_F) || this.#is(F_CLOSING)) {
+      return;
+    }
+    this.#set(F_READ_E_O_F, true);
     const protocol = this.#protocol!;
     if (typeof protocol.readConnectionLost === "function") {
       // Half-closeable: the connection stays open for writing.
@@ -344,24 +356,24 @@ export class StreamTransport implements ITCPTransport, LiveResource {
         this.#protocolError(e, "readConnectionLost");
         return;
       }
-      if (this.#writeShut) this.#closeNow();
+      if (this.#is(F_WRITE_SHUT)) this.#closeNow();
       return;
     }
     // Not half-closeable: the peer's EOF ends the connection, after our flush.
-    this.#disconnecting = true;
-    this.#readStopped = true;
-    this.#closeRequested = true;
+    this.#set(F_DISCONNECTING, true);
+    this.#set(F_READ_STOPPED, true);
+    this.#set(F_CLOSE_REQUESTED, true);
     this.#closeWhenFlushed();
   }
 
   #onError(gen: number, error: unknown): void {
-    if (gen !== this.#gen || this.#lost) return;
+    if (gen !== this.#gen || this.#is(F_LOST)) return;
     this.#abortSocket(error);
     this.#finish(new ConnectionLost(describe(error), { cause: error }));
   }
 
   #onClosed(gen: number): void {
-    if (gen !== this.#gen || this.#lost) return;
+    if (gen !== this.#gen || this.#is(F_LOST)) return;
     this.#finish(new ConnectionDone());
   }
 
@@ -375,8 +387,8 @@ export class StreamTransport implements ITCPTransport, LiveResource {
         protocol: this.#protocol?.constructor?.name ?? "protocol",
       },
     );
-    if (this.#lost) return;
-    this.#disconnecting = true;
+    if (this.#is(F_LOST)) return;
+    this.#set(F_DISCONNECTING, true);
     this.#gen++;
     this.#abortSocket(error);
     this.#finish(new ConnectionLost(`Connection dropped: ${describe(error)}`, { cause: error }));
@@ -401,8 +413,8 @@ export class StreamTransport implements ITCPTransport, LiveResource {
 
   /** Decides the connection is lost; tells the producer and the protocol on the next microtask. */
   #finish(reason: Error): void {
-    if (this.#lost) return;
-    this.#lost = true;
+    if (this.#is(F_LOST)) return;
+    this.#set(F_LOST, true);
     this.#gen++;
     untrackResource(this);
     const producer = this.#producer;
@@ -445,7 +457,7 @@ export class StreamTransport implements ITCPTransport, LiveResource {
     if (!(data instanceof Uint8Array)) {
       throw new TypeError(`Data must be a Uint8Array, not ${typeof data}`);
     }
-    if (this.#lost || this.#writeShut || data.byteLength === 0) return;
+    if (this.#is(F_LOST) || this.#is(F_WRITE_SHUT) || data.byteLength === 0) return;
     this.#written += data.byteLength;
     if (this.#tlsQueue) {
       this.#tlsQueue.push(data);
@@ -478,10 +490,10 @@ export class StreamTransport implements ITCPTransport, LiveResource {
 
   #checkHighWater(): void {
     if (
-      this.#producer && this.#streaming && !this.#producerPaused &&
+      this.#producer && this.#is(F_STREAMING) && !this.#is(F_PRODUCER_PAUSED) &&
       this.bufferedAmount > this.bufferSize
     ) {
-      this.#producerPaused = true;
+      this.#set(F_PRODUCER_PAUSED, true);
       try {
         (this.#producer as IPushProducer).pauseProducing();
       } catch (e) {
@@ -492,7 +504,7 @@ export class StreamTransport implements ITCPTransport, LiveResource {
 
   /** The socket took everything written: resume producers, finish pending closes. */
   #onDrain(): void {
-    if (this.#lost) return;
+    if (this.#is(F_LOST)) return;
     if (this.#tlsQueue) {
       this.#switchToTls();
       return;
@@ -500,9 +512,9 @@ export class StreamTransport implements ITCPTransport, LiveResource {
     const producer = this.#producer;
     let askedProducer = false;
     if (producer) {
-      if (this.#streaming) {
-        if (this.#producerPaused) {
-          this.#producerPaused = false;
+      if (this.#is(F_STREAMING)) {
+        if (this.#is(F_PRODUCER_PAUSED)) {
+          this.#set(F_PRODUCER_PAUSED, false);
           askedProducer = true;
           try {
             producer.resumeProducing();
@@ -515,21 +527,23 @@ export class StreamTransport implements ITCPTransport, LiveResource {
         this.#schedulePull();
       }
     }
-    if (this.bufferedAmount !== 0 || this.#lost) return;
+    if (this.bufferedAmount !== 0 || this.#is(F_LOST)) return;
     // As Twisted: a disconnecting transport closes once flushed unless it just
     // asked its producer for more (that producer's unregister closes it then).
-    if (this.#disconnecting && !askedProducer && !this.#closeRequested) {
-      this.#closeRequested = true;
+    if (this.#is(F_DISCONNECTING) && !askedProducer && !this.#is(F_CLOSE_REQUESTED)) {
+      this.#set(F_CLOSE_REQUESTED, true);
     }
-    if (this.#closeRequested) this.#closeNow();
-    else if (this.#writeDisconnecting && !this.#producer && !this.#writeShut) this.#shutWrite();
+    if (this.#is(F_CLOSE_REQUESTED)) this.#closeNow();
+    else if (this.#is(F_WRITE_DISCONNECTING) && !this.#producer && !this.#is(F_WRITE_SHUT)) {
+      this.#shutWrite();
+    }
   }
 
   #schedulePull(): void {
-    if (this.#pullScheduled) return;
-    this.#pullScheduled = true;
+    if (this.#is(F_PULL_SCHEDULED)) return;
+    this.#set(F_PULL_SCHEDULED, true);
     queueMicrotask(() => {
-      this.#pullScheduled = false;
+      this.#set(F_PULL_SCHEDULED, false);
       this.#pullOnce();
     });
   }
@@ -537,7 +551,7 @@ export class StreamTransport implements ITCPTransport, LiveResource {
   /** Asks a pull producer for one more chunk; again at once if it went straight through. */
   #pullOnce(): void {
     const producer = this.#producer;
-    if (!producer || this.#streaming || this.#lost || this.#tlsQueue) return;
+    if (!producer || this.#is(F_STREAMING) || this.#is(F_LOST) || this.#tlsQueue) return;
     const before = this.#written;
     try {
       producer.resumeProducing();
@@ -548,7 +562,7 @@ export class StreamTransport implements ITCPTransport, LiveResource {
     // Nothing queued means no drain will come: ask again, but only if it wrote
     // something (a producer that writes nothing would otherwise spin).
     if (
-      this.#producer === producer && !this.#lost && this.bufferedAmount === 0 &&
+      this.#producer === producer && !this.#is(F_LOST) && this.bufferedAmount === 0 &&
       this.#written > before
     ) {
       this.#schedulePull();
@@ -562,13 +576,13 @@ export class StreamTransport implements ITCPTransport, LiveResource {
     if (this.#producer) {
       throw new Error("Cannot register a producer: another producer is still registered");
     }
-    if (this.#lost) {
+    if (this.#is(F_LOST)) {
       producer.stopProducing();
       return;
     }
     this.#producer = producer;
-    this.#streaming = streaming;
-    this.#producerPaused = false;
+    this.#set(F_STREAMING, streaming);
+    this.#set(F_PRODUCER_PAUSED, false);
     if (!streaming) this.#pullOnce();
     else this.#checkHighWater();
   }
@@ -577,12 +591,14 @@ export class StreamTransport implements ITCPTransport, LiveResource {
   unregisterProducer(): void {
     if (!this.#producer) return;
     this.#producer = null;
-    this.#producerPaused = false;
-    if (this.#lost) return;
-    if (this.#disconnecting && !this.#closeRequested) {
-      this.#closeRequested = true;
+    this.#set(F_PRODUCER_PAUSED, false);
+    if (this.#is(F_LOST)) return;
+    if (this.#is(F_DISCONNECTING) && !this.#is(F_CLOSE_REQUESTED)) {
+      this.#set(F_CLOSE_REQUESTED, true);
       this.#closeWhenFlushed();
-    } else if (this.#writeDisconnecting && !this.#writeShut && this.bufferedAmount === 0) {
+    } else if (
+      this.#is(F_WRITE_DISCONNECTING) && !this.#is(F_WRITE_SHUT) && this.bufferedAmount === 0
+    ) {
       this.#shutWrite();
     }
   }
@@ -594,18 +610,18 @@ export class StreamTransport implements ITCPTransport, LiveResource {
 
   /** True while reading is paused by `pauseProducing` (receivers stop delivering). */
   get paused(): boolean {
-    return this.#userPaused;
+    return this.#is(F_USER_PAUSED);
   }
 
   /** Stops reading (the transport as an `IPushProducer`). */
   pauseProducing(): void {
-    this.#userPaused = true;
+    this.#set(F_USER_PAUSED, true);
     this.#applyReadState();
   }
 
   /** Resumes reading. */
   resumeProducing(): void {
-    this.#userPaused = false;
+    this.#set(F_USER_PAUSED, false);
     this.#applyReadState();
   }
 
@@ -622,20 +638,20 @@ export class StreamTransport implements ITCPTransport, LiveResource {
    * `unregisterProducer` closes); an active streaming producer is not.
    */
   loseConnection(): void {
-    if (this.#lost || this.#disconnecting) return;
-    this.#disconnecting = true;
-    this.#readStopped = true;
+    if (this.#is(F_LOST) || this.#is(F_DISCONNECTING)) return;
+    this.#set(F_DISCONNECTING, true);
+    this.#set(F_READ_STOPPED, true);
     this.#applyReadState();
-    if (!this.#producer || (this.#streaming && !this.#producerPaused)) {
-      this.#closeRequested = true;
+    if (!this.#producer || (this.#is(F_STREAMING) && !this.#is(F_PRODUCER_PAUSED))) {
+      this.#set(F_CLOSE_REQUESTED, true);
       this.#closeWhenFlushed();
     }
   }
 
   /** See `ITransport.abortConnection`: closes at once; `connectionLost(ConnectionLost)`. */
   abortConnection(): void {
-    if (this.#lost) return;
-    this.#disconnecting = true;
+    if (this.#is(F_LOST)) return;
+    this.#set(F_DISCONNECTING, true);
     this.#gen++;
     this.#abortSocket(undefined);
     this.#finish(new ConnectionAborted());
@@ -643,8 +659,8 @@ export class StreamTransport implements ITCPTransport, LiveResource {
 
   /** See `IHalfCloseableTransport.loseWriteConnection`: flushes, then shuts the write side. */
   loseWriteConnection(): void {
-    if (this.#lost || this.#writeDisconnecting) return;
-    this.#writeDisconnecting = true;
+    if (this.#is(F_LOST) || this.#is(F_WRITE_DISCONNECTING)) return;
+    this.#set(F_WRITE_DISCONNECTING, true);
     if (!this.#producer && this.bufferedAmount === 0 && !this.#tlsQueue) this.#shutWrite();
   }
 
@@ -653,8 +669,8 @@ export class StreamTransport implements ITCPTransport, LiveResource {
   }
 
   #closeNow(): void {
-    if (this.#closing || this.#lost) return;
-    this.#closing = true;
+    if (this.#is(F_CLOSING) || this.#is(F_LOST)) return;
+    this.#set(F_CLOSING, true);
     const gen = this.#gen;
     this.#op(() => this.#socket.close()).then(
       () => this.#onClosed(gen),
@@ -663,10 +679,10 @@ export class StreamTransport implements ITCPTransport, LiveResource {
   }
 
   #shutWrite(): void {
-    this.#writeShut = true;
+    this.#set(F_WRITE_SHUT, true);
     const gen = this.#gen;
     this.#op(() => this.#socket.closeWrite()).then(() => {
-      if (gen !== this.#gen || this.#lost) return;
+      if (gen !== this.#gen || this.#is(F_LOST)) return;
       const protocol = this.#protocol!;
       if (typeof protocol.writeConnectionLost === "function") {
         try {
@@ -676,7 +692,7 @@ export class StreamTransport implements ITCPTransport, LiveResource {
           return;
         }
       }
-      if (this.#readEOF) this.#closeNow();
+      if (this.#is(F_READ_E_O_F)) this.#closeNow();
     }, (e) => this.#onError(gen, e));
   }
 
@@ -688,18 +704,18 @@ export class StreamTransport implements ITCPTransport, LiveResource {
    * settles. `isServer` defaults to this connection's role.
    */
   startTLS(options: TlsOptions & { isServer?: boolean }): void {
-    if (this.#lost || this.#tlsQueue) return;
+    if (this.#is(F_LOST) || this.#tlsQueue) return;
     this.#tlsOptions = options;
     this.#tlsQueue = [];
     this.#tlsQueued = 0;
-    this.#tlsPaused = true;
+    this.#set(F_TLS_PAUSED, true);
     this.#applyReadState();
     if (this.#buffered === 0) this.#switchToTls();
   }
 
   #switchToTls(): void {
-    if (this.#tlsSwitching || this.#lost) return;
-    this.#tlsSwitching = true;
+    if (this.#is(F_TLS_SWITCHING) || this.#is(F_LOST)) return;
+    this.#set(F_TLS_SWITCHING, true);
     const old = this.#socket;
     const gen = ++this.#gen;
     // The old socket's streams are handed over to the TLS layer.
@@ -712,10 +728,10 @@ export class StreamTransport implements ITCPTransport, LiveResource {
     this.#reader = null;
     this.#writer = null;
     const asked = this.#tlsOptions ?? {};
-    const options = { ...asked, isServer: asked.isServer ?? this.#isServer };
+    const options = { ...asked, isServer: asked.isServer ?? this.#is(F_IS_SERVER) };
     (this.#op(() => old.startTls(options)) as Promise<Socket>).then((socket) => {
-      this.#tlsSwitching = false;
-      if (gen !== this.#gen || this.#lost) {
+      this.#set(F_TLS_SWITCHING, false);
+      if (gen !== this.#gen || this.#is(F_LOST)) {
         socket.abort();
         return;
       }
@@ -725,13 +741,13 @@ export class StreamTransport implements ITCPTransport, LiveResource {
       const queued = this.#tlsQueue ?? [];
       this.#tlsQueue = null;
       this.#tlsQueued = 0;
-      this.#tlsPaused = false;
+      this.#set(F_TLS_PAUSED, false);
       this.#applyReadState();
       for (const chunk of queued) this.#rawWrite(chunk);
       if (this.bufferedAmount === 0) this.#onDrain();
     }, (e) => {
-      this.#tlsSwitching = false;
-      if (gen !== this.#gen || this.#lost) return;
+      this.#set(F_TLS_SWITCHING, false);
+      if (gen !== this.#gen || this.#is(F_LOST)) return;
       old.abort(e);
       this.#finish(new ConnectionLost(`TLS upgrade failed: ${describe(e)}`, { cause: e }));
     });
