@@ -65,8 +65,10 @@ export const nodeFileSystem: RuntimeFileSystem = {
   async realPath(path: string): Promise<string> {
     return await (await nodeFs()).realpath(path);
   },
-  async remove(path: string): Promise<void> {
-    await (await nodeFs()).unlink(path);
+  async remove(path: string, options: { recursive?: boolean } = {}): Promise<void> {
+    const fs = await nodeFs();
+    if (options.recursive) await fs.rm(path, { recursive: true });
+    else await fs.unlink(path);
   },
   async chmod(path: string, mode: number): Promise<void> {
     await (await nodeFs()).chmod(path, mode);

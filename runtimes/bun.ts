@@ -39,6 +39,7 @@ import { setBytePooling } from "../src/internet/_bytes.ts";
 export type * from "../src/internet/socket.ts";
 import { nodeFileSystem } from "./_node_fs.ts";
 import { nodeProcess } from "./_node_process.ts";
+import { openSQLite, type SpawnSQLiteWorker } from "./_sqlite.ts";
 
 /** Datagrams kept while no handler is attached yet. */
 const MAX_EARLY_DATAGRAMS = 256;
@@ -223,6 +224,22 @@ function runInWorker(moduleURL: string, exportName: string, args: unknown[]): Pr
   });
 }
 
+/** Starts the SQLite worker as a Web Worker. */
+const spawnSQLiteWorker: SpawnSQLiteWorker = (url, handlers) => {
+  const worker = new Worker(url.href, { type: "module" });
+  worker.onmessage = (event: MessageEvent): void => handlers.message(event.data);
+  worker.onerror = (event: ErrorEvent): void => {
+    event.preventDefault();
+    handlers.error(event.error instanceof Error ? event.error : new Error(event.message));
+  };
+  return {
+    post: (message) => worker.postMessage(message),
+    terminate: () => worker.terminate(),
+    ref: () => (worker as unknown as { ref?(): void }).ref?.(),
+    unref: () => (worker as unknown as { unref?(): void }).unref?.(),
+  };
+};
+
 /**
  * Creates a Bun runtime adapter. Cheap: it starts nothing.
  *
@@ -254,6 +271,7 @@ export function createRuntime(): Runtime {
     resolve,
     onSignal,
     runInWorker,
+    openSQLite: (options) => openSQLite(options, spawnSQLiteWorker),
     env(name: string): string | undefined {
       return process.env[name];
     },

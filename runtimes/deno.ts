@@ -51,6 +51,7 @@ import { codedError, normalizeError } from "./_deno_errors.ts";
 export type * from "../src/internet/socket.ts";
 import { nodeFileSystem } from "./_node_fs.ts";
 import { denoProcess } from "./_deno_facts.ts";
+import { openSQLite, type SpawnSQLiteWorker } from "./_sqlite.ts";
 
 async function listen(options: ListenOptions): Promise<Listener> {
   await Promise.resolve();
@@ -239,6 +240,20 @@ function env(name: string): string | undefined {
   }
 }
 
+/** Starts the SQLite worker as a Web Worker. */
+const spawnSQLiteWorker: SpawnSQLiteWorker = (url, handlers) => {
+  const worker = new Worker(url, { type: "module" });
+  worker.onmessage = (event: MessageEvent): void => handlers.message(event.data);
+  worker.onerror = (event: ErrorEvent): void => {
+    event.preventDefault();
+    handlers.error(event.error instanceof Error ? event.error : new Error(event.message));
+  };
+  return {
+    post: (message) => worker.postMessage(message),
+    terminate: () => worker.terminate(),
+  };
+};
+
 /**
  * Creates a Deno runtime adapter. Cheap: it starts nothing until used.
  *
@@ -262,6 +277,7 @@ export function createRuntime(): Runtime {
     resolve,
     onSignal,
     runInWorker,
+    openSQLite: (options) => openSQLite(options, spawnSQLiteWorker),
     env,
     args: (): string[] => [...Deno.args],
     exit: (code: number): never => Deno.exit(code),

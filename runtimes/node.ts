@@ -24,6 +24,7 @@
 import { handshakeTimeoutError, handshakeTimeoutMs } from "./_tls_timeout.ts";
 import * as net from "node:net";
 import type * as tls from "node:tls";
+import { openSQLite, type SpawnSQLiteWorker } from "./_sqlite.ts";
 import { nodeChildProcess, nodeDgram, nodeDns, nodeTls, nodeWorkerThreads } from "./_node_lazy.ts";
 import type * as dgram from "node:dgram";
 import type * as childProcess from "node:child_process";
@@ -497,6 +498,20 @@ function runInWorker(moduleURL: string, exportName: string, args: unknown[]): Pr
   });
 }
 
+/** Starts the SQLite worker as a worker thread (unreferenced while idle). */
+const spawnSQLiteWorker: SpawnSQLiteWorker = (url, handlers) => {
+  const worker = new (nodeWorkerThreads().Worker)(url, { workerData: { twSQLite: true } });
+  worker.on("message", handlers.message);
+  worker.on("error", handlers.error);
+  worker.on("exit", handlers.exit);
+  return {
+    post: (message) => worker.postMessage(message),
+    terminate: () => void worker.terminate().catch(() => {}),
+    ref: () => worker.ref(),
+    unref: () => worker.unref(),
+  };
+};
+
 // ---------------------------------------------------------------------------
 // The runtime
 
@@ -525,6 +540,7 @@ export function createRuntime(): Runtime {
     resolve,
     onSignal,
     runInWorker,
+    openSQLite: (options) => openSQLite(options, spawnSQLiteWorker),
     env(name: string): string | undefined {
       return process.env[name];
     },

@@ -305,8 +305,11 @@ export interface RuntimeFileSystem {
   lstat(path: string): Promise<FileInfo>;
   /** The canonical absolute path, with every symbolic link resolved. */
   realPath(path: string): Promise<string>;
-  /** Removes a file or a Unix socket file. */
-  remove(path: string): Promise<void>;
+  /**
+   * Removes a file or a Unix socket file; with `recursive`, also a directory
+   * and everything in it (an adapter without it removes files only).
+   */
+  remove(path: string, options?: { recursive?: boolean }): Promise<void>;
   /** Changes a path's permission bits. */
   chmod(path: string, mode: number): Promise<void>;
   /** Opens a file for reading. */
@@ -331,6 +334,41 @@ export interface RuntimeProcess {
   writeStderr(data: Uint8Array | string): void;
 }
 
+/** How `Runtime.openSQLite` opens a database. */
+export interface SQLiteOpenOptions {
+  /** The database file, or ":memory:". */
+  path: string;
+  /** How long a statement waits for another connection's lock, in milliseconds. */
+  busyTimeout: number;
+  /** Switches a file database to write-ahead logging. */
+  wal: boolean;
+}
+
+/** What one SQLite statement gave: column names, rows as arrays, and the change counts. */
+export interface SQLiteResult {
+  /** The result columns' names; empty for a statement that returns no rows. */
+  columns: string[];
+  /** The rows, each an array in column order. */
+  rows: unknown[][];
+  /** Rows changed by an INSERT, UPDATE or DELETE; -1 for a statement that returns rows. */
+  rowcount: number;
+  /** The rowid of the last row inserted, or null. */
+  lastrowid: number | bigint | null;
+}
+
+/**
+ * A SQLite database open in a worker. A failed statement rejects with the
+ * driver's error, carrying `errcode` (SQLite's extended result code); when the
+ * worker itself is gone it rejects with an error whose `code` is
+ * "ERR_TW_SQLITE_LOST".
+ */
+export interface SQLiteConnection {
+  /** Runs one statement with its parameters bound (`?`, `?NNN`). */
+  execute(sql: string, params: readonly unknown[]): Promise<SQLiteResult>;
+  /** Closes the database and ends the worker. */
+  close(): Promise<void>;
+}
+
 /** What a runtime adapter provides: everything the core needs from Deno, Bun or Node. */
 export interface Runtime extends RuntimeNetwork, RuntimeFileSystem, RuntimeProcess {}
 
@@ -352,6 +390,12 @@ export interface RuntimeNetwork {
   onSignal(signal: string, handler: () => void): () => void;
   /** Runs `exportName` from `moduleURL` in a worker with `args`; resolves with its result. */
   runInWorker(moduleURL: string, exportName: string, args: unknown[]): Promise<unknown>;
+  /**
+   * Opens a SQLite database (the runtime's own: `node:sqlite` or `bun:sqlite`)
+   * in a worker of its own, so its synchronous calls never block this thread.
+   * Used by `@tw/core/enterprise`; an adapter without SQLite leaves it out.
+   */
+  openSQLite?(options: SQLiteOpenOptions): Promise<SQLiteConnection>;
   /** Reads an environment variable. */
   env(name: string): string | undefined;
   /** Command-line arguments after the script. */
