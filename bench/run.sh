@@ -58,6 +58,11 @@ echo
 $B/node bench/pb_bench.ts "${QUICK[@]}" 2>/dev/null || echo "(pb_bench failed: rerun it alone to see why)"
 echo
 
+echo "## Database pool (bench/adbapi_bench.ts)"
+echo
+$B/node bench/adbapi_bench.ts "${QUICK[@]}" 2>/dev/null || echo "(adbapi_bench failed: rerun it alone to see why)"
+echo
+
 echo "## Idle connections (bench/idle_bench.ts)"
 echo
 $B/node bench/idle_bench.ts 2>/dev/null || echo "(idle_bench failed: rerun it alone to see why)"
