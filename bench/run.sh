@@ -60,7 +60,9 @@ echo
 
 echo "## Database pool (bench/adbapi_bench.ts)"
 echo
-$B/node bench/adbapi_bench.ts "${QUICK[@]}" 2>/dev/null || echo "(adbapi_bench failed: rerun it alone to see why)"
+for rt in "$B/deno run -A" "$B/bun" "$B/node"; do
+  $rt bench/adbapi_bench.ts --no-python 2>/dev/null || echo "(adbapi_bench failed under $rt: rerun it alone)"
+done
 echo
 
 echo "## Idle connections (bench/idle_bench.ts)"
