@@ -13,7 +13,7 @@
  * owns it, replaced when stale, removed on exit), `--rundir DIR`,
  * `--umask 022`, `--plugin MODULE` (repeatable), `--config tw.json`,
  * `--help`, `--version`, `--runtime`, and `-n` / `--nodaemon` (accepted
- * and ignored, for twistd's users). Built-in plugins: `echo`, `inetd`,
+ * and ignored, for twistd's users). Built-in plugins: `echo`, `inetd`, `mail`,
  * `portforward`, `procmon`, `socks`, `web`; `tw PLUGIN --help` shows a plugin's
  * options.
  *

@@ -7,6 +7,12 @@
  *   `IMessage` per recipient) or a portal whose realm returns one.
  * - Addresses and headers: `Address`, `User`, `quoteaddr`, `messageid`, `rfc822date`.
  * - Errors: `SMTPServerError`, `SMTPBadRcpt`, `SMTPBadSender`, `AddressError`.
+ * - Service and routing: `MailService` (domains, their portals, the SMTP portal, the
+ *   factories), `MaildirDirdbmDomain`, `BounceDomain`, `DomainWithDefaultDict`; aliases(5)
+ *   (`loadAliasFile`, `AddressAlias`, `FileAlias`, `ProcessAlias`, `AliasGroup`); relaying
+ *   for authenticated sessions (`DomainQueuer`, `Queue` with JSON envelopes,
+ *   `SmartHostSMTPRelayingManager` with retries and backoff, `RelayStateHelper`) and
+ *   RFC 3464 bounces (`generateBounce`).
  *
  * CRAM-MD5 needs a checker that sees the password (`InMemoryUsernamePasswordDatabaseDontUse`,
  * or `FilePasswordDB` with `hash: "plain"`); a hashed `FilePasswordDB` serves PLAIN and
@@ -113,3 +119,55 @@ export {
 } from "./maildir/_maildir.ts";
 export { DirDBM, DirdbmDatabase } from "./maildir/_dirdbm.ts";
 export { MaildirDirdbmDomain, type MaildirDirdbmDomainOptions } from "./maildir/_domain.ts";
+// Service and routing (twisted.mail.mail, alias, relay, relaymanager, bounce).
+export {
+  BounceDomain,
+  DomainWithDefaultDict,
+  type IAliasableDomain,
+  type IDomain,
+  isAliasableDomain,
+} from "./service/_domain.ts";
+export {
+  AddressAlias,
+  AliasBase,
+  AliasGroup,
+  type AliasOptions,
+  type DomainLookup,
+  FileAlias,
+  type IAlias,
+  loadAliasFile,
+  type LoadAliasFileOptions,
+  ProcessAlias,
+} from "./service/_alias.ts";
+export {
+  FileWrapper,
+  MessageWrapper,
+  MultiWrapper,
+  PendingMessage,
+  ProcessAliasTimeout,
+} from "./service/_alias_messages.ts";
+export {
+  DomainQueuer,
+  Queue,
+  type QueueEnvelope,
+  type QueueHolder,
+  QueueMessage,
+  type QueueOptions,
+} from "./service/_queue.ts";
+export { generateBounce, type GenerateBounceOptions } from "./service/_bounce.ts";
+export {
+  type RelayingManagerOptions,
+  type RelaySend,
+  RelayStateHelper,
+  SmartHostESMTPRelayingManager,
+  SmartHostSMTPRelayingManager,
+} from "./service/_relay.ts";
+export {
+  DomainDeliveryBase,
+  ESMTPDomainDelivery,
+  FileMonitoringService,
+  MailService,
+  type MailServiceOptions,
+  SMTPDomainDelivery,
+  type WatchedFile,
+} from "./service/_service.ts";

@@ -72,7 +72,7 @@ describe(`tw options on ${CURRENT}`, { timeout: 120_000 }, () => {
   it("--help lists every plugin with its description; PLUGIN --help its options", async () => {
     const program = await runToEnd(CURRENT, ["--help"]);
     assert.equal(program.exitCode, 0);
-    for (const name of ["dns", "echo", "inetd", "portforward", "procmon", "socks", "web"]) {
+    for (const name of ["dns", "echo", "inetd", "mail", "portforward", "procmon", "socks", "web"]) {
       assert.match(program.out, new RegExp(`^  ${name} +\\S`, "m"));
     }
     assert.match(program.out, /--pidfile PIDFILE/);

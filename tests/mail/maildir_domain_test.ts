@@ -17,6 +17,7 @@ import {
   MaildirMailbox,
 } from "../../src/mail/pop3/mod.ts";
 import { decodeDirdbmKey, encodeDirdbmKey } from "../../src/mail/maildir/_dirdbm.ts";
+import { Address, SMTPBadRcpt, User } from "../../src/mail/mod.ts";
 
 const PYTHON = "/usr/bin/python3";
 const CI = process.env.CI === "true";
@@ -103,16 +104,16 @@ describe("MaildirDirdbmDomain", () => {
     const dir = join(root, "example.net");
     const strict = new MaildirDirdbmDomain(null, dir);
     await strict.addUser("alice", "secret");
-    assert.equal(await strict.exists("nobody"), null);
-    const make = await strict.exists("alice", "alice@example.net");
-    assert.ok(make !== null);
+    const rcpt = (to: string) => new User(new Address(to), null, null, "a@example.org");
+    await assert.rejects(strict.exists(rcpt("nobody@example.net")), SMTPBadRcpt);
+    const make = await strict.exists(rcpt("alice@example.net"));
     const message = make();
     message.lineReceived(new TextEncoder().encode("hi"));
-    const path = await message.eomReceived();
+    const path = await message.eomReceived() as string;
     assert.equal(readFileSync(path, "utf8"), "Delivered-To: alice@example.net\nhi\n");
     const lenient = new MaildirDirdbmDomain(null, dir, { postmaster: true });
-    const toPostmaster = await lenient.exists("nobody");
-    assert.ok(toPostmaster !== null);
+    const toPostmaster = await lenient.exists(rcpt("nobody@example.net"));
+    assert.equal(typeof toPostmaster, "function");
     assert.equal(await lenient.userDirectory("nobody"), join(dir, "postmaster"));
   });
 });

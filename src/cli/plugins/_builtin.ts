@@ -26,6 +26,11 @@ export const lazyBuiltinPlugins: readonly IServiceMaker[] = [
     async () => (await import("./inetd.ts")).inetdPlugin,
   ),
   new ServiceMaker(
+    "mail",
+    "An SMTP and POP3 mail server over maildir domains, with authenticated relaying",
+    async () => (await import("./mail.ts")).mailPlugin,
+  ),
+  new ServiceMaker(
     "portforward",
     "A port forwarder: relays connections to another host and port",
     async () => (await import("./portforward.ts")).portforwardPlugin,

@@ -6,6 +6,7 @@ import type { IServiceMaker } from "../_plugins.ts";
 import { dnsPlugin } from "./dns.ts";
 import { echoPlugin } from "./echo.ts";
 import { inetdPlugin } from "./inetd.ts";
+import { mailPlugin } from "./mail.ts";
 import { portforwardPlugin } from "./portforward.ts";
 import { procmonPlugin } from "./procmon.ts";
 import { socksPlugin } from "./socks.ts";
@@ -14,6 +15,13 @@ import { webPlugin } from "./web.ts";
 export { DnsOptions, dnsPlugin } from "./dns.ts";
 export { Echo, ECHO_DEFAULT_LISTEN, EchoOptions, echoPlugin } from "./echo.ts";
 export { InetdOptions, inetdPlugin } from "./inetd.ts";
+export {
+  MAIL_DEFAULT_POP3,
+  MAIL_DEFAULT_SMTP,
+  type MailDomainSpec,
+  MailOptions,
+  mailPlugin,
+} from "./mail.ts";
 export { PortforwardOptions, portforwardPlugin } from "./portforward.ts";
 export { ProcmonOptions, procmonPlugin } from "./procmon.ts";
 export { SocksOptions, socksPlugin } from "./socks.ts";
@@ -24,6 +32,7 @@ export const builtinPlugins: readonly IServiceMaker[] = [
   dnsPlugin,
   echoPlugin,
   inetdPlugin,
+  mailPlugin,
   portforwardPlugin,
   procmonPlugin,
   socksPlugin,

@@ -53,19 +53,22 @@ const join = (...parts: string[]): string => parts.join("/").replace(/\/+/g, "/"
  * ```
  */
 export async function initializeMaildir(fs: RuntimeFileSystem, dir: string): Promise<void> {
+  // `tmp` is made last: once it is there the maildir is complete (a delivery
+  // racing with the creation must not find `dir` without `tmp`).
   try {
-    if ((await fs.stat(dir)).isDirectory) return;
+    if ((await fs.stat(join(dir, "tmp"))).isDirectory) return;
   } catch (error) {
     if (errorCode(error) !== "ENOENT") throw error;
   }
   await fs.mkdir(dir, { mode: 0o700, recursive: true });
-  for (const sub of ["new", "cur", "tmp", ".Trash"]) {
+  for (const sub of ["new", "cur", ".Trash"]) {
     await fs.mkdir(join(dir, sub), { mode: 0o700, recursive: true });
   }
   for (const sub of ["new", "cur", "tmp"]) {
     await fs.mkdir(join(dir, ".Trash", sub), { mode: 0o700, recursive: true });
   }
   await fs.writeFile(join(dir, ".Trash", "maildirfolder"), "");
+  await fs.mkdir(join(dir, "tmp"), { mode: 0o700, recursive: true });
 }
 
 let counter = 0;

@@ -120,6 +120,8 @@ export class POP3 extends Protocol {
 
   /** Sends the greeting (with the APOP challenge) and starts the idle timer. */
   override connectionMade(): void {
+    // POP3S (RFC 8314): a transport that is TLS from the start counts as after STLS.
+    this.#tls = (this.transport as { secure?: boolean }).secure === true;
     this.#resetTimeout();
     this.#send(`+OK POP3 server ready ${this.magic}`);
   }
@@ -403,12 +405,16 @@ export class POP3 extends Protocol {
       }
       const [, mailbox, logout] = login;
       // The maildrop lock is only looked at once the user has proved who they are.
-      if (this.#closed || this.#locks.has(user)) {
+      // It names the maildrop (a maildir's path), not the login: two names can lead
+      // to one maildrop (user@domain, and user for the default domain).
+      const path = (mailbox as { path?: unknown }).path;
+      const key = typeof path === "string" ? `path:${path}` : user;
+      if (this.#closed || this.#locks.has(key)) {
         logout();
         return "[IN-USE] Mailbox already locked";
       }
-      this.#lock = user;
-      this.#locks.add(user);
+      this.#lock = key;
+      this.#locks.add(key);
       this.#logout = logout;
       try {
         return { mailbox, sizes: await mailbox.listMessages() };
@@ -492,9 +498,13 @@ export class POP3 extends Protocol {
     const mailbox = this.#mailbox!;
     this.#wait(() => mailbox.getMessage(index), (bytes: Uint8Array) => {
       const body: Reply = dotStuff(bytes, lines);
-      this.transport.write(enc.encode(`+OK ${this.#sizes[index]} octets\r\n`));
-      this.transport.write(body);
-      this.transport.write(enc.encode(".\r\n"));
+      // One write: separate small segments meet Nagle and delayed ACKs (40 ms each).
+      const head = enc.encode(`+OK ${this.#sizes[index]} octets\r\n`);
+      const all = new Uint8Array(head.byteLength + body.byteLength + 3);
+      all.set(head);
+      all.set(body, head.byteLength);
+      all.set([0x2e, 0x0d, 0x0a], head.byteLength + body.byteLength);
+      this.transport.write(all);
     });
   }
 

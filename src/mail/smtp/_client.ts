@@ -243,6 +243,16 @@ export class SMTPClient extends Protocol {
     }
   }
 
+  /** Every recipient was refused: the last refusal's code and text (a 4xx may be retried). */
+  #noRecipients(): SMTPClientError {
+    const last = this.#recipients.at(-1);
+    const code = last?.[1] ?? -1;
+    const text = last === undefined
+      ? "No recipients accepted"
+      : `No recipients accepted: ${last[2]}`;
+    return new SMTPDeliveryError(code, text, { retry: code >= 400 && code < 500 });
+  }
+
   #arm(): void {
     this.#timer?.cancel();
     this.#timer = null;
@@ -406,20 +416,14 @@ export class SMTPClient extends Protocol {
       if (this.#failedMail) {
         return this.#fail(new SMTPDeliveryError(c, "Sender refused", { retry: c < 500 }));
       }
-      if (this.#numOk === 0) {
-        return this.#fail(
-          new SMTPDeliveryError(-1, "No recipients accepted", { retry: false }),
-        );
-      }
+      if (this.#numOk === 0) return this.#fail(this.#noRecipients());
       this.#fail(new SMTPDeliveryError(c, l.join("\n"), { retry: c < 500 }));
     }]);
     let i = 0;
     const next = (): void => {
       if (this.#done) return;
       const last = i === commands.length - 1;
-      if (last && this.#numOk === 0) {
-        return this.#fail(new SMTPDeliveryError(-1, "No recipients accepted"));
-      }
+      if (last && this.#numOk === 0) return this.#fail(this.#noRecipients());
       const [line, handler] = commands[i++];
       this.#send(line, handler);
     };

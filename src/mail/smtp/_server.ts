@@ -124,6 +124,8 @@ export class SMTP extends Protocol {
 
   /** Sends the 220 greeting and starts the idle timer. */
   override connectionMade(): void {
+    // SMTPS (RFC 8314): a transport that is TLS from the start counts as after STARTTLS.
+    this.#tls = (this.transport as { secure?: boolean }).secure === true;
     this.#resetTimeout();
     this.sendCode(220, `${this.host} ${this.esmtp ? "ESMTP" : "SMTP"} Service ready`);
   }
