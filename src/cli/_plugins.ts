@@ -63,6 +63,12 @@ export interface IServiceMaker {
     options: Options,
     context: PluginContext,
   ): IService | PromiseLike<IService>;
+  /**
+   * A command rather than a service (`tw trial`): when present, the runner
+   * calls it instead of `makeService`, sets up no logging, runs no reactor,
+   * and exits with the status it resolves with.
+   */
+  run?(options: Options, context: PluginContext): Promise<number>;
 }
 
 function isServiceMaker(value: unknown): value is IServiceMaker {

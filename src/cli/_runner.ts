@@ -345,6 +345,18 @@ export async function runCommand(
   const cwd = runtime.cwd();
   if (opts.umask !== undefined) runtime.umask(opts.umask as number);
 
+  const command = options.subCommand === undefined ? undefined : registry.get(options.subCommand);
+  if (command?.run !== undefined) {
+    try {
+      return await command.run(options.subOptions!, { reactor, cwd, stdout });
+    } catch (error) {
+      if (error instanceof UsageError) {
+        return fail(`${error.message} (see tw ${command.tapname} --help)`, EXIT_USAGE);
+      }
+      return fail(describeError(error), EXIT_FAILURE);
+    }
+  }
+
   try {
     const observer = makeLogObserver(
       opts.logfile === "-" ? undefined : resolvePath(cwd, opts.logfile as string),

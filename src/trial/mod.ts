@@ -4,6 +4,8 @@
  * Twisted tests protocols over `StringTransport` and `Clock` without a reactor,
  * and `addCleanup` / `patch` undone after each test (`trackCleanups`).
  * `flushLoggedErrors` is the test kit's (`@tw/core/testing`), re-exported.
+ * `mktemp` gives a test a path in a directory removed after it. `runSuite`
+ * is `tw trial`: one suite run under Deno, Bun and Node, reported once.
  *
  * @example
  * ```ts
@@ -34,4 +36,15 @@ export {
   type TestMethodOptions,
   type TestRunner,
 } from "./_testcase.ts";
+export { mktemp, type MktempOptions, type MktempRuntime } from "./_mktemp.ts";
+export { runSuite, type SuiteOptions } from "./_suite.ts";
+export type {
+  FileRun,
+  SuiteCounts,
+  SuiteResult,
+  SuiteTest,
+  TestOutcome,
+  TestStatus,
+} from "./_results_model.ts";
+export type { ReporterName } from "./_report.ts";
 export { flushLoggedErrors } from "../testing/_leak_check.ts";

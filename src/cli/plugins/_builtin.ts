@@ -46,6 +46,11 @@ export const lazyBuiltinPlugins: readonly IServiceMaker[] = [
     async () => (await import("./socks.ts")).socksPlugin,
   ),
   new ServiceMaker(
+    "trial",
+    "Runs a test suite under Deno, Bun and Node and reports where each test passes",
+    async () => (await import("./trial.ts")).trialPlugin,
+  ),
+  new ServiceMaker(
     "web",
     "A web server: static files, a resource, a fetch app, or an 'It works' page",
     async () => (await import("./web.ts")).webPlugin,

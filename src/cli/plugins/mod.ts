@@ -10,6 +10,7 @@ import { mailPlugin } from "./mail.ts";
 import { portforwardPlugin } from "./portforward.ts";
 import { procmonPlugin } from "./procmon.ts";
 import { socksPlugin } from "./socks.ts";
+import { trialPlugin } from "./trial.ts";
 import { webPlugin } from "./web.ts";
 
 export { DnsOptions, dnsPlugin } from "./dns.ts";
@@ -25,6 +26,7 @@ export {
 export { PortforwardOptions, portforwardPlugin } from "./portforward.ts";
 export { ProcmonOptions, procmonPlugin } from "./procmon.ts";
 export { SocksOptions, socksPlugin } from "./socks.ts";
+export { TrialOptions, trialPlugin } from "./trial.ts";
 export { WEB_DEFAULT_LISTEN, WebOptions, webPlugin } from "./web.ts";
 
 /** Every built-in plugin. */
@@ -36,5 +38,6 @@ export const builtinPlugins: readonly IServiceMaker[] = [
   portforwardPlugin,
   procmonPlugin,
   socksPlugin,
+  trialPlugin,
   webPlugin,
 ];
