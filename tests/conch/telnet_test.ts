@@ -10,16 +10,10 @@ import { spawnSync } from "node:child_process";
 import process from "node:process";
 import { fileURLToPath } from "node:url";
 import fc from "fast-check";
-import {
-  Deferred,
-  Factory,
-  type Failure,
-  type IPv4Address,
-  ProcessProtocol,
-  reactor,
-} from "../../mod.ts";
+import { Deferred, Factory, type Failure, type IPv4Address, reactor } from "../../mod.ts";
 import { clientFromString, serverFromString } from "../../src/internet/endpoints.ts";
 import { connectedServerAndClient, StringTransport, trackLeaks } from "../../src/testing/mod.ts";
+import { PortPeer } from "../_python_peer.ts";
 import { failureResultOf, successResultOf } from "../../src/trial/mod.ts";
 import {
   InMemoryUsernamePasswordDatabaseDontUse,
@@ -283,25 +277,6 @@ const SKIP = HAVE_TWISTED || process.env.CI === "true"
   ? false
   : "no Twisted for /usr/bin/python3: install Debian's python3-twisted package";
 
-class Peer extends ProcessProtocol {
-  out = "";
-  err = "";
-  port = new Deferred<number>();
-  ended = new Deferred<void>();
-  override outReceived(data: Uint8Array): void {
-    this.out += td.decode(data);
-    const m = /PORT (\d+)/.exec(this.out);
-    if (m && !this.port.called) this.port.callback(Number(m[1]));
-  }
-  override errReceived(data: Uint8Array): void {
-    this.err += td.decode(data);
-  }
-  override processEnded(_reason: Failure): void {
-    if (!this.port.called) this.port.errback(new Error(`peer ended: ${this.out} ${this.err}`));
-    this.ended.callback(undefined);
-  }
-}
-
 class NawsClient extends TelnetProtocol {
   received = "";
   lines = new Deferred<string>();
@@ -321,7 +296,7 @@ class NawsClient extends TelnetProtocol {
 
 describe("Telnet with Twisted", { skip: SKIP, timeout: 60_000 }, () => {
   it("our client talks to Twisted's telnet server", { timeout: 30_000 }, async () => {
-    const peer = new Peer();
+    const peer = new PortPeer();
     const process_ = reactor.spawnProcess(peer, PYTHON, [PYTHON, PEER, "server"]);
     try {
       const port = await peer.port.addTimeout(20, reactor);
@@ -350,7 +325,7 @@ describe("Telnet with Twisted", { skip: SKIP, timeout: 60_000 }, () => {
     factory.buildProtocol = () => new TelnetTransport(() => new Upper());
     const port = await serverFromString(reactor, "tcp:0:interface=127.0.0.1").listen(factory);
     try {
-      const peer = new Peer();
+      const peer = new PortPeer();
       reactor.spawnProcess(peer, PYTHON, [
         PYTHON,
         PEER,

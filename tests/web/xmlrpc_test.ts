@@ -10,7 +10,8 @@ import { spawnSync } from "node:child_process";
 import process from "node:process";
 import { fileURLToPath } from "node:url";
 import fc from "fast-check";
-import { Deferred, type Failure, type IPv4Address, ProcessProtocol, reactor } from "../../mod.ts";
+import { type IPv4Address, reactor } from "../../mod.ts";
+import { PortPeer } from "../_python_peer.ts";
 import { serverFromString } from "../../src/internet/endpoints.ts";
 import { flushLoggedErrors, trackLeaks } from "../../src/testing/mod.ts";
 import { Agent, BytesBodyProducer, Headers, readBody, Resource, Site } from "../../src/web/mod.ts";
@@ -171,29 +172,10 @@ const SKIP = HAVE_TWISTED || process.env.CI === "true"
   ? false
   : "no Twisted for /usr/bin/python3: install Debian's python3-twisted package";
 
-class Peer extends ProcessProtocol {
-  out = "";
-  err = "";
-  port = new Deferred<number>();
-  ended = new Deferred<void>();
-  override outReceived(data: Uint8Array): void {
-    this.out += td.decode(data);
-    const m = /PORT (\d+)/.exec(this.out);
-    if (m && !this.port.called) this.port.callback(Number(m[1]));
-  }
-  override errReceived(data: Uint8Array): void {
-    this.err += td.decode(data);
-  }
-  override processEnded(_reason: Failure): void {
-    if (!this.port.called) this.port.errback(new Error(`peer ended: ${this.out} ${this.err}`));
-    this.ended.callback(undefined);
-  }
-}
-
 describe("XML-RPC with Python", { skip: SKIP, timeout: 60_000 }, () => {
   for (const kind of ["stdlib-server", "twisted-server"]) {
     it(`our Proxy calls ${kind}`, { timeout: 30_000 }, async () => {
-      const peer = new Peer();
+      const peer = new PortPeer();
       const transport = reactor.spawnProcess(peer, PYTHON, [PYTHON, PEER, kind]);
       try {
         const port = await peer.port.addTimeout(20, reactor);
@@ -222,7 +204,7 @@ describe("XML-RPC with Python", { skip: SKIP, timeout: 60_000 }, () => {
   it("Python's xmlrpc.client calls our server", { timeout: 30_000 }, async () => {
     const [url, stop] = await serve(new Service());
     try {
-      const peer = new Peer();
+      const peer = new PortPeer();
       reactor.spawnProcess(peer, PYTHON, [PYTHON, PEER, "client", url]);
       await peer.ended.addTimeout(20, reactor);
       const checks = peer.out.trim().split("\n").filter(Boolean).map((l) => JSON.parse(l));
