@@ -156,7 +156,19 @@ async function open(request: Request): Promise<void> {
   const timeout = Math.max(0, Math.floor(request.busyTimeout ?? 0));
   engine.execute(`PRAGMA busy_timeout = ${timeout}`, []);
   if (request.wal && path !== ":memory:" && path !== "") {
-    engine.execute("PRAGMA journal_mode = WAL", []);
+    // Switching to WAL needs a moment alone with the file, and SQLite does not
+    // always wait for it (no busy handler where it could deadlock): when
+    // connections open together, try again for up to the busy timeout.
+    const pause = new Int32Array(new SharedArrayBuffer(4));
+    for (let waited = 0;; waited += 10) {
+      try {
+        engine.execute("PRAGMA journal_mode = WAL", []);
+        break;
+      } catch (e) {
+        if (!/locked|busy/i.test(String((e as Error)?.message)) || waited >= timeout) throw e;
+        Atomics.wait(pause, 0, 0, 10);
+      }
+    }
   }
 }
 
