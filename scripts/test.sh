@@ -14,7 +14,6 @@ if [ "${TW_SKIP_INSTALL:-}" != 1 ]; then
 fi
 export PATH="$PWD/node_modules/.bin:$PATH"
 DENO="$PWD/node_modules/.bin/deno"
-BUN="$PWD/node_modules/.bin/bun"
 NODE="$PWD/node_modules/.bin/node"
 export DENO_NO_UPDATE_CHECK=1 DENO_NO_PROMPT=1
 
@@ -38,7 +37,6 @@ step "deno publish --dry-run"
 step "npm run build (the npm package in dist/npm)"
 "$NODE" scripts/build_npm.mjs || die "npm run build"
 
-files=$(find tests -name '*_test.ts' | sort)
 # The suites over real sockets, run once more with the node adapter forced.
 conformance="tests/runtimes/socket_conformance_test.ts tests/internet/transport_runtime_test.ts tests/internet/reactor_conformance_test.ts tests/interop/twisted_test.ts"
 total_pass=0
@@ -50,51 +48,27 @@ record() { # label pass fail
   total_pass=$((total_pass + $2))
   total_fail=$((total_fail + $3))
 }
-count() { # log regex -> last number matched, or empty
-  grep -aoE "$2" "$1" | tail -1 | grep -oE '[0-9]+' | head -1
-}
-finish() { # label rc pass fail
-  local p=${3:-0} f=${4:-}
-  [ -z "$f" ] && f=1
-  [ "$2" != 0 ] && [ "$f" = 0 ] && f=1
-  record "$1" "$p" "$f"
+
+# tw trial runs each test file under each runtime's own runner and prints, per
+# runtime, "RUNTIME: N passed, N failed[, N skipped]".
+run_trial() { # label-suffix runtimes paths...
+  local suffix=$1 runtimes=$2; shift 2
+  step "tw trial --runtimes $runtimes$suffix"
+  "$NODE" runtimes/cli.ts trial -j 2 --reporter text --runtimes "$runtimes" "$@" 2>&1 | tee "$log"
+  local rc=${PIPESTATUS[0]} rt line p f
+  for rt in ${runtimes//,/ }; do
+    line=$(grep -aE "^$rt: [0-9]+ passed, [0-9]+ failed" "$log" | tail -1)
+    p=$(echo "$line" | grep -oE '[0-9]+ passed' | grep -oE '[0-9]+')
+    f=$(echo "$line" | grep -oE '[0-9]+ failed' | grep -oE '[0-9]+')
+    [ -z "$f" ] && f=1
+    [ "$rc" != 0 ] && [ "$f" = 0 ] && f=1
+    record "$rt$suffix" "${p:-0}" "$f"
+  done
 }
 
-run_node() { # label files...
-  local label=$1; shift
-  step "node --test: $label ($("$NODE" --version))"
-  "$NODE" --test --test-reporter=spec --test-concurrency=2 "$@" 2>&1 | tee "$log"
-  local rc=${PIPESTATUS[0]}
-  finish "$label" "$rc" "$(count "$log" 'ℹ pass [0-9]+')" "$(count "$log" 'ℹ fail [0-9]+')"
-}
-run_deno() { # label files...
-  local label=$1; shift
-  step "deno test: $label ($("$DENO" --version | head -1))"
-  local junit; junit=$(mktemp)
-  "$DENO" test -A --no-check --junit-path="$junit" "$@" 2>&1 | tee "$log"
-  local rc=${PIPESTATUS[0]} p f
-  read -r p f _ < <("$NODE" scripts/junit_count.mjs "$junit" || echo "0 1 0")
-  rm -f "$junit"
-  finish "$label" "$rc" "$p" "$f"
-}
-run_bun() { # label files...
-  local label=$1; shift
-  step "bun test: $label (bun $("$BUN" --version))"
-  "$BUN" test $(printf './%s ' "$@") 2>&1 | tee "$log"
-  local rc=${PIPESTATUS[0]}
-  finish "$label" "$rc" "$(count "$log" '^ *[0-9]+ pass')" "$(count "$log" '^ *[0-9]+ fail')"
-}
-
+run_trial "" node,deno,bun tests
 # shellcheck disable=SC2086
-run_node node $files
-# shellcheck disable=SC2086
-run_deno deno $files
-# shellcheck disable=SC2086
-run_bun bun $files
-# shellcheck disable=SC2086
-TW_RUNTIME=node run_deno "deno, node adapter" $conformance
-# shellcheck disable=SC2086
-TW_RUNTIME=node run_bun "bun, node adapter" $conformance
+TW_RUNTIME=node run_trial ", node adapter" deno,bun $conformance
 rm -f "$log"
 
 printf '\n'
