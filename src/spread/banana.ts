@@ -23,7 +23,7 @@
  * @module
  */
 import { Protocol } from "../internet/protocol.ts";
-import type { ITransport } from "../internet/interfaces.ts";
+import { WriteCork } from "../internet/_write_cork.ts";
 import type { Failure } from "../internet/failure.ts";
 import { Logger } from "../logger/mod.ts";
 import { BananaDecoder, BananaError, type BananaValue, encodeExpression } from "./_banana_codec.ts";
@@ -117,45 +117,15 @@ export class Banana extends Protocol {
   /** True on the side that picks the dialect. */
   readonly isClient: boolean;
   #decoder: BananaDecoder;
-  // The transport itself; `this.transport` is an accessor that first writes
-  // what `#cork` holds (see the class comment).
-  #real: ITransport | undefined = undefined;
-  // While `dataReceived` runs: the expressions sent, written at its end at once.
-  #cork: Uint8Array[] | null = null;
+  // Holds what is sent while dataReceived runs (see the class comment).
+  #cork: WriteCork;
 
   /** Makes a Banana protocol; see `BananaOptions`. */
   constructor(options: BananaOptions = {}) {
     super();
     this.isClient = options.isClient ?? true;
     this.#decoder = new BananaDecoder((value) => this.#callExpressionReceived(value));
-    Object.defineProperty(this, "transport", {
-      get: (): ITransport | undefined => {
-        if (this.#cork !== null && this.#cork.length > 0) this.#flush();
-        return this.#real;
-      },
-      set: (transport: ITransport) => {
-        this.#real = transport;
-      },
-      enumerable: true,
-      configurable: true,
-    });
-  }
-
-  #flush(): void {
-    const cork = this.#cork;
-    if (cork === null || cork.length === 0) return;
-    this.#cork = [];
-    if (!this.connected || this.#real === undefined) return;
-    if (cork.length === 1) this.#real.write(cork[0]);
-    else {
-      const all = new Uint8Array(cork.reduce((n, b) => n + b.length, 0));
-      let at = 0;
-      for (const b of cork) {
-        all.set(b, at);
-        at += b.length;
-      }
-      this.#real.write(all);
-    }
+    this.#cork = new WriteCork(this, () => this.connected);
   }
 
   /** Offers the dialects when this is the server side. */
@@ -176,15 +146,13 @@ export class Banana extends Protocol {
    */
   sendEncoded(value: BananaValue): void {
     const bytes = encodeExpression(value, this.currentDialect === "pb");
-    if (this.#cork !== null) this.#cork.push(bytes);
-    else this.#real!.write(bytes);
+    this.#cork.write(bytes);
   }
 
   /** Feeds bytes to the decoder; bad input closes the connection. */
   override dataReceived(data: Uint8Array): void {
     if (this.transport?.disconnecting) return;
-    const outer = this.#cork === null;
-    if (outer) this.#cork = [];
+    const outer = this.#cork.hold();
     try {
       this.#decoder.feed(data);
     } catch (e) {
@@ -195,16 +163,13 @@ export class Banana extends Protocol {
       );
       this.transport.loseConnection();
     } finally {
-      if (outer) {
-        this.#flush();
-        this.#cork = null;
-      }
+      if (outer) this.#cork.release();
     }
   }
 
   /** Drops what is held: the connection is gone. */
   override connectionLost(reason: Failure): void {
-    this.#cork = this.#cork === null ? null : [];
+    this.#cork.drop();
     super.connectionLost(reason);
   }
 

@@ -6,6 +6,7 @@
  *
  * @module
  */
+import { WriteCork } from "../../internet/_write_cork.ts";
 import type { Deferred } from "../../internet/defer.ts";
 import { ConnectionLost } from "../../internet/error.ts";
 import { Failure } from "../../internet/failure.ts";
@@ -13,7 +14,6 @@ import type { IProtocol, IProtocolFactory, ITransport } from "../../internet/int
 import type { TlsOptions } from "../../internet/socket.ts";
 import { Protocol } from "../../internet/protocol.ts";
 import { Logger } from "../../logger/mod.ts";
-import { concatBytes } from "../../internet/_bytes.ts";
 import { type AmpBox, type BoxInit, BoxReader } from "./_box.ts";
 import {
   type BoxResponder,
@@ -125,12 +125,10 @@ export class BinaryBoxProtocol extends Protocol implements IBoxSender {
   #locked = false;
   #tlsHeld: Uint8Array[] | null = null;
   #tlsStarted = false;
-  // The transport itself; `this.transport` is an accessor that first writes
-  // what `#cork` holds, so whatever a responder does with the transport
-  // (write, loseConnection, startTLS) comes after the answers before it.
-  #real: ITransport | undefined = undefined;
-  // While `dataReceived` runs: the boxes sent, written at its end in one write.
-  #cork: Uint8Array[] | null = null;
+  // While `dataReceived` runs, the boxes sent are held and written at its end
+  // in one write; using `this.transport` writes them first, so whatever a
+  // responder does with it (write, loseConnection, startTLS) comes after them.
+  #cork: WriteCork;
 
   /**
    * Makes the protocol.
@@ -142,34 +140,7 @@ export class BinaryBoxProtocol extends Protocol implements IBoxSender {
     this.boxReceiver = boxReceiver;
     this.#reader = new BoxReader(options.maxBoxSize ?? 4 * 1024 * 1024);
     senderControls.set(this, this.#control());
-    this.#defineTransport();
-  }
-
-  #defineTransport(): void {
-    Object.defineProperty(this, "transport", {
-      get: (): ITransport | undefined => {
-        if (this.#cork !== null && this.#cork.length > 0) this.#flush();
-        return this.#real;
-      },
-      set: (transport: ITransport) => {
-        this.#real = transport;
-      },
-      enumerable: true,
-      configurable: true,
-    });
-  }
-
-  #flush(): void {
-    const cork = this.#cork;
-    if (cork === null || cork.length === 0) return;
-    this.#cork = [];
-    if (this.#lost || this.#real === undefined) return;
-    this.#real.write(cork.length === 1 ? cork[0] : concatBytes(cork));
-  }
-
-  #write(bytes: Uint8Array): void {
-    if (this.#cork !== null) this.#cork.push(bytes);
-    else this.#real!.write(bytes);
+    this.#cork = new WriteCork(this, () => !this.#lost);
   }
 
   /** The most bytes one incoming box may take on the wire. */
@@ -184,9 +155,9 @@ export class BinaryBoxProtocol extends Protocol implements IBoxSender {
   override makeConnection(transport: ITransport): void {
     // A subclass that redeclares `transport` as a field replaced the accessor.
     if (Object.getOwnPropertyDescriptor(this, "transport")?.get === undefined) {
-      this.#defineTransport();
+      this.#cork.install(this);
     }
-    this.#real = transport;
+    this.#cork.real = transport;
     this.connected = true;
     this.boxReceiver.startReceivingBoxes(this);
     this.connectionMade();
@@ -200,10 +171,10 @@ export class BinaryBoxProtocol extends Protocol implements IBoxSender {
    */
   sendBox(box: AmpBox): void {
     if (this.#locked) throw new ProtocolSwitched();
-    if (this.#lost || this.#real === undefined) throw new ConnectionLost();
+    if (this.#lost || this.#cork.real === undefined) throw new ConnectionLost();
     const bytes = box.serialize();
     if (this.#tlsHeld !== null) this.#tlsHeld.push(bytes);
-    else this.#write(bytes);
+    else this.#cork.write(bytes);
   }
 
   /** Parses boxes out of `data`, or passes it on after a protocol switch. */
@@ -218,20 +189,19 @@ export class BinaryBoxProtocol extends Protocol implements IBoxSender {
       return;
     }
     this.#busy = true;
-    this.#cork = [];
+    this.#cork.hold();
     try {
       this.#feed(data);
       while (this.#queued.length > 0) {
         const next = this.#queued.shift()!;
         const inner = this.innerProtocol as IProtocol | null;
         if (inner !== null) {
-          this.#flush();
+          this.#cork.flush();
           inner.dataReceived(next);
         } else if (!this.#stopped) this.#feed(next);
       }
     } finally {
-      this.#flush();
-      this.#cork = null;
+      this.#cork.release();
       this.#busy = false;
     }
   }
@@ -289,7 +259,7 @@ export class BinaryBoxProtocol extends Protocol implements IBoxSender {
 
   #control(): SenderControl {
     return {
-      transport: () => (this.#lost || this.#real === undefined ? null : this.#real),
+      transport: () => (this.#lost ? null : this.#cork.real ?? null),
       tlsInUse: () => this.#tlsStarted || this.#tlsHeld !== null,
       prepareTLS: () => {
         if (this.#tlsStarted || this.#tlsHeld !== null) throw new OnlyOneTLS();
@@ -299,7 +269,7 @@ export class BinaryBoxProtocol extends Protocol implements IBoxSender {
       cancelTLS: () => {
         const held = this.#tlsHeld;
         this.#tlsHeld = null;
-        if (held !== null && !this.#lost) { for (const bytes of held) this.#write(bytes); }
+        if (held !== null && !this.#lost) { for (const bytes of held) this.#cork.write(bytes); }
       },
       lockForSwitch: () => {
         this.#locked = true;
