@@ -62,4 +62,16 @@ export {
   SSHSessionProcessProtocol,
   type WindowSize,
 } from "./ssh/_session.ts";
+export {
+  enableForwarding,
+  type ForwardingOptions,
+  type HostPort,
+  packOpen_direct_tcpip,
+  packOpen_forwarded_tcpip,
+  SSHConnectForwardingChannel,
+  SSHListenForwardingChannel,
+  SSHListenForwardingFactory,
+  unpackOpen_direct_tcpip,
+  unpackOpen_forwarded_tcpip,
+} from "./ssh/_forwarding.ts";
 export { SSHCommandClientEndpoint, type SSHCommandEndpointOptions } from "./ssh/_endpoints.ts";

@@ -52,10 +52,21 @@ async function started(
 }
 
 describe("built-in plugins", () => {
-  it("are dns, echo, inetd, mail, portforward, procmon, socks, trial and web, each described", () => {
+  it("are ckeygen, dns, echo, inetd, mail, portforward, procmon, socks, trial and web, each described", () => {
     assert.deepEqual(
       builtinPlugins.map((p) => p.tapname).sort(),
-      ["dns", "echo", "inetd", "mail", "portforward", "procmon", "socks", "trial", "web"],
+      [
+        "ckeygen",
+        "dns",
+        "echo",
+        "inetd",
+        "mail",
+        "portforward",
+        "procmon",
+        "socks",
+        "trial",
+        "web",
+      ],
     );
     for (const plugin of builtinPlugins) assert.ok(plugin.description.length > 10);
   });

@@ -11,6 +11,11 @@ import { type IServiceMaker, ServiceMaker } from "../_plugins.ts";
 /** Every built-in plugin, not yet loaded. */
 export const lazyBuiltinPlugins: readonly IServiceMaker[] = [
   new ServiceMaker(
+    "ckeygen",
+    "Makes SSH keys, shows their fingerprints and changes their passphrases",
+    async () => (await import("./ckeygen.ts")).ckeygenPlugin,
+  ),
+  new ServiceMaker(
     "dns",
     "A DNS server: authoritative for BIND zone files and zone modules, or recursive",
     async () => (await import("./dns.ts")).dnsPlugin,

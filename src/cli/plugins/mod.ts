@@ -3,6 +3,7 @@
  * @module
  */
 import type { IServiceMaker } from "../_plugins.ts";
+import { ckeygenPlugin } from "./ckeygen.ts";
 import { dnsPlugin } from "./dns.ts";
 import { echoPlugin } from "./echo.ts";
 import { inetdPlugin } from "./inetd.ts";
@@ -13,6 +14,7 @@ import { socksPlugin } from "./socks.ts";
 import { trialPlugin } from "./trial.ts";
 import { webPlugin } from "./web.ts";
 
+export { CkeygenOptions, ckeygenPlugin } from "./ckeygen.ts";
 export { DnsOptions, dnsPlugin } from "./dns.ts";
 export { Echo, ECHO_DEFAULT_LISTEN, EchoOptions, echoPlugin } from "./echo.ts";
 export { InetdOptions, inetdPlugin } from "./inetd.ts";
@@ -31,6 +33,7 @@ export { WEB_DEFAULT_LISTEN, WebOptions, webPlugin } from "./web.ts";
 
 /** Every built-in plugin. */
 export const builtinPlugins: readonly IServiceMaker[] = [
+  ckeygenPlugin,
   dnsPlugin,
   echoPlugin,
   inetdPlugin,

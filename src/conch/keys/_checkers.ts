@@ -103,10 +103,13 @@ export class AuthorizedKeysFile implements IAuthorizedKeysDB {
       const line = raw.trim();
       if (line === "" || line.startsWith("#")) return;
       if (!/^(ssh-|ecdsa-sha2-)\S+\s/.test(line)) {
-        log.warn("{path}:{lineno}: key options are not supported; line skipped", {
-          path: this.path,
-          lineno: i + 1,
-        });
+        const type = /^([a-z0-9.@-]+)\s+AAAA/.exec(line)?.[1];
+        log.warn(
+          type === undefined
+            ? "{path}:{lineno}: key options are not supported; line skipped"
+            : "{path}:{lineno}: key type {type} is not supported; line skipped",
+          { path: this.path, lineno: i + 1, type },
+        );
         return;
       }
       try {
@@ -174,6 +177,9 @@ export class SSHPublicKeyChecker implements ICredentialsChecker {
     const blob = offered.blob();
     const known = keys.find((k) => equalBytes(k.public().blob(), blob));
     if (known === undefined) throw new UnauthorizedLogin("Unable to verify key");
+    if (!known.supportedSignatureAlgorithms().includes(creds.algName)) {
+      throw new UnauthorizedLogin(`Algorithm ${creds.algName} refused for this key`);
+    }
     if (creds.signature === null || creds.sigData === null) {
       throw new ValidPublicKey();
     }

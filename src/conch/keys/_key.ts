@@ -419,6 +419,9 @@ export class Key {
     if (this.isPublic()) {
       return kind === "PEM" ? writePemPublic(this.#data) : writeOpenSSHPublic(this.#data, comment);
     }
+    if (kind === "openssh" && options.subtype === "PEM" && this.#data.kind === "Ed25519") {
+      throw new BadKeyError("OpenSSH cannot read Ed25519 keys in PEM: use the v1 subtype");
+    }
     if (kind === "PEM" || options.subtype === "PEM") {
       return writePemPrivate(this.#data, options.passphrase);
     }

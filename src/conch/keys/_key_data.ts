@@ -56,6 +56,32 @@ export const CURVES: Record<CurveName, CurveInfo> = {
   },
 };
 
+// Each curve's field prime and constant b (y^2 = x^3 - 3x + b), FIPS 186-4 D.1.2.
+const CURVE_EQUATION: Record<CurveName, [bigint, bigint]> = {
+  nistp256: [
+    (1n << 256n) - (1n << 224n) + (1n << 192n) + (1n << 96n) - 1n,
+    0x5ac635d8aa3a93e7b3ebbd55769886bc651d06b0cc53b0f63bce3c3e27d2604bn,
+  ],
+  nistp384: [
+    (1n << 384n) - (1n << 128n) - (1n << 96n) + (1n << 32n) - 1n,
+    0xb3312fa7e23ee7e4988e056be3f82d19181d9c6efe8141120314088f5013875ac656398d8a2ed19d2a85c8edd3ec2aefn,
+  ],
+  nistp521: [
+    (1n << 521n) - 1n,
+    0x0051953eb9618e1c9a1f929a21a0b68540eea2da725b99b315f3b8b489918ef109e156193951ec7e937b1652c0bd3bb1bf073573df883d2c34f1ef451fd46b503f00n,
+  ],
+};
+
+/** True when the uncompressed point `q` lies on `curve`. */
+export function onCurve(curve: CurveName, q: Uint8Array): boolean {
+  const [p, b] = CURVE_EQUATION[curve];
+  const size = CURVES[curve].size;
+  const x = bytesToBigint(q.subarray(1, 1 + size));
+  const y = bytesToBigint(q.subarray(1 + size));
+  if (x >= p || y >= p) return false;
+  return (y * y - (x * x * x - 3n * x + b)) % p === 0n;
+}
+
 /** A curve by OID, or undefined. */
 export function curveByOid(oid: string): CurveInfo | undefined {
   return Object.values(CURVES).find((c) => c.oid === oid);
@@ -136,6 +162,7 @@ export function checkKeyData(data: KeyData): KeyData {
     if (data.q.length !== 1 + 2 * curve.size || data.q[0] !== 4) {
       throw new BadKeyError(`Bad ${data.curve} public point (only uncompressed points)`);
     }
+    if (!onCurve(data.curve, data.q)) throw new BadKeyError(`The point is not on ${data.curve}`);
     if (data.d !== undefined && (data.d <= 0n || data.d.toString(2).length > curve.bits)) {
       throw new BadKeyError("Bad ECDSA private scalar");
     }
@@ -213,6 +240,9 @@ export function readPrivateBlob(r: SSHReader): KeyData {
       const both = r.string();
       if (both.length !== 64) throw new BadKeyError("An Ed25519 private key has 64 bytes");
       if (!equalBytes(both.subarray(32), pub)) throw new BadKeyError("Ed25519 key halves differ");
+      if (!equalBytes(ed25519PublicFromSeed(both.subarray(0, 32)), pub)) {
+        throw new BadKeyError("The Ed25519 public key is not the private key's");
+      }
       return checkKeyData({ kind: "Ed25519", pub, seed: both.slice(0, 32) });
     }
     const curve = curveOfType(type);

@@ -82,6 +82,16 @@ describe("SSHPublicKeyChecker", () => {
       new SSHPrivateKey("alice", "rsa-sha2-512", rsa.blob(), sigData, rsa256.signature),
       UnauthorizedLogin,
     );
+    // The algorithm must be one the key signs with: no SHA-1 "ssh-rsa", no mismatched type.
+    await reject(new SSHPrivateKey("alice", "ssh-rsa", rsa.blob(), null, null), UnauthorizedLogin);
+    await reject(
+      new SSHPrivateKey("alice", "ssh-ed25519", rsa.blob(), null, null),
+      UnauthorizedLogin,
+    );
+    await reject(
+      new SSHPrivateKey("alice", "rsa-sha2-256", rsa.blob(), null, null),
+      ValidPublicKey,
+    );
     await reject(
       new SSHPrivateKey("alice", "ssh-ed25519", new Uint8Array([0, 0, 0, 9, 1]), null, null),
       UnauthorizedLogin,

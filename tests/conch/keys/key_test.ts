@@ -86,6 +86,7 @@ describe("Key", () => {
       } else {
         forms.push([key.toString("PEM"), undefined]); // PKCS#8
         assert.throws(() => key.toString("PEM", { passphrase: "x" }), BadKeyError);
+        assert.throws(() => key.toString("openssh", { subtype: "PEM" }), /v1 subtype/);
       }
       for (const [text, passphrase] of forms) {
         const again = Key.fromString(text, { passphrase });
@@ -174,6 +175,17 @@ describe("Key", () => {
       assert.ok(priv.public().equals(pub));
       assert.ok(await pub.verify(await priv.sign(data), data));
     }
+  });
+
+  it("refuses an ECDSA point off its curve and an Ed25519 seed that is not the key's", () => {
+    const blob = keys.p256.blob();
+    const bad = blob.slice();
+    bad[bad.length - 1] ^= 1; // y changed: off the curve
+    assert.throws(() => Key.fromString(bad, { type: "blob" }), /not on nistp256/);
+    const priv = keys.ed25519.privateBlob();
+    const swapped = priv.slice();
+    swapped[swapped.length - 64] ^= 1; // the seed's first byte, both halves' pub unchanged
+    assert.throws(() => Key.fromString(swapped, { type: "private_blob" }), /not the private key/);
   });
 
   it("reads RFC 4716 headers with continuation lines", () => {
