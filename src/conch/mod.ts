@@ -74,4 +74,5 @@ export {
   unpackOpen_direct_tcpip,
   unpackOpen_forwarded_tcpip,
 } from "./ssh/_forwarding.ts";
+export { AgentError, SSHAgentClient } from "./ssh/_agent.ts";
 export { SSHCommandClientEndpoint, type SSHCommandEndpointOptions } from "./ssh/_endpoints.ts";

@@ -60,4 +60,14 @@ export const lazyBuiltinPlugins: readonly IServiceMaker[] = [
     "A web server: static files, a resource, a fetch app, or an 'It works' page",
     async () => (await import("./web.ts")).webPlugin,
   ),
+  new ServiceMaker(
+    "words",
+    "An IRC server over cred, with groups (twistd words)",
+    async () => (await import("./words.ts")).wordsPlugin,
+  ),
+  new ServiceMaker(
+    "xmpp-router",
+    "An XMPP component router (XEP-0114)",
+    async () => (await import("./xmpp_router.ts")).xmppRouterPlugin,
+  ),
 ];

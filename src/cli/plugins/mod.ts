@@ -13,6 +13,8 @@ import { procmonPlugin } from "./procmon.ts";
 import { socksPlugin } from "./socks.ts";
 import { trialPlugin } from "./trial.ts";
 import { webPlugin } from "./web.ts";
+import { wordsPlugin } from "./words.ts";
+import { xmppRouterPlugin } from "./xmpp_router.ts";
 
 export { CkeygenOptions, ckeygenPlugin } from "./ckeygen.ts";
 export { DnsOptions, dnsPlugin } from "./dns.ts";
@@ -30,6 +32,8 @@ export { ProcmonOptions, procmonPlugin } from "./procmon.ts";
 export { SocksOptions, socksPlugin } from "./socks.ts";
 export { TrialOptions, trialPlugin } from "./trial.ts";
 export { WEB_DEFAULT_LISTEN, WebOptions, webPlugin } from "./web.ts";
+export { WordsOptions, wordsPlugin } from "./words.ts";
+export { XMPP_ROUTER_DEFAULT_PORT, XmppRouterOptions, xmppRouterPlugin } from "./xmpp_router.ts";
 
 /** Every built-in plugin. */
 export const builtinPlugins: readonly IServiceMaker[] = [
@@ -43,4 +47,6 @@ export const builtinPlugins: readonly IServiceMaker[] = [
   socksPlugin,
   trialPlugin,
   webPlugin,
+  wordsPlugin,
+  xmppRouterPlugin,
 ];

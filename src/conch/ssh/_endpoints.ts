@@ -23,7 +23,9 @@ import { SSHConnection } from "./_connection.ts";
 import { SSHClientTransport } from "./_transport_client.ts";
 import { AuthenticationFailed, SSHUserAuthClient } from "./_userauth_client.ts";
 import { SSHReader, SSHWriter } from "./_wire.ts";
-import type { Key } from "../keys/_key.ts";
+import { Key } from "../keys/_key.ts";
+import { SSHAgentClient } from "./_agent.ts";
+import type { IStreamClientEndpoint } from "../../internet/endpoints.ts";
 import { KnownHostsFile, type KnownHostsUI } from "../keys/_known_hosts.ts";
 import { UserRejectedKey } from "../keys/_errors.ts";
 
@@ -39,6 +41,8 @@ export interface SSHCommandEndpointOptions {
   knownHosts?: KnownHostsFile;
   /** Asks about unknown host keys; without one, an unknown key is refused. */
   ui?: KnownHostsUI;
+  /** An SSH agent to list keys from and sign with (a Unix endpoint on `SSH_AUTH_SOCK`). */
+  agentEndpoint?: IStreamClientEndpoint;
   /** Open `command` as a subsystem (like `ssh -s`), not an exec. @default false */
   subsystem?: boolean;
 }
@@ -60,6 +64,7 @@ class CommandChannel extends SSHChannel {
   readonly #ready: Deferred<IProtocol>;
   readonly #ownsConnection: boolean;
   #protocol: CommandProtocol | null = null;
+  #early: [number | null, Uint8Array][] = [];
   #exitCode: number | null = null;
   #signal: string | null = null;
 
@@ -91,6 +96,13 @@ class CommandChannel extends SSHChannel {
       }
       this.#protocol = protocol;
       protocol.makeConnection(this);
+      // Output that came before the server's answer to exec goes first.
+      const early = this.#early;
+      this.#early = [];
+      for (const [type, data] of early) {
+        if (type === null) protocol.dataReceived(data);
+        else protocol.extReceived?.(type, data);
+      }
       if (!this.#ready.called) this.#ready.callback(protocol);
     }, () => {
       this.#fail(new ConchError(`The server refused to run ${this.#command}`));
@@ -108,11 +120,13 @@ class CommandChannel extends SSHChannel {
   }
 
   override dataReceived(data: Uint8Array): void {
-    this.#protocol?.dataReceived(data);
+    if (this.#protocol === null) this.#early.push([null, data]);
+    else this.#protocol.dataReceived(data);
   }
 
   override extReceived(dataType: number, data: Uint8Array): void {
-    this.#protocol?.extReceived?.(dataType, data);
+    if (this.#protocol === null) this.#early.push([dataType, data]);
+    else this.#protocol.extReceived?.(dataType, data);
   }
 
   override eofReceived(): void {
@@ -148,23 +162,58 @@ class CommandChannel extends SSHChannel {
 class EndpointAuth extends SSHUserAuthClient {
   readonly #keys: Key[];
   readonly #password: string | undefined;
+  readonly #agent: Promise<SSHAgentClient | null>;
+  #agentKeys: Key[] | null = null;
   #keyIndex = 0;
+  #current: Key | null = null;
   #passwordUsed = false;
   failed = false;
 
-  constructor(user: string, instance: SSHConnection, keys: Key[], password?: string) {
+  constructor(
+    user: string,
+    instance: SSHConnection,
+    keys: Key[],
+    password: string | undefined,
+    agent: Promise<SSHAgentClient | null>,
+  ) {
     super(user, instance);
     this.#keys = keys;
     this.#password = password;
+    this.#agent = agent;
   }
 
-  override getPublicKey(): Promise<Key | null> {
-    const key = this.#keys[this.#keyIndex++];
-    return Promise.resolve(key === undefined ? null : key.public());
+  /** Our keys first, then the agent's. */
+  override async getPublicKey(): Promise<Key | null> {
+    if (this.#keyIndex < this.#keys.length) {
+      this.#current = this.#keys[this.#keyIndex++];
+      return this.#current.public();
+    }
+    if (this.#agentKeys === null) {
+      this.#agentKeys = [];
+      const agent = await this.#agent;
+      const identities = agent ? await agent.requestIdentities().catch(() => []) : [];
+      for (const [blob] of identities) {
+        try {
+          this.#agentKeys.push(Key.fromString(blob, { type: "blob" }));
+        } catch {
+          // A key type we do not know: skip it, as ssh does.
+        }
+      }
+    }
+    this.#current = this.#agentKeys.shift() ?? null;
+    return this.#current;
   }
 
   override getPrivateKey(): Promise<Key> {
-    return Promise.resolve(this.#keys[this.#keyIndex - 1]);
+    return Promise.resolve(this.#current!);
+  }
+
+  /** Agent keys are public halves: the agent signs for them. */
+  override async signData(key: Key, data: Uint8Array, algorithm: string): Promise<Uint8Array> {
+    if (!key.isPublic()) return await super.signData(key, data, algorithm);
+    const agent = await this.#agent;
+    if (agent === null) throw new Error("No agent to sign with");
+    return await agent.signData(key.blob(), data, { algorithm });
   }
 
   override getPassword(): Promise<string | null> {
@@ -252,6 +301,7 @@ class CommandTransport extends SSHClientTransport {
   readonly #options: SSHCommandEndpointOptions;
   readonly #target: { factory: IProtocolFactory; ready: Deferred<IProtocol> };
   #auth: EndpointAuth | null = null;
+  #agent: Promise<SSHAgentClient | null> | null = null;
 
   constructor(
     command: string,
@@ -302,17 +352,32 @@ class CommandTransport extends SSHClientTransport {
         this.openChannel(new CommandChannel(command, subsystem, factory, ready, true));
       }
     })();
+    const agentEndpoint = this.#options.agentEndpoint;
+    const agent: Promise<SSHAgentClient | null> = agentEndpoint === undefined
+      ? Promise.resolve(null)
+      : new Promise((resolve) => {
+        const factory = new Factory();
+        factory.noisy = false;
+        factory.buildProtocol = () => new SSHAgentClient();
+        agentEndpoint.connect(factory).addCallbacks(
+          (protocol) => resolve(protocol as SSHAgentClient),
+          () => resolve(null),
+        );
+      });
+    this.#agent = agent;
     this.#auth = new EndpointAuth(
       this.#username,
       conn,
       this.#options.keys ?? [],
       this.#options.password,
+      agent,
     );
     this.requestService(this.#auth);
   }
 
   override connectionLost(reason: Failure): void {
     super.connectionLost(reason);
+    void this.#agent?.then((agent) => agent?.transport.loseConnection());
     const ready = this.#target.ready;
     if (ready.called) return;
     if (this.#auth?.failed) {
