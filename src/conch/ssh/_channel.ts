@@ -180,6 +180,8 @@ export class SSHChannel implements ITransport {
       return;
     }
     this.#resumeProducer();
+    // Resuming may have delivered output at once: then that write's flush took over.
+    if (this.#pending.length > 0) return;
     const waiters = this.#drainWaiters;
     this.#drainWaiters = [];
     for (const resolve of waiters) resolve();

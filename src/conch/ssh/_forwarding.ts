@@ -105,6 +105,10 @@ class Bridge extends Protocol {
   override dataReceived(data: Uint8Array): void {
     this.#channel.write(data);
   }
+  /** The socket's peer will send no more: EOF on the channel, keep reading its answers. */
+  readConnectionLost(): void {
+    this.#channel.loseWriteConnection();
+  }
   override connectionLost(_reason: Failure): void {
     this.#channel.unregisterProducer();
     this.#channel.loseConnection();
@@ -115,6 +119,7 @@ class Bridge extends Protocol {
 class SocketEnd {
   transport: ITransport | null = null;
   pending: Uint8Array[] = [];
+  eof = false;
   closed = false;
   write(data: Uint8Array): void {
     if (this.transport !== null) this.transport.write(data);
@@ -124,11 +129,24 @@ class SocketEnd {
     this.transport = transport;
     for (const chunk of this.pending) transport.write(chunk);
     this.pending = [];
-    if (this.closed) transport.loseConnection();
+    if (this.closed) this.close();
+    else if (this.eof) this.halfClose();
+  }
+  /** The SSH peer sent EOF: half-close the socket (or close it if it cannot). */
+  halfClose(): void {
+    this.eof = true;
+    const transport = this.transport as (ITransport & { loseWriteConnection?(): void }) | null;
+    if (transport === null) return;
+    // A registered producer would hold the half-close back until unregistered.
+    transport.unregisterProducer();
+    if (typeof transport.loseWriteConnection === "function") transport.loseWriteConnection();
+    else transport.loseConnection();
   }
   close(): void {
     this.closed = true;
-    this.transport?.loseConnection();
+    if (this.transport === null) return;
+    this.transport.unregisterProducer();
+    this.transport.loseConnection();
   }
 }
 
@@ -205,10 +223,9 @@ export class SSHConnectForwardingChannel extends SSHChannel {
     this.#socket.write(data);
   }
 
-  /** The peer will send no more: half-close the socket if it can. */
+  /** The peer will send no more: half-close the socket. */
   override eofReceived(): void {
-    const transport = this.#socket.transport as ITransport & { loseWriteConnection?(): void };
-    if (transport?.loseWriteConnection) transport.loseWriteConnection();
+    this.#socket.halfClose();
   }
 
   /** Both closed: close the socket. */
@@ -276,6 +293,11 @@ export class SSHListenForwardingChannel extends SSHChannel {
     this.#socket.write(data);
   }
 
+  /** The peer will send no more: half-close the socket. */
+  override eofReceived(): void {
+    this.#socket.halfClose();
+  }
+
   /** Both closed: close the socket. */
   override closed(): void {
     this.#socket.close();
@@ -301,6 +323,9 @@ class ListenSocketProtocol extends Protocol {
   }
   override dataReceived(data: Uint8Array): void {
     this.#bridge.dataReceived(data);
+  }
+  readConnectionLost(): void {
+    this.#bridge.readConnectionLost();
   }
   override connectionLost(reason: Failure): void {
     this.#bridge.connectionLost(reason);
@@ -329,7 +354,7 @@ export class SSHListenForwardingFactory extends Factory {
   /** The SSH connection channels are opened on. */
   readonly conn: SSHConnection;
   /** The target (direct-tcpip) or the listening address (forwarded-tcpip). */
-  readonly hostport: HostPort;
+  hostport: HostPort;
   /** The channel type opened per connection. */
   readonly channelName: string;
 
@@ -355,6 +380,9 @@ export class SSHListenForwardingFactory extends Factory {
     return protocol;
   }
 }
+
+/** At most this many `tcpip-forward` listeners per user. */
+const MAX_REMOTE_FORWARDS = 16;
 
 /** What `enableForwarding` allows. */
 export interface ForwardingOptions {
@@ -417,6 +445,7 @@ export function enableForwarding(user: ConchUser, options: ForwardingOptions = {
       [requested, port],
       "forwarded-tcpip",
     );
+    if (listeners.size >= MAX_REMOTE_FORWARDS) return false;
     const listening = reactor().listenTCP(port, factory, { interface: host });
     try {
       await listening.whenListening?.();
@@ -424,6 +453,8 @@ export function enableForwarding(user: ConchUser, options: ForwardingOptions = {
       return false;
     }
     const bound = (listening.getHost() as { port?: number }).port ?? port;
+    // Channels name the port the client asked for, or the one bound for port 0.
+    factory.hostport = [requested, bound];
     listeners.set(`${requested}:${port === 0 ? bound : port}`, listening);
     return port === 0 ? [true, new SSHWriter().uint32(bound).bytes()] : true;
   };

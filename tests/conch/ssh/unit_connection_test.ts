@@ -12,6 +12,7 @@ import {
   SSHConnection,
   SSHWriter,
 } from "../../../src/conch/mod.ts";
+import { reactor } from "../../../runtimes/select.ts";
 import {
   CollectingChannel,
   EchoSession,
@@ -40,6 +41,39 @@ class BulkSession extends EchoSession {
 }
 
 describe("SSHConnection", () => {
+  it("sends all of a real process's output before EOF and exit-status, through a small window", async () => {
+    const factory = await makeFactory();
+    const realm = factory.portal!.realm as { requestAvatar: unknown };
+    realm.requestAvatar = (_id: unknown, _mind: unknown, iface: unknown) => {
+      const user = new TestUser();
+      user.sessionFor = () => ({
+        openShell() {},
+        execCommand(protocol, command) {
+          reactor.spawnProcess(protocol, "/bin/sh", ["sh", "-c", command]);
+        },
+      });
+      return [iface, user, () => {}];
+    };
+    const server = serverOf(factory);
+    const client = new TestClient();
+    const events: string[] = [];
+    // A 16 KiB window: the process is paused and resumed many times, and
+    // exits while output is still held back.
+    const channel = new (class extends CollectingChannel {
+      override eofReceived(): void {
+        events.push(`eof after ${this.out.reduce((n, c) => n + c.length, 0)}`);
+      }
+      override request_exit_status(data: Uint8Array): boolean {
+        events.push("exit-status");
+        return super.request_exit_status(data);
+      }
+    })("head -c 1000000 /dev/zero", null, 16 * 1024);
+    loginAndOpen(client, "secret", channel);
+    await run(server, client);
+    assert.deepEqual(events, ["eof after 1000000", "exit-status"]);
+    assert.equal(channel.exitStatus, 0);
+  });
+
   it("never sends past the peer's window, and the peer's adjustments let it finish", async () => {
     const factory = await makeFactory();
     const realm = factory.portal!.realm as { requestAvatar: unknown };

@@ -10,6 +10,7 @@ import {
   SSHConnection,
   SSHListenForwardingFactory,
   SSHWriter,
+  unpackOpen_forwarded_tcpip,
 } from "../../../src/conch/mod.ts";
 import { reactor } from "../../../runtimes/select.ts";
 import { ClientFactory, Factory, Protocol } from "../../../src/internet/protocol.ts";
@@ -17,6 +18,18 @@ import type { IPv4Address } from "../../../src/internet/address.ts";
 import { Deferred } from "../../../src/internet/defer.ts";
 import type { IListeningPort } from "../../../src/internet/interfaces.ts";
 import { makeFactory, PasswordAuth, run, serverOf, TestClient, TestUser } from "./_pair.ts";
+
+/** Answers with what it got, reversed, once the client half-closes. */
+class AnswerOnEOF extends Protocol {
+  #got: number[] = [];
+  override dataReceived(data: Uint8Array): void {
+    this.#got.push(...data);
+  }
+  readConnectionLost(): void {
+    this.transport.write(new Uint8Array(this.#got.reverse()));
+    this.transport.loseConnection();
+  }
+}
 
 class Echo extends Protocol {
   override dataReceived(data: Uint8Array): void {
@@ -91,17 +104,58 @@ describe("SSH port forwarding", () => {
     }
   });
 
+  it("passes a half-close through direct-tcpip and carries the answer back", async () => {
+    const factory = Factory.forProtocol(AnswerOnEOF);
+    factory.noisy = false;
+    const target = reactor.listenTCP(0, factory, { interface: "127.0.0.1" });
+    await target.whenListening!();
+    try {
+      const server = await forwardingServer();
+      const client = new TestClient();
+      let answer = "";
+      const channel = new (class extends SSHChannel {
+        override name = "direct-tcpip";
+        override specificData(): Uint8Array {
+          return packOpen_direct_tcpip(["127.0.0.1", portOf(target)], ["127.0.0.1", 4001]);
+        }
+        override channelOpen(): void {
+          this.write(new TextEncoder().encode("abc"));
+          this.loseWriteConnection();
+        }
+        override dataReceived(data: Uint8Array): void {
+          answer += new TextDecoder().decode(data);
+        }
+        override closed(): void {
+          this.conn!.transport.sendDisconnect(11, "done");
+        }
+      })();
+      const conn = new (class extends SSHConnection {
+        override serviceStarted(): void {
+          super.serviceStarted();
+          this.openChannel(channel);
+        }
+      })();
+      client.onSecure = (c) => c.requestService(new PasswordAuth("alice", conn, ["secret"]));
+      await run(server, client);
+      assert.equal(answer, "cba");
+    } finally {
+      await target.stopListening();
+    }
+  });
+
   it("listens for tcpip-forward on loopback and opens forwarded-tcpip channels (ssh -R)", async () => {
     const server = await forwardingServer();
     const client = new TestClient();
     const echoed = new Deferred<string>();
     let origin: Uint8Array | null = null;
+    let boundPort = -1;
     const conn = new (class extends SSHConnection {
       override serviceStarted(): void {
         super.serviceStarted();
         const request = new SSHWriter().string("localhost").uint32(0).bytes();
         this.sendGlobalRequest("tcpip-forward", request, { wantReply: true }).then((answer) => {
           const port = new DataView(answer.buffer, answer.byteOffset).getUint32(0);
+          boundPort = port;
           // A TCP client connects to the forwarded port and expects its bytes back.
           const tcp = new (class extends Protocol {
             override connectionMade(): void {
@@ -135,6 +189,8 @@ describe("SSH port forwarding", () => {
     await finished;
     assert.equal(text, "through the tunnel");
     assert.ok(origin !== null);
+    // The channel names the port actually bound, not the 0 that was asked for.
+    assert.deepEqual(unpackOpen_forwarded_tcpip(origin)[0], ["localhost", boundPort]);
   });
 
   it("makes SSHListenForwardingFactory open one channel per accepted socket", () => {
