@@ -21,6 +21,17 @@ export class ByteQueue {
     this.#length += chunk.length;
   }
 
+  /** Puts `chunk` back in front (bytes taken and not used after all). */
+  unshift(chunk: Uint8Array): void {
+    if (chunk.length === 0) return;
+    if (this.#head > 0) {
+      this.#chunks[0] = this.#chunks[0].subarray(this.#head);
+      this.#head = 0;
+    }
+    this.#chunks.unshift(chunk);
+    this.#length += chunk.length;
+  }
+
   /** The first `count` bytes, left in the queue. */
   peek(count: number): Uint8Array {
     return this.#read(count, false);

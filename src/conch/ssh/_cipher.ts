@@ -107,6 +107,8 @@ export interface PacketOpener {
   readonly headerLength: number;
   /** Bytes after the packet (MAC or tag). */
   readonly trailerLength: number;
+  /** True when `packetLength` answers at once (not a promise). */
+  readonly syncLength: boolean;
   /** The packet_length field, from the first `headerLength` bytes. */
   packetLength(sequence: number, header: Uint8Array): Promise<number> | number;
   /** The payload of one whole packet (4 + packet_length + trailer bytes). */
@@ -175,6 +177,7 @@ export class NoneSealer implements PacketSealer {
 /** The unencrypted framing of the first key exchange. */
 export class NoneOpener implements PacketOpener {
   readonly headerLength = 4;
+  readonly syncLength = true;
   readonly trailerLength = 0;
   packetLength(_sequence: number, header: Uint8Array): number {
     const length = new DataView(header.buffer, header.byteOffset, 4).getUint32(0);
@@ -276,6 +279,7 @@ class CtrHmacSealer implements PacketSealer {
 
 class CtrHmacOpener implements PacketOpener {
   readonly headerLength: number;
+  readonly syncLength: boolean;
   readonly trailerLength: number;
   readonly #aes: Promise<CryptoKey>;
   readonly #mac: Promise<CryptoKey>;
@@ -288,16 +292,22 @@ class CtrHmacOpener implements PacketOpener {
     this.#counter = new Counter(keys.iv);
     this.#etm = mac.etm;
     this.headerLength = mac.etm ? 4 : 16;
+    this.syncLength = mac.etm;
     this.trailerLength = mac.macLength;
   }
-  async packetLength(_sequence: number, header: Uint8Array): Promise<number> {
-    let clear = header;
-    if (!this.#etm) {
-      // Decrypt the first block without moving the counter: open() decrypts it again.
-      clear = await ctr(await this.#aes, this.#counter.block.slice(), header.subarray(0, 16));
+  packetLength(sequence: number, header: Uint8Array): Promise<number> | number {
+    if (this.#etm) {
+      const length = new DataView(header.buffer, header.byteOffset, 4).getUint32(0);
+      checkPacketLength(length, 16, true);
+      return length;
     }
+    return this.#decryptLength(sequence, header);
+  }
+  async #decryptLength(_sequence: number, header: Uint8Array): Promise<number> {
+    // Decrypt the first block without moving the counter: open() decrypts it again.
+    const clear = await ctr(await this.#aes, this.#counter.block.slice(), header.subarray(0, 16));
     const length = new DataView(clear.buffer, clear.byteOffset, 4).getUint32(0);
-    checkPacketLength(length, 16, this.#etm);
+    checkPacketLength(length, 16, false);
     return length;
   }
   async open(sequence: number, wire: Uint8Array): Promise<Uint8Array> {
@@ -361,6 +371,7 @@ class GcmSealer implements PacketSealer {
 
 class GcmOpener implements PacketOpener {
   readonly headerLength = 4;
+  readonly syncLength = true;
   readonly trailerLength = 16;
   readonly #aes: Promise<CryptoKey>;
   readonly #nonce: GcmNonce;
@@ -433,6 +444,7 @@ class ChachaSealer implements PacketSealer {
 
 class ChachaOpener implements PacketOpener {
   readonly headerLength = 4;
+  readonly syncLength = true;
   readonly trailerLength = 16;
   readonly #keys: ChachaKeys;
   constructor(keys: DirectionKeys) {

@@ -154,6 +154,7 @@ export class SSHTransportBase extends Protocol {
   #closed: Promise<void> | null = null;
   #closedResolve: (() => void) | null = null;
   #pendingLength: number | undefined;
+  #opening: OpeningPacket[] = [];
 
   #opener: PacketOpener = new NoneOpener();
   #sealer: PacketSealer = new NoneSealer();
@@ -281,23 +282,18 @@ export class SSHTransportBase extends Protocol {
     this.#pumping = true;
     try {
       while (!this.#disconnected) {
-        const opener = this.#opener;
-        if (this.#pendingLength === undefined) {
-          if (this.#incoming.length < opener.headerLength) break;
-          const header = this.#incoming.peek(opener.headerLength);
-          this.#pendingLength = await opener.packetLength(this.#inSequence, header);
-        }
-        const total = 4 + this.#pendingLength + opener.trailerLength;
-        if (this.#incoming.length < total) break;
-        const wire = this.#incoming.take(total);
-        this.#pendingLength = undefined;
-        const payload = await opener.open(this.#inSequence, wire);
+        this.#startOpening();
+        if (this.#opening.length === 0 && !(await this.#openOneSlowly())) break;
+        const head = this.#opening.shift()!;
+        const payload = await head.payload;
         const sequence = this.#inSequence;
         this.#lastSequence = sequence;
         this.#inSequence = (this.#inSequence + 1) >>> 0;
-        this.#bytesSinceKex += wire.length;
+        this.#bytesSinceKex += head.wire.length;
         if (payload.length === 0) throw new SSHProtocolError("Empty packet");
         await this.#dispatch(payload, sequence);
+        // New keys: what was opened ahead with the old ones is opened again.
+        if (this.#opener !== head.opener) this.#reopen();
       }
     } catch (e) {
       this.#fail(e);
@@ -312,6 +308,63 @@ export class SSHTransportBase extends Protocol {
       this.#paused = false;
       this.transport.resumeProducing();
     }
+  }
+
+  /**
+   * Starts opening every whole packet already received (up to a few), when the
+   * opener knows lengths at once: WebCrypto then decrypts them in parallel
+   * while they are handled one by one, in order.
+   */
+  #startOpening(): void {
+    const opener = this.#opener;
+    if (!opener.syncLength) return;
+    while (this.#opening.length < MAX_OPENING) {
+      const sequence = (this.#inSequence + this.#opening.length) >>> 0;
+      if (this.#pendingLength === undefined) {
+        if (this.#incoming.length < opener.headerLength) return;
+        const header = this.#incoming.peek(opener.headerLength);
+        try {
+          this.#pendingLength = opener.packetLength(sequence, header) as number;
+        } catch (e) {
+          // Ahead of the packet being handled, this may be the first one under new keys.
+          if (this.#opening.length > 0) return;
+          throw e;
+        }
+      }
+      const total = 4 + this.#pendingLength + opener.trailerLength;
+      if (this.#incoming.length < total) return;
+      const wire = this.#incoming.take(total);
+      this.#pendingLength = undefined;
+      this.#opening.push(openPacket(opener, sequence, wire));
+    }
+  }
+
+  /** One packet with an opener that must decrypt to learn the length (AES-CTR with a MAC). */
+  async #openOneSlowly(): Promise<boolean> {
+    const opener = this.#opener;
+    if (opener.syncLength) return false;
+    if (this.#pendingLength === undefined) {
+      if (this.#incoming.length < opener.headerLength) return false;
+      const header = this.#incoming.peek(opener.headerLength);
+      this.#pendingLength = await opener.packetLength(this.#inSequence, header);
+    }
+    const total = 4 + this.#pendingLength + opener.trailerLength;
+    if (this.#incoming.length < total) return false;
+    const wire = this.#incoming.take(total);
+    this.#pendingLength = undefined;
+    this.#opening.push(openPacket(opener, this.#inSequence, wire));
+    return true;
+  }
+
+  /**
+   * After NEWKEYS: packets framed ahead with the old keys go back to be framed
+   * and opened again with the new ones (their boundaries may differ).
+   */
+  #reopen(): void {
+    const ahead = this.#opening;
+    this.#opening = [];
+    this.#pendingLength = undefined;
+    for (let i = ahead.length - 1; i >= 0; i--) this.#incoming.unshift(ahead[i].wire);
   }
 
   /** Disconnects for an error raised while handling the peer's bytes. */
@@ -713,6 +766,29 @@ export class SSHTransportBase extends Protocol {
     this.#disconnected = true;
     this.transport.loseConnection();
   }
+}
+
+/** Packets opened ahead of the one being handled. */
+const MAX_OPENING = 8;
+
+/** A packet being opened: its bytes, the opener it was given to, the payload to come. */
+interface OpeningPacket {
+  readonly wire: Uint8Array;
+  readonly opener: PacketOpener;
+  readonly payload: Promise<Uint8Array>;
+}
+
+/** Starts opening a packet; a failure surfaces only when the payload is awaited. */
+function openPacket(opener: PacketOpener, sequence: number, wire: Uint8Array): OpeningPacket {
+  let payload: Promise<Uint8Array>;
+  try {
+    payload = Promise.resolve(opener.open(sequence, wire));
+  } catch (e) {
+    payload = Promise.reject(e);
+  }
+  // Packets opened ahead and then dropped must not surface as unhandled rejections.
+  payload.catch(() => {});
+  return { wire, opener, payload };
 }
 
 /** Messages allowed while a key exchange runs (RFC 4253 §7.1). */

@@ -130,8 +130,15 @@ export async function run(
   client: SSHClientTransport,
   pumpPolicy?: PumpPolicy,
 ): Promise<void> {
-  await loopbackAsync(server, client, pumpPolicy ? { pumpPolicy } : {});
-  await Promise.all([server.whenClosed(), client.whenClosed()]);
+  // Deno may not count a pending WebCrypto call as keeping the event loop alive
+  // (nothing else is pending in memory): hold it open while the pair talks.
+  const keepAlive = setInterval(() => {}, 1000);
+  try {
+    await loopbackAsync(server, client, pumpPolicy ? { pumpPolicy } : {});
+    await Promise.all([server.whenClosed(), client.whenClosed()]);
+  } finally {
+    clearInterval(keepAlive);
+  }
 }
 
 /** A password login client that starts `connection` once in. */
