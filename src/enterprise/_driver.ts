@@ -64,10 +64,10 @@ export interface IDBDriver<C = unknown> {
   /**
    * True when a connection takes several statements at once and runs them in
    * order (a worker's queue): the pool then gives one connection up to 32
-   * plain `runQuery` / `runOperation` statements. Transactions always hold a
-   * connection alone. @default false
+   * plain `runQuery` / `runOperation` statements, or as many as a number
+   * given here. Transactions always hold a connection alone. @default false
    */
-  readonly pipelining?: boolean;
+  readonly pipelining?: boolean | number;
   /** The statement that opens a transaction. @default "BEGIN" */
   readonly beginSQL?: string;
   /** Opens a connection. */
@@ -76,6 +76,12 @@ export interface IDBDriver<C = unknown> {
   execute(connection: C, sql: string, params: unknown[]): DBResult | PromiseLike<DBResult>;
   /** Closes a connection. */
   close(connection: C): void | PromiseLike<void>;
+  /**
+   * False once `connection` is known to be gone (the server closed it while
+   * idle): the pool then replaces it instead of handing it out. Without it, a
+   * dead connection shows when a statement fails with `ConnectionLost`.
+   */
+  isOpen?(connection: C): boolean;
   /**
    * Turns the driver's error into one of DB-API's (`IntegrityError`...) or
    * `ConnectionLost`; without it, or when it returns undefined, the pool

@@ -13,6 +13,7 @@ import { Logger } from "../logger/mod.ts";
 import { DatabaseError, InterfaceError } from "./_errors.ts";
 import { type DBResult, type IDBDriver, sqliteDriver } from "./_driver.ts";
 import { convertPlaceholders, type ParamStyle } from "./_placeholders.ts";
+import { postgresDriver, type PostgresDriverOptions } from "./postgres/_driver.ts";
 
 const log = new Logger("adbapi");
 
@@ -22,8 +23,11 @@ export type Row = unknown[] | Record<string, unknown>;
 /** Parameters for a statement's placeholders (`?`, `?2`, `$1`), in order. */
 export type Params = readonly unknown[];
 
-/** Options of `new ConnectionPool(driver, options)`. */
-export interface ConnectionPoolOptions {
+/**
+ * Options of `new ConnectionPool(driver, options)`; with "postgres", also the
+ * server's settings (`url`, or `host`, `port`, `user`, `password`, `database`).
+ */
+export interface ConnectionPoolOptions extends PostgresDriverOptions {
   /** Connections opened by `start()` and kept (Twisted's `cp_min`). @default 3 */
   min?: number;
   /** The most connections open at once; more work waits (Twisted's `cp_max`). @default 5 */
@@ -258,7 +262,9 @@ interface Waiter {
 /**
  * A pool of database connections (twisted.enterprise.adbapi's
  * `ConnectionPool`). `driver` is "sqlite" (the runtime's own SQLite, each
- * connection in a worker) or an `IDBDriver`. Work beyond `max` connections
+ * connection in a worker), "postgres" (our PostgreSQL client, with `url` or
+ * `host`, `port`, `user`, `password`, `database` in the options) or an
+ * `IDBDriver`. Work beyond `max` connections
  * waits its turn. Parameters are always bound, never put into the SQL; `?` and
  * `$1` placeholders both work.
  *
@@ -302,7 +308,7 @@ export class ConnectionPool {
   #trigger: number | undefined;
 
   /** Makes a pool; nothing opens until `start()` or the first piece of work. */
-  constructor(driver: "sqlite" | IDBDriver, options: ConnectionPoolOptions = {}) {
+  constructor(driver: "sqlite" | "postgres" | IDBDriver, options: ConnectionPoolOptions = {}) {
     const min = options.min ?? 3;
     const max = options.max ?? 5;
     if (!Number.isInteger(min) || min < 0) {
@@ -322,6 +328,8 @@ export class ConnectionPool {
     if (driver === "sqlite") {
       // The runtime is looked up when the first connection opens.
       this.driver = sqliteDriver(() => this.#getReactor().runtime, options);
+    } else if (driver === "postgres") {
+      this.driver = postgresDriver(() => this.#getReactor(), options);
     } else if (
       driver !== null && typeof driver === "object" && typeof driver.connect === "function" &&
       typeof driver.execute === "function" && typeof driver.close === "function"
@@ -331,7 +339,7 @@ export class ConnectionPool {
       throw new TypeError(
         `Unknown database driver ${
           typeof driver === "string" ? JSON.stringify(driver) : typeof driver
-        }: use "sqlite" or an IDBDriver`,
+        }: use "sqlite", "postgres" or an IDBDriver`,
       );
     }
     this.#paramstyle = this.driver.paramstyle ?? "qmark";
@@ -453,9 +461,15 @@ export class ConnectionPool {
   /** An idle connection, or (for shared work) the least used one with room. */
   #pick(exclusive: boolean): Connection | undefined {
     let shared: Connection | undefined;
-    let least = this.driver.pipelining && !exclusive ? PIPELINE_DEPTH : 0;
+    const { pipelining } = this.driver;
+    const depth = typeof pipelining === "number" ? pipelining : pipelining ? PIPELINE_DEPTH : 0;
+    let least = exclusive ? 0 : depth;
     for (const connection of this.#all) {
       const state = states.get(connection);
+      if (state && !state.lost && this.driver.isOpen?.(state.driverConnection) === false) {
+        state.lost = true; // closed while idle: replaced below, discarded when free
+        if (state.load === 0) this.#discard(connection).then(() => this.#dispatch());
+      }
       if (!state || state.lost || state.exclusive) continue;
       if (state.load === 0) return connection;
       if (state.load < least) {

@@ -57,6 +57,7 @@ describe("built-in plugins", () => {
       builtinPlugins.map((p) => p.tapname).sort(),
       [
         "ckeygen",
+        "conch",
         "dns",
         "echo",
         "inetd",

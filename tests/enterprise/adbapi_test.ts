@@ -393,6 +393,26 @@ describe("ConnectionPool over an IDBDriver", () => {
     await rejects(retrying.runQuery("SELECT 1"), ConnectionLost);
   });
 
+  it("replaces an idle connection its driver reports closed (isOpen) before using it", async () => {
+    const opened: { id: number; open: boolean }[] = [];
+    const closed: number[] = [];
+    const driver: IDBDriver<{ id: number; open: boolean }> = {
+      name: "watched",
+      connect: () => (opened.push({ id: opened.length + 1, open: true }), opened.at(-1)!),
+      execute: (c) => ({ columns: ["id"], rows: [[c.id]], rowcount: -1, lastrowid: null }),
+      close: (c) => void closed.push(c.id),
+      isOpen: (c) => c.open,
+    };
+    const pool = new ConnectionPool(driver, { min: 1, max: 1 });
+    pools.push(pool);
+    await pool.start();
+    assert.deepEqual(await pool.runQuery("SELECT id"), [[1]]);
+    opened[0].open = false; // the server hung up while it was idle
+    assert.deepEqual(await pool.runQuery("SELECT id"), [[2]]);
+    assert.deepEqual(closed, [1]);
+    assert.equal(pool.connectionCount, 1);
+  });
+
   it("wraps an unknown driver error in DatabaseError with it as cause", async () => {
     const cause = new Error("driver says no");
     const pool = new ConnectionPool({

@@ -16,6 +16,11 @@ export const lazyBuiltinPlugins: readonly IServiceMaker[] = [
     async () => (await import("./ckeygen.ts")).ckeygenPlugin,
   ),
   new ServiceMaker(
+    "conch",
+    "An SSH server: commands and shells as this server's user",
+    async () => (await import("./conch.ts")).conchPlugin,
+  ),
+  new ServiceMaker(
     "dns",
     "A DNS server: authoritative for BIND zone files and zone modules, or recursive",
     async () => (await import("./dns.ts")).dnsPlugin,

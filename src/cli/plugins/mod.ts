@@ -4,6 +4,7 @@
  */
 import type { IServiceMaker } from "../_plugins.ts";
 import { ckeygenPlugin } from "./ckeygen.ts";
+import { conchPlugin } from "./conch.ts";
 import { dnsPlugin } from "./dns.ts";
 import { echoPlugin } from "./echo.ts";
 import { inetdPlugin } from "./inetd.ts";
@@ -17,6 +18,7 @@ import { wordsPlugin } from "./words.ts";
 import { xmppRouterPlugin } from "./xmpp_router.ts";
 
 export { CkeygenOptions, ckeygenPlugin } from "./ckeygen.ts";
+export { CONCH_DEFAULT_PORT, ConchOptions, conchPlugin } from "./conch.ts";
 export { DnsOptions, dnsPlugin } from "./dns.ts";
 export { Echo, ECHO_DEFAULT_LISTEN, EchoOptions, echoPlugin } from "./echo.ts";
 export { InetdOptions, inetdPlugin } from "./inetd.ts";
@@ -38,6 +40,7 @@ export { XMPP_ROUTER_DEFAULT_PORT, XmppRouterOptions, xmppRouterPlugin } from ".
 /** Every built-in plugin. */
 export const builtinPlugins: readonly IServiceMaker[] = [
   ckeygenPlugin,
+  conchPlugin,
   dnsPlugin,
   echoPlugin,
   inetdPlugin,

@@ -1,0 +1,78 @@
+/**
+ * UnixConchUser: the avatar of `tw conch` (`twisted.conch.unix.UnixConchUser`),
+ * whose sessions run as the server's own user.
+ * @module
+ */
+import type { IReactorProcess, IReactorTCP } from "../../internet/interfaces.ts";
+import { ConchUser } from "../ssh/_avatar.ts";
+import { type ISession, SSHSession } from "../ssh/_session.ts";
+import { enableForwarding } from "../ssh/_forwarding.ts";
+import { UnixSession, type UnixSessionUser } from "./_session.ts";
+
+/** How a `UnixConchUser` is made. */
+export interface UnixConchUserOptions {
+  /** Runs the sessions' processes and the forwarded connections. */
+  reactor: IReactorProcess & IReactorTCP;
+  /** The user name the processes see (`USER`). */
+  username: string;
+  /** The home directory (`HOME`, the working directory). */
+  home: string;
+  /** The shell that runs commands. @default "/bin/sh" */
+  shell?: string;
+  /** `PATH` for the processes. @default "/usr/local/bin:/usr/bin:/bin" */
+  path?: string;
+  /** False refuses pty-req (util-linux `script` missing). @default true */
+  ptySupported?: boolean;
+  /** Allow `direct-tcpip` channels and `tcpip-forward` on loopback (`enableForwarding`). @default true */
+  forwarding?: boolean;
+}
+
+/**
+ * An avatar that opens "session" channels whose commands run through the
+ * user's shell, and (unless `forwarding: false`) `direct-tcpip` channels
+ * (`ssh -L`) and `tcpip-forward` listeners on loopback (`ssh -R`).
+ *
+ * @example
+ * ```ts
+ * import { UnixConchUser } from "@tw/core/conch/unix";
+ * import { reactor } from "@tw/core";
+ *
+ * const user = new UnixConchUser({ reactor, username: "me", home: "/home/me" });
+ * console.log(Object.keys(user.channelLookup)); // ["session"]
+ * ```
+ */
+export class UnixConchUser extends ConchUser implements UnixSessionUser {
+  /** Runs the sessions' processes. */
+  reactor: IReactorProcess & IReactorTCP;
+  /** The user name. */
+  username: string;
+  /** The home directory. */
+  home: string;
+  /** The shell. */
+  shell: string;
+  /** `PATH` for the processes. */
+  path: string;
+  /** False refuses pty-req. */
+  ptySupported: boolean;
+
+  /**
+   * Makes the avatar.
+   * @param options the reactor, user name, home, shell and PATH
+   */
+  constructor(options: UnixConchUserOptions) {
+    super();
+    this.reactor = options.reactor;
+    this.username = options.username;
+    this.home = options.home;
+    this.shell = options.shell ?? "/bin/sh";
+    this.path = options.path ?? "/usr/local/bin:/usr/bin:/bin";
+    this.ptySupported = options.ptySupported ?? true;
+    this.channelLookup["session"] = SSHSession;
+    if (options.forwarding ?? true) enableForwarding(this, { reactor: this.reactor });
+  }
+
+  /** The session of a "session" channel. */
+  sessionFor(channel: SSHSession): ISession {
+    return new UnixSession(channel, this);
+  }
+}
