@@ -85,7 +85,10 @@ describe(`tw options on ${CURRENT}`, { timeout: 120_000 }, () => {
   it("no plugin and no -y is a usage error (exit 2)", async () => {
     const program = await runToEnd(CURRENT, []);
     assert.equal(program.exitCode, 2);
-    assert.match(program.err, /^tw: No plugin given: name one of (\w+, )*dns, echo, .*, or use -y app\.ts/);
+    assert.match(
+      program.err,
+      /^tw: No plugin given: name one of (\w+, )*dns, echo, .*, or use -y app\.ts/,
+    );
     assert.equal(program.err.split("\n").length, 2, "one line");
   });
 
