@@ -47,6 +47,7 @@ import { MaildirDirdbmDomain } from "../../mail/maildir/_domain.ts";
 import type { IServiceMaker, PluginContext } from "../_plugins.ts";
 import { describeError, resolvePath } from "../_runner.ts";
 import { listeningTree } from "../_serve.ts";
+import { getIMAP4Factory } from "../../mail/imap4/_service.ts";
 import {
   type FlagSpec,
   HelpRequested,
@@ -172,6 +173,12 @@ export class MailOptions extends Options {
       doc: `Serve POP3 here (default: ${MAIL_DEFAULT_POP3}).`,
     },
     { name: "lmtp", multiple: true, metavar: "STRPORT", doc: "Serve LMTP (RFC 2033) here." },
+    {
+      name: "imap",
+      multiple: true,
+      metavar: "STRPORT",
+      doc: "Serve IMAP4rev1 here (user@domain logins; STARTTLS with --certificate; ssl: is IMAPS).",
+    },
     {
       name: "maildirdbmdomain",
       short: "d",
@@ -324,7 +331,10 @@ export class MailOptions extends Options {
     }
     const smtp = (opts.smtp as string[]).length > 0 || !opts["no-smtp"];
     const pop3 = (opts.pop3 as string[]).length > 0 || !opts["no-pop3"];
-    if (!smtp && !pop3 && (opts.lmtp as string[]).length === 0) {
+    if (
+      !smtp && !pop3 && (opts.lmtp as string[]).length === 0 &&
+      (opts.imap as string[]).length === 0
+    ) {
       throw new UsageError("You cannot disable all protocols");
     }
   }
@@ -474,6 +484,11 @@ export const mailPlugin: IServiceMaker = {
     if (pop3At.length > 0) {
       const factory = service.getPOP3Factory({ tlsOptions, hostname });
       listeningTree(context.reactor, pop3At, factory).setServiceParent(service);
+    }
+    const imap4 = opts.imap as string[];
+    if (imap4.length > 0) {
+      const factory = getIMAP4Factory(service, { tlsOptions, hostname, maxMessageSize: maxSize });
+      listeningTree(context.reactor, imap4, factory).setServiceParent(service);
     }
     return service;
   },

@@ -33,7 +33,16 @@ const log = new Logger("tw.conch.unix");
 /** Where util-linux's `script` is looked for. */
 export const SCRIPT_PATH = "/usr/bin/script";
 
-/** The variables a client may set (`env` requests), as OpenSSH's default AcceptEnv. */
+/**
+ * The variables a client may set (`env` requests), as OpenSSH's default AcceptEnv.
+ *
+ * @example
+ * ```ts
+ * import { acceptedEnvName } from "@tw/core/conch/unix";
+ *
+ * console.log(acceptedEnvName("LC_ALL"), acceptedEnvName("LD_PRELOAD")); // true false
+ * ```
+ */
 export function acceptedEnvName(name: string): boolean {
   return name === "LANG" || /^LC_[A-Z_]{1,32}$/.test(name);
 }

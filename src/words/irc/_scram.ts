@@ -14,8 +14,8 @@ export const MIN_SCRAM_ITERATIONS = 4096;
 
 const SPACES = /[\u00A0\u1680\u2000-\u200B\u202F\u205F\u3000]/g;
 const NOTHING = /[\u00AD\u034F\u1806\u180B-\u180D\u200C\u200D\u2060\uFE00-\uFE0F\uFEFF]/g;
-// deno-lint-ignore no-control-regex
 const PROHIBITED =
+  // deno-lint-ignore no-control-regex
   /[\u0000-\u001F\u007F-\u009F\u06DD\u070F\u180E\u200E\u200F\u2028-\u202E\u206A-\u206F\uE000-\uF8FF\uFFF9-\uFFFD]/;
 
 /**
