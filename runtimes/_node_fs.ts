@@ -10,7 +10,14 @@ type FsPromises = typeof import("node:fs").promises;
 let fsPromises: Promise<FsPromises> | undefined;
 const nodeFs = (): Promise<FsPromises> =>
   fsPromises ??= import("node:fs").then((module) => module.promises);
-import type { FileHandle, FileInfo, RuntimeFileSystem } from "../src/internet/socket.ts";
+import type {
+  FileHandle,
+  FileInfo,
+  FileSystemStats,
+  OpenFileOptions,
+  RandomAccessFile,
+  RuntimeFileSystem,
+} from "../src/internet/socket.ts";
 
 function info(stats: Stats): FileInfo {
   return {
@@ -20,7 +27,26 @@ function info(stats: Stats): FileInfo {
     size: Number(stats.size),
     mtime: stats.mtime ?? null,
     mode: typeof stats.mode === "number" ? stats.mode : null,
+    atime: stats.atime ?? null,
+    uid: Number(stats.uid),
+    gid: Number(stats.gid),
+    nlink: Number(stats.nlink),
   };
+}
+
+/** `open(2)` flags as node:fs takes them, from `OpenFileOptions`. */
+function openFlags(fs: typeof import("node:fs"), options: OpenFileOptions): number {
+  const c = fs.constants;
+  let flags = options.read && options.write
+    ? c.O_RDWR
+    : options.write || options.append
+    ? c.O_WRONLY
+    : c.O_RDONLY;
+  if (options.append) flags |= c.O_APPEND;
+  if (options.create) flags |= c.O_CREAT;
+  if (options.truncate) flags |= c.O_TRUNC;
+  if (options.create && options.exclusive) flags |= c.O_EXCL;
+  return flags;
 }
 
 /** The file-system part of a runtime adapter, over node:fs. */
@@ -83,6 +109,87 @@ export const nodeFileSystem: RuntimeFileSystem = {
       async close(): Promise<void> {
         await handle.close();
       },
+    };
+  },
+  async open(path: string, options: OpenFileOptions): Promise<RandomAccessFile> {
+    const fsModule = await import("node:fs");
+    const handle = await fsModule.promises.open(
+      path,
+      openFlags(fsModule, options),
+      options.mode ?? 0o666,
+    );
+    return {
+      async read(buffer: Uint8Array, position: number): Promise<number> {
+        const { bytesRead } = await handle.read(buffer, 0, buffer.byteLength, position);
+        return bytesRead;
+      },
+      async write(data: Uint8Array, position: number): Promise<number> {
+        let done = 0;
+        while (done < data.byteLength) {
+          const { bytesWritten } = await handle.write(
+            data,
+            done,
+            data.byteLength - done,
+            position + done,
+          );
+          if (bytesWritten <= 0) break;
+          done += bytesWritten;
+        }
+        return done;
+      },
+      async stat(): Promise<FileInfo> {
+        return info(await handle.stat());
+      },
+      async truncate(length: number): Promise<void> {
+        await handle.truncate(length);
+      },
+      async chmod(mode: number): Promise<void> {
+        await handle.chmod(mode);
+      },
+      async chown(uid: number, gid: number): Promise<void> {
+        await handle.chown(uid, gid);
+      },
+      async utimes(atime: number, mtime: number): Promise<void> {
+        await handle.utimes(atime, mtime);
+      },
+      async sync(): Promise<void> {
+        await handle.sync();
+      },
+      async close(): Promise<void> {
+        await handle.close();
+      },
+    };
+  },
+  async rmdir(path: string): Promise<void> {
+    await (await nodeFs()).rmdir(path);
+  },
+  async symlink(target: string, path: string): Promise<void> {
+    await (await nodeFs()).symlink(target, path);
+  },
+  async readLink(path: string): Promise<string> {
+    return await (await nodeFs()).readlink(path);
+  },
+  async link(existingPath: string, newPath: string): Promise<void> {
+    await (await nodeFs()).link(existingPath, newPath);
+  },
+  async utimes(path: string, atime: number, mtime: number): Promise<void> {
+    await (await nodeFs()).utimes(path, atime, mtime);
+  },
+  async truncate(path: string, length: number): Promise<void> {
+    await (await nodeFs()).truncate(path, length);
+  },
+  async chown(path: string, uid: number, gid: number): Promise<void> {
+    await (await nodeFs()).chown(path, uid, gid);
+  },
+  async statfs(path: string): Promise<FileSystemStats> {
+    const stats = await (await nodeFs()).statfs(path);
+    return {
+      bsize: Number(stats.bsize),
+      blocks: Number(stats.blocks),
+      bfree: Number(stats.bfree),
+      bavail: Number(stats.bavail),
+      files: Number(stats.files),
+      ffree: Number(stats.ffree),
     };
   },
 };

@@ -265,6 +265,66 @@ export interface FileInfo {
   mtime: Date | null;
   /** Permission bits and file type, when known. */
   mode: number | null;
+  /** Last access time, when known. */
+  atime?: Date | null;
+  /** The owner's user id, when known. */
+  uid?: number;
+  /** The owner's group id, when known. */
+  gid?: number;
+  /** The number of hard links, when known. */
+  nlink?: number;
+}
+
+/** How `RuntimeFileSystem.open` opens a file (the `open(2)` flags). */
+export interface OpenFileOptions {
+  /** Open for reading. */
+  read?: boolean;
+  /** Open for writing. */
+  write?: boolean;
+  /** Every write goes to the end. */
+  append?: boolean;
+  /** Create the file when missing (with `mode`, less the umask). */
+  create?: boolean;
+  /** Cut the file to 0 bytes. */
+  truncate?: boolean;
+  /** With `create`: fail with `EEXIST` when the file exists. */
+  exclusive?: boolean;
+  /** The permission bits of a created file. @default 0o666 */
+  mode?: number;
+}
+
+/** A file open for reading and writing at explicit positions. */
+export interface RandomAccessFile extends FileHandle {
+  /** Writes all of `data` at `position`; resolves with the count. */
+  write(data: Uint8Array, position: number): Promise<number>;
+  /** Facts about the open file. */
+  stat(): Promise<FileInfo>;
+  /** Cuts or extends the file to `length` bytes. */
+  truncate(length: number): Promise<void>;
+  /** Changes the file's permission bits. */
+  chmod(mode: number): Promise<void>;
+  /** Changes the file's owner. */
+  chown(uid: number, gid: number): Promise<void>;
+  /** Sets the access and modification times (seconds since the epoch). */
+  utimes(atime: number, mtime: number): Promise<void>;
+  /** Flushes the file's data to stable storage (fsync). */
+  sync(): Promise<void>;
+}
+
+/** What `RuntimeFileSystem.statfs` reports about a mounted file system. */
+export interface FileSystemStats {
+  /** The block size. */
+  bsize: number;
+  /** Total blocks. */
+  blocks: number;
+  /** Free blocks. */
+  bfree: number;
+  /** Free blocks for unprivileged users. */
+  bavail: number;
+  /** Total inodes. */
+  files: number;
+  /** Free inodes. */
+  ffree: number;
 }
 
 /** An open file, read at explicit positions (for ranges and streaming). */
@@ -314,6 +374,26 @@ export interface RuntimeFileSystem {
   chmod(path: string, mode: number): Promise<void>;
   /** Opens a file for reading. */
   openFile(path: string): Promise<FileHandle>;
+  // The operations below serve SFTP; they are optional so that an existing
+  // RuntimeFileSystem (a test double, a read-only one) stays valid without them.
+  /** Opens a file with `open(2)` flags, for reading and writing at positions. */
+  open?(path: string, options: OpenFileOptions): Promise<RandomAccessFile>;
+  /** Removes an empty directory. */
+  rmdir?(path: string): Promise<void>;
+  /** Creates a symbolic link at `path` whose target is `target` (stored as given). */
+  symlink?(target: string, path: string): Promise<void>;
+  /** The target of the symbolic link at `path`, as stored. */
+  readLink?(path: string): Promise<string>;
+  /** Creates a hard link `newPath` to `existingPath`. */
+  link?(existingPath: string, newPath: string): Promise<void>;
+  /** Sets a path's access and modification times (seconds since the epoch). */
+  utimes?(path: string, atime: number, mtime: number): Promise<void>;
+  /** Cuts or extends a file to `length` bytes. */
+  truncate?(path: string, length: number): Promise<void>;
+  /** Changes a path's owner. */
+  chown?(path: string, uid: number, gid: number): Promise<void>;
+  /** Facts about the file system holding `path` (statfs). */
+  statfs?(path: string): Promise<FileSystemStats>;
 }
 
 /** The process this code runs in, for the `tw` command (pidfiles, rundir, umask, output). */

@@ -62,6 +62,7 @@ describe("built-in plugins", () => {
         "echo",
         "inetd",
         "mail",
+        "manhole",
         "portforward",
         "procmon",
         "socks",

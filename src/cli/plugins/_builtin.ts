@@ -41,6 +41,11 @@ export const lazyBuiltinPlugins: readonly IServiceMaker[] = [
     async () => (await import("./mail.ts")).mailPlugin,
   ),
   new ServiceMaker(
+    "manhole",
+    "A JavaScript REPL into the running process, over telnet and SSH",
+    async () => (await import("./manhole.ts")).manholePlugin,
+  ),
+  new ServiceMaker(
     "portforward",
     "A port forwarder: relays connections to another host and port",
     async () => (await import("./portforward.ts")).portforwardPlugin,

@@ -94,6 +94,11 @@ export class ConchOptions extends Options {
       metavar: "FILE",
       doc: "The public keys allowed to log in (default: ~/.ssh/authorized_keys).",
     },
+    {
+      name: "sftp-root",
+      metavar: "DIR",
+      doc: "Confine SFTP to this folder, shown as / (default: the whole file system, from HOME).",
+    },
   ];
 
   /** Checks the options; throws `UsageError`. */
@@ -247,11 +252,22 @@ export const conchPlugin: IServiceMaker = {
       });
     }
     const shell = runtime.env("SHELL") || "/bin/sh";
+    const sftpRoot = opts["sftp-root"] === undefined
+      ? null
+      : resolvePath(context.cwd, opts["sftp-root"] as string);
     const username = runtime.env("USER") ?? runtime.env("LOGNAME") ?? "root";
     const path = runtime.env("PATH") ?? "/usr/local/bin:/usr/bin:/bin";
     const realm = {
       requestAvatar(_avatarId: unknown, _mind: unknown, ...interfaces: unknown[]) {
-        const user = new UnixConchUser({ reactor, username, home, shell, path, ptySupported });
+        const user = new UnixConchUser({
+          reactor,
+          username,
+          home,
+          shell,
+          path,
+          ptySupported,
+          sftpRoot,
+        });
         return [interfaces[0], user, () => user.logout()];
       },
     };

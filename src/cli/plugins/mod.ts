@@ -9,6 +9,7 @@ import { dnsPlugin } from "./dns.ts";
 import { echoPlugin } from "./echo.ts";
 import { inetdPlugin } from "./inetd.ts";
 import { mailPlugin } from "./mail.ts";
+import { manholePlugin } from "./manhole.ts";
 import { portforwardPlugin } from "./portforward.ts";
 import { procmonPlugin } from "./procmon.ts";
 import { socksPlugin } from "./socks.ts";
@@ -29,6 +30,7 @@ export {
   MailOptions,
   mailPlugin,
 } from "./mail.ts";
+export { manholeEndpoint, ManholeOptions, manholePlugin } from "./manhole.ts";
 export { PortforwardOptions, portforwardPlugin } from "./portforward.ts";
 export { ProcmonOptions, procmonPlugin } from "./procmon.ts";
 export { SocksOptions, socksPlugin } from "./socks.ts";
@@ -45,6 +47,7 @@ export const builtinPlugins: readonly IServiceMaker[] = [
   echoPlugin,
   inetdPlugin,
   mailPlugin,
+  manholePlugin,
   portforwardPlugin,
   procmonPlugin,
   socksPlugin,

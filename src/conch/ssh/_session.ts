@@ -78,6 +78,7 @@ export class SSHSession extends SSHChannel {
   /** The subsystem's protocol, when one runs. */
   subsystem: IProtocol | null = null;
   #started = false;
+  #exitSent = false;
 
   #session(): ISession {
     if (this.session !== null) return this.session;
@@ -171,6 +172,25 @@ export class SSHSession extends SSHChannel {
     if (typeof session.signal !== "function" || !/^[A-Z0-9]{1,16}$/.test(name)) return false;
     session.signal(name);
     return true;
+  }
+
+  /**
+   * A subsystem ending the channel ends like a process that exited with 0:
+   * its output, then exit-status, then the close (OpenSSH's scp checks it).
+   */
+  override loseConnection(): void {
+    if (this.subsystem === null || this.#exitSent || this.conn === null || this.localClosed) {
+      super.loseConnection();
+      return;
+    }
+    this.#exitSent = true;
+    void this.whenDrained().then(() => {
+      const conn = this.conn;
+      if (conn !== null && !this.localClosed) {
+        conn.sendRequest(this, "exit-status", new SSHWriter().uint32(0).bytes()).catch(() => {});
+      }
+      super.loseConnection();
+    });
   }
 
   /** Input for the command or subsystem. */

@@ -3,7 +3,9 @@
  * whose sessions run as the server's own user.
  * @module
  */
-import type { IReactorProcess, IReactorTCP } from "../../internet/interfaces.ts";
+import type { IProtocol, IReactorProcess, IReactorTCP } from "../../internet/interfaces.ts";
+import { FileTransferServer } from "../sftp/_server.ts";
+import { SFTPServerForUnixConchUser } from "../sftp/_unix_server.ts";
 import { ConchUser } from "../ssh/_avatar.ts";
 import { type ISession, SSHSession } from "../ssh/_session.ts";
 import { enableForwarding } from "../ssh/_forwarding.ts";
@@ -25,6 +27,10 @@ export interface UnixConchUserOptions {
   ptySupported?: boolean;
   /** Allow `direct-tcpip` channels and `tcpip-forward` on loopback (`enableForwarding`). @default true */
   forwarding?: boolean;
+  /** Serve the `sftp` subsystem. @default true */
+  sftp?: boolean;
+  /** Confine SFTP to this folder, shown to the client as `/`. @default no confinement */
+  sftpRoot?: string | null;
 }
 
 /**
@@ -54,6 +60,10 @@ export class UnixConchUser extends ConchUser implements UnixSessionUser {
   path: string;
   /** False refuses pty-req. */
   ptySupported: boolean;
+  /** Serve the `sftp` subsystem. */
+  sftp: boolean;
+  /** SFTP's confining folder, or null. */
+  sftpRoot: string | null;
 
   /**
    * Makes the avatar.
@@ -67,6 +77,8 @@ export class UnixConchUser extends ConchUser implements UnixSessionUser {
     this.shell = options.shell ?? "/bin/sh";
     this.path = options.path ?? "/usr/local/bin:/usr/bin:/bin";
     this.ptySupported = options.ptySupported ?? true;
+    this.sftp = options.sftp ?? true;
+    this.sftpRoot = options.sftpRoot ?? null;
     this.channelLookup["session"] = SSHSession;
     if (options.forwarding ?? true) enableForwarding(this, { reactor: this.reactor });
   }
@@ -74,5 +86,14 @@ export class UnixConchUser extends ConchUser implements UnixSessionUser {
   /** The session of a "session" channel. */
   sessionFor(channel: SSHSession): ISession {
     return new UnixSession(channel, this);
+  }
+
+  /** The `sftp` subsystem: the file system from the home folder, or confined to `sftpRoot`. */
+  lookupSubsystem(subsystem: string, _data: Uint8Array): IProtocol | null {
+    if (subsystem !== "sftp" || !this.sftp) return null;
+    const files = new SFTPServerForUnixConchUser(
+      this.sftpRoot === null ? { home: this.home } : { root: this.sftpRoot },
+    );
+    return new FileTransferServer(files);
   }
 }

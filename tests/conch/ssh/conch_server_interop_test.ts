@@ -369,6 +369,70 @@ describe(`tw conch on ${CURRENT} driven by OpenSSH and paramiko`, () => {
     assert.ok(readFileSync(join(dir, "downloaded")).equals(Buffer.from(data)));
   });
 
+  it("serves SFTP: scp in its default (SFTP) mode and sftp -b", {
+    skip: SKIP_SSH,
+    timeout: 60_000,
+  }, async () => {
+    const data = randomBytes(1 << 20);
+    writeFileSync(join(dir, "sftp-up"), data);
+    const options = sshOptions(port, ["-i", key(), "-o", "BatchMode=yes"]);
+    let run = await runClient("scp", [
+      ...options.map((a) => a === "-p" ? "-P" : a),
+      join(dir, "sftp-up"),
+      `127.0.0.1:${join(dir, "sftp-copied")}`,
+    ]);
+    assert.equal(run.status, 0, run.stderr);
+    assert.ok(readFileSync(join(dir, "sftp-copied")).equals(Buffer.from(data)));
+    const batch = join(dir, "batch");
+    writeFileSync(
+      batch,
+      [`cd ${dir}`, "mkdir sftp-dir", "rename sftp-copied sftp-dir/moved", "ls -l sftp-dir"]
+        .join("\n") + "\n",
+    );
+    run = await runClient("sftp", [
+      ...options.map((a) => a === "-p" ? "-P" : a),
+      "-b",
+      batch,
+      "127.0.0.1",
+    ]);
+    assert.equal(run.status, 0, run.stderr);
+    assert.match(dec.decode(run.stdout), /moved/);
+    assert.ok(readFileSync(join(dir, "sftp-dir", "moved")).equals(Buffer.from(data)));
+  });
+
+  it("confines SFTP to --sftp-root", { skip: SKIP_SSH, timeout: 60_000 }, async () => {
+    const root = join(dir, "sftp-root");
+    (await import("node:fs")).mkdirSync(root, { recursive: true });
+    writeFileSync(join(root, "inside"), "in");
+    const [p, t, confinedPort] = await startConch([
+      "-d",
+      join(dir, "host"),
+      "--authorized-keys",
+      join(dir, "authorized_keys"),
+      "--sftp-root",
+      root,
+    ]);
+    try {
+      const batch = join(dir, "confined-batch");
+      writeFileSync(batch, "pwd\nls /\nget ../authorized_keys " + join(dir, "escaped") + "\n");
+      const options = sshOptions(confinedPort, ["-i", key(), "-o", "BatchMode=yes"]);
+      const run = await runClient("sftp", [
+        ...options.map((a) => a === "-p" ? "-P" : a),
+        "-b",
+        batch,
+        "127.0.0.1",
+      ]);
+      const out = dec.decode(run.stdout);
+      assert.match(out, /Remote working directory: \//);
+      assert.match(out, /inside/);
+      // ../authorized_keys is /authorized_keys inside the root: no such file, and the batch fails.
+      assert.notEqual(run.status, 0);
+      assert.equal((await import("node:fs")).existsSync(join(dir, "escaped")), false);
+    } finally {
+      await stopConch(p, t);
+    }
+  });
+
   it("forwards ssh -W connections (direct-tcpip)", {
     skip: SKIP_SSH,
     timeout: 60_000,

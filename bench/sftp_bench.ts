@@ -1,0 +1,154 @@
+// SFTP throughput: OpenSSH's `sftp -b` puts then gets a file (64 MiB by default), the
+// whole run timed (connection, key exchange, login, both transfers), against
+// FileTransferServer over SFTPServerForUnixConchUser in an SSHFactory running in this
+// process (on the runtime running the bench), and against OpenSSH's sshd with
+// `Subsystem sftp internal-sftp`. Both with aes128-gcm@openssh.com. Prints MiB/s moved
+// (2 x size / seconds), best of the rounds.
+// Run: deno run -A bench/sftp_bench.ts [--size=MIB] [--rounds=N]
+//      (or node bench/sftp_bench.ts, bun bench/sftp_bench.ts)
+// Needs sftp, ssh-keygen (openssh-client), sshpass, /usr/sbin/sshd (openssh-server).
+import { spawnSync } from "node:child_process";
+import { createHash } from "node:crypto";
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import process from "node:process";
+import { reactor } from "../mod.ts";
+import { ConchUser, Key, SSHFactory, SSHSession } from "../src/conch/mod.ts";
+import { FileTransferServer, SFTPServerForUnixConchUser } from "../src/conch/sftp/mod.ts";
+import { InMemoryUsernamePasswordDatabaseDontUse, Portal } from "../src/cred/mod.ts";
+import { keygen, runClient, startSshd, tempDir } from "../tests/conch/ssh/_sshd.ts";
+
+const argv = process.argv.slice(2);
+const flag = (name: string): string | undefined =>
+  argv.find((a) => a.startsWith(`--${name}=`))?.split("=")[1];
+const MIB = Number(flag("size") ?? 64);
+const ROUNDS = Number(flag("rounds") ?? 2);
+const CIPHER = "aes128-gcm@openssh.com";
+const PASSWORD = "bench";
+const runtime = typeof (globalThis as { Deno?: unknown }).Deno !== "undefined"
+  ? "deno"
+  : typeof (globalThis as { Bun?: unknown }).Bun !== "undefined"
+  ? "bun"
+  : "node";
+
+for (const tool of ["sftp", "sshpass"]) {
+  if (spawnSync(tool, ["-V"], { stdio: "ignore" }).error !== undefined) {
+    process.stderr.write(`${tool} not found: apt-get install openssh-client sshpass\n`);
+    process.exit(2);
+  }
+}
+
+const [dir, cleanup] = tempDir("tw-sftp-bench-");
+const local = join(dir, "local");
+const served = join(dir, "served");
+mkdirSync(local);
+mkdirSync(served);
+const data = new Uint8Array(MIB * 1024 * 1024);
+for (let i = 0; i < data.length; i += 65536) crypto.getRandomValues(data.subarray(i, i + 65536));
+writeFileSync(join(local, "src"), data);
+const digest = createHash("sha256").update(data).digest("hex");
+
+class FilesUser extends ConchUser {
+  constructor() {
+    super();
+    this.channelLookup["session"] = SSHSession;
+  }
+  lookupSubsystem(name: string): FileTransferServer | null {
+    return name === "sftp"
+      ? new FileTransferServer(new SFTPServerForUnixConchUser({ root: served }))
+      : null;
+  }
+}
+
+const factory = new SSHFactory();
+factory.noisy = false;
+const hostKey = await Key.generate("ed25519");
+factory.privateKeys[hostKey.sshType()] = hostKey;
+factory.portal = new Portal(
+  {
+    requestAvatar: (_a: unknown, _m: unknown, i: unknown) => [i, new FilesUser(), () => {}],
+  } as never,
+  [new InMemoryUsernamePasswordDatabaseDontUse({ bench: PASSWORD })],
+);
+const listening = reactor.listenTCP(0, factory, { interface: "127.0.0.1" });
+await listening.whenListening!();
+const ourPort = (listening.getHost() as { port: number }).port;
+
+const userKey = keygen(dir, "user_key", "ed25519");
+const sshd = await startSshd({
+  hostKeyType: "ed25519",
+  authorizedKeys: readFileSync(`${userKey}.pub`, "utf8"),
+  algorithms: { Ciphers: CIPHER, Subsystem: "sftp internal-sftp" } as never,
+});
+
+const common = (port: number) => [
+  "-F",
+  "/dev/null",
+  "-o",
+  "StrictHostKeyChecking=no",
+  "-o",
+  "UserKnownHostsFile=/dev/null",
+  "-o",
+  "LogLevel=ERROR",
+  "-c",
+  CIPHER,
+  "-P",
+  String(port),
+];
+
+async function once(label: string, command: string, args: string[], target: string) {
+  const back = join(local, "back");
+  rmSync(back, { force: true });
+  const batch = `put ${join(local, "src")} ${target}\nget ${target} ${back}\nrm ${target}\n`;
+  const started = performance.now();
+  const run = await runClient(command, args, batch, undefined, 600_000);
+  const seconds = (performance.now() - started) / 1000;
+  if (run.status !== 0) throw new Error(`${label}: ${run.stderr}`);
+  const got = createHash("sha256").update(readFileSync(back)).digest("hex");
+  if (got !== digest) throw new Error(`${label}: the file came back different`);
+  return (2 * MIB) / seconds;
+}
+
+const ours = () =>
+  once("tw", "sshpass", [
+    "-p",
+    PASSWORD,
+    "sftp",
+    ...common(ourPort),
+    "-o",
+    "PubkeyAuthentication=no",
+    "-o",
+    "BatchMode=no",
+    "-b",
+    "-",
+    "bench@127.0.0.1",
+  ], "/bench.bin");
+const theirs = () =>
+  once("sshd", "sftp", [
+    ...common(sshd.port),
+    "-i",
+    userKey,
+    "-o",
+    "IdentityAgent=none",
+    "-b",
+    "-",
+    `${spawnSync("id", ["-un"], { encoding: "utf8" }).stdout.trim()}@127.0.0.1`,
+  ], join(served, "sshd.bin"));
+
+const best = { tw: 0, sshd: 0 };
+try {
+  for (let round = 0; round < ROUNDS; round++) {
+    best.tw = Math.max(best.tw, await ours());
+    best.sshd = Math.max(best.sshd, await theirs());
+  }
+  console.log(
+    `sftp put+get ${MIB} MiB, ${CIPHER}, best of ${ROUNDS}: ` +
+      `FileTransferServer on ${runtime} ${best.tw.toFixed(1)} MiB/s, ` +
+      `sshd internal-sftp ${best.sshd.toFixed(1)} MiB/s ` +
+      `(ratio ${(best.tw / best.sshd).toFixed(2)})`,
+  );
+} finally {
+  await listening.stopListening();
+  await sshd.stop();
+  cleanup();
+}
