@@ -56,6 +56,7 @@ describe("built-in plugins", () => {
     assert.deepEqual(
       builtinPlugins.map((p) => p.tapname).sort(),
       [
+        "cftp",
         "ckeygen",
         "conch",
         "dns",

@@ -11,6 +11,11 @@ import { type IServiceMaker, ServiceMaker } from "../_plugins.ts";
 /** Every built-in plugin, not yet loaded. */
 export const lazyBuiltinPlugins: readonly IServiceMaker[] = [
   new ServiceMaker(
+    "cftp",
+    "An SFTP client running a batch file of commands (cftp, sftp -b)",
+    async () => (await import("./cftp.ts")).cftpPlugin,
+  ),
+  new ServiceMaker(
     "ckeygen",
     "Makes SSH keys, shows their fingerprints and changes their passphrases",
     async () => (await import("./ckeygen.ts")).ckeygenPlugin,

@@ -3,6 +3,7 @@
  * @module
  */
 import type { IServiceMaker } from "../_plugins.ts";
+import { cftpPlugin } from "./cftp.ts";
 import { ckeygenPlugin } from "./ckeygen.ts";
 import { conchPlugin } from "./conch.ts";
 import { dnsPlugin } from "./dns.ts";
@@ -18,6 +19,7 @@ import { webPlugin } from "./web.ts";
 import { wordsPlugin } from "./words.ts";
 import { xmppRouterPlugin } from "./xmpp_router.ts";
 
+export { CftpOptions, cftpPlugin } from "./cftp.ts";
 export { CkeygenOptions, ckeygenPlugin } from "./ckeygen.ts";
 export { CONCH_DEFAULT_PORT, ConchOptions, conchPlugin } from "./conch.ts";
 export { DnsOptions, dnsPlugin } from "./dns.ts";
@@ -41,6 +43,7 @@ export { XMPP_ROUTER_DEFAULT_PORT, XmppRouterOptions, xmppRouterPlugin } from ".
 
 /** Every built-in plugin. */
 export const builtinPlugins: readonly IServiceMaker[] = [
+  cftpPlugin,
   ckeygenPlugin,
   conchPlugin,
   dnsPlugin,
