@@ -41,6 +41,13 @@ import {
 } from "./_negotiation.ts";
 import { SSHReader, SSHWireError, SSHWriter, utf8 } from "./_wire.ts";
 import { ByteQueue } from "./_byte_queue.ts";
+import {
+  isKexMessage,
+  isStrictKexMessage,
+  MAX_OPENING,
+  type OpeningPacket,
+  openPacket,
+} from "./_packets.ts";
 import type { SSHService } from "./_service.ts";
 
 const log = new Logger("tw.conch.ssh");
@@ -766,39 +773,4 @@ export class SSHTransportBase extends Protocol {
     this.#disconnected = true;
     this.transport.loseConnection();
   }
-}
-
-/** Packets opened ahead of the one being handled. */
-const MAX_OPENING = 8;
-
-/** A packet being opened: its bytes, the opener it was given to, the payload to come. */
-interface OpeningPacket {
-  readonly wire: Uint8Array;
-  readonly opener: PacketOpener;
-  readonly payload: Promise<Uint8Array>;
-}
-
-/** Starts opening a packet; a failure surfaces only when the payload is awaited. */
-function openPacket(opener: PacketOpener, sequence: number, wire: Uint8Array): OpeningPacket {
-  let payload: Promise<Uint8Array>;
-  try {
-    payload = Promise.resolve(opener.open(sequence, wire));
-  } catch (e) {
-    payload = Promise.reject(e);
-  }
-  // Packets opened ahead and then dropped must not surface as unhandled rejections.
-  payload.catch(() => {});
-  return { wire, opener, payload };
-}
-
-/** Messages allowed while a key exchange runs (RFC 4253 §7.1). */
-function isKexMessage(type: number): boolean {
-  return (type >= 1 && type <= 4) || type === MSG.KEXINIT || type === MSG.NEWKEYS ||
-    (type >= 30 && type <= 49);
-}
-
-/** Messages a strict first key exchange allows (not even IGNORE or DEBUG). */
-function isStrictKexMessage(type: number): boolean {
-  return type === MSG.KEXINIT || type === MSG.NEWKEYS || type === MSG.DISCONNECT ||
-    (type >= 30 && type <= 49);
 }
