@@ -155,6 +155,7 @@ export class SSHTransportBase extends Protocol {
   #gotVersion = false;
   #preVersionBytes = 0;
   #pumping = false;
+  #moreData = false;
   #paused = false;
   #disconnected = false;
   #lost: Failure | null = null;
@@ -205,7 +206,8 @@ export class SSHTransportBase extends Protocol {
       this.#paused = true;
       this.transport.pauseProducing();
     }
-    if (!this.#pumping) void this.#pump();
+    if (this.#pumping) this.#moreData = true;
+    else void this.#pump();
   }
 
   /** Stops the service. */
@@ -289,8 +291,11 @@ export class SSHTransportBase extends Protocol {
     this.#pumping = true;
     try {
       while (!this.#disconnected) {
+        this.#moreData = false;
         this.#startOpening();
-        if (this.#opening.length === 0 && !(await this.#openOneSlowly())) break;
+        if (this.#opening.length === 0) {
+          if (this.#opener.syncLength || !(await this.#openOneSlowly())) break;
+        }
         const head = this.#opening.shift()!;
         const payload = await head.payload;
         const sequence = this.#inSequence;
@@ -306,6 +311,11 @@ export class SSHTransportBase extends Protocol {
       this.#fail(e);
     } finally {
       this.#pumping = false;
+    }
+    // Bytes that came while the last look found no whole packet: look again.
+    if (this.#moreData && !this.#disconnected) {
+      void this.#pump();
+      return;
     }
     if (this.#lost !== null) {
       this.#stopService();
