@@ -37,7 +37,8 @@ step "deno publish --dry-run"
 step "npm run build (the npm package in dist/npm)"
 "$NODE" scripts/build_npm.mjs || die "npm run build"
 
-# The suites over real sockets, run once more with the node adapter forced.
+# The suites over real sockets, run once more with the node adapter forced
+# (tw trial's deno+node and bun+node: TW_RUNTIME=node under Deno's and Bun's runners).
 conformance="tests/runtimes/socket_conformance_test.ts tests/internet/transport_runtime_test.ts tests/internet/reactor_conformance_test.ts tests/interop/twisted_test.ts"
 total_pass=0
 total_fail=0
@@ -51,24 +52,25 @@ record() { # label pass fail
 
 # tw trial runs each test file under each runtime's own runner and prints, per
 # runtime, "RUNTIME: N passed, N failed[, N skipped]".
-run_trial() { # label-suffix runtimes paths...
-  local suffix=$1 runtimes=$2; shift 2
-  step "tw trial --runtimes $runtimes$suffix"
+run_trial() { # runtimes paths...
+  local runtimes=$1; shift
+  step "tw trial --runtimes $runtimes"
   "$NODE" runtimes/cli.ts trial -j 2 --reporter text --runtimes "$runtimes" "$@" 2>&1 | tee "$log"
   local rc=${PIPESTATUS[0]} rt line p f
   for rt in ${runtimes//,/ }; do
-    line=$(grep -aE "^$rt: [0-9]+ passed, [0-9]+ failed" "$log" | tail -1)
+    line=$(grep -aF "$rt: " "$log" | grep -aE "^[a-z+]+: [0-9]+ passed, [0-9]+ failed" |
+      awk -v rt="$rt:" '$1 == rt' | tail -1)
     p=$(echo "$line" | grep -oE '[0-9]+ passed' | grep -oE '[0-9]+')
     f=$(echo "$line" | grep -oE '[0-9]+ failed' | grep -oE '[0-9]+')
     [ -z "$f" ] && f=1
     [ "$rc" != 0 ] && [ "$f" = 0 ] && f=1
-    record "$rt$suffix" "${p:-0}" "$f"
+    record "$rt" "${p:-0}" "$f"
   done
 }
 
-run_trial "" node,deno,bun tests
+run_trial node,deno,bun tests
 # shellcheck disable=SC2086
-TW_RUNTIME=node run_trial ", node adapter" deno,bun $conformance
+run_trial deno+node,bun+node $conformance
 rm -f "$log"
 
 printf '\n'

@@ -267,18 +267,36 @@ export function formatMatrix(result: SuiteResult): string {
     `| test | ${result.runtimes.join(" | ")} |`,
     `|---|${result.runtimes.map(() => "---").join("|")}|`,
   ];
+  const reasons: string[] = [];
+  // One file: its name in every row says nothing.
+  const oneFile = result.files.length === 1;
+  // A group some runner reports as a test of its own (Deno does) is not a row.
+  const groups = new Set<string>();
   for (const test of result.tests) {
+    for (let i = 1; i < test.path.length; i++) {
+      groups.add(JSON.stringify([test.file, ...test.path.slice(0, i)]));
+    }
+  }
+  for (const test of result.tests) {
+    if (groups.has(JSON.stringify([test.file, ...test.path]))) continue;
     const marks = result.runtimes.map((r) => {
-      const status = test.results[r]?.status;
-      return status === undefined ? "–" : MATRIX_MARK[status];
+      const outcome = test.results[r];
+      if (outcome === undefined) return "–";
+      if (outcome.status !== "skip" || !outcome.message) return MATRIX_MARK[outcome.status];
+      let n = reasons.indexOf(outcome.message);
+      if (n < 0) n = reasons.push(outcome.message) - 1;
+      return `${MATRIX_MARK.skip}${n + 1}`;
     });
-    out.push(`| ${cell(`${test.file} > ${testName(test.path)}`)} | ${marks.join(" | ")} |`);
+    const name = oneFile ? testName(test.path) : `${test.file} > ${testName(test.path)}`;
+    out.push(`| ${cell(name)} | ${marks.join(" | ")} |`);
   }
   out.push(
     "",
     "✅ passed; ❌ failed; 💥 error (timeout, crash, did not load); ⏭ skipped; 📝 todo; " +
       "– not run.",
     "",
+    ...reasons.map((reason, i) => `- ${MATRIX_MARK.skip}${i + 1}: ${cell(reason)}`),
+    ...(reasons.length > 0 ? [""] : []),
     ...result.runtimes.map((r) => `- ${r}: ${countsLine(result.byRuntime[r])}`),
   );
   return `${out.join("\n")}\n`;

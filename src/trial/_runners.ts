@@ -10,6 +10,30 @@ import type { RuntimeFileSystem, RuntimeNetwork } from "../internet/socket.ts";
 /** The runtimes `tw trial` knows, in the order it reports them. */
 export const KNOWN_RUNTIMES: readonly string[] = ["deno", "bun", "node"];
 
+/**
+ * A runtime name may carry an adapter: `deno+node` runs Deno's runner with the
+ * node adapter forced (`TW_RUNTIME=node`), so one run reports both columns.
+ */
+const ADAPTERS: Record<string, string> = { node: "node" };
+
+/** True for `deno`, `bun`, `node`, and each of them with `+node`. */
+export function isKnownRuntime(name: string): boolean {
+  const [runner, adapter, ...rest] = name.split("+");
+  return KNOWN_RUNTIMES.includes(runner) && rest.length === 0 &&
+    (adapter === undefined || ADAPTERS[adapter] !== undefined);
+}
+
+/** The runtime whose runner and executable a name uses: `deno` for `deno+node`. */
+export function runnerOf(name: string): string {
+  return name.split("+")[0];
+}
+
+/** The environment a name adds to its runner's (`TW_RUNTIME` for an adapter). */
+export function runtimeEnv(name: string): Record<string, string> {
+  const adapter = name.split("+")[1];
+  return adapter === undefined ? {} : { TW_RUNTIME: ADAPTERS[adapter] };
+}
+
 /** What one run of one file needs: where the runner writes its reports. */
 export interface RunnerCall {
   /** The test file, relative to the working directory. */
@@ -26,7 +50,7 @@ export interface RunnerCall {
 export function runnerArgs(runtime: string, call: RunnerCall): string[] {
   const ms = String(Math.max(1, Math.round(call.timeout * 1000)));
   const file = /^(\/|[A-Za-z]:[\\/]|\.\.?\/)/.test(call.file) ? call.file : `./${call.file}`;
-  switch (runtime) {
+  switch (runnerOf(runtime)) {
     case "deno":
       return [
         "test",
@@ -71,7 +95,8 @@ export function runnerArgs(runtime: string, call: RunnerCall): string[] {
 
 /** The lcov file a runner leaves in its coverage directory (Deno's needs `deno coverage`). */
 export function lcovFile(runtime: string, coverage: string): string | undefined {
-  if (runtime === "bun" || runtime === "node") return `${coverage}/lcov.info`;
+  const runner = runnerOf(runtime);
+  if (runner === "bun" || runner === "node") return `${coverage}/lcov.info`;
   return undefined;
 }
 

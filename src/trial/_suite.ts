@@ -21,13 +21,17 @@ import {
   formatText,
   type ReporterName,
 } from "./_report.ts";
+import { readSkipLine } from "./_skip.ts";
 import { collect, type FileRun, type SuiteResult } from "./_results_model.ts";
 import {
   denoCoverageArgs,
   findExecutable,
+  isKnownRuntime,
   KNOWN_RUNTIMES,
   lcovFile,
   runnerArgs,
+  runnerOf,
+  runtimeEnv,
 } from "./_runners.ts";
 
 /** Options of {@link runSuite} (`tw trial`'s options). */
@@ -145,8 +149,9 @@ interface Context {
   seed?: number;
 }
 
-function seedArgs(runtime: string, seed: number | undefined): string[] {
+function seedArgs(name: string, seed: number | undefined): string[] {
   if (seed === undefined) return [];
+  const runtime = runnerOf(name);
   if (runtime === "deno") return [`--shuffle=${seed}`];
   if (runtime === "bun") return ["--randomize", `--seed=${seed}`];
   return ["--test-randomize", `--test-random-seed=${seed}`];
@@ -170,17 +175,26 @@ async function runFile(job: Job, context: Context): Promise<FileRun> {
   const started = reactor.seconds();
   let output = "";
   let stopped: string | undefined;
+  // Read as lines arrive: the kept output is only its end.
+  const skips = new Map<string, string>();
+  let partial = "";
   const decoder = new TextDecoder();
   const result = await new Promise<{ code: number | null; signal: string | null }>((resolve) => {
     let child;
     try {
       // A `node --test` run inside another one refuses to run files: started
       // from a test, clear the variable that tells it so (POSIX `env -u`).
-      const nested = job.runtime === "node" && runtime.env("NODE_TEST_CONTEXT") !== undefined;
-      const exe = context.executables[job.runtime];
+      // An adapter variable goes the same way, so the rest of the
+      // environment stays the parent's.
+      const runner = runnerOf(job.runtime);
+      const nested = runner === "node" && runtime.env("NODE_TEST_CONTEXT") !== undefined;
+      const assignments = Object.entries(runtimeEnv(job.runtime)).map(([k, v]) => `${k}=${v}`);
+      const exe = context.executables[runner];
+      const viaEnv = nested || assignments.length > 0;
+      const envArgs = [...(nested ? ["-u", "NODE_TEST_CONTEXT"] : []), ...assignments];
       child = runtime.spawn({
-        command: nested ? "env" : exe,
-        args: nested ? ["-u", "NODE_TEST_CONTEXT", exe, ...args] : args,
+        command: viaEnv ? "env" : exe,
+        args: viaEnv ? [...envArgs, exe, ...args] : args,
         cwd: context.cwd,
       });
     } catch (error) {
@@ -189,7 +203,7 @@ async function runFile(job: Job, context: Context): Promise<FileRun> {
       return;
     }
     // A run silent for longer than a test may take is stuck: stopped, then killed.
-    const grace = job.runtime === "deno" ? 1 : 5;
+    const grace = runnerOf(job.runtime) === "deno" ? 1 : 5;
     let kill: { cancel(): void; active(): boolean } | undefined;
     const arm = (): { cancel(): void; active(): boolean } =>
       reactor.callLater(context.timeout + grace, () => {
@@ -201,7 +215,14 @@ async function runFile(job: Job, context: Context): Promise<FileRun> {
     let watchdog = arm();
     child.start({
       onOutput(_fd, data) {
-        output += decoder.decode(data, { stream: true });
+        const text = decoder.decode(data, { stream: true });
+        output += text;
+        const lines = (partial + text).split("\n");
+        partial = lines.pop()!.slice(-4096);
+        for (const line of lines) {
+          const skip = readSkipLine(stripAnsi(line));
+          if (skip !== undefined && skips.size < 10_000) skips.set(skip.name, skip.reason);
+        }
         if (output.length > OUTPUT_KEPT * 2) output = output.slice(-OUTPUT_KEPT);
         if (stopped === undefined) {
           watchdog.cancel();
@@ -245,7 +266,10 @@ async function runFile(job: Job, context: Context): Promise<FileRun> {
         if (outcome.status === "fail") outcome.status = "error";
       }
     }
+    // Deno reports some nested tests' paths as one name joined with " > ".
+    for (const outcome of report) outcome.path = outcome.path.flatMap((p) => p.split(" > "));
     run.outcomes = report;
+    markSkipped(run.outcomes, skips);
     const bad = report.some((o) => o.status === "fail" || o.status === "error");
     if (stopped !== undefined && !bad) {
       run.outcomes.push({ path: [], status: "error", message: stopped, details: stopped });
@@ -260,7 +284,7 @@ async function runFile(job: Job, context: Context): Promise<FileRun> {
     }
     return run;
   }
-  const progress = parseProgress(job.runtime, output);
+  const progress = parseProgress(runnerOf(job.runtime), output);
   run.outcomes = progress.outcomes;
   for (const outcome of run.outcomes) {
     // A failure as long as the timeout is the runner's own timeout.
@@ -325,7 +349,7 @@ async function collectCoverage(
   for (const name of runtimes) {
     const mine = runs.filter((r) => r.runtime === name);
     let found = 0;
-    if (name === "deno") {
+    if (runnerOf(name) === "deno") {
       const dirs = mine.map((r) => `${context.work}/cov-${runs.indexOf(r)}-deno`);
       const out = `${context.work}/deno.lcov`;
       await spawnQuiet(context, context.executables.deno, denoCoverageArgs(dirs, out));
@@ -396,14 +420,18 @@ export async function runSuite(options: SuiteOptions = {}): Promise<SuiteResult>
   if (options.runtimes !== undefined && options.runtimes.length > 0) {
     runtimes = [...new Set(options.runtimes)];
     for (const name of runtimes) {
-      if (!KNOWN_RUNTIMES.includes(name)) {
-        throw new RangeError(`Unknown runtime: ${name} (expected deno, bun or node)`);
+      if (!isKnownRuntime(name)) {
+        throw new RangeError(
+          `Unknown runtime: ${name} (expected deno, bun or node, each optionally +node)`,
+        );
       }
-      const path = options.executables?.[name] ?? await findExecutable(runtime, name, cwd);
+      const runner = runnerOf(name);
+      if (executables[runner] !== undefined) continue;
+      const path = options.executables?.[runner] ?? await findExecutable(runtime, runner, cwd);
       if (path === undefined) {
-        throw new Error(`Cannot find ${name} on PATH or in node_modules/.bin`);
+        throw new Error(`Cannot find ${runner} on PATH or in node_modules/.bin`);
       }
-      executables[name] = path;
+      executables[runner] = path;
     }
   } else {
     runtimes = [];
@@ -502,8 +530,43 @@ export async function runSuite(options: SuiteOptions = {}): Promise<SuiteResult>
       write(`${lines.join("\n")}\n${countsLine(result.total)}\n`);
     } else write(report);
     if (options.matrix !== undefined) {
-      await runtime.writeFile(absolute(cwd, options.matrix), formatMatrix(result));
+      await writeMatrix(runtime, absolute(cwd, options.matrix), result);
     }
     return result;
+  }
+}
+
+const MATRIX_START = "<!-- matrix:start";
+const MATRIX_END = "<!-- matrix:end -->";
+
+/**
+ * Writes the matrix to `path`; a page that holds the markers `<!-- matrix:start ... -->`
+ * and `<!-- matrix:end -->` keeps everything outside them (docs/runtimes.md).
+ */
+async function writeMatrix(runtime: Runtime, path: string, result: SuiteResult): Promise<void> {
+  const table = formatMatrix(result);
+  let page: string | undefined;
+  try {
+    page = new TextDecoder().decode(await runtime.readFile(path));
+  } catch {
+    page = undefined;
+  }
+  const start = page?.indexOf(MATRIX_START) ?? -1;
+  const startLineEnd = start < 0 ? -1 : page!.indexOf("\n", start);
+  const end = startLineEnd < 0 ? -1 : page!.indexOf(MATRIX_END, startLineEnd);
+  if (page === undefined || end < 0) return await runtime.writeFile(path, table);
+  const updated = `${page.slice(0, startLineEnd + 1)}\n${table}\n${page.slice(end)}`;
+  await runtime.writeFile(path, updated);
+}
+
+/** Tests that `skipTest` skipped, which a runner (Deno) reported as passed. */
+function markSkipped(outcomes: TestOutcome[], skips: Map<string, string>): void {
+  if (skips.size === 0) return;
+  for (const outcome of outcomes) {
+    if (outcome.status !== "pass") continue;
+    const reason = skips.get((outcome.path.at(-1) ?? "").replace(/\s+/g, " "));
+    if (reason === undefined) continue;
+    outcome.status = "skip";
+    outcome.message = reason;
   }
 }

@@ -36,6 +36,7 @@ export {
   type TestMethodOptions,
   type TestRunner,
 } from "./_testcase.ts";
+export { type SkippableContext, skipTest } from "./_skip.ts";
 export { mktemp, type MktempOptions, type MktempRuntime } from "./_mktemp.ts";
 export { runSuite, type SuiteOptions } from "./_suite.ts";
 export type {

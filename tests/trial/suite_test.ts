@@ -4,7 +4,7 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { execFile } from "node:child_process";
-import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import process from "node:process";
@@ -127,7 +127,7 @@ describe("tw trial over the fixture suites", () => {
     );
     assert.match(
       text,
-      /^\| tests\/fixtures\/trial\/fail_fixture\.ts > broken > is skipped \| ⏭ \| ⏭ \| ⏭ \|$/m,
+      /^\| tests\/fixtures\/trial\/fail_fixture\.ts > broken > is skipped \| ⏭ \| ⏭ \| ⏭1? \|$/m,
     );
   });
 
@@ -216,6 +216,45 @@ describe("tw trial reporters and options", () => {
     assert.equal(lastLine(run.out), "1 passed, 1 failed, 1 skipped");
   });
 
+  it(
+    "runs a runtime with the node adapter forced, reads skipTest on Deno, and fills a page's matrix",
+    SLOW,
+    async () => {
+      const page = join(mkdtempSync(join(tmpdir(), "tw-trial-page-")), "page.md");
+      writeFileSync(
+        page,
+        "before\n<!-- matrix:start here -->\nold table\n<!-- matrix:end -->\nafter\n",
+      );
+      const run = await trial([
+        "--runtimes",
+        "deno,deno+node",
+        "--reporter",
+        "json",
+        "--matrix",
+        page,
+        "tests/fixtures/trial_adapter/adapter_fixture.ts",
+      ]);
+      assert.equal(run.code, 0, run.out + run.err);
+      const report = JSON.parse(run.out);
+      assert.deepEqual(report.runtimes, ["deno", "deno+node"]);
+      const only = report.tests.find((t: { name: string }) =>
+        t.name === "runs only under the node adapter"
+      );
+      assert.equal(only.results.deno.status, "skip");
+      assert.equal(only.results.deno.message, "needs the node adapter");
+      assert.equal(only.results["deno+node"].status, "pass");
+      const text = readFileSync(page, "utf8");
+      rmSync(join(page, ".."), { recursive: true, force: true });
+      assert.match(text, /^before\n<!-- matrix:start here -->\n/);
+      assert.match(text, /\n<!-- matrix:end -->\nafter\n$/);
+      assert.doesNotMatch(text, /old table/);
+      assert.match(text, /^\| test \| deno \| deno\+node \|$/m);
+      assert.match(text, /^\| runs everywhere \| ✅ \| ✅ \|$/m);
+      assert.match(text, /^\| runs only under the node adapter \| ⏭1 \| ✅ \|$/m);
+      assert.match(text, /^- ⏭1: needs the node adapter$/m);
+    },
+  );
+
   it("explains itself with --help and refuses unknown runtimes", SLOW, async () => {
     const help = await trial(["--help"]);
     assert.equal(help.code, 0);
@@ -228,5 +267,11 @@ describe("tw trial reporters and options", () => {
     const bad = await trial(["--runtimes", "deno,perl", "tests"]);
     assert.equal(bad.code, 2);
     assert.match(bad.err, /"perl" is not one of deno, bun, node/);
+    const badAdapter = await trial(["--runtimes", "deno+perl", "tests"]);
+    assert.equal(badAdapter.code, 2);
+    assert.match(
+      badAdapter.err,
+      /"deno\+perl" is not one of deno, bun, node \(each optionally \+node\)/,
+    );
   });
 });

@@ -23,14 +23,18 @@ import {
   UsageError,
 } from "../_usage.ts";
 import { type ReporterName, REPORTERS } from "../../trial/_report.ts";
-import { KNOWN_RUNTIMES } from "../../trial/_runners.ts";
+import { isKnownRuntime, KNOWN_RUNTIMES } from "../../trial/_runners.ts";
 import { runSuite } from "../../trial/_suite.ts";
 
 function coerceRuntimes(value: string): string[] {
   const names = value.split(",").map((s) => s.trim()).filter((s) => s !== "");
   for (const name of names) {
-    if (!KNOWN_RUNTIMES.includes(name)) {
-      throw new Error(`${JSON.stringify(name)} is not one of ${KNOWN_RUNTIMES.join(", ")}`);
+    if (!isKnownRuntime(name)) {
+      throw new Error(
+        `${JSON.stringify(name)} is not one of ${
+          KNOWN_RUNTIMES.join(", ")
+        } (each optionally +node)`,
+      );
     }
   }
   if (names.length === 0) throw new Error("name at least one runtime");
@@ -82,8 +86,8 @@ export class TrialOptions extends Options {
       name: "runtimes",
       metavar: "LIST",
       coerce: coerceRuntimes,
-      doc: "Comma-separated runtimes: deno, bun, node (default: those found on PATH or in " +
-        "node_modules/.bin).",
+      doc: "Comma-separated runtimes: deno, bun, node; `deno+node` runs Deno with the node " +
+        "adapter forced (default: those found on PATH or in node_modules/.bin).",
     },
     {
       name: "jobs",
