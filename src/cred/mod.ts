@@ -61,6 +61,7 @@ export {
 } from "./_interfaces.ts";
 export { Anonymous, UsernameHashedPassword, UsernamePassword } from "./_credentials.ts";
 export { CramMD5Credentials } from "./_cram_md5.ts";
+export { saslPrep } from "./_scram.ts";
 export { ISSHPrivateKey, SSHPrivateKey } from "./_ssh_credentials.ts";
 export {
   AllowAnonymousAccess,

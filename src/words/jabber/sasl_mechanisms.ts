@@ -15,6 +15,7 @@
  */
 
 import { md5 } from "../../cred/_md5.ts";
+import { encodeBase64, ScramClient, ScramError, type ScramHash } from "../../cred/_scram.ts";
 
 const enc = new TextEncoder();
 const dec = new TextDecoder("utf-8", { fatal: true });
@@ -207,60 +208,8 @@ export class DigestMD5 implements ISASLMechanism {
   }
 }
 
-/**
- * SASLprep (RFC 4013): non-ASCII spaces to a space, "mapped to nothing"
- * characters removed, NFKC; control, private-use and other prohibited
- * characters refused with a `RangeError`.
- *
- * @example
- * ```ts
- * import { sasl_mechanisms } from "@tw/core/words/jabber";
- * console.log(sasl_mechanisms.saslprep("I\u00adX"), sasl_mechanisms.saslprep("\u2168")); // "IX" "IX"
- * ```
- */
-export function saslprep(text: string): string {
-  const mapped = text
-    .replace(/[\u00a0\u1680\u2000-\u200b\u202f\u205f\u3000]/g, " ")
-    .replace(/[\u00ad\u034f\u1806\u180b-\u180d\u200c\u200d\u2060\ufe00-\ufe0f\ufeff]/g, "")
-    .normalize("NFKC");
-  if (
-    /[\p{Cc}\p{Co}\p{Cs}\ufff9-\ufffd\u2ff0-\u2ffb\u200e\u200f\u202a-\u202e\u206a-\u206f]/u.test(
-      mapped,
-    )
-  ) {
-    throw new RangeError("Prohibited character in a SASLprep string");
-  }
-  if (/[\u{f0000}-\u{10ffff}\u{e0001}\u{e0020}-\u{e007f}\ufdd0-\ufdef]/u.test(mapped)) {
-    throw new RangeError("Prohibited character in a SASLprep string");
-  }
-  return mapped;
-}
-
-function b64(bytes: Uint8Array): string {
-  let s = "";
-  for (const b of bytes) s += String.fromCharCode(b);
-  return btoa(s);
-}
-
-function unb64(text: string): Uint8Array {
-  if (!/^[A-Za-z0-9+/]*={0,2}$/.test(text) || text.length % 4 !== 0) {
-    throw new RangeError("Bad base64 in a SCRAM message");
-  }
-  const s = atob(text);
-  const out = new Uint8Array(s.length);
-  for (let i = 0; i < s.length; i++) out[i] = s.charCodeAt(i);
-  return out;
-}
-
-function attributes(message: string): Map<string, string> {
-  const out = new Map<string, string>();
-  for (const part of message.split(",")) {
-    const eq = part.indexOf("=");
-    if (eq !== 1) throw new RangeError(`Bad SCRAM attribute ${JSON.stringify(part)}`);
-    out.set(part[0], part.slice(2));
-  }
-  return out;
-}
+/** SASLprep (RFC 4013), under Twisted's name; see `saslPrep` in `@tw/core/cred`. */
+export { saslPrep as saslprep } from "../../cred/_scram.ts";
 
 /** Options of the SCRAM mechanisms. */
 export interface ScramOptions {
@@ -272,126 +221,59 @@ export interface ScramOptions {
   authzid?: string | null;
 }
 
-/** SCRAM (RFC 5802) over `hash`, client side; see `ScramSHA1` and `ScramSHA256`. */
+/**
+ * SCRAM (RFC 5802) over `hash` as a SASL mechanism, client side: the shared
+ * SCRAM client of `src/cred`; see `ScramSHA1` and `ScramSHA256`.
+ */
 class Scram implements ISASLMechanism {
   readonly name: string;
-  readonly #hash: "SHA-1" | "SHA-256";
-  readonly #bits: number;
-  readonly #user: string;
-  readonly #password: string;
-  readonly #nonce: string;
-  readonly #maxIterations: number;
-  readonly #gs2: string;
-  #clientFirstBare = "";
-  #serverSignature: Uint8Array | null = null;
+  readonly #scram: ScramClient;
 
   constructor(
     name: string,
-    hash: "SHA-1" | "SHA-256",
+    hash: ScramHash,
     username: string,
     password: string,
     options: ScramOptions,
   ) {
     this.name = name;
-    this.#hash = hash;
-    this.#bits = hash === "SHA-1" ? 160 : 256;
-    this.#user = saslprep(username).replaceAll("=", "=3D").replaceAll(",", "=2C");
-    this.#password = password;
-    this.#nonce = options.nonce ?? b64(crypto.getRandomValues(new Uint8Array(24)));
-    this.#maxIterations = options.maxIterations ?? 600_000;
-    const authzid = options.authzid;
-    this.#gs2 = `n,${authzid ? `a=${authzid.replaceAll("=", "=3D").replaceAll(",", "=2C")}` : ""},`;
+    this.#scram = new ScramClient(username, password, {
+      hash,
+      nonce: options.nonce ?? encodeBase64(crypto.getRandomValues(new Uint8Array(24))),
+      authzid: options.authzid,
+      maxIterations: options.maxIterations ?? 600_000,
+    });
   }
 
   getInitialResponse(): Uint8Array {
-    this.#clientFirstBare = `n=${this.#user},r=${this.#nonce}`;
-    return enc.encode(this.#gs2 + this.#clientFirstBare);
-  }
-
-  async #hmac(key: Uint8Array, data: string): Promise<Uint8Array> {
-    const k = await crypto.subtle.importKey(
-      "raw",
-      key as Uint8Array<ArrayBuffer>,
-      { name: "HMAC", hash: this.#hash },
-      false,
-      ["sign"],
-    );
-    return new Uint8Array(await crypto.subtle.sign("HMAC", k, enc.encode(data)));
+    return enc.encode(this.#scram.clientFirst());
   }
 
   async getResponse(challenge: Uint8Array): Promise<Uint8Array> {
-    if (this.#serverSignature !== null) {
+    if (this.#scram.awaitingServerFinal) {
       // Server-final sent as a challenge: check it, answer empty.
-      if (!(await this.checkSuccess(challenge))) {
-        throw new RangeError("SCRAM server signature mismatch");
-      }
+      if (!this.checkSuccess(challenge)) throw new ScramError("SCRAM server signature mismatch");
       return new Uint8Array();
     }
-    const serverFirst = dec.decode(challenge);
-    const attrs = attributes(serverFirst);
-    if (attrs.has("m")) throw new RangeError("Unsupported SCRAM extension");
-    const nonce = attrs.get("r");
-    const salt = attrs.get("s");
-    const iterations = Number(attrs.get("i"));
-    if (!nonce || !nonce.startsWith(this.#nonce) || nonce.length === this.#nonce.length) {
-      throw new RangeError("SCRAM server nonce does not extend ours");
-    }
-    if (salt === undefined) throw new RangeError("SCRAM server sent no salt");
-    if (!Number.isInteger(iterations) || iterations < 1 || iterations > this.#maxIterations) {
-      throw new RangeError(`SCRAM iteration count out of range: ${attrs.get("i")}`);
-    }
-    const base = await crypto.subtle.importKey(
-      "raw",
-      enc.encode(saslprep(this.#password)),
-      "PBKDF2",
-      false,
-      ["deriveBits"],
-    );
-    const salted = new Uint8Array(
-      await crypto.subtle.deriveBits(
-        {
-          name: "PBKDF2",
-          hash: this.#hash,
-          salt: unb64(salt) as Uint8Array<ArrayBuffer>,
-          iterations,
-        },
-        base,
-        this.#bits,
-      ),
-    );
-    const clientFinalBare = `c=${b64(enc.encode(this.#gs2))},r=${nonce}`;
-    const authMessage = `${this.#clientFirstBare},${serverFirst},${clientFinalBare}`;
-    const clientKey = await this.#hmac(salted, "Client Key");
-    const storedKey = new Uint8Array(
-      await crypto.subtle.digest(this.#hash, clientKey as Uint8Array<ArrayBuffer>),
-    );
-    const signature = await this.#hmac(storedKey, authMessage);
-    const proof = clientKey.map((b, i) => b ^ signature[i]);
-    this.#serverSignature = await this.#hmac(await this.#hmac(salted, "Server Key"), authMessage);
-    return enc.encode(`${clientFinalBare},p=${b64(proof)}`);
+    return enc.encode(await this.#scram.clientFinal(text(challenge)));
   }
 
   checkSuccess(data: Uint8Array | null): boolean {
-    if (this.#serverSignature === null || data === null || data.length === 0) return false;
-    let attrs: Map<string, string>;
+    if (data === null || data.length === 0) return false;
     try {
-      attrs = attributes(dec.decode(data));
+      return this.#scram.verifyServerFinal(text(data));
     } catch {
       return false;
     }
-    const v = attrs.get("v");
-    if (v === undefined) return false;
-    let got: Uint8Array;
-    try {
-      got = unb64(v);
-    } catch {
-      return false;
-    }
-    const want = this.#serverSignature;
-    if (got.length !== want.length) return false;
-    let diff = 0;
-    for (let i = 0; i < got.length; i++) diff |= got[i] ^ want[i];
-    return diff === 0;
+  }
+}
+
+/** A SCRAM message as text; invalid UTF-8 is a malformed message. */
+function text(data: Uint8Array): string {
+  try {
+    return dec.decode(data);
+  } catch {
+    throw new ScramError("SCRAM message is not UTF-8");
   }
 }
 
