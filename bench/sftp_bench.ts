@@ -1,13 +1,16 @@
 // SFTP throughput: OpenSSH's `sftp -b` puts then gets a file (64 MiB by default), the
 // whole run timed (connection, key exchange, login, both transfers), against
 // FileTransferServer over SFTPServerForUnixConchUser in an SSHFactory running in this
-// process (on the runtime running the bench), and against OpenSSH's sshd with
-// `Subsystem sftp internal-sftp`. Both with aes128-gcm@openssh.com. Prints MiB/s moved
+// process (on the runtime running the bench), against OpenSSH's sshd with
+// `Subsystem sftp internal-sftp`, both with aes128-gcm@openssh.com, and against Twisted's
+// SFTP server (`twistd conch`'s, patched to work: tests/conch/sftp/twisted_sftp_server.py)
+// at its best, aes128-ctr with hmac-sha2-256 (it has no GCM). Prints MiB/s moved
 // (2 x size / seconds), best of the rounds.
 // Run: deno run -A bench/sftp_bench.ts [--size=MIB] [--rounds=N]
 //      (or node bench/sftp_bench.ts, bun bench/sftp_bench.ts)
-// Needs sftp, ssh-keygen (openssh-client), sshpass, /usr/sbin/sshd (openssh-server).
-import { spawnSync } from "node:child_process";
+// Needs sftp, ssh-keygen (openssh-client), sshpass, /usr/sbin/sshd (openssh-server),
+// python3-twisted (skipped without it).
+import { spawn, spawnSync } from "node:child_process";
 import { createHash } from "node:crypto";
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
@@ -81,7 +84,29 @@ const sshd = await startSshd({
   algorithms: { Ciphers: CIPHER, Subsystem: "sftp internal-sftp" } as never,
 });
 
-const common = (port: number) => [
+// Twisted's server: prints "PORT n" once listening.
+keygen(dir, "twisted_host", "ecdsa256");
+const twisted = spawnSync("/usr/bin/python3", ["-c", "import twisted.conch"]).status === 0
+  ? spawn("/usr/bin/python3", [
+    new URL("../tests/conch/sftp/twisted_sftp_server.py", import.meta.url).pathname,
+    served,
+    join(dir, "twisted_host"),
+    `${userKey}.pub`,
+    "bench",
+    PASSWORD,
+  ], { stdio: ["ignore", "pipe", "inherit"] })
+  : undefined;
+const twistedPort = twisted === undefined ? 0 : await new Promise<number>((resolve, reject) => {
+  let out = "";
+  twisted.stdout!.on("data", (d: Uint8Array) => {
+    out += new TextDecoder().decode(d);
+    const m = /PORT (\d+)/.exec(out);
+    if (m) resolve(Number(m[1]));
+  });
+  twisted.once("exit", (code) => reject(new Error(`Twisted's server exited: ${code}`)));
+});
+
+const common = (port: number, cipher = CIPHER) => [
   "-F",
   "/dev/null",
   "-o",
@@ -91,7 +116,7 @@ const common = (port: number) => [
   "-o",
   "LogLevel=ERROR",
   "-c",
-  CIPHER,
+  cipher,
   "-P",
   String(port),
 ];
@@ -135,20 +160,40 @@ const theirs = () =>
     `${spawnSync("id", ["-un"], { encoding: "utf8" }).stdout.trim()}@127.0.0.1`,
   ], join(served, "sshd.bin"));
 
-const best = { tw: 0, sshd: 0 };
+const twistedRun = () =>
+  once("twisted", "sftp", [
+    ...common(twistedPort, "aes128-ctr"),
+    "-o",
+    "MACs=hmac-sha2-256",
+    "-i",
+    userKey,
+    "-o",
+    "IdentityAgent=none",
+    "-b",
+    "-",
+    "bench@127.0.0.1",
+  ], "twisted.bin");
+
+const best = { tw: 0, sshd: 0, twisted: 0 };
 try {
   for (let round = 0; round < ROUNDS; round++) {
     best.tw = Math.max(best.tw, await ours());
     best.sshd = Math.max(best.sshd, await theirs());
+    if (twisted !== undefined) best.twisted = Math.max(best.twisted, await twistedRun());
   }
   console.log(
-    `sftp put+get ${MIB} MiB, ${CIPHER}, best of ${ROUNDS}: ` +
-      `FileTransferServer on ${runtime} ${best.tw.toFixed(1)} MiB/s, ` +
-      `sshd internal-sftp ${best.sshd.toFixed(1)} MiB/s ` +
-      `(ratio ${(best.tw / best.sshd).toFixed(2)})`,
+    `sftp put+get ${MIB} MiB, best of ${ROUNDS}: ` +
+      `FileTransferServer on ${runtime} (${CIPHER}) ${best.tw.toFixed(1)} MiB/s, ` +
+      `sshd internal-sftp (${CIPHER}) ${best.sshd.toFixed(1)} MiB/s ` +
+      `(ratio ${(best.tw / best.sshd).toFixed(2)})` +
+      (twisted === undefined
+        ? "; Twisted skipped (apt-get install python3-twisted)"
+        : `, Twisted's SFTP server (aes128-ctr, hmac-sha2-256) ${best.twisted.toFixed(1)} MiB/s ` +
+          `(ratio ${(best.tw / best.twisted).toFixed(2)})`),
   );
 } finally {
   await listening.stopListening();
   await sshd.stop();
+  twisted?.kill("SIGTERM");
   cleanup();
 }
