@@ -8,6 +8,7 @@
  */
 import { createRequire } from "node:module";
 import type * as ChildProcess from "node:child_process";
+import type * as Crypto from "node:crypto";
 import type * as Dgram from "node:dgram";
 import type * as Dns from "node:dns";
 import type * as Tls from "node:tls";
@@ -26,6 +27,8 @@ export const nodeTls: () => typeof Tls = lazy("node:tls");
 export const nodeDgram: () => typeof Dgram = lazy("node:dgram");
 /** `node:child_process`, loaded the first time it is asked for. */
 export const nodeChildProcess: () => typeof ChildProcess = lazy("node:child_process");
+/** `node:crypto`, loaded the first time it is asked for. */
+export const nodeCrypto: () => typeof Crypto = lazy("node:crypto");
 /** `node:dns`, loaded the first time it is asked for. */
 export const nodeDns: () => typeof Dns = lazy("node:dns");
 /** `node:worker_threads`, loaded the first time it is asked for. */

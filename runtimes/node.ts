@@ -56,6 +56,7 @@ import {
 import { normalizeError } from "./_node_errors.ts";
 
 export type * from "../src/internet/socket.ts";
+import { nodeCiphers } from "./_node_ciphers.ts";
 import { nodeFileSystem } from "./_node_fs.ts";
 import { nodeProcess } from "./_node_process.ts";
 import { detectRuntime } from "./_detect.ts";
@@ -529,6 +530,7 @@ const spawnSQLiteWorker: SpawnSQLiteWorker = (url, handlers) => {
 export function createRuntime(): Runtime {
   return {
     name: "node",
+    ciphers: nodeCiphers,
     ...nodeFileSystem,
     ...nodeProcess,
     listen(options: ListenOptions): Promise<Listener> {

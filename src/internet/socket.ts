@@ -450,7 +450,29 @@ export interface SQLiteConnection {
 }
 
 /** What a runtime adapter provides: everything the core needs from Deno, Bun or Node. */
-export interface Runtime extends RuntimeNetwork, RuntimeFileSystem, RuntimeProcess {}
+export interface Runtime extends RuntimeNetwork, RuntimeFileSystem, RuntimeProcess {
+  /**
+   * Synchronous AES and HMAC where the runtime's WebCrypto is slow for many
+   * small messages (Node's runs each call on its thread pool): SSH packets use
+   * them when present. Optional; WebCrypto serves otherwise.
+   */
+  readonly ciphers?: RuntimeCiphers;
+}
+
+/**
+ * Synchronous AES-GCM, AES-CTR and HMAC with raw keys, as a runtime's own
+ * crypto library offers them. Keys are 16, 24 or 32 bytes.
+ */
+export interface RuntimeCiphers {
+  /** AES-GCM encryption with a 12-byte IV: the ciphertext followed by the 16-byte tag. */
+  gcmSeal(key: Uint8Array, iv: Uint8Array, aad: Uint8Array, data: Uint8Array): Uint8Array;
+  /** AES-GCM decryption of ciphertext and tag; null when the tag does not verify. */
+  gcmOpen(key: Uint8Array, iv: Uint8Array, aad: Uint8Array, sealed: Uint8Array): Uint8Array | null;
+  /** AES-CTR (encryption and decryption alike) from the 16-byte counter block `counter`. */
+  ctr(key: Uint8Array, counter: Uint8Array, data: Uint8Array): Uint8Array;
+  /** HMAC of `data` (the concatenation of the parts) under `key`. */
+  hmac(hash: "SHA-256" | "SHA-512", key: Uint8Array, ...parts: Uint8Array[]): Uint8Array;
+}
 
 /** The network, process and signal part of a runtime: what transports are written against. */
 export interface RuntimeNetwork {

@@ -116,7 +116,11 @@ export interface PacketOpener {
 }
 
 /** Builds the cleartext packet: length, padding length, payload, random padding. */
-function frame(payload: Uint8Array, blockSize: number, lengthExcluded: boolean): Uint8Array {
+export function frame(
+  payload: Uint8Array,
+  blockSize: number,
+  lengthExcluded: boolean,
+): Uint8Array {
   const aligned = (lengthExcluded ? 1 : 5) + payload.length;
   let padding = blockSize - (aligned % blockSize);
   if (padding < 4) padding += blockSize;
@@ -130,7 +134,7 @@ function frame(payload: Uint8Array, blockSize: number, lengthExcluded: boolean):
 }
 
 /** The payload of a cleartext packet (length field included), checking its padding. */
-function unframe(packet: Uint8Array): Uint8Array {
+export function unframe(packet: Uint8Array): Uint8Array {
   const padding = packet[4];
   if (padding < 4 || 5 + padding > packet.length) {
     throw new PacketError(`Bad padding length ${padding}`);
@@ -148,14 +152,16 @@ export function checkPacketLength(length: number, blockSize: number, excluded: b
   }
 }
 
-function timingSafeEqual(a: Uint8Array, b: Uint8Array): boolean {
+/** Compares in time that does not depend on where the bytes differ. */
+export function timingSafeEqual(a: Uint8Array, b: Uint8Array): boolean {
   if (a.length !== b.length) return false;
   let diff = 0;
   for (let i = 0; i < a.length; i++) diff |= a[i] ^ b[i];
   return diff === 0;
 }
 
-function uint32(value: number): Uint8Array {
+/** A big-endian uint32. */
+export function uint32(value: number): Uint8Array {
   const out = new Uint8Array(4);
   new DataView(out.buffer).setUint32(0, value);
   return out;
@@ -190,7 +196,7 @@ export class NoneOpener implements PacketOpener {
 }
 
 /** A 128-bit big-endian counter for AES-CTR, advanced across packets. */
-class Counter {
+export class Counter {
   readonly block: Uint8Array;
   constructor(iv: Uint8Array) {
     this.block = Uint8Array.from(iv);
@@ -245,7 +251,7 @@ async function ctr(key: CryptoKey, start: Uint8Array, data: Uint8Array): Promise
 }
 
 /** AES-CTR with an HMAC, MAC-then-encrypt or (`-etm@openssh.com`) encrypt-then-MAC. */
-class CtrHmacSealer implements PacketSealer {
+export class CtrHmacSealer implements PacketSealer {
   readonly #aes: Promise<CryptoKey>;
   readonly #mac: Promise<CryptoKey>;
   readonly #counter: Counter;
@@ -277,7 +283,7 @@ class CtrHmacSealer implements PacketSealer {
   }
 }
 
-class CtrHmacOpener implements PacketOpener {
+export class CtrHmacOpener implements PacketOpener {
   readonly headerLength: number;
   readonly syncLength: boolean;
   readonly trailerLength: number;
@@ -332,7 +338,7 @@ class CtrHmacOpener implements PacketOpener {
 }
 
 /** The 12-byte GCM nonce: 4 fixed bytes and a 64-bit invocation counter. */
-class GcmNonce {
+export class GcmNonce {
   readonly bytes: Uint8Array;
   constructor(iv: Uint8Array) {
     this.bytes = Uint8Array.from(iv);
@@ -346,7 +352,7 @@ class GcmNonce {
   }
 }
 
-class GcmSealer implements PacketSealer {
+export class GcmSealer implements PacketSealer {
   readonly #aes: Promise<CryptoKey>;
   readonly #nonce: GcmNonce;
   constructor(keys: DirectionKeys) {
@@ -369,7 +375,7 @@ class GcmSealer implements PacketSealer {
   }
 }
 
-class GcmOpener implements PacketOpener {
+export class GcmOpener implements PacketOpener {
   readonly headerLength = 4;
   readonly syncLength = true;
   readonly trailerLength = 16;
@@ -420,7 +426,7 @@ class ChachaKeys {
   }
 }
 
-class ChachaSealer implements PacketSealer {
+export class ChachaSealer implements PacketSealer {
   readonly #keys: ChachaKeys;
   constructor(keys: DirectionKeys) {
     this.#keys = new ChachaKeys(keys.key);
@@ -442,7 +448,7 @@ class ChachaSealer implements PacketSealer {
   }
 }
 
-class ChachaOpener implements PacketOpener {
+export class ChachaOpener implements PacketOpener {
   readonly headerLength = 4;
   readonly syncLength = true;
   readonly trailerLength = 16;
@@ -470,35 +476,10 @@ class ChachaOpener implements PacketOpener {
   }
 }
 
-function concat(a: Uint8Array, b: Uint8Array): Uint8Array {
+/** `a` then `b` in a new array. */
+export function concat(a: Uint8Array, b: Uint8Array): Uint8Array {
   const out = new Uint8Array(a.length + b.length);
   out.set(a);
   out.set(b, a.length);
   return out;
-}
-
-/** The sealer for negotiated keys. */
-export function makeSealer(keys: DirectionKeys): PacketSealer {
-  switch (CIPHERS[keys.cipher]?.kind) {
-    case "gcm":
-      return new GcmSealer(keys);
-    case "chacha":
-      return new ChachaSealer(keys);
-    case "ctr":
-      return new CtrHmacSealer(keys);
-  }
-  throw new RangeError(`Unknown cipher ${keys.cipher}`);
-}
-
-/** The opener for negotiated keys. */
-export function makeOpener(keys: DirectionKeys): PacketOpener {
-  switch (CIPHERS[keys.cipher]?.kind) {
-    case "gcm":
-      return new GcmOpener(keys);
-    case "chacha":
-      return new ChachaOpener(keys);
-    case "ctr":
-      return new CtrHmacOpener(keys);
-  }
-  throw new RangeError(`Unknown cipher ${keys.cipher}`);
 }

@@ -13,14 +13,14 @@
 import { Protocol } from "../../internet/protocol.ts";
 import type { Failure } from "../../internet/failure.ts";
 import type { IReactorTime } from "../../internet/interfaces.ts";
+import type { RuntimeCiphers } from "../../internet/socket.ts";
 import { Logger } from "../../logger/mod.ts";
 import { DISCONNECT, MSG } from "./_constants.ts";
+import { makeOpener, makeSealer, runtimeCiphers } from "./_cipher_sync.ts";
 import {
   CIPHERS,
   type DirectionKeys,
   MACS,
-  makeOpener,
-  makeSealer,
   NoneOpener,
   NoneSealer,
   PacketError,
@@ -148,6 +148,11 @@ export class SSHTransportBase extends Protocol {
   peerExtensions: Map<string, Uint8Array> = new Map();
   /** The clock for time-based rekeying (the factory's reactor); null: by bytes only. */
   clock: IReactorTime | null = null;
+  /**
+   * Synchronous AES and HMAC for packets: by default the running runtime's
+   * (`Runtime.ciphers`, Node's), null for WebCrypto everywhere.
+   */
+  ciphers: RuntimeCiphers | null | undefined = undefined;
   /** True once the peer and we agreed on strict key exchange. */
   strictKex = false;
 
@@ -589,7 +594,8 @@ export class SSHTransportBase extends Protocol {
       : [serverToClient, clientToServer];
     this.#incomingKeys = incoming;
     this.#sendNow(new Uint8Array([MSG.NEWKEYS]));
-    this.#sealer = makeSealer(outgoing);
+    if (this.ciphers === undefined) this.ciphers = runtimeCiphers();
+    this.#sealer = makeSealer(outgoing, this.ciphers);
     if (this.strictKex) this.#outSequence = 0;
     this.#sentNewKeys = true;
     if (!this.#firstKexDone && !this.isClient && this.peerWantsExtInfo) this.sendExtInfo();
@@ -598,7 +604,8 @@ export class SSHTransportBase extends Protocol {
 
   #newKeysReceived(): void {
     if (this.#incomingKeys === null) throw new SSHProtocolError("NEWKEYS before the key exchange");
-    this.#opener = makeOpener(this.#incomingKeys);
+    if (this.ciphers === undefined) this.ciphers = runtimeCiphers();
+    this.#opener = makeOpener(this.#incomingKeys, this.ciphers);
     this.#incomingKeys = null;
     if (this.strictKex) this.#inSequence = 0;
     this.#receivedNewKeys = true;
