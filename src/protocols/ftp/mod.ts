@@ -17,3 +17,13 @@ export {
   type HostPort,
   InvalidHostPort,
 } from "./_address.ts";
+export { FTPClient, type FTPClientOptions } from "./_client.ts";
+export type { IFinishableConsumer } from "./_client_transfer.ts";
+export {
+  BadResponse,
+  CommandFailed,
+  ConnectionLost,
+  FTPError,
+  UnexpectedResponse,
+} from "./_client_errors.ts";
+export { type FTPFileInfo, FTPFileListProtocol, parsePWDResponse } from "./_file_list.ts";
