@@ -165,6 +165,7 @@ export async function bunListen(bun: BunApi, options: ListenOptions): Promise<Li
       raw = bun.listen({
         hostname: options.hostname ?? "0.0.0.0",
         port: options.port,
+        reusePort: options.reusePort ?? false,
         allowHalfOpen: true,
         socket: handler,
         ...(options.tls !== undefined ? { tls: bunTls(options.tls, true) } : {}),

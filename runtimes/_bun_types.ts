@@ -81,7 +81,7 @@ export interface BunRawListener {
 /** Options of `Bun.listen` and `Bun.connect`, TCP or Unix. */
 export type BunSocketOptions =
   & { socket: BunSocketHandler; data?: unknown; allowHalfOpen?: boolean; tls?: BunTlsOptions }
-  & ({ hostname: string; port: number } | { unix: string });
+  & ({ hostname: string; port: number; reusePort?: boolean } | { unix: string });
 
 /** A Bun UDP socket (`Bun.udp.Socket`). */
 export interface BunUdpSocket {

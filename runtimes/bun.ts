@@ -260,6 +260,10 @@ export function createRuntime(): Runtime {
     ...nodeFileSystem,
     ...nodeProcess,
     async listen(options: ListenOptions): Promise<Listener> {
+      // Bun.listen cannot adopt a listening socket: node:net's listen({ fd }) can.
+      if (options.fd !== undefined) {
+        return await (await import("./node.ts")).runtime.listen(options);
+      }
       return await bunListen(bunApi(), options);
     },
     async connect(options: ConnectOptions): Promise<Socket> {

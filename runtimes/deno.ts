@@ -55,6 +55,11 @@ import { openSQLite, type SpawnSQLiteWorker } from "./_sqlite.ts";
 
 async function listen(options: ListenOptions): Promise<Listener> {
   await Promise.resolve();
+  // Deno.listen cannot adopt a listening socket, and its reusePort needs
+  // --unstable-net: node:net's listen does both, on Deno too.
+  if (options.fd !== undefined || (options.transport === "tcp" && options.reusePort)) {
+    return await (await import("./node.ts")).runtime.listen(options);
+  }
   if (options.transport === "unix") {
     let listener: Deno.UnixListener;
     try {

@@ -158,7 +158,13 @@ function listenTcp(options: Extract<ListenOptions, { transport: "tcp" }>): Promi
   }
   return new Promise((resolve, reject) => {
     server.once("error", (error) => reject(normalizeError(error)));
-    server.listen({ host: hostname, port: options.port, backlog: options.backlog ?? 511 }, () => {
+    const where = options.fd !== undefined ? { fd: options.fd } : {
+      host: hostname,
+      port: options.port,
+      backlog: options.backlog ?? 511,
+      reusePort: options.reusePort ?? false,
+    };
+    server.listen(where, () => {
       server.removeAllListeners("error");
       server.on("error", () => {});
       const bound = server.address() as net.AddressInfo;
@@ -183,11 +189,17 @@ function listenUnix(options: Extract<ListenOptions, { transport: "unix" }>): Pro
   });
   return new Promise((resolve, reject) => {
     server.once("error", (error) => reject(normalizeError(error)));
-    server.listen({ path: options.path, backlog: options.backlog ?? 511 }, () => {
+    const adopted = options.fd !== undefined;
+    const where = adopted
+      ? { fd: options.fd! }
+      : { path: options.path, backlog: options.backlog ?? 511 };
+    server.listen(where, () => {
       server.removeAllListeners("error");
       server.on("error", () => {});
+      // An adopted socket's path is the one it was bound to.
+      if (adopted) address.path = String(server.address() ?? "");
       try {
-        if (options.mode !== undefined) chmodSync(options.path, options.mode);
+        if (options.mode !== undefined && !adopted) chmodSync(options.path, options.mode);
       } catch (error) {
         server.close();
         reject(normalizeError(error));

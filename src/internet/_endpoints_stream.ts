@@ -106,7 +106,7 @@ function asListenError(f: Failure, iface: string, where: number | string): Failu
  * the Deferred with that error as it is (the reactor's CannotListenError, or a
  * RangeError for a bad port); a failed bind fails it with a CannotListenError.
  */
-function listenWith(
+export function listenWith(
   listen: () => IListeningPort,
   iface: string,
   where: number | string,
@@ -182,6 +182,8 @@ export interface TCPServerEndpointOptions {
   backlog?: number;
   /** The interface to bind. @default "" for TCP4 (all IPv4 interfaces), "::" for TCP6 */
   interface?: string;
+  /** Set SO_REUSEPORT (several processes on one port). @default false */
+  reusePort?: boolean;
 }
 
 /**
@@ -214,6 +216,7 @@ export class TCP4ServerEndpoint implements IStreamServerEndpoint {
     this.#options = {
       backlog: options.backlog ?? DEFAULT_BACKLOG,
       interface: options.interface ?? "",
+      reusePort: options.reusePort ?? false,
     };
   }
 

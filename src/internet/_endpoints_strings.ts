@@ -14,7 +14,8 @@
 import { DEFAULT_BACKLOG } from "./tcp.ts";
 import { isIPv4, isIPv6 } from "./address.ts";
 import { NotSupportedError } from "./error.ts";
-import type { IReactorNetwork } from "./interfaces.ts";
+import type { IReactorNetwork, IReactorSocket } from "./interfaces.ts";
+import { type ListenFDsSource, systemdEndpoint } from "./_endpoints_adopted.ts";
 import type { TlsOptions } from "./socket.ts";
 import {
   type IStreamClientEndpoint,
@@ -53,6 +54,8 @@ export interface FromStringOptions {
   readFile?: (path: string) => PromiseLike<Uint8Array>;
   /** Lists the entry names of a folder (a folder of CA certificates). */
   readDir?: (path: string) => PromiseLike<string[]>;
+  /** Where `systemd:` finds the passed sockets. @default the reactor's runtime */
+  listenFDs?: ListenFDsSource;
 }
 
 /**
@@ -83,6 +86,8 @@ interface Spec {
   required: readonly string[];
   /** Other accepted names for a parameter: alias -> name. */
   aliases?: Record<string, string>;
+  /** Parameters taken by name only (ours, beyond Twisted's positional ones). */
+  keywordOnly?: readonly string[];
 }
 
 type Bound = Record<string, string | undefined>;
@@ -96,14 +101,18 @@ function bind(spec: Spec, args: string[], kwargs: Record<string, string>, desc: 
     named[name] = value;
   }
   const parsed = { prefix: spec.prefix, args, kwargs: named };
-  return bindParameters(parsed, spec.params, spec.required, desc);
+  // A keyword-only parameter takes part only when named, so no positional value reaches it.
+  const keywordOnly = spec.keywordOnly ?? [];
+  const params = spec.params.filter((name) => !keywordOnly.includes(name) || name in named);
+  return bindParameters(parsed, params, spec.required, desc);
 }
 
 function tcpServer(ipv6: boolean): BuiltinServer {
   const spec: Spec = {
     prefix: ipv6 ? "tcp6" : "tcp",
-    params: ["port", "interface", "backlog"],
+    params: ["port", "interface", "backlog", "reusePort"],
     required: ["port"],
+    keywordOnly: ["reusePort"],
   };
   return (reactor, args, kwargs, _options, desc) => {
     const p = bind(spec, args, kwargs, desc);
@@ -111,9 +120,32 @@ function tcpServer(ipv6: boolean): BuiltinServer {
     return new Endpoint(reactor, parsePort(p.port!), {
       interface: p.interface ?? (ipv6 ? "::" : ""),
       backlog: p.backlog === undefined ? DEFAULT_BACKLOG : parseInteger(p.backlog, "backlog"),
+      reusePort: p.reusePort === undefined ? false : parseFlag(p.reusePort, "reusePort"),
     });
   };
 }
+
+const systemdSpec: Spec = {
+  prefix: "systemd",
+  params: ["domain", "index", "name"],
+  required: ["domain"],
+};
+
+const systemdServer: BuiltinServer = (reactor, args, kwargs, options, desc) => {
+  const p = bind(systemdSpec, args, kwargs, desc);
+  const runtime = (reactor as { runtime?: ListenFDsSource }).runtime;
+  const source = options.listenFDs ?? runtime;
+  if (source === undefined) {
+    throw new TypeError(`${quote(desc)}: this reactor has no environment to find sockets in`);
+  }
+  return systemdEndpoint(
+    reactor as unknown as IReactorSocket,
+    source,
+    p.domain!,
+    p.index,
+    p.name,
+  );
+};
 
 const sslServerSpec: Spec = {
   prefix: "ssl",
@@ -435,6 +467,7 @@ const builtinServers = new Map<string, BuiltinServer>([
   ["tcp6", tcpServer(true)],
   ["ssl", sslServer],
   ["unix", unixServer],
+  ["systemd", systemdServer],
 ]);
 
 const builtinClients = new Map<string, BuiltinClient>([
@@ -546,7 +579,9 @@ function unknownType(kind: string, prefix: string, known: Iterable<string>, desc
  * default "::"), `ssl:PORT:privateKey=key.pem[:certKey=cert.pem][:extraCertChain=
  * chain.pem][:timeout=S]` (files read at `listen()`; `timeout` bounds each
  * client's TLS handshake, 30 s by default), `unix:PATH[:mode=660][:backlog=N]
- * [:lockfile=0]`, and registered ones. Escape ":" and "=" in values with a
+ * [:lockfile=0]`, `systemd:domain=INET:index=0` (or `name=` from LISTEN_FDNAMES:
+ * a socket systemd passed), and registered ones. `tcp:` also takes
+ * `reusePort=yes` (SO_REUSEPORT). Escape ":" and "=" in values with a
  * backslash (`tcp:80:interface=\:\:1`).
  *
  * @param reactor what the endpoint will listen with

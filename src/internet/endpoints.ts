@@ -53,6 +53,11 @@ export {
 } from "./_endpoints_stream.ts";
 export { HostnameEndpoint, type HostnameEndpointOptions } from "./_endpoints_hostname.ts";
 export {
+  AdoptedStreamServerEndpoint,
+  listenFDs,
+  type ListenFDsSource,
+} from "./_endpoints_adopted.ts";
+export {
   ConnectingCancelledError,
   type HostnameDestination,
   NoProtocol,

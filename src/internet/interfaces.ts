@@ -177,6 +177,11 @@ export interface ListenTCPOptions {
   backlog?: number;
   /** The interface to bind. @default "" (all IPv4 interfaces; "::" for all IPv6) */
   interface?: string;
+  /**
+   * Set SO_REUSEPORT: several processes (`tw web --workers`) listen on one
+   * port and the kernel spreads connections among them. @default false
+   */
+  reusePort?: boolean;
 }
 
 /** Options for `connectTCP` / `connectSSL`. */
@@ -254,6 +259,22 @@ export interface IReactorUNIX {
   ): IListeningPort;
   /** Connects to the socket file `address`. */
   connectUNIX(address: string, factory: IProtocolFactory, options?: ConnectUNIXOptions): IConnector;
+}
+
+/** The address families `adoptStreamPort` takes (Twisted's `socket.AF_*`). */
+export type AddressFamily = "INET" | "INET6" | "UNIX";
+
+/** Serving sockets made elsewhere (Twisted's `IReactorSocket`, the stream part). */
+export interface IReactorSocket {
+  /**
+   * Serves `factory` on an already-listening socket given by its file
+   * descriptor (systemd socket activation); the port owns it from then on.
+   */
+  adoptStreamPort(
+    fileDescriptor: number,
+    addressFamily: AddressFamily,
+    factory: IProtocolFactory,
+  ): IListeningPort;
 }
 
 /** Name resolution (`IReactorPluggableNameResolver`, simplified). */

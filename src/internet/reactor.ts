@@ -27,6 +27,7 @@ import { Logger } from "../logger/mod.ts";
 import { Deferred } from "./defer.ts";
 import { liveResources } from "./_stream_transport.ts";
 import type {
+  AddressFamily,
   ConnectTCPOptions,
   ConnectUNIXOptions,
   IHostnameResolver,
@@ -34,6 +35,7 @@ import type {
   IReactorPluggableResolver,
   IReactorProcess,
   IReactorResolve,
+  IReactorSocket,
   IReactorSSL,
   IReactorTCP,
   IReactorUDP,
@@ -144,6 +146,7 @@ export class Reactor
     IReactorTCP,
     IReactorSSL,
     IReactorUNIX,
+    IReactorSocket,
     IReactorUDP,
     IReactorProcess,
     IReactorResolve,
@@ -565,6 +568,24 @@ export class Reactor
       factory,
       tls,
       this.#connectOptions(options),
+    );
+  }
+
+  /**
+   * Serves `factory` on an already-listening socket (its file descriptor):
+   * systemd socket activation, or a socket a parent process passed down.
+   */
+  adoptStreamPort(
+    fileDescriptor: number,
+    addressFamily: AddressFamily,
+    factory: IProtocolFactory,
+  ): Port {
+    return tcp.adoptStreamPort(
+      this.runtime,
+      fileDescriptor,
+      addressFamily,
+      factory,
+      this.#portOptions<object>(undefined),
     );
   }
 

@@ -147,6 +147,16 @@ export type ListenOptions =
     backlog?: number;
     /** TLS server settings: makes this a TLS listener. */
     tls?: TlsOptions;
+    /**
+     * Set SO_REUSEPORT, so that several processes listen on one port and the
+     * kernel spreads connections among them. @default false
+     */
+    reusePort?: boolean;
+    /**
+     * Adopt this already-listening socket (systemd socket activation) instead
+     * of binding; `hostname`, `port` and `backlog` are then ignored.
+     */
+    fd?: number;
   }
   | {
     transport: "unix";
@@ -154,6 +164,8 @@ export type ListenOptions =
     /** File mode of the socket file, e.g. 0o660. */
     mode?: number;
     backlog?: number;
+    /** Adopt this already-listening socket instead of binding; `path` is then ignored. */
+    fd?: number;
   };
 
 /** Options for `Runtime.connect`. */

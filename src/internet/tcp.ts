@@ -24,6 +24,7 @@ import type {
   TlsOptions,
 } from "./socket.ts";
 import type {
+  AddressFamily,
   ConnectTCPOptions,
   ConnectUNIXOptions,
   IHostnameResolver,
@@ -85,7 +86,17 @@ export interface PortOptions {
 
 /** What a port listens on. */
 export type PortAddress =
-  | { transport: "tcp"; interface: string; port: number; backlog?: number; tls?: TlsOptions }
+  | {
+    transport: "tcp";
+    interface: string;
+    port: number;
+    backlog?: number;
+    tls?: TlsOptions;
+    /** SO_REUSEPORT. @default false */
+    reusePort?: boolean;
+    /** An already-listening socket to adopt instead of binding. */
+    fd?: number;
+  }
   | {
     transport: "unix";
     path: string;
@@ -93,6 +104,8 @@ export type PortAddress =
     backlog?: number;
     /** Replace a stale socket file (one nothing listens on). @default true */
     replaceStale?: boolean;
+    /** An already-listening socket to adopt instead of binding. */
+    fd?: number;
   };
 
 /**
@@ -198,13 +211,15 @@ export class Port implements IListeningPort, LiveResource {
     this.#state = "binding";
     const a = this.#address;
     const options: ListenOptions = a.transport === "unix"
-      ? { transport: "unix", path: a.path, mode: a.mode, backlog: a.backlog }
+      ? { transport: "unix", path: a.path, mode: a.mode, backlog: a.backlog, fd: a.fd }
       : {
         transport: "tcp",
         hostname: a.interface || "0.0.0.0",
         port: a.port,
         backlog: a.backlog,
         tls: a.tls,
+        reusePort: a.reusePort,
+        fd: a.fd,
       };
     let promise: Promise<import("./socket.ts").Listener>;
     try {
@@ -446,6 +461,25 @@ export function listenSSL(
   return listenOn(runtime, tcpAddress(port, options, tls), factory, options);
 }
 
+/**
+ * `reactor.adoptStreamPort`: serves `factory` on a socket that is already
+ * listening, given by its file descriptor (systemd socket activation, or a
+ * parent process). The descriptor becomes the port's: stopping the port closes it.
+ */
+export function adoptStreamPort(
+  runtime: RuntimeNetwork,
+  fd: number,
+  addressFamily: AddressFamily,
+  factory: IProtocolFactory,
+  options: PortOptions = {},
+): Port {
+  if (!Number.isInteger(fd) || fd < 0) throw new RangeError(`Bad file descriptor: ${fd}`);
+  const address: PortAddress = addressFamily === "UNIX"
+    ? { transport: "unix", path: "", fd, replaceStale: false }
+    : { transport: "tcp", interface: addressFamily === "INET6" ? "::" : "", port: 0, fd };
+  return listenOn(runtime, address, factory, options);
+}
+
 /** `reactor.listenUNIX`: listens on the socket file `address`. */
 export function listenUNIX(
   runtime: RuntimeNetwork,
@@ -472,11 +506,12 @@ function tcpAddress(
   options: ListenTCPOptions,
   tls?: TlsOptions,
 ): PortAddress {
-  const address = {
+  const address: PortAddress = {
     transport: "tcp" as const,
     interface: options.interface ?? "",
     port,
     backlog: options.backlog ?? DEFAULT_BACKLOG,
+    ...(options.reusePort ? { reusePort: true } : {}),
   };
   return tls ? { ...address, tls } : address;
 }
