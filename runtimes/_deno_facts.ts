@@ -42,4 +42,23 @@ export const denoProcess: RuntimeProcess = {
   writeStderr(data: Uint8Array | string): void {
     writeAll(Deno.stderr, data);
   },
+  selfCommand: (): string[] => [Deno.execPath(), "run", ...permissionFlags(), Deno.mainModule],
 };
+
+const PERMISSIONS = ["read", "write", "net", "env", "run", "sys", "ffi", "import"] as const;
+
+/**
+ * The `--allow-*` flags for what this process may do everywhere (`-A` when
+ * everything): a worker gets no more than its parent. A permission granted for
+ * some paths or hosts only is not passed on.
+ */
+function permissionFlags(): string[] {
+  const granted = PERMISSIONS.filter((name) => {
+    try {
+      return Deno.permissions.querySync({ name } as Deno.PermissionDescriptor).state === "granted";
+    } catch {
+      return false;
+    }
+  });
+  return granted.length === PERMISSIONS.length ? ["-A"] : granted.map((name) => `--allow-${name}`);
+}

@@ -24,4 +24,5 @@ export const nodeProcess: RuntimeProcess = {
   writeStderr(data: Uint8Array | string): void {
     process.stderr.write(data);
   },
+  selfCommand: (): string[] => [process.execPath, ...process.execArgv, process.argv[1]],
 };

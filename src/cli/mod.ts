@@ -90,6 +90,13 @@ export {
   type ProcessMonitorReactor,
   type ProcessOptions,
 } from "./_procmon.ts";
+export {
+  isWorker,
+  WORKER_ENV,
+  type WorkerReactor,
+  WorkerService,
+  type WorkerServiceOptions,
+} from "./_workers.ts";
 export { InetdFactory, type InetdFactoryOptions, InetdProtocol, splitCommand } from "./_inetd.ts";
 export {
   escapeEndpointValue,

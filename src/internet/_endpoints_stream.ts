@@ -456,6 +456,7 @@ export class SSL4ServerEndpoint implements IStreamServerEndpoint {
     this.#options = {
       backlog: options.backlog ?? DEFAULT_BACKLOG,
       interface: options.interface ?? "",
+      reusePort: options.reusePort ?? false,
     };
   }
 

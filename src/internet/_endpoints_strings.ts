@@ -149,7 +149,17 @@ const systemdServer: BuiltinServer = (reactor, args, kwargs, options, desc) => {
 
 const sslServerSpec: Spec = {
   prefix: "ssl",
-  params: ["port", "privateKey", "certKey", "interface", "backlog", "extraCertChain", "timeout"],
+  params: [
+    "port",
+    "privateKey",
+    "certKey",
+    "interface",
+    "backlog",
+    "extraCertChain",
+    "timeout",
+    "reusePort",
+  ],
+  keywordOnly: ["reusePort"],
   required: ["port"],
 };
 
@@ -180,6 +190,7 @@ const sslServer: BuiltinServer = (reactor, args, kwargs, options, desc) => {
   return new SSL4ServerEndpoint(reactor, port, load, {
     interface: p.interface ?? "",
     backlog: p.backlog === undefined ? DEFAULT_BACKLOG : parseInteger(p.backlog, "backlog"),
+    reusePort: p.reusePort === undefined ? false : parseFlag(p.reusePort, "reusePort"),
   });
 };
 

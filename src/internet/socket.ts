@@ -424,6 +424,12 @@ export interface RuntimeProcess {
   writeStdout(data: Uint8Array | string): void;
   /** Writes to standard error, unbuffered by the adapter. */
   writeStderr(data: Uint8Array | string): void;
+  /**
+   * The command line that starts this program again: the runtime's
+   * executable, its flags and the main script, without the program's own
+   * arguments (`args()`). Supervisors run their workers with it.
+   */
+  selfCommand?(): string[];
 }
 
 /** How `Runtime.openSQLite` opens a database. */

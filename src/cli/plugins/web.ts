@@ -45,6 +45,11 @@
  * `tw` log, as twistd web logs requests to twistd's log. (`--listen` has no
  * short form: `-l` is the access log, as in twistd.)
  *
+ * `--workers N` serves on N processes: this command becomes a supervisor
+ * (`WorkerService`) running N copies of itself, each listening on the same
+ * ports with SO_REUSEPORT; a worker that dies is restarted, and SIGTERM drains
+ * every worker before the supervisor exits.
+ *
  * @module
  */
 import type { IService } from "../../application/mod.ts";
@@ -55,6 +60,7 @@ import { type FetchHandler, FetchResource } from "../../web/fetch.ts";
 import type { IServiceMaker, PluginContext } from "../_plugins.ts";
 import { describeError, resolvePath } from "../_runner.ts";
 import { escapeEndpointValue, listeningTree } from "../_serve.ts";
+import { isWorker, WorkerService } from "../_workers.ts";
 import {
   coercePort,
   type Coercer,
@@ -260,6 +266,12 @@ export class WebOptions extends Options {
       coerce: coerceSeconds,
       doc: "Seconds in-flight requests get to finish on SIGTERM (default 10).",
     },
+    {
+      name: "workers",
+      metavar: "N",
+      coerce: coerceWorkers,
+      doc: "Serve on N processes sharing the ports (SO_REUSEPORT); default 1.",
+    },
   ];
 
   /** Checks the combination of options; throws `UsageError`. */
@@ -273,6 +285,12 @@ export class WebOptions extends Options {
     }
     if (opts.auth !== undefined && !String(opts.auth).startsWith("file:")) {
       throw new UsageError(`Unknown --auth checker: ${opts.auth} (expected file:PATH)`);
+    }
+    if ((opts.workers as number | undefined ?? 1) > 1) {
+      const unix = (opts.listen as string[]).find((d) => !REUSABLE.test(d));
+      if (unix !== undefined) {
+        throw new UsageError(`--workers needs TCP or SSL ports; ${unix} cannot be shared`);
+      }
     }
     const roots = ROOTS.filter((name) => opts[name] !== undefined);
     if (roots.length > 1) {
@@ -403,6 +421,20 @@ async function staticResource(
   });
 }
 
+/** Endpoint types a port of which several processes can share. */
+const REUSABLE = /^(tcp6?|ssl):/;
+
+/** `description` with SO_REUSEPORT on, for a worker. */
+function sharedPort(description: string): string {
+  return /(^|:)reusePort=/.test(description) ? description : `${description}:reusePort=yes`;
+}
+
+function coerceWorkers(text: string): number {
+  const n = /^\d{1,3}$/.test(text) ? Number(text) : NaN;
+  if (!(n >= 1)) throw new Error(`${JSON.stringify(text)} is not a number of workers (1 or more)`);
+  return n;
+}
+
 /** The endpoints to listen on: --listen, --port, --https, or the default. */
 function descriptions(opts: Record<string, unknown>, cwd: string): string[] {
   const iface = opts.interface === undefined
@@ -426,7 +458,18 @@ export const webPlugin: IServiceMaker = {
   options: WebOptions,
   async makeService(options: Options, context: PluginContext): Promise<IService> {
     const opts = options.opts;
-    const listen = descriptions(opts, context.cwd);
+    const workers = opts.workers as number | undefined ?? 1;
+    if (workers > 1 && !isWorker(context.reactor)) {
+      // The supervisor: the workers serve. They drain for the shutdown timeout, then some.
+      const drain = opts["shutdown-timeout"] as number | null | undefined;
+      return new WorkerService({
+        workers,
+        reactor: context.reactor,
+        killTime: drain === null ? 3600 : (drain ?? 10) + 5,
+      });
+    }
+    let listen = descriptions(opts, context.cwd);
+    if (workers > 1) listen = listen.map(sharedPort);
     let resource: IResource;
     if (opts.path !== undefined) resource = await staticResource(opts, context);
     else if (opts.class !== undefined) {
