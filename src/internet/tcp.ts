@@ -458,6 +458,11 @@ export function listenSSL(
   options: ListenTCPOptions & PortOptions = {},
 ): Port {
   checkPort(port, true);
+  // ALPN from the factory (`IProtocolNegotiationFactory`), as in Twisted.
+  const offer = (factory as { acceptableProtocols?: () => string[] }).acceptableProtocols;
+  if (tls.alpnProtocols === undefined && typeof offer === "function") {
+    tls = { ...tls, alpnProtocols: offer.call(factory) };
+  }
   return listenOn(runtime, tcpAddress(port, options, tls), factory, options);
 }
 

@@ -11,6 +11,7 @@ import { type Address, ServerFactory } from "../internet/protocol.ts";
 import { getReactor, type IReactorCore, type SystemEventTriggerId } from "../internet/reactor.ts";
 import { HTTPChannel, type HTTPFactoryOptions, type RequestFactory } from "./http.ts";
 import { setOnClose, slot } from "./_internal.ts";
+import { type ResolvedH2Options, resolveH2Options } from "./http2/_settings.ts";
 
 /**
  * Builds `HTTPChannel`s (`twisted.web.http.HTTPFactory`) with its settings,
@@ -47,6 +48,8 @@ export class HTTPFactory extends ServerFactory {
   maxRequestBodySize: number;
   /** Default `Server` header. @default "tw" */
   serverName: string;
+  /** HTTP/2 settings, or false for HTTP/1.1 only. */
+  http2: ResolvedH2Options | false;
   /** Makes each request; `Site` sets it to its Request class. */
   requestFactory: RequestFactory | null = null;
   #clock: IReactorTime | null;
@@ -83,6 +86,17 @@ export class HTTPFactory extends ServerFactory {
     this.maxHeaders = options.maxHeaders ?? 100;
     this.maxRequestBodySize = options.maxRequestBodySize ?? 16 * 1024 * 1024;
     this.serverName = options.serverName ?? "tw";
+    this.http2 = options.http2 === false
+      ? false
+      : resolveH2Options(options.http2 ?? {}, this.maxHeaderSize);
+  }
+
+  /**
+   * The ALPN protocols TLS ports offer for this factory
+   * (`IProtocolNegotiationFactory`): "h2" first unless HTTP/2 is off.
+   */
+  acceptableProtocols(): string[] {
+    return this.http2 === false ? ["http/1.1"] : ["h2", "http/1.1"];
   }
 
   /** The time source (the installed reactor unless one was given). */
@@ -116,6 +130,7 @@ export class HTTPFactory extends ServerFactory {
     channel.maxHeaders = this.maxHeaders;
     channel.maxRequestBodySize = this.maxRequestBodySize;
     channel.serverName = this.serverName;
+    channel.http2 = this.http2;
     channel[slot] = this.#open.length;
     this.#open.push(channel);
     channel[setOnClose](this.#forget);

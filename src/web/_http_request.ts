@@ -38,6 +38,7 @@ import {
   serializedLength,
   serializeTo,
   setOne,
+  trailersOf,
   valuesOf,
   writeResponse,
 } from "./_internal.ts";
@@ -143,6 +144,8 @@ export class HTTPRequest implements IChannelRequest {
   #args: Args | null = null;
   #files: MultipartPart[] | null = null;
   #requestHeaders: Headers | null = null;
+  #responseTrailers: Headers | null = null;
+  #requestTrailers: Headers | null = null;
   #chunks: Uint8Array[] | null = null;
   #content: Uint8Array | null = null;
   #length: number | null = 0;
@@ -177,6 +180,34 @@ export class HTTPRequest implements IChannelRequest {
   }
   set files(value: MultipartPart[]) {
     this.#files = value;
+  }
+
+  /**
+   * Response trailers, sent after the body: on HTTP/2 always, on HTTP/1.1
+   * when the response is chunked and the request said `TE: trailers`.
+   */
+  get responseTrailers(): Headers {
+    return this.#responseTrailers ??= new Headers();
+  }
+  set responseTrailers(value: Headers) {
+    this.#responseTrailers = value;
+  }
+
+  /** Trailers the client sent after the body (HTTP/2), or empty. */
+  get requestTrailers(): Headers {
+    return this.#requestTrailers ??= new Headers();
+  }
+  set requestTrailers(value: Headers) {
+    this.#requestTrailers = value;
+  }
+
+  /**
+   * The response trailers when any were set, else null (internal).
+   * @ignore
+   */
+  [trailersOf](): Headers | null {
+    const t = this.#responseTrailers;
+    return t === null || t.getAllRawHeaders().next().done === true ? null : t;
   }
 
   /** The request headers (set by the channel). */
@@ -656,7 +687,7 @@ export class HTTPRequest implements IChannelRequest {
       return;
     }
     if (!this.startedWriting) this.#writeHead(channel, EMPTY, true);
-    else if (this.#chunkedOut) channel[writeResponse](LAST_CHUNK);
+    else if (this.#chunkedOut) channel[writeResponse](this.#lastChunk());
     this.finished = true;
     if (this.#producer !== null) this.unregisterProducer();
     // The access log (Twisted's `channel.factory.log(request)`, as `Site.log`).
@@ -666,6 +697,15 @@ export class HTTPRequest implements IChannelRequest {
     const waiting = this.#notify;
     this.#notify = null;
     if (waiting !== null) { for (const d of waiting) d.callback(null); }
+  }
+
+  /** The last chunk, with the trailers when the client accepts them (`TE: trailers`). */
+  #lastChunk(): Uint8Array {
+    const trailers = this[trailersOf]();
+    if (trailers === null) return LAST_CHUNK;
+    const te = (this.requestHeaders[valuesOf]("te") ?? []).join(",").toLowerCase();
+    if (!/(^|[\s,])trailers($|[\s,;])/.test(te)) return LAST_CHUNK;
+    return enc.encode("0\r\n" + trailers[serialize]() + "\r\n");
   }
 
   /**

@@ -41,6 +41,8 @@ export const serveRequest: unique symbol = Symbol("HTTPChannel.serveRequest");
 export const writeResponse: unique symbol = Symbol("HTTPChannel.writeResponse");
 /** `request[encoder]`: the encoder the response body goes through, or null. */
 export const encoder: unique symbol = Symbol("HTTPRequest.encoder");
+/** `request[trailersOf]()`: the response trailers when some were set, else null. */
+export const trailersOf: unique symbol = Symbol("HTTPRequest.trailersOf");
 /** `request[sendText](text)`: gives a whole text body to a direct channel, if it applies. */
 export const sendText: unique symbol = Symbol("HTTPRequest.sendText");
 

@@ -58,6 +58,9 @@ export {
 export { CACHED, HTTPRequest, type IResponseEncoder } from "./_http_request.ts";
 export { HTTPFactory } from "./_http_factory.ts";
 import type { IDirectResponse } from "./_http_request.ts";
+import { H2Connection, type H2cUpgrade, wantsH2cUpgrade } from "./http2/_connection.ts";
+import { PREFACE } from "./http2/_frames.ts";
+import type { H2Options, ResolvedH2Options } from "./http2/_settings.ts";
 
 const log = new Logger("tw.web.http");
 
@@ -115,6 +118,12 @@ export interface HTTPFactoryOptions {
   maxRequestBodySize?: number;
   /** The `Server` header sent when a response sets none; empty for none. @default "tw" */
   serverName?: string;
+  /**
+   * HTTP/2: `false` for HTTP/1.1 only, or its settings. TLS ports offer
+   * "h2" by ALPN; cleartext clients may open with the h2 preface.
+   * @default {} (on, with `H2Options`' defaults)
+   */
+  http2?: false | H2Options;
 }
 
 const enc = new TextEncoder();
@@ -176,6 +185,11 @@ export class HTTPChannel extends Protocol {
   serverName = "tw";
   /** The site (or other owner) this channel serves; set by the factory. */
   site: unknown = null;
+  /** HTTP/2 settings (the factory's), or false: HTTP/1.1 only. @default false */
+  http2: ResolvedH2Options | false = false;
+  // Watching the first bytes for the h2 preface (prior knowledge).
+  #h2Sniff = false;
+  #h2cRequest: H2cUpgrade | null = null;
   /**
    * When set, responses go here as values instead of HTTP bytes to the
    * transport (the fetch bridge; see `[serveRequest]`). Internal.
@@ -242,6 +256,15 @@ export class HTTPChannel extends Protocol {
     // Responses are written whole or in deliberate pieces: Nagle would hold
     // each small piece back for the peer's delayed ACK (~40 ms).
     (this.transport as { setTcpNoDelay?: (on: boolean) => void }).setTcpNoDelay?.(true);
+    const h2 = this.http2;
+    if (h2 !== false) {
+      if ((this.transport as { negotiatedProtocol?: string | null }).negotiatedProtocol === "h2") {
+        this.upgrade(new H2Connection(this, h2));
+        return;
+      }
+      // An ALPN h2 client opens with the preface too, should ALPN be known only later.
+      this.#h2Sniff = h2.priorKnowledge || this.isSecure();
+    }
     if (this.timeOut !== null) {
       this.#lastActivity = this.#clock().seconds();
       this.#idleCall = this.#clock().callLater(this.timeOut, () => this.#idleCheck());
@@ -255,6 +278,7 @@ export class HTTPChannel extends Protocol {
       return;
     }
     if (this.#state === CLOSED) return;
+    if (this.#h2Sniff && this.#sniffPreface(data)) return;
     const now = this.#clock().seconds();
     this.#lastActivity = now;
     if (this.#buf === null || this.#pos >= this.#buf.length) {
@@ -283,6 +307,36 @@ export class HTTPChannel extends Protocol {
     } finally {
       this.#turnTime = -1;
     }
+  }
+
+  /**
+   * At the start of a cleartext connection: true (and the bytes kept, or
+   * the connection handed to `H2Connection`) while they match the HTTP/2
+   * preface's first line; false once they cannot be it.
+   */
+  #sniffPreface(data: Uint8Array): boolean {
+    const kept = this.#buf !== null && this.#pos < this.#buf.length
+      ? this.#buf.subarray(this.#pos)
+      : null;
+    const have = kept === null ? data : new Uint8Array(kept.length + data.length);
+    if (kept !== null) {
+      have.set(kept, 0);
+      have.set(data, kept.length);
+    }
+    const line = 16; // "PRI * HTTP/2.0\r\n"
+    const n = Math.min(have.length, line);
+    for (let i = 0; i < n; i++) {
+      if (have[i] !== PREFACE[i]) {
+        this.#h2Sniff = false;
+        return false;
+      }
+    }
+    this.#buf = have;
+    this.#pos = 0;
+    if (n < line) return true;
+    this.#h2Sniff = false;
+    this.upgrade(new H2Connection(this, this.http2 as ResolvedH2Options));
+    return true;
   }
 
   // The time read when the bytes being parsed arrived: responses written
@@ -318,6 +372,15 @@ export class HTTPChannel extends Protocol {
         else next = this.#readChunked(buf, pos);
         if (next < 0) break;
         this.#pos = next;
+        if (this.#h2cRequest !== null) {
+          const request = this.#h2cRequest;
+          this.#h2cRequest = null;
+          this.transport.write(enc.encode(
+            "HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: h2c\r\n\r\n",
+          ));
+          this.upgrade(new H2Connection(this, this.http2 as ResolvedH2Options, request));
+          break;
+        }
         if (this.#bodyDone) {
           this.#bodyDone = false;
           this.#allContentReceived();
@@ -431,6 +494,11 @@ export class HTTPChannel extends Protocol {
     } else if (cl !== undefined) {
       length = parseContentLength(cl);
       if (length > this.maxRequestBodySize) throw new HTTPParseError(413, "Request body too large");
+    }
+    if (length === 0 && this.http2 !== false && this.http2.h2cUpgrade && wantsH2cUpgrade(headers)) {
+      // `Upgrade: h2c` (RFC 7540 §3.2), switched to once the head is consumed.
+      this.#h2cRequest = { method, uri, headers };
+      return;
     }
     const expect = headers[valuesOf]("expect");
     if (expect !== undefined) {

@@ -48,6 +48,7 @@ export {
 export * from "./_status.ts";
 export type { Args, CookieOptions, MultipartPart } from "./_http_request.ts";
 export { Request, Session, Site, type SiteOptions } from "./server.ts";
+export * from "./http2/mod.ts";
 export {
   combinedLogFormatter,
   datetimeToLogString,
