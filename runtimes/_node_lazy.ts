@@ -13,6 +13,7 @@ import type * as Dgram from "node:dgram";
 import type * as Dns from "node:dns";
 import type * as Tls from "node:tls";
 import type * as WorkerThreads from "node:worker_threads";
+import type * as Zlib from "node:zlib";
 
 const require = createRequire(import.meta.url);
 
@@ -33,3 +34,5 @@ export const nodeCrypto: () => typeof Crypto = lazy("node:crypto");
 export const nodeDns: () => typeof Dns = lazy("node:dns");
 /** `node:worker_threads`, loaded the first time it is asked for. */
 export const nodeWorkerThreads: () => typeof WorkerThreads = lazy("node:worker_threads");
+/** `node:zlib`, loaded the first time it is asked for. */
+export const nodeZlib: () => typeof Zlib = lazy("node:zlib");

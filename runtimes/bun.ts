@@ -38,6 +38,7 @@ import { setBytePooling } from "../src/internet/_bytes.ts";
 
 export type * from "../src/internet/socket.ts";
 import { nodeCiphers } from "./_node_ciphers.ts";
+import { nodeCompression } from "./_node_zlib.ts";
 import { nodeFileSystem } from "./_node_fs.ts";
 import { nodeProcess } from "./_node_process.ts";
 import { openSQLite, type SpawnSQLiteWorker } from "./_sqlite.ts";
@@ -257,6 +258,7 @@ export function createRuntime(): Runtime {
     name: "bun",
     // Bun's node:crypto is synchronous BoringSSL: faster per SSH packet than its WebCrypto.
     ciphers: nodeCiphers,
+    compression: nodeCompression,
     ...nodeFileSystem,
     ...nodeProcess,
     async listen(options: ListenOptions): Promise<Listener> {

@@ -50,6 +50,7 @@ import { codedError, normalizeError } from "./_deno_errors.ts";
 
 export type * from "../src/internet/socket.ts";
 import { nodeFileSystem } from "./_node_fs.ts";
+import { nodeCompression } from "./_node_zlib.ts";
 import { denoProcess } from "./_deno_facts.ts";
 import { openSQLite, type SpawnSQLiteWorker } from "./_sqlite.ts";
 
@@ -273,6 +274,7 @@ const spawnSQLiteWorker: SpawnSQLiteWorker = (url, handlers) => {
 export function createRuntime(): Runtime {
   return {
     name: "deno",
+    compression: nodeCompression,
     ...nodeFileSystem,
     ...denoProcess,
     listen,

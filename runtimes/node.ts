@@ -57,6 +57,7 @@ import { normalizeError } from "./_node_errors.ts";
 
 export type * from "../src/internet/socket.ts";
 import { nodeCiphers } from "./_node_ciphers.ts";
+import { nodeCompression } from "./_node_zlib.ts";
 import { nodeFileSystem } from "./_node_fs.ts";
 import { nodeProcess } from "./_node_process.ts";
 import { detectRuntime } from "./_detect.ts";
@@ -543,6 +544,7 @@ export function createRuntime(): Runtime {
   return {
     name: "node",
     ciphers: nodeCiphers,
+    compression: nodeCompression,
     ...nodeFileSystem,
     ...nodeProcess,
     listen(options: ListenOptions): Promise<Listener> {

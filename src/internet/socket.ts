@@ -475,6 +475,49 @@ export interface Runtime extends RuntimeNetwork, RuntimeFileSystem, RuntimeProce
    * them when present. Optional; WebCrypto serves otherwise.
    */
   readonly ciphers?: RuntimeCiphers;
+  /**
+   * Raw DEFLATE streams that keep their context between sync flushes, for
+   * WebSocket permessage-deflate (RFC 7692). Optional: without it, no
+   * compression is negotiated.
+   */
+  readonly compression?: RuntimeCompression;
+}
+
+/** Raw DEFLATE (RFC 1951) streams with a kept context, as a runtime's zlib offers them. */
+export interface RuntimeCompression {
+  /**
+   * A raw deflate stream. `windowBits` is 8 to 15; a zlib that cannot use a
+   * 256-byte window (8) may compress with 512 bytes and matches of distance 1,
+   * which any inflater with a window of 256 bytes accepts.
+   */
+  deflateRaw(options: { windowBits: number; level?: number }): RawDeflateStream;
+  /** A raw inflate stream for data compressed with a window of at most 2^windowBits (8 to 15). */
+  inflateRaw(options: { windowBits: number }): RawInflateStream;
+}
+
+/** A raw deflate stream: each push ends with a sync flush; the context is kept between pushes. */
+export interface RawDeflateStream {
+  /**
+   * Compresses `data` and flushes with Z_SYNC_FLUSH: the output ends with the
+   * empty stored block `00 00 FF FF`. Pushes run one at a time, in order.
+   */
+  push(data: Uint8Array): Uint8Array | Promise<Uint8Array>;
+  /** Releases the stream; a push in flight fails. Idempotent. */
+  close(): void;
+}
+
+/** A raw inflate stream: each push ends with a sync flush; the context is kept between pushes. */
+export interface RawInflateStream {
+  /**
+   * Inflates `data` with Z_SYNC_FLUSH. Resolves with the output, or with null
+   * as soon as more than `maxOutput` bytes came out (inflating stops there and
+   * the stream is closed). Fails (and closes) on data that is not DEFLATE.
+   * After a block with BFINAL set the rest of that push is ignored and the
+   * next push starts a new DEFLATE stream (RFC 7692 7.2.3.4).
+   */
+  push(data: Uint8Array, maxOutput: number): Uint8Array | null | Promise<Uint8Array | null>;
+  /** Releases the stream; a push in flight fails. Idempotent. */
+  close(): void;
 }
 
 /**

@@ -24,7 +24,14 @@ import {
   parseResponseHead,
 } from "./_websocket_handshake.ts";
 import type { WebSocketOptions } from "./_websocket_options.ts";
-import { WebSocketProtocol } from "./_websocket_protocol.ts";
+import { installDeflate, WebSocketProtocol } from "./_websocket_protocol.ts";
+import {
+  clientAccept,
+  clientOffer,
+  deflateOptions,
+  PerMessageDeflate,
+  runtimeCompression,
+} from "./_websocket_deflate.ts";
 
 const enc = new TextEncoder();
 const MAX_RESPONSE_HEAD = 16384;
@@ -72,7 +79,7 @@ export interface ConnectionResponse {
   headers: Map<string, string[]>;
   /** The subprotocol the server chose, or null. */
   protocol: string | null;
-  /** The extensions the server chose (always none here). */
+  /** The extensions the server accepted, one string each with its parameters. */
   extensions: string[];
 }
 
@@ -98,6 +105,7 @@ export interface WebSocketClientFactoryOptions extends WebSocketOptions {
  *   protocols: ["chat"],
  *   origin: "https://example.com",
  *   openHandshakeTimeout: 10,
+ *   perMessageDeflate: true, // offer permessage-deflate (RFC 7692)
  * });
  * console.log(factory.host, factory.port, factory.resource); // "example.com" 443 "/chat?room=1"
  * const connect = () => connectWS(factory); // fires with the open protocol
@@ -148,12 +156,14 @@ export class WebSocketClientFactory extends ClientFactory {
     this.resource = (parsed.pathname || "/") + parsed.search;
     this.#hostHeader = parsed.host;
     this.protocol = protocol ?? WebSocketClientProtocol;
+    deflateOptions(options.perMessageDeflate);
     this.options = options;
     this.noisy = false;
   }
 
   /** Changes the protocol options for connections made from now on. */
   setProtocolOptions(options: WebSocketClientFactoryOptions): void {
+    deflateOptions(options.perMessageDeflate);
     this.options = { ...this.options, ...options };
   }
 
@@ -169,6 +179,10 @@ export class WebSocketClientFactory extends ClientFactory {
     }
     for (const [name, value] of Object.entries(o.headers ?? {})) {
       head += `${clean(name)}: ${clean(value)}\r\n`;
+    }
+    const deflate = deflateOptions(o.perMessageDeflate);
+    if (deflate !== null && runtimeCompression() !== undefined) {
+      head += `Sec-WebSocket-Extensions: ${clientOffer(deflate)}\r\n`;
     }
     return head + "\r\n";
   }
@@ -324,15 +338,33 @@ export class WebSocketClientProtocol extends WebSocketProtocol {
       throw new WebSocketHandshakeError("Wrong Sec-WebSocket-Accept in the response", 101);
     }
     const extensions = headerTokens(h.get("sec-websocket-extensions"));
+    const deflate = deflateOptions(
+      (this.factory as WebSocketClientFactory).options.perMessageDeflate,
+    );
+    const compression = runtimeCompression();
     if (extensions.length > 0) {
-      throw new WebSocketHandshakeError("The server chose extensions that were not offered", 101);
+      if (deflate === null || compression === undefined) {
+        throw new WebSocketHandshakeError("The server chose extensions that were not offered", 101);
+      }
+      let params;
+      try {
+        params = clientAccept(h.get("sec-websocket-extensions") ?? [], deflate);
+      } catch (e) {
+        throw new WebSocketHandshakeError((e as Error).message, 101);
+      }
+      if (params !== null) {
+        installDeflate(
+          this,
+          new PerMessageDeflate(compression, params, false, deflate.threshold ?? 1024),
+        );
+      }
     }
     const chosen = headerTokens(h.get("sec-websocket-protocol"));
     const offered = (this.factory as WebSocketClientFactory).options.protocols ?? [];
     if (chosen.length > 1 || (chosen.length === 1 && !offered.includes(chosen[0]))) {
       throw new WebSocketHandshakeError("The server chose a subprotocol that was not offered", 101);
     }
-    return { code: 101, headers: h, protocol: chosen[0] ?? null, extensions: [] };
+    return { code: 101, headers: h, protocol: chosen[0] ?? null, extensions };
   }
 
   #fail(error: Error): void {

@@ -69,6 +69,8 @@ export interface Frame {
   opcode: number;
   /** The payload, unmasked; the receiver owns it. */
   payload: Uint8Array;
+  /** The RSV1 bit (a compressed message's first frame, with permessage-deflate). */
+  rsv1?: boolean;
 }
 
 /** True for a close code a peer may send (RFC 6455 7.4, IANA registry). */
@@ -102,6 +104,7 @@ const COALESCE = 16384;
  * @param payload its payload
  * @param fin the FIN bit
  * @param maskKey 4 random bytes, or null for an unmasked (server) frame
+ * @param rsv1 the RSV1 bit (the first frame of a compressed message)
  * @returns the chunks to write, in order
  */
 export function encodeFrame(
@@ -109,13 +112,14 @@ export function encodeFrame(
   payload: Uint8Array,
   fin = true,
   maskKey: Uint8Array | null = null,
+  rsv1 = false,
 ): Uint8Array[] {
   const len = payload.length;
   const ext = len < 126 ? 0 : len < 65536 ? 2 : 8;
   const headLen = 2 + ext + (maskKey === null ? 0 : 4);
   const together = maskKey !== null || len <= COALESCE;
   const out = new Uint8Array(together ? headLen + len : headLen);
-  out[0] = (fin ? 0x80 : 0) | opcode;
+  out[0] = (fin ? 0x80 : 0) | (rsv1 ? 0x40 : 0) | opcode;
   const maskBit = maskKey === null ? 0 : 0x80;
   if (ext === 0) out[1] = maskBit | len;
   else if (ext === 2) {
@@ -193,6 +197,9 @@ export class FrameReader {
   #size = 0; // unconsumed bytes in all chunks
   #expectMasked: boolean;
   #limit: (opcode: number) => number;
+  /** RSV1 may be set on a message's first frame (permessage-deflate was negotiated). */
+  rsv1Allowed = false;
+  #rsv1 = false;
   // The header of the frame whose payload we are waiting for, or -1 when none.
   #opcode = -1;
   #fin = false;
@@ -227,7 +234,7 @@ export class FrameReader {
     if (this.#size < this.#length) return null;
     const payload = this.#take(this.#length);
     if (this.#mask !== null) applyMask(payload, this.#mask);
-    const frame = { fin: this.#fin, opcode: this.#opcode, payload };
+    const frame = { fin: this.#fin, opcode: this.#opcode, payload, rsv1: this.#rsv1 };
     this.#opcode = -1;
     return frame;
   }
@@ -252,7 +259,8 @@ export class FrameReader {
     const opcode = b0 & 0x0f;
     const fin = (b0 & 0x80) !== 0;
     // Everything that can be judged from the first two bytes fails at once.
-    if ((b0 & 0x70) !== 0) {
+    const rsv1 = (b0 & 0x40) !== 0;
+    if ((b0 & (this.rsv1Allowed ? 0x30 : 0x70)) !== 0) {
       throw new FrameError(
         CLOSE_PROTOCOL_ERROR,
         "Reserved bits set without a negotiated extension",
@@ -260,6 +268,15 @@ export class FrameReader {
     }
     if ((opcode > 2 && opcode < 8) || opcode > 10) {
       throw new FrameError(CLOSE_PROTOCOL_ERROR, `Reserved opcode ${opcode}`);
+    }
+    if (rsv1 && (opcode === OP_CONTINUATION || opcode >= 8)) {
+      // RFC 7692 6.1: only a data message's first frame says it is compressed.
+      throw new FrameError(
+        CLOSE_PROTOCOL_ERROR,
+        opcode === OP_CONTINUATION
+          ? "RSV1 set on a continuation frame"
+          : "RSV1 set on a control frame",
+      );
     }
     if (masked !== this.#expectMasked) {
       throw new FrameError(
@@ -304,6 +321,7 @@ export class FrameReader {
     this.#skip(need);
     this.#opcode = opcode;
     this.#fin = fin;
+    this.#rsv1 = rsv1;
     this.#length = length;
     return true;
   }

@@ -5,6 +5,7 @@
  * @module
  */
 import type { IReactorTime } from "../internet/interfaces.ts";
+import { deflateOptions, type PerMessageDeflateOptions } from "./_websocket_deflate.ts";
 
 /** Options shared by WebSocket servers and clients (autobahn's protocol options). */
 export interface WebSocketOptions {
@@ -24,6 +25,13 @@ export interface WebSocketOptions {
   autoPingTimeout?: number;
   /** The clock for the timeouts. @default the site's clock, else the global reactor */
   clock?: IReactorTime;
+  /**
+   * Negotiate permessage-deflate (RFC 7692): a client offers it, a server
+   * accepts a client's offer. Needs the runtime's `compression` (all three
+   * adapters have it); without it nothing is negotiated. `maxMessageSize`
+   * bounds the inflated size. @default false
+   */
+  perMessageDeflate?: boolean | PerMessageDeflateOptions;
 }
 
 /** `WebSocketOptions` with every default applied. */
@@ -42,6 +50,8 @@ export interface ResolvedWebSocketOptions {
   autoPingInterval: number;
   /** See {@link WebSocketOptions.autoPingTimeout}. */
   autoPingTimeout: number;
+  /** See {@link WebSocketOptions.perMessageDeflate}: null when off. */
+  perMessageDeflate: PerMessageDeflateOptions | null;
 }
 
 /** Applies the defaults of {@link WebSocketOptions}. */
@@ -56,6 +66,7 @@ export function resolveWebSocketOptions(options: WebSocketOptions = {}): Resolve
     openHandshakeTimeout: options.openHandshakeTimeout ?? 30,
     autoPingInterval,
     autoPingTimeout: options.autoPingTimeout ?? autoPingInterval,
+    perMessageDeflate: deflateOptions(options.perMessageDeflate),
   };
 }
 

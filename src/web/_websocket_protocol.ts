@@ -22,9 +22,7 @@ import {
   CLOSE_ABNORMAL,
   CLOSE_GOING_AWAY,
   CLOSE_INTERNAL_ERROR,
-  CLOSE_INVALID_PAYLOAD,
   CLOSE_NO_STATUS,
-  CLOSE_PROTOCOL_ERROR,
   decodeClosePayload,
   encodeClosePayload,
   encodeFrame,
@@ -50,10 +48,14 @@ import {
   resolveWebSocketOptions,
   type WebSocketOptions,
 } from "./_websocket_options.ts";
+import type { PerMessageDeflate, PerMessageDeflateParams } from "./_websocket_deflate.ts";
+import { MessageAssembler } from "./_websocket_message.ts";
 
 const log = new Logger("tw.web.websocket");
+
+/** Puts a negotiated permessage-deflate codec on a protocol (for its server and client sides). */
+export let installDeflate: (protocol: WebSocketProtocol, codec: PerMessageDeflate) => void;
 const enc = new TextEncoder();
-const strictUtf8 = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
 
 /**
  * One WebSocket connection, either side (autobahn's `WebSocketProtocol`).
@@ -118,11 +120,31 @@ export class WebSocketProtocol extends Protocol implements IPushProducer {
   #lost = false;
   #processing = false;
   #readPaused = false;
-  // The message being reassembled.
-  #msgOpcode = -1;
-  #msgParts: Uint8Array[] = [];
-  #msgSize = 0;
-  #utf8: TextDecoder | null = null;
+  // The message being reassembled (and inflated).
+  #messages: MessageAssembler = new MessageAssembler({
+    message: (payload, isBinary) => {
+      try {
+        this.onMessage(payload, isBinary);
+      } catch (e) {
+        log.failure("Error in onMessage; closing the WebSocket with 1011", e);
+        this.#fail(CLOSE_INTERNAL_ERROR, "Internal error");
+      }
+    },
+    fail: (code, reason) => this.#fail(code, reason),
+    inflated: () => {
+      if (this.#lost || this.#readPaused || this.#state === CLOSED) return;
+      this.transport.resumeProducing();
+      this.#process();
+    },
+  }, () => this.#opts.maxMessageSize);
+  // permessage-deflate: the codec, and the queue of sends waiting for it.
+  #pmd: PerMessageDeflate | null = null;
+  #sendPending = 0;
+  #pendingBytes = 0;
+  #sendTail: Promise<void> = Promise.resolve();
+  #dropWhenSent = false;
+  #sendBroken = false;
+  #drainOwed = false;
   // Timers.
   #closeCall: IDelayedCall | null = null;
   #pingCall: IDelayedCall | null = null;
@@ -212,14 +234,28 @@ export class WebSocketProtocol extends Protocol implements IPushProducer {
     this.#optionsSet = true;
   }
 
-  /** Bytes written to the transport and not yet sent. */
+  /** Bytes written to the transport and not yet sent, plus messages waiting to be compressed. */
   get bufferedAmount(): number {
-    return (this.transport as { bufferedAmount?: number } | undefined)?.bufferedAmount ?? 0;
+    return ((this.transport as { bufferedAmount?: number } | undefined)?.bufferedAmount ?? 0) +
+      this.#pendingBytes;
+  }
+
+  /** The permessage-deflate parameters in force, or null when not negotiated. */
+  get perMessageDeflate(): PerMessageDeflateParams | null {
+    return this.#pmd?.params ?? null;
+  }
+
+  static {
+    installDeflate = (protocol, codec) => {
+      protocol.#pmd = codec;
+      protocol.#messages.deflate = codec;
+      if (protocol.#reader !== null) protocol.#reader.rsv1Allowed = true;
+    };
   }
 
   /** Bytes received and held: an incomplete frame plus the fragments of an unfinished message. */
   get bufferedIncoming(): number {
-    return (this.#reader?.buffered ?? 0) + this.#msgSize;
+    return (this.#reader?.buffered ?? 0) + this.#messages.size;
   }
 
   /** The transport's write high-water mark (its `bufferSize`, else 64 KiB). */
@@ -247,6 +283,28 @@ export class WebSocketProtocol extends Protocol implements IPushProducer {
       isBinary = false;
     } else data = payload;
     const opcode = isBinary ? OP_BINARY : OP_TEXT;
+    const pmd = this.#pmd;
+    if (pmd !== null && data.length >= pmd.threshold) {
+      // The compressor is asynchronous: the message waits its turn in the queue.
+      if (typeof payload !== "string" && data === payload) data = data.slice();
+      this.#enqueue(data.length, async () => {
+        const compressed = await pmd.compress(data);
+        if (!this.#lost) this.#sendData(opcode, compressed, true);
+      });
+    } else if (this.#sendPending > 0) {
+      const copy = data === payload ? data.slice() : data;
+      this.#enqueue(copy.length, () => this.#sendData(opcode, copy, false));
+    } else this.#sendData(opcode, data, false);
+    if (this.#pendingBytes > this.highWaterMark) {
+      // Too much waits for the compressor: hold the producer until it is through.
+      if (!this.#drainOwed) this.#call("pauseProducing", () => this.#producer?.pauseProducing());
+      this.#drainOwed = true;
+      return false;
+    }
+    return this.#checkBuffer();
+  }
+
+  #sendData(opcode: number, data: Uint8Array, compressed: boolean): void {
     const size = this.#opts.fragmentSize;
     if (size > 0 && data.length > size) {
       for (let at = 0; at < data.length; at += size) {
@@ -255,10 +313,48 @@ export class WebSocketProtocol extends Protocol implements IPushProducer {
           at === 0 ? opcode : OP_CONTINUATION,
           data.subarray(at, end),
           end === data.length,
+          compressed && at === 0,
         );
       }
-    } else this.#sendFrame(opcode, data, true);
-    return this.#checkBuffer();
+    } else this.#sendFrame(opcode, data, true, compressed);
+  }
+
+  /** Runs `job` after the sends queued before it (compression is asynchronous). */
+  #enqueue(bytes: number, job: () => void | Promise<void>): void {
+    this.#sendPending++;
+    this.#pendingBytes += bytes;
+    this.#sendTail = this.#sendTail.then(async () => {
+      try {
+        if (!this.#lost && !this.#sendBroken) await job();
+      } catch (e) {
+        if (!this.#lost && !this.#sendBroken) {
+          log.failure("Cannot compress a WebSocket message; closing with 1011", e);
+          this.#sendBroken = true;
+          this.#sendPending = 0;
+          this.#pendingBytes = 0;
+          this.#fail(CLOSE_INTERNAL_ERROR, "Compression failed");
+        }
+      } finally {
+        this.#pendingBytes = Math.max(0, this.#pendingBytes - bytes);
+        if (this.#sendPending > 0 && --this.#sendPending === 0) this.#sendQueueEmpty();
+      }
+    });
+  }
+
+  #sendQueueEmpty(): void {
+    if (this.#lost) return;
+    if (this.#dropWhenSent) {
+      this.#dropWhenSent = false;
+      this.#loseConnection();
+      return;
+    }
+    if (this.#drainOwed && !this.#writePaused) {
+      this.#drainOwed = false;
+      if (this.#checkBuffer()) {
+        this.#call("resumeProducing", () => this.#producer?.resumeProducing());
+        this.#call("onDrain", () => this.onDrain());
+      }
+    }
   }
 
   /**
@@ -375,14 +471,14 @@ export class WebSocketProtocol extends Protocol implements IPushProducer {
   pauseProducing(): void {
     if (this.#readPaused) return;
     this.#readPaused = true;
-    if (!this.#lost) this.transport.pauseProducing();
+    if (!this.#lost && !this.#messages.busy) this.transport.pauseProducing();
   }
 
   /** Resumes reading, first delivering what was received meanwhile. */
   resumeProducing(): void {
     if (!this.#readPaused) return;
     this.#readPaused = false;
-    if (this.#lost) return;
+    if (this.#lost || this.#messages.busy) return;
     this.transport.resumeProducing();
     this.#process();
   }
@@ -443,9 +539,10 @@ export class WebSocketProtocol extends Protocol implements IPushProducer {
       limit: (opcode) =>
         Math.min(
           o.maxFrameSize,
-          o.maxMessageSize - (opcode === OP_CONTINUATION ? this.#msgSize : 0),
+          o.maxMessageSize - (opcode === OP_CONTINUATION ? this.#messages.size : 0),
         ),
     });
+    this.#reader.rsv1Allowed = this.#pmd !== null;
     this.startHandshake();
   }
 
@@ -471,6 +568,7 @@ export class WebSocketProtocol extends Protocol implements IPushProducer {
     this.#state = CLOSED;
     this.#cancelTimers();
     this.#reader?.clear();
+    this.#messages.stop();
     this.#proxyRegistered = false;
     const user = this.#producer ?? this.#pullProducer;
     this.#producer = null;
@@ -572,7 +670,10 @@ export class WebSocketProtocol extends Protocol implements IPushProducer {
     if (this.#processing) return;
     this.#processing = true;
     try {
-      while (!this.#readPaused && !this.#lost && !this.#closeReceived && this.#state !== CLOSED) {
+      while (
+        !this.#readPaused && !this.#messages.busy && !this.#lost && !this.#closeReceived &&
+        this.#state !== CLOSED
+      ) {
         let frame: Frame | null;
         try {
           frame = this.#reader!.next();
@@ -583,7 +684,11 @@ export class WebSocketProtocol extends Protocol implements IPushProducer {
         }
         if (frame === null) return;
         if (frame.opcode >= 8) this.#onControl(frame);
-        else this.#onData(frame);
+        else {
+          this.#messages.frame(frame);
+          // A compressed frame is being inflated: hold the socket until it is done.
+          if (this.#messages.busy && !this.#readPaused) this.transport.pauseProducing();
+        }
       }
     } finally {
       this.#processing = false;
@@ -635,63 +740,10 @@ export class WebSocketProtocol extends Protocol implements IPushProducer {
     }
   }
 
-  #onData(frame: Frame): void {
-    const { opcode, payload } = frame;
-    if (opcode === OP_CONTINUATION) {
-      if (this.#msgOpcode < 0) {
-        this.#fail(CLOSE_PROTOCOL_ERROR, "Continuation frame without a message in progress");
-        return;
-      }
-    } else {
-      if (this.#msgOpcode >= 0) {
-        this.#fail(CLOSE_PROTOCOL_ERROR, "New data frame before the previous message ended");
-        return;
-      }
-      this.#msgOpcode = opcode;
-      if (!frame.fin && opcode === OP_TEXT) {
-        this.#utf8 = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
-      }
-    }
-    const text = this.#msgOpcode === OP_TEXT;
-    try {
-      if (this.#utf8 !== null) {
-        this.#utf8.decode(payload, { stream: !frame.fin });
-      } else if (text) strictUtf8.decode(payload);
-    } catch {
-      this.#fail(CLOSE_INVALID_PAYLOAD, "Text message is not valid UTF-8");
-      return;
-    }
-    if (!frame.fin) {
-      this.#msgParts.push(payload);
-      this.#msgSize += payload.length;
-      return;
-    }
-    let message = payload;
-    if (this.#msgParts.length > 0) {
-      message = new Uint8Array(this.#msgSize + payload.length);
-      let at = 0;
-      for (const part of this.#msgParts) {
-        message.set(part, at);
-        at += part.length;
-      }
-      message.set(payload, at);
-    }
-    this.#msgOpcode = -1;
-    this.#msgParts = [];
-    this.#msgSize = 0;
-    this.#utf8 = null;
-    try {
-      this.onMessage(message, !text);
-    } catch (e) {
-      log.failure("Error in onMessage; closing the WebSocket with 1011", e);
-      this.#fail(CLOSE_INTERNAL_ERROR, "Internal error");
-    }
-  }
-
   // ---- sending and closing -------------------------------------------------------
 
-  #sendFrame(opcode: number, payload: Uint8Array, fin: boolean): void {
-    const chunks = encodeFrame(opcode, payload, fin, this.isServer ? null : maskKey());
+  #sendFrame(opcode: number, payload: Uint8Array, fin: boolean, rsv1 = false): void {
+    const chunks = encodeFrame(opcode, payload, fin, this.isServer ? null : maskKey(), rsv1);
     if (chunks.length === 1) this.transport.write(chunks[0]);
     else this.transport.writeSequence(chunks);
   }
@@ -701,7 +753,10 @@ export class WebSocketProtocol extends Protocol implements IPushProducer {
     this.#closeSent = true;
     this.localCloseCode = code ?? CLOSE_NO_STATUS;
     this.localCloseReason = reason;
-    this.#sendFrame(OP_CLOSE, encodeClosePayload(code, reason), true);
+    const payload = encodeClosePayload(code, reason);
+    // After the messages still being compressed.
+    if (this.#sendPending > 0) this.#enqueue(0, () => this.#sendFrame(OP_CLOSE, payload, true));
+    else this.#sendFrame(OP_CLOSE, payload, true);
   }
 
   /** Fails the connection (RFC 6455 7.1.7): a close frame with `code`, then TCP closes. */
@@ -725,6 +780,23 @@ export class WebSocketProtocol extends Protocol implements IPushProducer {
     if (abort) {
       this.transport.abortConnection();
       return;
+    }
+    if (this.#sendPending > 0) {
+      // Close once the queued messages and the close frame are written.
+      this.#dropWhenSent = true;
+      this.#closeCall = this.#timeSource().callLater(this.#opts.closeTimeout, () => {
+        this.#closeCall = null;
+        this.transport.abortConnection();
+      });
+      return;
+    }
+    this.#loseConnection();
+  }
+
+  #loseConnection(): void {
+    if (this.#closeCall !== null) {
+      this.#closeCall.cancel();
+      this.#closeCall = null;
     }
     this.transport.loseConnection();
     // A peer that does not read could hold the flush forever.

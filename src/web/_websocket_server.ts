@@ -16,7 +16,14 @@ import { NOT_DONE_YET, type RenderResult, Resource } from "./resource.ts";
 import type { Request } from "./server.ts";
 import { acceptKey, hasToken, headerTokens, isValidKey } from "./_websocket_handshake.ts";
 import type { WebSocketOptions } from "./_websocket_options.ts";
-import { WebSocketProtocol } from "./_websocket_protocol.ts";
+import { installDeflate, WebSocketProtocol } from "./_websocket_protocol.ts";
+import {
+  deflateOptions,
+  parseExtensions,
+  PerMessageDeflate,
+  runtimeCompression,
+  serverAccept,
+} from "./_websocket_deflate.ts";
 
 const log = new Logger("tw.web.websocket");
 
@@ -38,7 +45,7 @@ export interface ConnectionRequest {
   origin: string | null;
   /** The subprotocols the client offered, in its order of preference. */
   protocols: string[];
-  /** The extensions the client offered (none is negotiated here). */
+  /** The extensions the client offered, one string each with its parameters. */
   extensions: string[];
   /** The HTTP request itself (cookies, session, ...). */
   request: Request;
@@ -151,8 +158,9 @@ export interface WebSocketServerFactoryOptions extends WebSocketOptions {
  * import { Clock } from "@tw/core/task";
  * const factory = new WebSocketServerFactory(WebSocketServerProtocol, {
  *   allowedOrigins: ["https://*.example.com"],
- *   maxMessageSize: 65536,
+ *   maxMessageSize: 65536, // with compression: the inflated size
  *   autoPingInterval: 30,
+ *   perMessageDeflate: { threshold: 256 }, // accept clients' permessage-deflate offers
  * });
  * console.log(factory.isOriginAllowed("https://app.example.com")); // true
  * console.log(factory.isOriginAllowed("https://example.net")); // false: answered 403
@@ -176,12 +184,14 @@ export class WebSocketServerFactory extends ServerFactory {
   ) {
     super();
     this.protocol = protocol ?? WebSocketServerProtocol;
+    deflateOptions(options.perMessageDeflate);
     this.options = options;
     this.noisy = false;
   }
 
   /** Changes the protocol options for connections made from now on. */
   setProtocolOptions(options: WebSocketServerFactoryOptions): void {
+    deflateOptions(options.perMessageDeflate);
     this.options = { ...this.options, ...options };
   }
 
@@ -361,7 +371,26 @@ export class WebSocketResource extends Resource {
       acceptKey(request.getHeader("sec-websocket-key")!.trim()),
     );
     if (chosen !== null) request.setHeader("sec-websocket-protocol", chosen);
+    this.#negotiateDeflate(request, protocol);
     request.upgrade(protocol);
+  }
+
+  /** Accepts the client's permessage-deflate offer when the factory enables it (RFC 7692 7.1). */
+  #negotiateDeflate(request: Request, protocol: WebSocketServerProtocol): void {
+    const options = deflateOptions(this.factory.options.perMessageDeflate);
+    if (options === null) return;
+    const compression = runtimeCompression();
+    if (compression === undefined) return;
+    const offers = parseExtensions(
+      request.requestHeaders.getRawHeaders("sec-websocket-extensions") ?? [],
+    );
+    const accepted = offers === null ? null : serverAccept(offers, options);
+    if (accepted === null) return;
+    request.setHeader("sec-websocket-extensions", accepted.response);
+    installDeflate(
+      protocol,
+      new PerMessageDeflate(compression, accepted.params, true, options.threshold ?? 1024),
+    );
   }
 }
 

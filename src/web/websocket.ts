@@ -12,7 +12,10 @@
  * the reactor's clock, sizes are limited (`maxMessageSize`, `maxFrameSize`:
  * 1009 beyond, before the payload is buffered), and flow control runs both
  * ways (`pauseProducing`, `registerProducer`, `bufferedAmount`, `onDrain`).
- * No extension (permessage-deflate) is negotiated.
+ * permessage-deflate (RFC 7692) is negotiated when both factories set
+ * `perMessageDeflate` (off by default): context takeover and window sizes as
+ * the peers agree, small messages (below `threshold`) sent as they are, and
+ * `maxMessageSize` bounding the inflated size while inflating (1009 beyond).
  *
  * @example
  * ```ts
@@ -46,6 +49,7 @@ export {
   CLOSE_PROTOCOL_ERROR,
   CLOSE_UNSUPPORTED_DATA,
 } from "./_websocket_frame.ts";
+export type { PerMessageDeflateOptions, PerMessageDeflateParams } from "./_websocket_deflate.ts";
 export {
   type IWebSocketFactory,
   type ResolvedWebSocketOptions,

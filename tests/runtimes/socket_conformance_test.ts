@@ -1547,3 +1547,93 @@ describe("Runtime contract", () => {
     });
   });
 });
+
+describe("Runtime compression (raw DEFLATE, Z_SYNC_FLUSH)", () => {
+  const compression = runtime.compression;
+  const skip = compression === undefined ? `${runtime.name} has no compression` : false;
+  const TAIL = [0, 0, 0xff, 0xff];
+
+  it("keeps the context across sync flushes, both ways", { skip }, async () => {
+    const deflate = compression!.deflateRaw({ windowBits: 15 });
+    const inflate = compression!.inflateRaw({ windowBits: 15 });
+    try {
+      const message = bytes("the same words again and again, the same words again. ".repeat(4));
+      const first = await deflate.push(message);
+      const second = await deflate.push(message);
+      assert.deepEqual([...first.subarray(-4)], TAIL, "a sync flush ends with 00 00 FF FF");
+      assert.ok(second.length < first.length / 2, "the second refers back to the first");
+      assert.equal(text((await inflate.push(first, 1 << 20))!), text(message));
+      assert.equal(text((await inflate.push(second, 1 << 20))!), text(message));
+      assert.deepEqual(
+        await inflate.push(await deflate.push(new Uint8Array(0)), 10),
+        new Uint8Array(0),
+      );
+    } finally {
+      deflate.close();
+      inflate.close();
+    }
+  });
+
+  it("keeps to small windows, 8 included", { skip }, async () => {
+    const chunk = new Uint8Array(600).map((_, i) => (i * 7919) % 251);
+    const message = new Uint8Array(2400);
+    for (let i = 0; i < 4; i++) message.set(chunk, i * 600);
+    for (const windowBits of [8, 9, 12]) {
+      const deflate = compression!.deflateRaw({ windowBits, level: 9 });
+      const inflate = compression!.inflateRaw({ windowBits: Math.max(windowBits, 9) });
+      try {
+        const out = await deflate.push(message);
+        assert.deepEqual(await inflate.push(out, 1 << 20), message, `${windowBits} bits`);
+      } finally {
+        deflate.close();
+        inflate.close();
+      }
+    }
+    assert.throws(() => compression!.deflateRaw({ windowBits: 16 }), RangeError);
+    assert.throws(() => compression!.inflateRaw({ windowBits: 7 }), RangeError);
+  });
+
+  it("stops inflating past the output limit (a bomb of 4 GiB)", { skip }, async () => {
+    // 1 MiB of zeros compresses to about 1 KiB; repeated 4096 times, a stream
+    // that would inflate to 4 GiB: only a bounded inflate comes back at all.
+    const deflate = compression!.deflateRaw({ windowBits: 15 });
+    const zeros = new Uint8Array(1 << 20);
+    const first = await deflate.push(zeros);
+    const block = await deflate.push(zeros);
+    deflate.close();
+    const bomb = new Uint8Array(first.length + block.length * 4096);
+    bomb.set(first);
+    for (let i = 0; i < 4096; i++) bomb.set(block, first.length + i * block.length);
+    const inflate = compression!.inflateRaw({ windowBits: 15 });
+    try {
+      assert.equal(await inflate.push(bomb, 1 << 20), null);
+      await assert.rejects(Promise.resolve(inflate.push(first, 1 << 30)), "closed after the limit");
+    } finally {
+      inflate.close();
+    }
+  });
+
+  it("starts a new stream after a final block (BFINAL)", { skip }, async () => {
+    const inflate = compression!.inflateRaw({ windowBits: 15 });
+    try {
+      // Stored blocks with BFINAL set: "one", then "two", each followed by 00 00 FF FF.
+      const stored = (word: string) =>
+        new Uint8Array([1, word.length, 0, ~word.length & 0xff, 0xff, ...bytes(word), ...TAIL]);
+      assert.equal(text((await inflate.push(stored("one"), 100))!), "one");
+      assert.equal(text((await inflate.push(stored("two"), 100))!), "two");
+    } finally {
+      inflate.close();
+    }
+  });
+
+  it("fails on data that is not DEFLATE, and after close", { skip }, async () => {
+    const inflate = compression!.inflateRaw({ windowBits: 15 });
+    await assert.rejects(
+      Promise.resolve(inflate.push(new Uint8Array([0xff, 0xff, 0xff, 0, 0, 0xff, 0xff]), 100)),
+    );
+    inflate.close();
+    const deflate = compression!.deflateRaw({ windowBits: 15 });
+    deflate.close();
+    await assert.rejects(Promise.resolve(deflate.push(bytes("x"))));
+  });
+});

@@ -129,6 +129,7 @@ export function openConn(
   if (head.code !== 101) throw new Error(`Expected 101, got ${head.code}`);
   let consumed = end + 4;
   const reader = new FrameReader({ expectMasked: false, limit: () => 1 << 30 });
+  reader.rsv1Allowed = true; // the permessage-deflate tests look at RSV1 themselves
   return {
     served,
     clock,
