@@ -141,6 +141,8 @@ export interface BunApi {
     stdout: "pipe";
     stderr: "pipe";
   }): BunSubprocess;
+  /** A lazily opened file (`Bun.file`), read here as a stream. */
+  file(path: string): { stream(): ReadableStream<Uint8Array> };
 }
 
 /** The `Bun` global; throws a clear error when not running on Bun. */

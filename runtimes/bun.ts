@@ -41,6 +41,8 @@ import { nodeCiphers } from "./_node_ciphers.ts";
 import { nodeCompression } from "./_node_zlib.ts";
 import { nodeFileSystem } from "./_node_fs.ts";
 import { nodeProcess } from "./_node_process.ts";
+import { nodeStdin } from "./_node_stream.ts";
+import { bunOpenStream } from "./_bun_stream.ts";
 import { openSQLite, type SpawnSQLiteWorker } from "./_sqlite.ts";
 
 /** Datagrams kept while no handler is attached yet. */
@@ -261,6 +263,8 @@ export function createRuntime(): Runtime {
     compression: nodeCompression,
     ...nodeFileSystem,
     ...nodeProcess,
+    openStdin: nodeStdin,
+    openStream: (path: string) => bunOpenStream(bunApi(), path),
     async listen(options: ListenOptions): Promise<Listener> {
       // Bun.listen cannot adopt a listening socket: node:net's listen({ fd }) can.
       if (options.fd !== undefined) {

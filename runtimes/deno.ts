@@ -52,6 +52,7 @@ export type * from "../src/internet/socket.ts";
 import { nodeFileSystem } from "./_node_fs.ts";
 import { nodeCompression } from "./_node_zlib.ts";
 import { denoProcess } from "./_deno_facts.ts";
+import { denoOpenStream, denoStdin } from "./_deno_stream.ts";
 import { openSQLite, type SpawnSQLiteWorker } from "./_sqlite.ts";
 
 async function listen(options: ListenOptions): Promise<Listener> {
@@ -277,6 +278,8 @@ export function createRuntime(): Runtime {
     compression: nodeCompression,
     ...nodeFileSystem,
     ...denoProcess,
+    openStdin: denoStdin,
+    openStream: denoOpenStream,
     listen,
     connect,
     bindDatagram: (options: DatagramOptions): Promise<DatagramSocket> => bindDatagram(options),

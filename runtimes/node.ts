@@ -60,6 +60,7 @@ import { nodeCiphers } from "./_node_ciphers.ts";
 import { nodeCompression } from "./_node_zlib.ts";
 import { nodeFileSystem } from "./_node_fs.ts";
 import { nodeProcess } from "./_node_process.ts";
+import { nodeOpenStream, nodeStdin } from "./_node_stream.ts";
 import { detectRuntime } from "./_detect.ts";
 import { setBytePooling } from "../src/internet/_bytes.ts";
 
@@ -547,6 +548,8 @@ export function createRuntime(): Runtime {
     compression: nodeCompression,
     ...nodeFileSystem,
     ...nodeProcess,
+    openStdin: nodeStdin,
+    openStream: nodeOpenStream,
     listen(options: ListenOptions): Promise<Listener> {
       return options.transport === "unix" ? listenUnix(options) : listenTcp(options);
     },

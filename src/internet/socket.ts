@@ -406,6 +406,48 @@ export interface RuntimeFileSystem {
   chown?(path: string, uid: number, gid: number): Promise<void>;
   /** Facts about the file system holding `path` (statfs). */
   statfs?(path: string): Promise<FileSystemStats>;
+  /**
+   * Opens a terminal, serial device, FIFO or regular file for streaming reads
+   * (`@tw/core/serialport`), terminals also for writing. A FIFO's open waits
+   * for a writer; a regular file ends at its current end.
+   */
+  openStream?(path: string): Promise<ByteStream>;
+}
+
+/** The events a `ByteStream` delivers. */
+export interface ByteStreamHandler {
+  /** Bytes arrived (owned by the receiver). */
+  onData(chunk: Uint8Array): void;
+  /** The end of the stream (EOF). No event follows. */
+  onEnd(): void;
+  /** Reading failed (EIO on a hung-up terminal...). No event follows. */
+  onError(error: Error): void;
+}
+
+/**
+ * A byte stream outside the network: standard input, a terminal, a serial
+ * device, a FIFO or a regular file, read as it grows. It reads only once
+ * started and while not paused. A closed stream never keeps the process
+ * alive; a paused one does not either, except for a read the runtime already
+ * has waiting (Deno, and Bun's terminals), which `close()` cancels.
+ */
+export interface ByteStream {
+  /** The stream is a terminal (a tty or a pseudo-terminal). */
+  readonly isTTY: boolean;
+  /** `write` reaches the device (terminals); false for files, FIFOs and standard input. */
+  readonly writable: boolean;
+  /** Starts delivering to `handler`. Called at most once. */
+  start(handler: ByteStreamHandler): void;
+  /** Stops reading until `resumeReading`; a chunk already read waits for it. */
+  pauseReading(): void;
+  /** Resumes reading after `pauseReading`. */
+  resumeReading(): void;
+  /** Writes all of `data` (one write at a time); rejects when not writable or failed. */
+  write(data: Uint8Array): Promise<void>;
+  /** Stops reading and releases the stream; no event follows. Idempotent. */
+  close(): void;
+  /** The runtime's own object. */
+  readonly native: unknown;
 }
 
 /** The process this code runs in, for the `tw` command (pidfiles, rundir, umask, output). */
@@ -430,6 +472,11 @@ export interface RuntimeProcess {
    * arguments (`args()`). Supervisors run their workers with it.
    */
   selfCommand?(): string[];
+  /**
+   * Standard input as a stream (`@tw/core/stdio`); one reader at a time.
+   * Optional: an adapter without it cannot serve `StandardIO`.
+   */
+  openStdin?(): ByteStream;
 }
 
 /** How `Runtime.openSQLite` opens a database. */

@@ -44,15 +44,22 @@ describe("CftpOptions", () => {
     assert.deepEqual(options.opts.identity, ["a", "b"]);
   });
 
-  it("refuses -b -, no batch file, a bad host and bad numbers or algorithms", () => {
+  it("takes -b - (standard input) and no -b (interactive)", () => {
+    const stdin = new CftpOptions();
+    stdin.parseOptions(["-b", "-", "host"]);
+    assert.equal(stdin.opts.batchfile, "-");
+    const interactive = new CftpOptions();
+    interactive.parseOptions(["host"]);
+    assert.equal(interactive.opts.batchfile, undefined);
+  });
+
+  it("refuses a bad host and bad numbers or algorithms", () => {
     const bad = (args: string[], pattern: RegExp) =>
       assert.throws(() => new CftpOptions().parseOptions(args), (e: Error) => {
         assert.ok(e instanceof UsageError || /Invalid value/.test(e.message), e.message);
         assert.match(e.message, pattern);
         return true;
       });
-    bad(["-b", "-", "host"], /standard input/);
-    bad(["host"], /interactive mode.*not supported/);
     bad(["-b", "f"], /\[user@\]host/);
     bad(["-b", "f", "a", "b"], /\[user@\]host/);
     bad(["-b", "f", "-p", "0", "h"], /-p: must be between 1 and 65535/);
@@ -132,6 +139,80 @@ describe("tw cftp against sshd's internal-sftp", { skip: SKIP }, () => {
     const run = await runClient(exe, argv.slice(1), "", { HOME: dir });
     return { ...run, out: new TextDecoder().decode(run.stdout) };
   };
+
+  /** Runs `tw cftp` with `input` on its stdin: `-b -` when `batch`, else interactive. */
+  const cftpStdin = async (input: string, batch: boolean) => {
+    const [exe, argv] = command(CURRENT, [
+      "cftp",
+      "-p",
+      String(sshd!.port),
+      "-i",
+      join(dir, "user_key"),
+      "--known-hosts",
+      knownHosts,
+      ...(batch ? ["-b", "-"] : []),
+      `${currentUser()}@127.0.0.1`,
+    ]);
+    const run = await runClient(exe, argv.slice(1), input, { HOME: dir });
+    return { ...run, exe, argv, out: new TextDecoder().decode(run.stdout) };
+  };
+
+  it("runs a batch from standard input with -b -", { timeout: 60_000 }, async () => {
+    const remote = join(dir, "stdin-batch");
+    mkdirSync(remote);
+    writeFileSync(join(remote, "a.txt"), "a");
+    const ok = await cftpStdin(`cd ${remote}\npwd\n-rm no-such-file\nls\nexit\npwd\n`, true);
+    assert.equal(ok.status, 0, ok.stderr + ok.out);
+    const lines = ok.out.split("\n");
+    assert.ok(lines.includes(`sftp> cd ${remote}`), ok.out);
+    assert.ok(lines.includes(`Remote working directory: ${remote}`), ok.out);
+    assert.ok(lines.includes("a.txt"), ok.out);
+    assert.equal(lines.filter((l) => l === "sftp> pwd").length, 1, ok.out);
+    const failed = await cftpStdin(`cd ${remote}\nrm no-such-file\npwd\n`, true);
+    assert.equal(failed.status, 1);
+    assert.ok(failed.out.includes("sftp> rm no-such-file"), failed.out);
+    assert.ok(!failed.out.includes("sftp> pwd"), failed.out);
+    assert.match(failed.stderr, /No such file/i);
+  });
+
+  it("reads commands line by line without -b, going on after a failure", {
+    timeout: 60_000,
+  }, async () => {
+    const remote = join(dir, "interactive");
+    mkdirSync(remote);
+    // No exit: the end of input ends the session. The last line has no newline.
+    const run = await cftpStdin(`cd ${remote}\nrm no-such-file\nmkdir made\npwd`, false);
+    assert.equal(run.status, 0, run.stderr + run.out);
+    assert.match(run.stderr, /No such file/i);
+    assert.ok(existsSync(join(remote, "made")));
+    assert.ok(run.out.includes(`Remote working directory: ${remote}`), run.out);
+    // Not a terminal: no prompt, no echo.
+    assert.ok(!run.out.includes("cftp> ") && !run.out.includes("sftp> "), run.out);
+  });
+
+  it("prompts with cftp> on a terminal", { timeout: 60_000 }, async () => {
+    const [exe, argv] = command(CURRENT, [
+      "cftp",
+      "-p",
+      String(sshd!.port),
+      "-i",
+      join(dir, "user_key"),
+      "--known-hosts",
+      knownHosts,
+      `${currentUser()}@127.0.0.1`,
+    ]);
+    // python3 runs it on a pseudo-terminal and types what it reads on its own stdin.
+    const run = await runClient(
+      "python3",
+      ["-c", "import pty, sys; sys.exit(pty.spawn(sys.argv[1:]) >> 8)", exe, ...argv.slice(1)],
+      `lpwd\nexit\n`,
+      { HOME: dir },
+    );
+    const out = new TextDecoder().decode(run.stdout);
+    assert.equal(run.status, 0, run.stderr + out);
+    assert.match(out, /cftp> /);
+    assert.match(out, /Local working directory: /);
+  });
 
   it("puts, gets, lists and manages files", { timeout: 90_000 }, async () => {
     const local = join(dir, "local");

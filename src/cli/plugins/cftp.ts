@@ -1,18 +1,20 @@
 /**
- * The `cftp` plugin: `tw cftp`, Twisted's `cftp` in batch mode: an SFTP
- * client that runs the commands of a batch file (like `sftp -b`) over an SSH
- * SSH connection (restricted to the ciphers and MACs of `-c` / `-m`) with
- * `FileTransferClient`.
+ * The `cftp` plugin: `tw cftp`, Twisted's `cftp`: an SFTP client that runs
+ * the commands of a batch file (like `sftp -b`; `-b -` reads them from
+ * standard input), or, without `-b`, commands typed line by line (prompt
+ * `cftp> ` on a terminal), over an SSH connection (restricted to the ciphers
+ * and MACs of `-c` / `-m`) with `FileTransferClient`.
  *
  *     tw cftp -i ~/.ssh/id_ed25519 -b commands.txt alice@example.com
  *     tw cftp -p 2222 -l alice --accept-new-host -b commands.txt example.com
+ *     tw cftp -i ~/.ssh/id_ed25519 alice@example.com
  *
  * Commands: `cd`, `lcd`, `pwd`, `lpwd`, `ls [-l] [PATH]`, `get REMOTE [LOCAL]`,
  * `put LOCAL [REMOTE]`, `mkdir`, `rmdir`, `rm`, `rename OLD NEW`,
  * `ln [-s] OLD NEW`, `chmod MODE PATH`, `df [PATH]`, `exit`. Each is echoed
  * as `sftp> command`; a failing command ends the run with exit status 1
- * unless it starts with `-`. There is no interactive mode: the runtime gives
- * commands no standard input.
+ * unless it starts with `-`. In the interactive mode a failure is reported
+ * and the session goes on, until `exit` or the end of input.
  *
  * @module
  */
@@ -20,6 +22,7 @@ import type { IService } from "../../application/mod.ts";
 import type { IServiceMaker, PluginContext } from "../_plugins.ts";
 import { coerceInt, type FlagSpec, Options, type ParameterSpec, UsageError } from "../_usage.ts";
 import { connectSftp } from "./_cftp_connect.ts";
+import { type CommandLines, fileLines, stdinLines } from "./_cftp_input.ts";
 import { SSHClientTransport } from "../../conch/ssh/_transport_client.ts";
 import { SSHReader, SSHWriter } from "../../conch/ssh/_wire.ts";
 import { Key } from "../../conch/keys/_key.ts";
@@ -131,7 +134,12 @@ export class CftpOptions extends Options {
       coerce: coerceRange(1, MAX_REQUESTS_IN_FLIGHT),
       doc: "Read or write requests in flight.",
     },
-    { name: "batchfile", short: "b", metavar: "FILE", doc: "The file of commands to run." },
+    {
+      name: "batchfile",
+      short: "b",
+      metavar: "FILE",
+      doc: "The file of commands to run, - for standard input; none: interactive.",
+    },
   ];
 
   /** Takes `[user@]host`. */
@@ -143,19 +151,6 @@ export class CftpOptions extends Options {
       this.opts.host = args[0].slice(at + 1);
     } else this.opts.host = args[0];
     if (!this.opts.host) throw new UsageError("Give one [user@]host");
-  }
-
-  /** Checks the combination of options; throws `UsageError`. */
-  override postOptions(): void {
-    if (this.opts.batchfile === "-") {
-      throw new UsageError("-b - is not supported: commands cannot be read from standard input");
-    }
-    if (this.opts.batchfile === undefined) {
-      throw new UsageError(
-        "Give a batch file with -b FILE: interactive mode needs standard input, " +
-          "which is not supported",
-      );
-    }
   }
 }
 
@@ -525,7 +520,7 @@ async function connect(
 /** The `cftp` plugin: a command, not a service (see `IServiceMaker.run`). */
 export const cftpPlugin: IServiceMaker = {
   tapname: "cftp",
-  description: "An SFTP client running a batch file of commands (cftp, sftp -b)",
+  description: "An SFTP client running commands from a batch file or typed (cftp, sftp -b)",
   options: CftpOptions,
   makeService(): IService {
     throw new UsageError("tw cftp is a command: run it with `tw cftp`");
@@ -535,13 +530,17 @@ export const cftpPlugin: IServiceMaker = {
     const out = context.stdout ?? ((text: string) => runtime.writeStdout(text));
     const err = (text: string) => runtime.writeStderr(text);
     const opts = options.opts;
-    const batchPath = join(context.cwd, opts.batchfile as string);
-    let batch: string;
-    try {
-      batch = new TextDecoder().decode(await runtime.readFile(batchPath));
-    } catch (error) {
-      err(`Cannot read the batch file ${batchPath}: ${describe(error)}\n`);
-      return 1;
+    const batchfile = opts.batchfile as string | undefined;
+    const interactive = batchfile === undefined;
+    let batch: string | null = null;
+    if (batchfile !== undefined && batchfile !== "-") {
+      const batchPath = join(context.cwd, batchfile);
+      try {
+        batch = new TextDecoder().decode(await runtime.readFile(batchPath));
+      } catch (error) {
+        err(`Cannot read the batch file ${batchPath}: ${describe(error)}\n`);
+        return 1;
+      }
     }
     let client: FileTransferClient;
     try {
@@ -558,12 +557,26 @@ export const cftpPlugin: IServiceMaker = {
       opts.requests as number,
     );
     let status = 0;
+    let lines: CommandLines | null = null;
     try {
       session.rcwd = await client.realPath(".");
-      for (const raw of batch.split("\n")) {
+      lines = batch === null ? stdinLines(context.reactor) : fileLines(batch);
+      for (;;) {
+        if (interactive && lines.isTTY) out("cftp> ");
+        let raw: string | null;
+        try {
+          raw = await lines.next();
+        } catch (error) {
+          // An over-long line: a failed command.
+          err(`${describe(error)}\n`);
+          if (interactive) continue;
+          status = 1;
+          break;
+        }
+        if (raw === null) break;
         let line = raw.trim();
         if (line === "" || line.startsWith("#")) continue;
-        out(`sftp> ${line}\n`);
+        if (!interactive) out(`sftp> ${line}\n`);
         const ignoreErrors = line.startsWith("-");
         if (ignoreErrors) line = line.slice(1).trimStart();
         try {
@@ -573,7 +586,7 @@ export const cftpPlugin: IServiceMaker = {
           const message = describe(error);
           const name = line.split(/\s/, 1)[0];
           err(message.startsWith(`${name}:`) ? `${message}\n` : `${name}: ${message}\n`);
-          if (!ignoreErrors) {
+          if (!ignoreErrors && !interactive) {
             status = 1;
             break;
           }
@@ -584,6 +597,7 @@ export const cftpPlugin: IServiceMaker = {
       err(`${describe(error)}\n`);
       status = 1;
     } finally {
+      lines?.close();
       client.transport?.loseConnection();
     }
     return status;
