@@ -50,6 +50,7 @@ import {
 } from "./_websocket_options.ts";
 import type { PerMessageDeflate, PerMessageDeflateParams } from "./_websocket_deflate.ts";
 import { MessageAssembler } from "./_websocket_message.ts";
+import { callSafely, SendFlow } from "./_websocket_flow.ts";
 
 const log = new Logger("tw.web.websocket");
 
@@ -120,6 +121,7 @@ export class WebSocketProtocol extends Protocol implements IPushProducer {
   #lost = false;
   #processing = false;
   #readPaused = false;
+  #pmd: PerMessageDeflate | null = null; // the permessage-deflate codec, once negotiated
   // The message being reassembled (and inflated).
   #messages: MessageAssembler = new MessageAssembler({
     message: (payload, isBinary) => {
@@ -137,47 +139,22 @@ export class WebSocketProtocol extends Protocol implements IPushProducer {
       this.#process();
     },
   }, () => this.#opts.maxMessageSize);
-  // permessage-deflate: the codec, and the queue of sends waiting for it.
-  #pmd: PerMessageDeflate | null = null;
-  #sendPending = 0;
-  #pendingBytes = 0;
-  #sendTail: Promise<void> = Promise.resolve();
-  #dropWhenSent = false;
-  #sendBroken = false;
-  #drainOwed = false;
+  // Flow control: the producer relay, and the queue of sends waiting for the compressor.
+  #flow: SendFlow = new SendFlow({
+    transport: () => this.transport,
+    lost: () => this.#lost,
+    bufferedAmount: () => this.bufferedAmount,
+    highWaterMark: () => this.highWaterMark,
+    drain: () => this.onDrain(),
+    fail: (code, reason) => this.#fail(code, reason),
+    close: () => this.#loseConnection(),
+  });
   // Timers.
   #closeCall: IDelayedCall | null = null;
   #pingCall: IDelayedCall | null = null;
   #pongCall: IDelayedCall | null = null;
   #pingPayload: Uint8Array | null = null;
   #pingCount = 0;
-  // Flow control: our proxy sits on the transport while we need drain events.
-  #proxyRegistered = false;
-  #writePaused = false;
-  #producer: IPushProducer | null = null;
-  #pullProducer: IPullProducer | null = null;
-  #proxy: IPushProducer = {
-    pauseProducing: (): void => {
-      this.#writePaused = true;
-      this.#call("pauseProducing", () => this.#producer?.pauseProducing());
-    },
-    resumeProducing: (): void => {
-      this.#writePaused = false;
-      if (this.#producer === null && this.#proxyRegistered) {
-        this.#proxyRegistered = false;
-        this.transport.unregisterProducer();
-      }
-      this.#call("resumeProducing", () => this.#producer?.resumeProducing());
-      this.#call("onDrain", () => this.onDrain());
-    },
-    stopProducing: (): void => {
-      // The transport is going away: stop the user's producer, once.
-      const producer = this.#producer;
-      this.#producer = null;
-      this.#proxyRegistered = false;
-      if (producer !== null) this.#call("stopProducing", () => producer.stopProducing());
-    },
-  };
 
   /**
    * Makes a protocol for one side.
@@ -237,7 +214,7 @@ export class WebSocketProtocol extends Protocol implements IPushProducer {
   /** Bytes written to the transport and not yet sent, plus messages waiting to be compressed. */
   get bufferedAmount(): number {
     return ((this.transport as { bufferedAmount?: number } | undefined)?.bufferedAmount ?? 0) +
-      this.#pendingBytes;
+      this.#flow.queuedBytes;
   }
 
   /** The permessage-deflate parameters in force, or null when not negotiated. */
@@ -287,21 +264,15 @@ export class WebSocketProtocol extends Protocol implements IPushProducer {
     if (pmd !== null && data.length >= pmd.threshold) {
       // The compressor is asynchronous: the message waits its turn in the queue.
       if (typeof payload !== "string" && data === payload) data = data.slice();
-      this.#enqueue(data.length, async () => {
+      this.#flow.enqueue(data.length, async () => {
         const compressed = await pmd.compress(data);
         if (!this.#lost) this.#sendData(opcode, compressed, true);
       });
-    } else if (this.#sendPending > 0) {
+    } else if (this.#flow.queued) {
       const copy = data === payload ? data.slice() : data;
-      this.#enqueue(copy.length, () => this.#sendData(opcode, copy, false));
+      this.#flow.enqueue(copy.length, () => this.#sendData(opcode, copy, false));
     } else this.#sendData(opcode, data, false);
-    if (this.#pendingBytes > this.highWaterMark) {
-      // Too much waits for the compressor: hold the producer until it is through.
-      if (!this.#drainOwed) this.#call("pauseProducing", () => this.#producer?.pauseProducing());
-      this.#drainOwed = true;
-      return false;
-    }
-    return this.#checkBuffer();
+    return this.#flow.afterSend();
   }
 
   #sendData(opcode: number, data: Uint8Array, compressed: boolean): void {
@@ -317,44 +288,6 @@ export class WebSocketProtocol extends Protocol implements IPushProducer {
         );
       }
     } else this.#sendFrame(opcode, data, true, compressed);
-  }
-
-  /** Runs `job` after the sends queued before it (compression is asynchronous). */
-  #enqueue(bytes: number, job: () => void | Promise<void>): void {
-    this.#sendPending++;
-    this.#pendingBytes += bytes;
-    this.#sendTail = this.#sendTail.then(async () => {
-      try {
-        if (!this.#lost && !this.#sendBroken) await job();
-      } catch (e) {
-        if (!this.#lost && !this.#sendBroken) {
-          log.failure("Cannot compress a WebSocket message; closing with 1011", e);
-          this.#sendBroken = true;
-          this.#sendPending = 0;
-          this.#pendingBytes = 0;
-          this.#fail(CLOSE_INTERNAL_ERROR, "Compression failed");
-        }
-      } finally {
-        this.#pendingBytes = Math.max(0, this.#pendingBytes - bytes);
-        if (this.#sendPending > 0 && --this.#sendPending === 0) this.#sendQueueEmpty();
-      }
-    });
-  }
-
-  #sendQueueEmpty(): void {
-    if (this.#lost) return;
-    if (this.#dropWhenSent) {
-      this.#dropWhenSent = false;
-      this.#loseConnection();
-      return;
-    }
-    if (this.#drainOwed && !this.#writePaused) {
-      this.#drainOwed = false;
-      if (this.#checkBuffer()) {
-        this.#call("resumeProducing", () => this.#producer?.resumeProducing());
-        this.#call("onDrain", () => this.onDrain());
-      }
-    }
   }
 
   /**
@@ -431,40 +364,12 @@ export class WebSocketProtocol extends Protocol implements IPushProducer {
    * @throws {Error} when a producer is already registered
    */
   registerProducer(producer: IPushProducer | IPullProducer, streaming: boolean): void {
-    if (this.#producer !== null || this.#pullProducer !== null) {
-      throw new Error("Cannot register a producer: another producer is still registered");
-    }
-    if (this.#lost) {
-      producer.stopProducing();
-      return;
-    }
-    if (!streaming) {
-      if (this.#proxyRegistered) {
-        this.#proxyRegistered = false;
-        this.transport.unregisterProducer();
-      }
-      this.#pullProducer = producer;
-      this.transport.registerProducer(producer, false);
-      return;
-    }
-    this.#producer = producer as IPushProducer;
-    if (!this.#proxyRegistered) this.#registerProxy();
-    if (this.#writePaused) this.#producer.pauseProducing();
+    this.#flow.register(producer, streaming);
   }
 
   /** Unregisters the producer. */
   unregisterProducer(): void {
-    if (this.#pullProducer !== null) {
-      this.#pullProducer = null;
-      if (!this.#lost) this.transport.unregisterProducer();
-      return;
-    }
-    if (this.#producer === null) return;
-    this.#producer = null;
-    if (this.#proxyRegistered && !this.#writePaused && !this.#lost) {
-      this.#proxyRegistered = false;
-      this.transport.unregisterProducer();
-    }
+    this.#flow.unregister();
   }
 
   /** Stops reading: no more messages are delivered and the socket stops reading. */
@@ -494,34 +399,6 @@ export class WebSocketProtocol extends Protocol implements IPushProducer {
    */
   goingAway(): void {
     this.#startClose(CLOSE_GOING_AWAY, "Server shutting down");
-  }
-
-  #registerProxy(): void {
-    try {
-      this.transport.registerProducer(this.#proxy, true);
-      this.#proxyRegistered = true;
-    } catch (e) {
-      // Someone registered on the transport directly: no drain events then.
-      log.debug("Cannot watch the write buffer: {error}", { error: String(e) });
-    }
-  }
-
-  #checkBuffer(): boolean {
-    if (this.bufferedAmount <= this.highWaterMark) return true;
-    if (!this.#proxyRegistered && this.#pullProducer === null && !this.#lost) this.#registerProxy();
-    return false;
-  }
-
-  #releaseProducers(): void {
-    if (this.#proxyRegistered && !this.#lost) {
-      this.#proxyRegistered = false;
-      this.transport.unregisterProducer();
-    }
-    if (this.#pullProducer !== null && !this.#lost) this.transport.unregisterProducer();
-    const user = this.#producer ?? this.#pullProducer;
-    this.#producer = null;
-    this.#pullProducer = null;
-    if (user !== null) this.#call("stopProducing", () => user.stopProducing());
   }
 
   // ---- connection events -------------------------------------------------------
@@ -569,11 +446,7 @@ export class WebSocketProtocol extends Protocol implements IPushProducer {
     this.#cancelTimers();
     this.#reader?.clear();
     this.#messages.stop();
-    this.#proxyRegistered = false;
-    const user = this.#producer ?? this.#pullProducer;
-    this.#producer = null;
-    this.#pullProducer = null;
-    if (user !== null) this.#call("stopProducing", () => user.stopProducing());
+    this.#flow.connectionLost();
     if (wasConnecting) {
       this.wasNotCleanReason ??=
         `Connection lost during the opening handshake: ${reason.getErrorMessage()}`;
@@ -581,13 +454,13 @@ export class WebSocketProtocol extends Protocol implements IPushProducer {
     }
     const clean = this.#closeSent && this.#closeReceived;
     if (clean) {
-      this.#call(
+      callSafely(
         "onClose",
         () => this.onClose(true, this.remoteCloseCode ?? CLOSE_NO_STATUS, this.remoteCloseReason),
       );
     } else {
       this.wasNotCleanReason ??= "The peer dropped the TCP connection without a closing handshake";
-      this.#call("onClose", () => this.onClose(false, CLOSE_ABNORMAL, this.wasNotCleanReason!));
+      callSafely("onClose", () => this.onClose(false, CLOSE_ABNORMAL, this.wasNotCleanReason!));
     }
   }
 
@@ -626,7 +499,7 @@ export class WebSocketProtocol extends Protocol implements IPushProducer {
     if (this.#state !== CONNECTING || this.#lost) return;
     this.#state = OPEN;
     if (this.#opts.autoPingInterval > 0) this.#schedulePing();
-    this.#call("onOpen", () => this.onOpen());
+    callSafely("onOpen", () => this.onOpen());
   }
 
   /**
@@ -718,7 +591,7 @@ export class WebSocketProtocol extends Protocol implements IPushProducer {
         this.#drop(false);
       } else {
         // The client gives the server time to close first, then closes itself.
-        this.#releaseProducers();
+        this.#flow.release();
         this.#closeCall = this.#timeSource().callLater(this.#opts.closeTimeout, () => {
           this.#closeCall = null;
           this.#drop(false);
@@ -726,7 +599,7 @@ export class WebSocketProtocol extends Protocol implements IPushProducer {
       }
     } else if (frame.opcode === OP_PING) {
       if (this.#state === OPEN) this.#sendFrame(OP_PONG, frame.payload, true);
-      this.#call("onPing", () => this.onPing(frame.payload));
+      callSafely("onPing", () => this.onPing(frame.payload));
     } else if (frame.opcode === OP_PONG) {
       const want = this.#pingPayload;
       if (want !== null && sameBytes(want, frame.payload)) {
@@ -736,7 +609,7 @@ export class WebSocketProtocol extends Protocol implements IPushProducer {
           this.#pongCall = null;
         }
       }
-      this.#call("onPong", () => this.onPong(frame.payload));
+      callSafely("onPong", () => this.onPong(frame.payload));
     }
   }
 
@@ -755,8 +628,7 @@ export class WebSocketProtocol extends Protocol implements IPushProducer {
     this.localCloseReason = reason;
     const payload = encodeClosePayload(code, reason);
     // After the messages still being compressed.
-    if (this.#sendPending > 0) this.#enqueue(0, () => this.#sendFrame(OP_CLOSE, payload, true));
-    else this.#sendFrame(OP_CLOSE, payload, true);
+    this.#flow.afterQueue(() => this.#sendFrame(OP_CLOSE, payload, true));
   }
 
   /** Fails the connection (RFC 6455 7.1.7): a close frame with `code`, then TCP closes. */
@@ -776,14 +648,13 @@ export class WebSocketProtocol extends Protocol implements IPushProducer {
   #drop(abort: boolean): void {
     this.#cancelTimers();
     if (this.#lost) return;
-    this.#releaseProducers();
+    this.#flow.release();
     if (abort) {
       this.transport.abortConnection();
       return;
     }
-    if (this.#sendPending > 0) {
+    if (this.#flow.closeWhenSent()) {
       // Close once the queued messages and the close frame are written.
-      this.#dropWhenSent = true;
       this.#closeCall = this.#timeSource().callLater(this.#opts.closeTimeout, () => {
         this.#closeCall = null;
         this.transport.abortConnection();
@@ -844,14 +715,6 @@ export class WebSocketProtocol extends Protocol implements IPushProducer {
     if (this.#closeCall !== null) {
       this.#closeCall.cancel();
       this.#closeCall = null;
-    }
-  }
-
-  #call(what: string, fn: () => void): void {
-    try {
-      fn();
-    } catch (e) {
-      log.failure(`Error in WebSocket ${what}`, e);
     }
   }
 }
