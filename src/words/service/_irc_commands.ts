@@ -7,6 +7,10 @@
 import type { Tags } from "../irc/_wire.ts";
 import { NoSuchGroup, NoSuchUser } from "./_errors.ts";
 import type { IGroup, IUser, WordsMessage } from "./_interfaces.ts";
+import { InMemoryWordsRealm, User } from "./_realm.ts";
+import { Logger } from "../../logger/mod.ts";
+
+const log = new Logger("tw.words.irc");
 import type { IRCUser } from "./_irc_user.ts";
 
 /** The longest channel name, `#` included. */
@@ -40,13 +44,17 @@ function member(user: IRCUser, group: IGroup): boolean {
   return [...user.avatar!.itergroups()].includes(group);
 }
 
-/** PRIVMSG or NOTICE to up to four targets; NOTICE never gets an error back. */
-export async function message(
+/**
+ * PRIVMSG or NOTICE to up to four targets; NOTICE never gets an error back.
+ * With an `InMemoryWordsRealm` and its `User`s it is done at once (no
+ * promise), so a chunk of messages is relayed within one `dataReceived`.
+ */
+export function message(
   user: IRCUser,
   command: "PRIVMSG" | "NOTICE",
   params: string[],
   tags: Tags,
-): Promise<void> {
+): Promise<void> | void {
   const notice = command === "NOTICE";
   if (params.length === 0 || params[0] === "") {
     if (!notice) user.reply("411", `:No recipient given (${command})`);
@@ -65,21 +73,57 @@ export async function message(
     if (!notice) user.reply("407", params[0].slice(0, 64), ":Too many recipients");
     return;
   }
-  for (const target of targets) {
-    if (target.startsWith("#")) {
-      const group = CHANNEL.test(target) ? await lookupGroup(user, target) : null;
-      if (group === null) {
-        if (!notice) user.reply("401", target.slice(0, 64), ":No such nick/channel");
-      } else if (!member(user, group)) {
-        if (!notice) user.reply("404", target, ":Cannot send to channel");
-      } else await user.avatar!.send(group, msg);
-      continue;
+  const realm = user.realm;
+  if (realm instanceof InMemoryWordsRealm && user.avatar instanceof User) {
+    for (const target of targets) {
+      const found = target.startsWith("#")
+        ? (CHANNEL.test(target) ? realm.groups.get(target.slice(1).toLowerCase()) : undefined)
+        : realm.users.get(target.toLowerCase());
+      const sent = deliver(user, target, found ?? null, msg, notice);
+      sent?.then(undefined, (error: unknown) => {
+        log.failure("Error relaying a {command}", error, "error", { command });
+      });
     }
-    const other = await lookupUser(user, target);
-    if (other === null || other.mind === null) {
-      if (!notice) user.reply("401", target.slice(0, 64), ":No such nick/channel");
-    } else await user.avatar!.send(other.mind, msg);
+    return;
   }
+  return messageLater(user, targets, msg, notice);
+}
+
+async function messageLater(
+  user: IRCUser,
+  targets: string[],
+  msg: WordsMessage,
+  notice: boolean,
+): Promise<void> {
+  for (const target of targets) {
+    const found = target.startsWith("#")
+      ? (CHANNEL.test(target) ? await lookupGroup(user, target) : null)
+      : await lookupUser(user, target);
+    await deliver(user, target, found, msg, notice);
+  }
+}
+
+/** Sends `msg` to the group or user found for `target`, or answers 401/404. */
+function deliver(
+  user: IRCUser,
+  target: string,
+  found: IGroup | IUser | null,
+  msg: WordsMessage,
+  notice: boolean,
+): Promise<void> | void {
+  if (target.startsWith("#")) {
+    const group = found as IGroup | null;
+    if (group === null) {
+      if (!notice) user.reply("401", target.slice(0, 64), ":No such nick/channel");
+    } else if (!member(user, group)) {
+      if (!notice) user.reply("404", target, ":Cannot send to channel");
+    } else return user.avatar!.send(group, msg);
+    return;
+  }
+  const other = found as IUser | null;
+  if (other === null || other.mind === null) {
+    if (!notice) user.reply("401", target.slice(0, 64), ":No such nick/channel");
+  } else return user.avatar!.send(other.mind, msg);
 }
 
 /** JOIN `#a,#b`: joins (the group must exist unless the realm creates groups); `JOIN 0` leaves all. */

@@ -13,8 +13,7 @@ import { UnauthorizedLogin } from "../../cred/_errors.ts";
 import type { Logout } from "../../cred/_portal.ts";
 import { Logger } from "../../logger/mod.ts";
 import { IRC } from "../irc/_protocol.ts";
-import { byteLength, encodeText, fitBytes } from "../irc/_text.ts";
-import { MAX_LINE_BYTES, stringTags, type Tags } from "../irc/_wire.ts";
+import type { Tags } from "../irc/_wire.ts";
 import { AlreadyLoggedIn, NoSuchUser } from "./_errors.ts";
 import {
   type GroupMeta,
@@ -27,6 +26,7 @@ import {
 import type { WordsRealm } from "./_realm.ts";
 import type { IRCFactory } from "./_irc_factory.ts";
 import { SaslExchange } from "./_sasl.ts";
+import { encodedLines, holdingOutput, OutputHold, relayLines } from "./_relay.ts";
 import * as commands from "./_irc_commands.ts";
 
 const log = new Logger("tw.words.irc");
@@ -48,10 +48,6 @@ const BEFORE_LOGIN = new Set([
   "PRIVMSG",
 ]);
 const MAX_QUEUED = 256;
-const RELAY_CACHE = new WeakMap<
-  WordsMessage,
-  { key: string; lines: string[]; encoded: Uint8Array[] | null }
->();
 
 /**
  * One client connection to the words service (Twisted's `IRCUser`): an
@@ -111,6 +107,7 @@ export class IRCUser extends IRC implements IChatClient {
   #lost = false;
   #timer: IDelayedCall | null = null;
   #pinged = false;
+  #out = new OutputHold(this, (bytes) => this.#writeNow(bytes));
 
   /** The factory, with the realm and portal. */
   get ircFactory(): IRCFactory {
@@ -135,6 +132,7 @@ export class IRCUser extends IRC implements IChatClient {
     super.connectionLost(reason);
     this.#lost = true;
     this.#queue = [];
+    this.#out.drop();
     this.#timer?.cancel();
     this.#timer = null;
     const logout = this.#logout;
@@ -143,10 +141,22 @@ export class IRCUser extends IRC implements IChatClient {
     logout?.();
   }
 
-  /** Takes bytes; any input counts as activity for the PING timer. */
+  /**
+   * Takes bytes; any input counts as activity for the PING timer. What
+   * other clients are sent meanwhile goes out in one write each.
+   */
   override dataReceived(data: Uint8Array): void {
     if (this.registered && !this.#lost) this.#idle();
-    super.dataReceived(data);
+    holdingOutput(this, () => super.dataReceived(data));
+  }
+
+  /** Sends an encoded line, held while another client's input is handled. */
+  override sendEncodedLine(bytes: Uint8Array): void {
+    if (!this.#out.hold(bytes)) super.sendEncodedLine(bytes);
+  }
+
+  #writeNow(bytes: Uint8Array): void {
+    super.sendEncodedLine(bytes);
   }
 
   #schedule(seconds: number, fn: () => void): void {
@@ -487,7 +497,7 @@ export class IRCUser extends IRC implements IChatClient {
   }
 
   /** NOTICE: as PRIVMSG, never answered with an error. */
-  irc_NOTICE(_prefix: string, params: string[], tags: Tags): Promise<void> {
+  irc_NOTICE(_prefix: string, params: string[], tags: Tags): Promise<void> | void {
     return commands.message(this, "NOTICE", params, tags);
   }
 
@@ -573,30 +583,11 @@ export class IRCUser extends IRC implements IChatClient {
   receive(sender: IChatClient, recipient: IGroup | IChatClient, message: WordsMessage): void {
     const target = isGroup(recipient) ? "#" + recipient.name : recipient.name;
     const command = (message as { notice?: boolean }).notice ? "NOTICE" : "PRIVMSG";
-    const from = this.mask(sender.name);
-    const key = `${command} ${target} ${from}`;
     // One message goes to every member of a group: format and encode it once.
-    let relay = RELAY_CACHE.get(message);
-    if (relay === undefined || relay.key !== key) {
-      const head = `:${from} ${command} ${target} :`;
-      const room = MAX_LINE_BYTES - 2 - byteLength(head);
-      const lines = (message.text ?? "").split(/\r\n|\r|\n/).filter((l) => l !== "")
-        .map((l) => head + fitBytes(l, room));
-      relay = { key, lines, encoded: null };
-      RELAY_CACHE.set(message, relay);
-    }
-    const tags: Tags = {};
-    if (this.enabledCapabilities.has("message-tags") && message.tags) {
-      Object.assign(tags, message.tags);
-    }
-    if (this.enabledCapabilities.has("server-time")) tags.time = new Date().toISOString();
-    if (Object.keys(tags).length > 0) {
-      const section = "@" + stringTags(tags) + " ";
-      for (const line of relay.lines) this.sendLine(section + line);
-      return;
-    }
-    relay.encoded ??= relay.lines.map((l) => encodeText(l + "\r\n"));
-    for (const bytes of relay.encoded) this.sendEncodedLine(bytes);
+    const relay = relayLines(message, command, target, sender.name, this.hostname);
+    const caps = this.enabledCapabilities;
+    const lines = encodedLines(relay, message, caps.has("message-tags"), caps.has("server-time"));
+    for (const bytes of lines) this.sendEncodedLine(bytes);
   }
 
   /** A group's topic changed. */

@@ -26,17 +26,25 @@ import {
 const log = new Logger("tw.words");
 const now = (): number => Date.now() / 1000;
 
+/** A client failed: it leaves the group (Twisted's `_ebUserCall`). */
+function failed(group: Group, client: IChatClient, error: unknown): void {
+  log.warn("Chat client {name} failed: {error}", { name: client.name, error: String(error) });
+  void group.remove(client, String(error));
+}
+
+/** Watches what a client's callback returned: a rejection counts as a failure. */
+function watch(group: Group, client: IChatClient, result: void | PromiseLike<void>): void {
+  if (result && typeof result.then === "function") {
+    result.then(undefined, (error: unknown) => failed(group, client, error));
+  }
+}
+
 /** Calls `fn` on a client; a failure removes that client from the group (Twisted's `_cbUserCall`). */
 function call(group: Group, client: IChatClient, fn: () => void | PromiseLike<void>): void {
-  const fail = (error: unknown) => {
-    log.warn("Chat client {name} failed: {error}", { name: client.name, error: String(error) });
-    void group.remove(client, String(error));
-  };
   try {
-    const result = fn();
-    if (result && typeof result.then === "function") result.then(undefined, fail);
+    watch(group, client, fn());
   } catch (error) {
-    fail(error);
+    failed(group, client, error);
   }
 }
 
@@ -94,8 +102,14 @@ export class Group implements IGroup {
 
   /** Delivers a message to everyone in but the sender. */
   receive(sender: IChatClient, recipient: IGroup, message: WordsMessage): Promise<void> {
+    // No closure per member: this runs once per member per message.
     for (const p of this.users.values()) {
-      if (p !== sender) call(this, p, () => p.receive(sender, recipient, message));
+      if (p === sender) continue;
+      try {
+        watch(this, p, p.receive(sender, recipient, message));
+      } catch (error) {
+        failed(this, p, error);
+      }
     }
     return Promise.resolve();
   }

@@ -13,12 +13,15 @@ import { Clock } from "../../../src/internet/task.ts";
 import { InMemoryUsernamePasswordDatabaseDontUse, Portal } from "../../../src/cred/mod.ts";
 import {
   Group,
+  type IGroup,
   InMemoryWordsRealm,
   IRCFactory,
   type IRCUser,
+  type IUser,
   NoSuchGroup,
   NoSuchUser,
   User,
+  WordsRealm,
 } from "../../../src/words/mod.ts";
 import { byteLength, parsemsg } from "../../../src/words/irc/mod.ts";
 
@@ -27,8 +30,29 @@ const settle = async (): Promise<void> => {
   for (let i = 0; i < 5; i++) await new Promise((r) => setImmediate(r));
 };
 
-function server(options: { createGroups?: boolean } = {}) {
-  const realm = new InMemoryWordsRealm("irc.test");
+/** A realm whose lookups answer a turn later (not kept in memory as far as IRCUser knows). */
+class LaterRealm extends WordsRealm {
+  #inner = new InMemoryWordsRealm("irc.test");
+  #later = <T>(f: () => Promise<T>): Promise<T> => new Promise((r) => setImmediate(() => r(f())));
+  itergroups() {
+    return this.#later(() => this.#inner.itergroups());
+  }
+  lookupUser(name: string) {
+    return this.#later(() => this.#inner.lookupUser(name));
+  }
+  lookupGroup(name: string) {
+    return this.#later(() => this.#inner.lookupGroup(name));
+  }
+  addUser(user: IUser) {
+    return this.#later(() => this.#inner.addUser(user));
+  }
+  addGroup(group: IGroup) {
+    return this.#later(() => this.#inner.addGroup(group));
+  }
+}
+
+function server(options: { createGroups?: boolean; later?: boolean } = {}) {
+  const realm = options.later ? new LaterRealm("irc.test") : new InMemoryWordsRealm("irc.test");
   realm.createGroupOnRequest = options.createGroups ?? true;
   const users: Record<string, string> = {};
   for (const n of ["alice", "bob", "carol", "dave"]) users[n] = `${n}-pw`;
@@ -242,6 +266,63 @@ describe("IRCUser chat", () => {
     assert.deepEqual(commands(b.take()), ["404", "442", "442"]);
   });
 
+  it("writes what one chunk relays to each member at once, in order, sender's QUIT last", async () => {
+    const { login } = server();
+    const [a, b, c] = [await login("alice"), await login("bob"), await login("carol")];
+    for (const x of [a, b, c]) await x.send("JOIN #room\r\n");
+    for (const x of [a, b, c]) x.take();
+    const writes = (x: typeof a) => {
+      const counted = { n: 0 };
+      const write = x.transport.write.bind(x.transport);
+      x.transport.write = (data: Uint8Array) => {
+        counted.n++;
+        write(data);
+      };
+      return counted;
+    };
+    const [wa, wb, wc] = [writes(a), writes(b), writes(c)];
+    // Nothing waits: the relayed lines are there when dataReceived returns.
+    a.user.dataReceived(enc.encode("PRIVMSG #room :one\r\nPRIVMSG bob :two\r\nPING :x\r\n"));
+    assert.equal(wb.n, 1);
+    assert.equal(wc.n, 1);
+    assert.equal(wa.n, 1); // the PONG: the sender is not held
+    assert.deepEqual(b.take(), [
+      ":alice!alice@irc.test PRIVMSG #room :one",
+      ":alice!alice@irc.test PRIVMSG bob :two",
+    ]);
+    assert.deepEqual(c.take(), [":alice!alice@irc.test PRIVMSG #room :one"]);
+    assert.deepEqual(a.take(), [":irc.test PONG irc.test :x"]);
+    // The last line ends the sender: its ERROR comes before the close, the relay still goes out.
+    a.user.dataReceived(enc.encode("PRIVMSG #room :three\r\nQUIT :bye\r\n"));
+    assert.deepEqual(a.take(), ["ERROR :Closing Link: alice (bye)"]);
+    assert.equal(a.transport.disconnecting, true);
+    assert.deepEqual(c.take(), [":alice!alice@irc.test PRIVMSG #room :three"]);
+    // Later output to a client (not while another's input is handled) is written at once.
+    const before = wb.n;
+    b.user.sendLine(":irc.test NOTICE bob :now");
+    assert.equal(wb.n, before + 1);
+  });
+
+  it("relays in order through a realm that answers later", async () => {
+    const { login } = server({ later: true });
+    const a = await login("alice");
+    const b = await login("bob");
+    await a.send("JOIN #room\r\n");
+    await b.send("JOIN #room\r\n");
+    a.take();
+    b.take();
+    await a.send("PRIVMSG #room :one\r\nPRIVMSG bob :two\r\nPRIVMSG #room :three\r\n");
+    await new Promise((r) => setTimeout(r, 20));
+    assert.deepEqual(b.take(), [
+      ":alice!alice@irc.test PRIVMSG #room :one",
+      ":alice!alice@irc.test PRIVMSG bob :two",
+      ":alice!alice@irc.test PRIVMSG #room :three",
+    ]);
+    await a.send("PRIVMSG #nope :x\r\nPRIVMSG nobody :x\r\n");
+    await new Promise((r) => setTimeout(r, 20));
+    assert.deepEqual(commands(a.take()), ["401", "401"]);
+  });
+
   it("lists with #, answers WHO, WHOIS and MODE", async () => {
     const { login } = server();
     const a = await login("alice");
@@ -452,6 +533,32 @@ describe("words realm", () => {
     await assert.rejects(realm.lookupUser("nobody"), NoSuchUser);
     realm.createUserOnRequest = false;
     await assert.rejects(realm.getUser("other"), NoSuchUser);
+  });
+
+  it("drops a client whose receive throws or rejects; the others still get the message", async () => {
+    const group = new Group("lobby");
+    const got: string[] = [];
+    const client = (name: string, receive: () => void | Promise<void>) => ({
+      name,
+      receive(_s: unknown, _r: unknown, m: { text?: string }) {
+        got.push(`${name}:${m.text}`);
+        return receive();
+      },
+      groupMetaUpdate() {},
+      userJoined() {},
+      userLeft() {},
+    });
+    const sender = client("s", () => {});
+    await group.add(sender);
+    await group.add(client("thrower", () => {
+      throw new Error("boom");
+    }));
+    await group.add(client("rejecter", () => Promise.reject(new Error("later"))));
+    await group.add(client("ok", () => {}));
+    await group.receive(sender, group, { text: "hi" });
+    await settle();
+    assert.deepEqual(got.sort(), ["ok:hi", "rejecter:hi", "thrower:hi"]);
+    assert.deepEqual([...group.users.keys()], ["s", "ok"]);
   });
 
   it("refuses a second login of the same user (AlreadyLoggedIn)", async () => {
