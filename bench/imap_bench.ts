@@ -4,8 +4,10 @@
 // of the same maildir, interleaved; each cell is the median of the rounds. Also the
 // SELECT time of a 100,000-message maildir on `tw mail` (first SELECT, which assigns
 // the UIDs, and a second one).
+// Memory per idle IDLE session two ways: RSS of `tw mail` with N real sessions, and
+// the heap of N in-process sessions (bench/_imap_idle_heap.ts, each runtime).
 // Run with node: node_modules/.bin/node bench/imap_bench.ts [--quick] [--rounds=N]
-//   [--only=deno,bun,node,dovecot] [--big=100000]
+//   [--only=deno,bun,node,dovecot] [--big=100000] [--idlers=1000] [--heap-sessions=500]
 // Needs /usr/bin/python3 and dovecot (Debian dovecot-imapd).
 import { type ChildProcess, execFile, spawn, spawnSync } from "node:child_process";
 import {
@@ -271,14 +273,15 @@ print(d[0].decode(), "%.3f %.3f" % (a, b))`;
   }
 }
 // Memory per idle IDLE session: plain sessions, each logged in, INBOX selected, idling;
-// on a 10-message INBOX, and on the 1,000-message one (a session's view grows with it).
+// on a 10-message INBOX, and on the 1,000-message one (a session's view grows with it:
+// 16 octets a message; the maildir's index is one for all sessions).
 const IDLERS = Number(flag("idlers") ?? (QUICK ? 200 : 1000));
 if (IDLERS > 0) {
   console.log(
     `\n| server | INBOX | sessions | KiB of RSS per idle IDLE session (no TLS) |\n|---|---|---|---|`,
   );
   for (const who of ONLY.filter((w) => w !== "dovecot")) {
-    for (const [messages, sessions] of [[10, IDLERS], [MESSAGES, Math.min(100, IDLERS)]]) {
+    for (const [messages, sessions] of [[10, IDLERS], [MESSAGES, IDLERS]]) {
       const dir = `${work}/idle-${who}-${messages}`;
       maildir(`${dir}/example.com/alice`, messages, 10 * 1024);
       const server = await startTw(who as "deno", dir, false);
@@ -305,6 +308,32 @@ if (IDLERS > 0) {
         await server.stop();
         rmSync(dir, { recursive: true, force: true });
       }
+    }
+  }
+}
+// Memory per idle IDLE session, in-process (bench/_imap_idle_heap.ts): heap used plus
+// array buffers after a full GC, N sessions minus one, over StringTransport, 1,000 messages.
+const HEAP_SESSIONS = Number(flag("heap-sessions") ?? (QUICK ? 100 : 500));
+if (HEAP_SESSIONS > 1) {
+  console.log(
+    `\n| runtime | INBOX | sessions | KiB of heap per idle IDLE session (in-process) |\n|---|---|---|---|`,
+  );
+  const script = `${ROOT}bench/_imap_idle_heap.ts`;
+  const args = [script, String(HEAP_SESSIONS), String(MESSAGES)];
+  const commands: Record<string, string[]> = {
+    node: [BIN.node, "--expose-gc", ...args],
+    deno: [BIN.deno, "run", "-A", "--v8-flags=--expose-gc", ...args],
+    bun: [BIN.bun, ...args],
+  };
+  for (const who of ONLY.filter((w) => w !== "dovecot")) {
+    const [cmd, ...rest] = commands[who];
+    const out = spawnSync(cmd, rest, { encoding: "utf8", timeout: 600000 });
+    const line = out.stdout.trim().split("\n").pop() ?? "";
+    try {
+      const r = JSON.parse(line) as { kib: number; sessions: number; messages: number };
+      console.log(`| ${who} | ${r.messages} | ${r.sessions} | ${r.kib.toFixed(1)} |`);
+    } catch {
+      console.log(`| ${who} | - | - | failed: ${out.stderr.slice(0, 200)} |`);
     }
   }
 }

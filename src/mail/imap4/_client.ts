@@ -141,6 +141,8 @@ export class IMAP4ClientBase extends Protocol {
   messageExpunged(_seq: number): void {}
   /** An [ALERT] from the server. */
   alert(_text: string): void {}
+  /** The selected mailbox became writeable (true) or read-only, told unsolicited. */
+  modeChanged(_writeable: boolean): void {}
 
   /** Takes bytes from the server. */
   override dataReceived(data: Uint8Array): void {
@@ -232,7 +234,9 @@ export class IMAP4ClientBase extends Protocol {
       if (!quiet) this.newMessages(seq, null);
     } else if (name === "RECENT" && seq !== null && !quiet) this.newMessages(null, seq);
     else if (name === "EXPUNGE" && seq !== null && !quiet) this.messageExpunged(seq);
-    else if (name === "FETCH" && seq !== null && !quiet) {
+    else if (name === "OK" && seq === null && !quiet && /^ \[READ-(ONLY|WRITE)\]/i.test(text)) {
+      this.modeChanged(/^ \[READ-WRITE\]/i.test(text));
+    } else if (name === "FETCH" && seq !== null && !quiet) {
       s.pos = start;
       s.sp();
       const items = parseFetch(s);

@@ -6,7 +6,14 @@
  * `CommandContext`. Private to the imap4 folder.
  * @module
  */
-import { type IAccount, type IMailbox, wildcardMatcher } from "./_interfaces.ts";
+import {
+  type IAccount,
+  type IMailbox,
+  isCloseable,
+  isNamespacePresenter,
+  type Namespace,
+  wildcardMatcher,
+} from "./_interfaces.ts";
 import { BadCommand, compactSet, type SelectedState, type StoreMode } from "./_selected.ts";
 import {
   parseDateTime,
@@ -152,7 +159,7 @@ export async function statusCommand(c: CommandContext, s: Scanner, tag: string):
     const body = items.map((i) => `${i} ${values[i]}`).join(" ");
     c.line(`* STATUS ${nquote(encodeMailboxName(name))} (${body})`);
   } finally {
-    await box.close?.();
+    if (isCloseable(box)) await box.close();
   }
   c.line(`${tag} OK STATUS completed`);
 }
@@ -181,17 +188,25 @@ export async function appendCommand(c: CommandContext, s: Scanner, tag: string):
   try {
     uid = await box.addMessage(message, flags, date);
   } finally {
-    await box.close?.();
+    if (isCloseable(box)) await box.close();
   }
   const code = `[APPENDUID ${box.getUIDValidity()} ${uid}]`;
   if (c.selected !== null) await c.selected.refresh(true);
   c.line(`${tag} OK ${code} APPEND completed`);
 }
 
-/** NAMESPACE. */
+/** NAMESPACE: from the account when it is an `INamespacePresenter`. */
 export function namespaceCommand(c: CommandContext, s: Scanner, tag: string): void {
   s.end();
-  c.line('* NAMESPACE (("" "/")) NIL NIL');
+  const a = c.account;
+  const lists: (Namespace[] | null)[] = isNamespacePresenter(a)
+    ? [a.getPersonalNamespaces(), a.getSharedNamespaces(), a.getUserNamespaces()]
+    : [[["", "/"]], null, null];
+  const show = (list: Namespace[] | null): string =>
+    list === null || list.length === 0
+      ? "NIL"
+      : `(${list.map(([p, d]) => `(${nquote(encodeMailboxName(p))} ${nquote(d)})`).join("")})`;
+  c.line(`* NAMESPACE ${lists.map(show).join(" ")}`);
   c.line(`${tag} OK NAMESPACE completed`);
 }
 
@@ -304,7 +319,7 @@ export async function copyCommand(
   try {
     [from, to] = await selected.copy(set, uid, target);
   } finally {
-    await target.close?.();
+    if (isCloseable(target)) await target.close();
   }
   const code = from.length === 0
     ? ""

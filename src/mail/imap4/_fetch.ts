@@ -2,6 +2,8 @@
  * FETCH responses and SEARCH matching for one message. Private to the imap4 folder.
  * @module
  */
+import type { IMessage, IMessageFile, IMessagePart } from "./_interfaces.ts";
+import { decodeHeaderText } from "./_rfc2047.ts";
 import type { FetchAttribute, SearchKey, Section } from "./_syntax.ts";
 import { formatDateTime } from "./_syntax.ts";
 import {
@@ -62,6 +64,94 @@ export class LoadedMessage {
   async entity(): Promise<Entity> {
     const bytes = await this.bytes();
     return this.#entity ??= parseEntity(bytes);
+  }
+}
+
+/** A part of a loaded message as an `IMessagePart`. */
+class PartView implements IMessagePart {
+  protected readonly loaded: LoadedMessage;
+  readonly #path: number[];
+
+  constructor(loaded: LoadedMessage, path: number[]) {
+    this.loaded = loaded;
+    this.#path = path;
+  }
+
+  protected async part(): Promise<Entity> {
+    let e = await this.loaded.entity();
+    for (const i of this.#path) {
+      const next = e.message !== null ? e.message : e.parts[i];
+      if (next === undefined) throw new RangeError(`No part ${i}`);
+      e = next;
+    }
+    return e;
+  }
+
+  async getHeaders(negate: boolean, ...names: string[]): Promise<Record<string, string>> {
+    const wanted = new Set(names.map((n) => n.toUpperCase()));
+    const out: Record<string, string> = {};
+    for (const [name, value] of (await this.part()).headers) {
+      if (names.length > 0 && wanted.has(name) === negate) continue;
+      const key = name.toLowerCase();
+      if (!(key in out)) out[key] = value;
+    }
+    return out;
+  }
+
+  async getBodyFile(): Promise<Uint8Array> {
+    const e = await this.part();
+    return (await this.loaded.bytes()).subarray(e.bodyStart, e.end);
+  }
+
+  async getSize(): Promise<number> {
+    const e = await this.part();
+    return e.end - e.headerStart;
+  }
+
+  async isMultipart(): Promise<boolean> {
+    return (await this.part()).type === "multipart";
+  }
+
+  async getSubPart(part: number): Promise<IMessagePart> {
+    const e = await this.part();
+    const ok = e.message !== null ? part === 0 : part >= 0 && part < e.parts.length;
+    if (!ok) throw new RangeError(`No part ${part}`);
+    return new PartView(this.loaded, [...this.#path, part]);
+  }
+}
+
+/** A message of a session's view as an `IMessage` and `IMessageFile` (for `IMessageCopier`). */
+export class MessageView extends PartView implements IMessage, IMessageFile {
+  readonly #flags: string[];
+
+  /**
+   * Makes the instance.
+   * @param loaded the message
+   * @param flags its flags, without \Recent
+   */
+  constructor(loaded: LoadedMessage, flags: string[]) {
+    super(loaded, []);
+    this.#flags = flags;
+  }
+
+  getUID(): number {
+    return this.loaded.uid;
+  }
+
+  getFlags(): string[] {
+    return [...this.#flags];
+  }
+
+  getInternalDate(): Date {
+    return this.loaded.internalDate;
+  }
+
+  override async getSize(): Promise<number> {
+    return (await this.loaded.bytes()).byteLength;
+  }
+
+  async open(): Promise<Uint8Array> {
+    return await this.loaded.bytes();
   }
 }
 
@@ -245,17 +335,17 @@ export async function matches(
         return k.cmp === "BEFORE" ? day < k.day : k.cmp === "ON" ? day === k.day : day >= k.day;
       }
       case "HEADER": {
-        const values = headerValues(entity!, k.name);
+        // Decoded text (RFC 2047 encoded-words), case-insensitive (RFC 3501 §6.4.4).
         const want = fold(k.value);
-        return values.some((v) =>
-          fold(utf8.decode(Uint8Array.from(v, (c) => c.charCodeAt(0)))).includes(want)
-        );
+        return headerValues(entity!, k.name).some((v) => fold(decodeHeaderText(v)).includes(want));
       }
       case "BODY":
         return body().includes(fold(k.value));
       case "TEXT": {
+        const want = fold(k.value);
         const head = fold(latin1.decode(bytes!.subarray(0, entity!.bodyStart)));
-        return head.includes(fold(k.value)) || body().includes(fold(k.value));
+        return head.includes(want) || body().includes(want) ||
+          entity!.headers.some(([, v]) => fold(decodeHeaderText(v)).includes(want));
       }
     }
   };

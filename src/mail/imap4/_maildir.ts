@@ -19,16 +19,24 @@ import {
   ReadOnlyMailbox,
 } from "./_interfaces.ts";
 import { decodeMailboxName, encodeMailboxName } from "./_utf7.ts";
+import {
+  baseOf,
+  CACHE_MS,
+  flagsOfName,
+  infoOfFlags,
+  KEYWORD_LETTERS,
+  KEYWORDS_FILE,
+  parseKeywords,
+  RACY_MS,
+  type Scan,
+  type Shared,
+  shared,
+  sharedOf,
+  SYSTEM,
+  type UidList,
+} from "./_maildir_index.ts";
 
 const dec = new TextDecoder();
-const LETTERS: [string, string][] = [
-  ["D", "\\Draft"],
-  ["F", "\\Flagged"],
-  ["R", "\\Answered"],
-  ["S", "\\Seen"],
-  ["T", "\\Deleted"],
-];
-const SYSTEM = LETTERS.map(([, f]) => f);
 const SPECIAL: Record<string, string> = {
   Drafts: "\\Drafts",
   Sent: "\\Sent",
@@ -40,87 +48,13 @@ function code(e: unknown): string | undefined {
   return typeof e === "object" && e !== null ? (e as { code?: string }).code : undefined;
 }
 
-/** Flags of a maildir file name's info part. */
-export function flagsOfName(name: string): string[] {
-  const i = name.indexOf(":2,");
-  if (i < 0) return [];
-  const letters = name.slice(i + 3);
-  return LETTERS.filter(([l]) => letters.includes(l)).map(([, f]) => f);
-}
-
-/** The info suffix (`:2,FS`) for flags; keywords are not kept. */
-export function infoOfFlags(flags: string[]): string {
-  return ":2," + LETTERS.filter(([, f]) => flags.includes(f)).map(([l]) => l).join("");
-}
-
-const baseOf = (name: string): string => {
-  const i = name.indexOf(":");
-  return i < 0 ? name : name.slice(0, i);
-};
-
-interface UidList {
-  validity: number;
-  next: number;
-  uids: Map<string, number>;
-}
-
-/** State shared by every session on one folder in this process. */
-/** One scan of a folder, shared by its sessions. */
-interface Scan {
-  validity: number;
-  next: number;
-  files: [number, string][];
-  newCount: number;
-  newTime: number;
-  curTime: number;
-  gen: number;
-  at: number;
-}
-
-const CACHE_MS = 10000;
-const RACY_MS = 2000;
-
-class Shared {
-  listeners = new Set<IMailboxListener>();
-  cache: Scan | null = null;
-  /** Bumped by every change a session makes. */
-  gen = 0;
-  lock: Promise<unknown> = Promise.resolve();
-  list: UidList | null = null;
-  serial<T>(work: () => Promise<T>): Promise<T> {
-    const run = this.lock.then(work, work);
-    this.lock = run.catch(() => {});
-    return run;
-  }
-  notify(from: Set<IMailboxListener>, flags: boolean): void {
-    this.gen++;
-    for (const l of this.listeners) {
-      if (from.has(l)) continue;
-      try {
-        if (flags) l.flagsChanged(null);
-        else l.newMessages(null, null);
-      } catch {
-        // a listener's failure is its own
-      }
-    }
-  }
-}
-
-const shared = new Map<string, Shared>();
-const sharedOf = (path: string): Shared => {
-  let s = shared.get(path);
-  if (s === undefined) {
-    if (shared.size > 10000) shared.clear();
-    s = new Shared();
-    shared.set(path, s);
-  }
-  return s;
-};
-
 /**
  * One maildir folder opened by one session (an `IMailbox`): `listMessages`
  * takes new mail out of `new/` (as \Recent for this session) and keeps the UID
- * list; flags live in the file names.
+ * list; flags live in the file names, keywords as letters `a`-`z` named in
+ * `dovecot-keywords` (as Dovecot keeps them). The index of the folder (UIDs and
+ * file names) is one per folder in the process, shared by its sessions; a
+ * session keeps only what is its own (\Recent not yet told).
  *
  * @example
  * ```ts
@@ -139,9 +73,9 @@ export class MaildirFolder implements IMailbox {
   #fs: RuntimeFileSystem;
   #writeable: boolean;
   #shared: Shared;
-  #files: Map<number, string> = new Map();
   #mine = new Set<IMailboxListener>();
-  #recent = new Set<string>();
+  /** UIDs this session took out of `new/` and has not reported yet. */
+  #recent: number[] = [];
   #validity = 0;
   #next = 1;
 
@@ -159,10 +93,11 @@ export class MaildirFolder implements IMailbox {
   }
 
   getFlags(): string[] {
-    return [...SYSTEM];
+    return [...SYSTEM, ...this.#shared.keywords.filter((k) => k !== "")];
   }
   getPermanentFlags(): string[] {
-    return [...SYSTEM];
+    const room = this.#shared.keywords.filter((k) => k !== "").length < KEYWORD_LETTERS.length;
+    return [...this.getFlags(), ...(room ? ["\\*"] : [])];
   }
   getHierarchicalDelimiter(): string {
     return "/";
@@ -202,6 +137,53 @@ export class MaildirFolder implements IMailbox {
     await this.#fs.rename(tmp, `${this.path}/tw-uidlist`);
   }
 
+  async #readKeywords(): Promise<string[]> {
+    try {
+      return parseKeywords(dec.decode(await this.#fs.readFile(`${this.path}/${KEYWORDS_FILE}`)));
+    } catch {
+      return [];
+    }
+  }
+
+  /**
+   * The keyword list with every keyword of `flags` in it (new ones get free
+   * letters and are written to `dovecot-keywords`); throws when 26 are used.
+   */
+  #withKeywords(flags: string[]): Promise<string[]> {
+    const sh = this.#shared;
+    const wanted = flags.filter((f) => !f.startsWith("\\"));
+    const known = (list: string[]) => {
+      const lower = new Set(list.map((k) => k.toLowerCase()));
+      return wanted.every((f) => lower.has(f.toLowerCase()));
+    };
+    if (known(sh.keywords)) return Promise.resolve(sh.keywords);
+    return sh.serial(async () => {
+      const list = await this.#readKeywords();
+      const lower = new Set(list.map((k) => k.toLowerCase()));
+      let changed = false;
+      for (const f of wanted) {
+        if (lower.has(f.toLowerCase())) continue;
+        let free = list.indexOf("");
+        if (free < 0) free = list.length;
+        if (free >= KEYWORD_LETTERS.length) {
+          throw new MailboxException("[LIMIT] No room for more keywords in this mailbox");
+        }
+        list[free] = f;
+        lower.add(f.toLowerCase());
+        changed = true;
+      }
+      if (changed) {
+        const text = list.map((k, i) => (k === "" ? "" : `${i} ${k}\n`)).join("");
+        const tmp = `${this.path}/${KEYWORDS_FILE}.${generateMaildirName()}`;
+        await this.#fs.writeFile(tmp, text);
+        await this.#fs.rename(tmp, `${this.path}/${KEYWORDS_FILE}`);
+      }
+      sh.keywords = list;
+      if (sh.cache !== null) sh.cache.infos = null;
+      return list;
+    });
+  }
+
   async #readDir(sub: string): Promise<string[]> {
     try {
       return await this.#fs.readDir(`${this.path}/${sub}`);
@@ -211,7 +193,6 @@ export class MaildirFolder implements IMailbox {
     }
   }
 
-  /** Scans `new/` and `cur/` and brings the UID list up to date (serialized per folder). */
   async #mtime(sub: string): Promise<number> {
     try {
       return (await this.#fs.stat(`${this.path}/${sub}`)).mtime?.getTime() ?? -1;
@@ -221,11 +202,11 @@ export class MaildirFolder implements IMailbox {
   }
 
   /**
-   * Scans `new/` and `cur/` and brings the UID list up to date (serialized per
-   * folder). A scan is shared by the sessions on the folder until the
-   * directories' times change, a session changes something, or 10 s pass.
+   * Brings the shared index up to date (serialized per folder): a scan is
+   * shared by the sessions on the folder until the directories' times change,
+   * a session changes something, or 10 s pass.
    */
-  listMessages(): Promise<MessageInfo[]> {
+  #update(): Promise<Scan> {
     return this.#shared.serial(async () => {
       const sh = this.#shared;
       const [newTime, curTime] = await Promise.all([this.#mtime("new"), this.#mtime("cur")]);
@@ -238,27 +219,43 @@ export class MaildirFolder implements IMailbox {
         c.at - Math.max(c.newTime, c.curTime) >= RACY_MS;
       if (!usable) {
         const gen = sh.gen;
-        sh.cache = { ...(await this.#scan()), newTime, curTime, gen, at: Date.now() };
+        sh.keywords = await this.#readKeywords();
+        sh.cache = { ...(await this.#scan()), newTime, curTime, gen, at: Date.now(), infos: null };
       }
       const cache = sh.cache!;
       this.#validity = cache.validity;
       this.#next = cache.next;
-      this.#files = new Map(cache.files);
-      return cache.files.map(([uid, file]) => {
-        const base = baseOf(file.slice(4));
-        const seconds = /^(\d{9,11})\./.exec(base);
-        return {
-          uid,
-          flags: flagsOfName(file),
-          internalDate: new Date(seconds ? Number(seconds[1]) * 1000 : 0),
-          recent: this.#writeable ? this.#recent.has(base) : file.startsWith("new/"),
-        };
-      });
+      return cache;
     });
   }
 
-  async #scan(): Promise<Omit<Scan, "newTime" | "curTime" | "gen" | "at">> {
+  /**
+   * Every message, by ascending UID (the `MessageInfo`s are shared by the
+   * folder's sessions: not to be changed). \Recent is told once, to the
+   * session that took the message out of `new/` (or, read-only, while in `new/`).
+   */
+  async listMessages(): Promise<MessageInfo[]> {
+    const cache = await this.#update();
+    const keywords = this.#shared.keywords;
+    const infos = cache.infos ??= cache.uids.map((uid, i) => {
+      const file = cache.names[i];
+      const seconds = /^(\d{9,11})\./.exec(file.slice(4));
+      return {
+        uid,
+        flags: flagsOfName(file, keywords),
+        internalDate: new Date(seconds ? Number(seconds[1]) * 1000 : 0),
+        recent: file.startsWith("new/"),
+      };
+    });
+    if (this.#recent.length === 0) return infos;
+    const recent = new Set(this.#recent);
+    this.#recent = [];
+    return infos.map((info) => (recent.has(info.uid) ? { ...info, recent: true } : info));
+  }
+
+  async #scan(): Promise<Omit<Scan, "newTime" | "curTime" | "gen" | "at" | "infos">> {
     const found = new Map<string, string>();
+    const taken: string[] = [];
     let newCount = 0;
     for (const name of await this.#readDir("new")) {
       if (name.startsWith(".")) continue;
@@ -269,7 +266,7 @@ export class MaildirFolder implements IMailbox {
         } catch {
           continue; // taken by another session
         }
-        this.#recent.add(baseOf(name));
+        taken.push(baseOf(name));
         found.set(baseOf(name), to);
       } else {
         newCount++;
@@ -294,24 +291,42 @@ export class MaildirFolder implements IMailbox {
     }
     if (changed && this.#writeable) await this.#writeList(list);
     else if (changed && fresh.length > 0) await this.#writeList(list).catch(() => {});
+    for (const base of taken) this.#recent.push(list.uids.get(base)!);
     const files: [number, string][] = [];
     for (const [base, uid] of list.uids) files.push([uid, found.get(base)!]);
     files.sort((a, b) => a[0] - b[0]);
-    return { validity: list.validity, next: list.next, files, newCount };
+    return {
+      validity: list.validity,
+      next: list.next,
+      uids: files.map(([uid]) => uid),
+      names: files.map(([, name]) => name),
+      newCount,
+    };
   }
 
   async getMessage(uid: number): Promise<Uint8Array> {
-    const file = this.#files.get(uid);
+    const file = this.#shared.fileOf(uid);
     if (file === undefined) throw new RangeError(`No message with UID ${uid}`);
-    return await this.#fs.readFile(`${this.path}/${file}`);
+    try {
+      return await this.#fs.readFile(`${this.path}/${file}`);
+    } catch (e) {
+      if (code(e) !== "ENOENT") throw e;
+    }
+    // Renamed meanwhile (flags set by another program): look again.
+    this.#shared.gen++;
+    await this.#update();
+    const again = this.#shared.fileOf(uid);
+    if (again === undefined || again === file) throw new RangeError(`No message with UID ${uid}`);
+    return await this.#fs.readFile(`${this.path}/${again}`);
   }
 
   async addMessage(message: Uint8Array, flags: string[], date: Date | null): Promise<number> {
     const now = date?.getTime() ?? Date.now();
     const base = generateMaildirName({ now });
     const tmp = `${this.path}/tmp/${base}`;
-    const known = flags.filter((f) => SYSTEM.includes(f));
-    const final = known.length === 0 ? `new/${base}` : `cur/${base}${infoOfFlags(known)}`;
+    const keywords = await this.#withKeywords(flags);
+    const info = infoOfFlags(flags, keywords);
+    const final = info === ":2," ? `new/${base}` : `cur/${base}${info}`;
     await this.#fs.writeFile(tmp, message, { mode: 0o600, exclusive: true, sync: true });
     try {
       await this.#fs.rename(tmp, `${this.path}/${final}`);
@@ -335,24 +350,29 @@ export class MaildirFolder implements IMailbox {
 
   async setFlags(uid: number, flags: string[]): Promise<void> {
     if (!this.#writeable) throw new ReadOnlyMailbox();
-    const file = this.#files.get(uid);
+    const file = this.#shared.fileOf(uid);
     if (file === undefined) throw new RangeError(`No message with UID ${uid}`);
-    const to = `cur/${baseOf(file.slice(4))}${infoOfFlags(flags)}`;
+    const keywords = await this.#withKeywords(flags);
+    const to = `cur/${baseOf(file.slice(4))}${infoOfFlags(flags, keywords)}`;
     if (to === file) return;
     await this.#fs.rename(`${this.path}/${file}`, `${this.path}/${to}`);
-    this.#files.set(uid, to);
+    const c = this.#shared.cache;
+    const i = this.#shared.indexOf(uid);
+    if (c !== null && i >= 0 && c.names[i] === file) {
+      c.names[i] = to;
+      c.infos = null;
+    }
     this.#shared.notify(this.#mine, true);
   }
 
   async expunge(uids: number[]): Promise<void> {
     if (!this.#writeable) throw new ReadOnlyMailbox();
     for (const uid of uids) {
-      const file = this.#files.get(uid);
+      const file = this.#shared.fileOf(uid);
       if (file === undefined) continue;
       await this.#fs.remove(`${this.path}/${file}`).catch((e) => {
         if (code(e) !== "ENOENT") throw e;
       });
-      this.#files.delete(uid);
     }
     if (uids.length > 0) this.#shared.notify(this.#mine, false);
   }

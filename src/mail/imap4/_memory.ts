@@ -6,14 +6,22 @@
  */
 import {
   type IAccount,
+  type ICloseableMailbox,
   type IMailbox,
   type IMailboxInfo,
   type IMailboxListener,
+  type IMessage,
+  type IMessageCopier,
+  type INamespacePresenter,
+  type ISearchableMailbox,
   MailboxCollision,
   type MessageInfo,
+  type Namespace,
   NoSuchMailbox,
   ReadOnlyMailbox,
 } from "./_interfaces.ts";
+import { LoadedMessage, matches } from "./_fetch.ts";
+import type { SearchKey } from "./_syntax.ts";
 
 interface Stored {
   uid: number;
@@ -42,11 +50,13 @@ class Folder {
 
 const FLAGS = ["\\Seen", "\\Answered", "\\Flagged", "\\Deleted", "\\Draft"];
 
-class MemoryMailbox implements IMailbox {
+class MemoryMailbox implements IMailbox, ISearchableMailbox, IMessageCopier, ICloseableMailbox {
   #folder: Folder;
   #writeable: boolean;
   #session = {};
   #listeners = new Set<IMailboxListener>();
+  /** UIDs that are \Recent for this session. */
+  #recent = new Set<number>();
 
   constructor(folder: Folder, writeable: boolean) {
     this.#folder = folder;
@@ -73,7 +83,10 @@ class MemoryMailbox implements IMailbox {
   listMessages(): MessageInfo[] {
     return this.#folder.messages.map((m) => {
       const recent = m.seenBy.size === 0;
-      if (recent && this.#writeable) m.seenBy.add(this.#session);
+      if (recent && this.#writeable) {
+        m.seenBy.add(this.#session);
+        this.#recent.add(m.uid);
+      }
       return { uid: m.uid, flags: [...m.flags], internalDate: m.date, recent };
     });
   }
@@ -116,13 +129,45 @@ class MemoryMailbox implements IMailbox {
     this.#listeners.delete(listener);
     this.#folder.listeners.delete(listener);
   }
+  /** SEARCH, answered here (`ISearchableMailbox`): the UIDs among `uids` matching `query`. */
+  async search(query: SearchKey, uids: number[]): Promise<number[]> {
+    const byUid = new Map(this.#folder.messages.map((m) => [m.uid, m]));
+    const last = uids.length;
+    const lastUid = uids[uids.length - 1] ?? 0;
+    const out: number[] = [];
+    for (let i = 0; i < uids.length; i++) {
+      const m = byUid.get(uids[i]);
+      if (m === undefined) continue;
+      const flags = this.#recent.has(m.uid) ? [...m.flags, "\\Recent"] : [...m.flags];
+      const loaded = new LoadedMessage(i + 1, m.uid, flags, m.date, () => m.bytes);
+      if (await matches(loaded, query, last, lastUid)) out.push(m.uid);
+    }
+    return out;
+  }
+  /** COPY into this mailbox (`IMessageCopier`): the message's octets, flags and date. */
+  async copy(message: IMessage): Promise<number> {
+    const file = message as Partial<{ open(): Uint8Array | PromiseLike<Uint8Array> }>;
+    let bytes: Uint8Array;
+    if (typeof file.open === "function") bytes = await file.open();
+    else {
+      const headers = Object.entries(await message.getHeaders(false))
+        .map(([k, v]) => `${k}: ${v}\r\n`).join("");
+      const body = await message.getBodyFile();
+      bytes = new Uint8Array([...new TextEncoder().encode(headers + "\r\n"), ...body]);
+    }
+    return this.addMessage(bytes, message.getFlags(), message.getInternalDate());
+  }
+  /** Lets go of the mailbox (`ICloseableMailbox`): its listeners stop. */
   close(): void {
     for (const l of this.#listeners) this.#folder.listeners.delete(l);
   }
 }
 
 /**
- * An account held in memory (Twisted's `MemoryAccount`), with an INBOX.
+ * An account held in memory (Twisted's `MemoryAccount`), with an INBOX. Its
+ * mailboxes answer SEARCH themselves (`ISearchableMailbox`), take copies
+ * (`IMessageCopier`) and are told when let go (`ICloseableMailbox`); the
+ * account says its namespace (`INamespacePresenter`).
  *
  * @example
  * ```ts
@@ -133,7 +178,7 @@ class MemoryMailbox implements IMailbox {
  * inbox!.addMessage(new TextEncoder().encode("Subject: hi\r\n\r\nhello\r\n"), [], null);
  * ```
  */
-export class MemoryAccount implements IAccount {
+export class MemoryAccount implements IAccount, INamespacePresenter {
   /** The account's name. */
   readonly name: string;
   #folders = new Map<string, Folder>();
@@ -169,8 +214,11 @@ export class MemoryAccount implements IAccount {
     });
   }
 
-  /** Opens a mailbox, or null. */
-  select(name: string, readwrite: boolean): IMailbox | null {
+  /** Opens a mailbox, or null; it searches, copies and closes itself. */
+  select(
+    name: string,
+    readwrite: boolean,
+  ): (IMailbox & ISearchableMailbox & IMessageCopier & ICloseableMailbox) | null {
     const folder = this.#folders.get(this.#key(name));
     return folder === undefined ? null : new MemoryMailbox(folder, readwrite);
   }
@@ -231,5 +279,20 @@ export class MemoryAccount implements IAccount {
   /** Unsubscribes. */
   unsubscribe(name: string): void {
     if (!this.#subscribed.delete(this.#key(name))) throw new NoSuchMailbox(name);
+  }
+
+  /** The personal namespace: `""` with `/`. */
+  getPersonalNamespaces(): Namespace[] {
+    return [["", "/"]];
+  }
+
+  /** None. */
+  getSharedNamespaces(): Namespace[] | null {
+    return null;
+  }
+
+  /** None. */
+  getUserNamespaces(): Namespace[] | null {
+    return null;
   }
 }

@@ -5,15 +5,17 @@
  * @module
  */
 import type { IMailbox, IMailboxListener, MessageInfo } from "./_interfaces.ts";
-import { MailboxException } from "./_interfaces.ts";
+import { isCloseable, isCopier, isSearchable, MailboxException } from "./_interfaces.ts";
 import type { MessageSet } from "./_sequence.ts";
 import type { FetchAttribute, SearchKey } from "./_syntax.ts";
-import { fetchItems, LoadedMessage, matches, needsBody, setsSeen } from "./_fetch.ts";
+import { fetchItems, LoadedMessage, matches, MessageView, needsBody, setsSeen } from "./_fetch.ts";
 
 /** Where the selected state writes its untagged responses. */
 export interface Output {
   /** Writes `* ` and the pieces and CRLF. */
   untagged(pieces: string | (string | Uint8Array)[]): void;
+  /** A promise while the client is not reading what was written, else null. */
+  writable?(): Promise<void> | null;
 }
 
 /** A command's arguments were wrong for this mailbox (answered BAD). */
@@ -32,23 +34,34 @@ export class BadCommand extends Error {
 export type StoreMode = "" | "+" | "-";
 
 const FETCH_BATCH = 64;
+const RECENT_BIT = 0x80000000;
+/** Flags and keywords one message may carry (a client cannot grow one without bound). */
+const MAX_FLAGS = 128;
+const COMBO_MASK = 0x7fffffff;
 
 /** One session's selected mailbox. */
 export class SelectedState implements IMailboxListener {
   /** The mailbox. */
   readonly box: IMailbox;
-  /** True after EXAMINE (or for a read-only mailbox). */
-  readonly readOnly: boolean;
+  #examined: boolean;
+  #readOnly: boolean;
   /** Set when another session changed the mailbox. */
   dirty = false;
   /** Called when the mailbox changed (for IDLE). */
   onChange: (() => void) | null = null;
   #out: Output;
-  #uids: number[] = [];
-  #index = new Map<number, number>();
-  #info = new Map<number, MessageInfo>();
-  #told = new Map<number, string>();
-  #recent = new Set<number>();
+  // The session's view, by sequence number - 1, in typed arrays (16 octets a
+  // message): UIDs ascending; the flags as told (an index into #combos, with
+  // RECENT_BIT for \Recent); INTERNALDATE in ms. Message contents stay in the
+  // mailbox, read when a command needs them.
+  #n = 0;
+  #uids = new Uint32Array(0);
+  #meta = new Uint32Array(0);
+  #dates = new Float64Array(0);
+  #combos: string[][] = [[]];
+  #comboIds = new Map<string, number>([["", 0]]);
+  /** The listing the view was last brought up to date with. */
+  #last: WeakRef<readonly MessageInfo[]> | null = null;
 
   /**
    * Makes the instance.
@@ -58,13 +71,26 @@ export class SelectedState implements IMailboxListener {
    */
   constructor(box: IMailbox, readOnly: boolean, out: Output) {
     this.box = box;
-    this.readOnly = readOnly || !box.isWriteable();
+    this.#examined = readOnly;
+    this.#readOnly = readOnly || !box.isWriteable();
     this.#out = out;
+  }
+
+  /** True after EXAMINE, or while the mailbox is read-only. */
+  get readOnly(): boolean {
+    return this.#readOnly;
   }
 
   /** The number of messages. */
   get exists(): number {
-    return this.#uids.length;
+    return this.#n;
+  }
+
+  /** Octets held for the view (its typed arrays and flag combinations). */
+  get footprint(): number {
+    let combos = 0;
+    for (const c of this.#combos) combos += 16 + c.length * 8;
+    return this.#uids.byteLength + this.#meta.byteLength + this.#dates.byteLength + combos;
   }
 
   newMessages(): void {
@@ -77,27 +103,119 @@ export class SelectedState implements IMailboxListener {
     this.onChange?.();
   }
 
-  #flags(uid: number): string[] {
-    const flags = [...(this.#info.get(uid)?.flags ?? [])];
-    if (this.#recent.has(uid)) flags.push("\\Recent");
+  /** The mailbox became writeable or read-only: told as `OK [READ-WRITE]` / `OK [READ-ONLY]`. */
+  modeChanged(writeable: boolean): void {
+    const readOnly = this.#examined || !writeable;
+    if (readOnly === this.#readOnly) return;
+    this.#readOnly = readOnly;
+    this.#out.untagged(
+      readOnly
+        ? "OK [READ-ONLY] Mailbox is now read-only"
+        : "OK [READ-WRITE] Mailbox is now writeable",
+    );
+    this.onChange?.();
+  }
+
+  /** The id of a flag combination (flags without \Recent). */
+  #combo(flags: readonly string[]): number {
+    // Most messages have no flag or one: no string is made for them.
+    const key = flags.length === 0 ? "" : flags.length === 1 ? flags[0] : flags.join(" ");
+    let id = this.#comboIds.get(key);
+    if (id === undefined) {
+      id = this.#combos.length;
+      this.#combos.push([...flags]);
+      this.#comboIds.set(key, id);
+    }
+    return id;
+  }
+
+  /** Drops flag combinations no message uses any more (many STOREs of new keywords). */
+  #compactCombos(): void {
+    if (this.#combos.length <= 2 * this.#n + 64) return;
+    const old = this.#combos;
+    this.#combos = [[]];
+    this.#comboIds = new Map([["", 0]]);
+    for (let i = 0; i < this.#n; i++) {
+      const m = this.#meta[i];
+      this.#meta[i] = ((m & RECENT_BIT) | this.#combo(old[m & COMBO_MASK])) >>> 0;
+    }
+  }
+
+  /** Stored flags (without \Recent) of sequence number `seq`. */
+  #stored(seq: number): string[] {
+    return this.#combos[this.#meta[seq - 1] & COMBO_MASK];
+  }
+
+  #recent(seq: number): boolean {
+    return (this.#meta[seq - 1] & RECENT_BIT) !== 0;
+  }
+
+  /** Flags as told: stored flags and \Recent. */
+  #flags(seq: number): string[] {
+    const flags = [...this.#stored(seq)];
+    if (this.#recent(seq)) flags.push("\\Recent");
     return flags;
   }
 
-  #reindex(): void {
-    this.#index.clear();
-    this.#uids.forEach((uid, i) => this.#index.set(uid, i + 1));
+  #setStored(seq: number, flags: readonly string[]): void {
+    this.#meta[seq - 1] = ((this.#meta[seq - 1] & RECENT_BIT) | this.#combo(flags)) >>> 0;
+  }
+
+  #recentCount(): number {
+    let n = 0;
+    for (let i = 0; i < this.#n; i++) if (this.#meta[i] & RECENT_BIT) n++;
+    return n;
+  }
+
+  #grow(size: number): void {
+    if (size <= this.#uids.length) return;
+    const cap = this.#n === 0 ? size : Math.max(size, Math.ceil(this.#uids.length * 1.25) + 16);
+    const uids = new Uint32Array(cap);
+    uids.set(this.#uids.subarray(0, this.#n));
+    const meta = new Uint32Array(cap);
+    meta.set(this.#meta.subarray(0, this.#n));
+    const dates = new Float64Array(cap);
+    dates.set(this.#dates.subarray(0, this.#n));
+    this.#uids = uids;
+    this.#meta = meta;
+    this.#dates = dates;
+  }
+
+  /** Removes sequence number `seq` from the view. */
+  #remove(seq: number): void {
+    this.#uids.copyWithin(seq - 1, seq, this.#n);
+    this.#meta.copyWithin(seq - 1, seq, this.#n);
+    this.#dates.copyWithin(seq - 1, seq, this.#n);
+    this.#n--;
+  }
+
+  /** The sequence number of a UID, or 0. */
+  seqOf(uid: number): number {
+    let lo = 0;
+    let hi = this.#n - 1;
+    while (lo <= hi) {
+      const mid = (lo + hi) >>> 1;
+      const u = this.#uids[mid];
+      if (u === uid) return mid + 1;
+      if (u < uid) lo = mid + 1;
+      else hi = mid - 1;
+    }
+    return 0;
   }
 
   /** Reads the mailbox and sends the SELECT responses. */
   async open(): Promise<void> {
     this.box.addListener(this);
     await this.refresh(true, false);
-    const unseen = this.#uids.findIndex((u) => !this.#info.get(u)!.flags.includes("\\Seen"));
+    let unseen = -1;
+    for (let seq = 1; seq <= this.#n && unseen < 0; seq++) {
+      if (!this.#stored(seq).includes("\\Seen")) unseen = seq;
+    }
     const o = this.#out;
     o.untagged(`FLAGS (${this.box.getFlags().join(" ")})`);
-    o.untagged(`${this.#uids.length} EXISTS`);
-    o.untagged(`${this.#recent.size} RECENT`);
-    if (unseen >= 0) o.untagged(`OK [UNSEEN ${unseen + 1}] First unseen`);
+    o.untagged(`${this.#n} EXISTS`);
+    o.untagged(`${this.#recentCount()} RECENT`);
+    if (unseen > 0) o.untagged(`OK [UNSEEN ${unseen}] First unseen`);
     o.untagged(`OK [UIDVALIDITY ${this.box.getUIDValidity()}] UIDs valid`);
     o.untagged(`OK [UIDNEXT ${this.box.getUIDNext()}] Predicted next UID`);
     const perm = this.readOnly ? [] : this.box.getPermanentFlags();
@@ -110,86 +228,112 @@ export class SelectedState implements IMailboxListener {
    */
   async refresh(expunges: boolean, tell = true): Promise<void> {
     this.dirty = false;
-    const infos = await this.box.listMessages();
-    const now = new Map(infos.map((i) => [i.uid, i]));
+    let infos: readonly MessageInfo[] = await this.box.listMessages();
+    // The very listing read last time (a shared index that did not change): nothing
+    // to do. Held weakly, so an old listing is not kept alive by an idle session.
+    if (this.#last?.deref() === infos && this.#n === infos.length) return;
+    // By ascending UID, as the interface says; sorted here should a mailbox not.
+    for (let i = 1; i < infos.length; i++) {
+      if (infos[i].uid <= infos[i - 1].uid) {
+        infos = [...infos].sort((a, b) => a.uid - b.uid);
+        break;
+      }
+    }
     if (expunges) {
-      for (let seq = this.#uids.length; seq >= 1; seq--) {
+      // Walk both lists from the end; what the mailbox lacks is expunged.
+      let j = infos.length - 1;
+      for (let seq = this.#n; seq >= 1; seq--) {
         const uid = this.#uids[seq - 1];
-        if (!now.has(uid)) {
-          this.#uids.splice(seq - 1, 1);
-          this.#info.delete(uid);
-          this.#told.delete(uid);
-          this.#recent.delete(uid);
-          if (tell) this.#out.untagged(`${seq} EXPUNGE`);
-        }
+        while (j >= 0 && infos[j].uid > uid) j--;
+        if (j >= 0 && infos[j].uid === uid) continue;
+        this.#remove(seq);
+        if (tell) this.#out.untagged(`${seq} EXPUNGE`);
       }
     }
-    const before = this.#uids.length;
-    const known = new Set(this.#uids);
+    const before = this.#n;
+    const last = this.#n > 0 ? this.#uids[this.#n - 1] : 0;
     let added = false;
+    let inserted = false;
+    const changed: number[] = [];
+    if (infos.length > this.#uids.length) this.#grow(infos.length);
+    let seq = 1;
     for (const info of infos) {
-      if (info.recent) this.#recent.add(info.uid);
-      if (!known.has(info.uid)) {
-        this.#uids.push(info.uid);
-        added = true;
+      while (seq <= before && this.#uids[seq - 1] < info.uid) seq++;
+      if (seq <= before && this.#uids[seq - 1] === info.uid) {
+        const old = this.#meta[seq - 1];
+        const meta = ((info.recent ? RECENT_BIT : old & RECENT_BIT) | this.#combo(info.flags)) >>>
+          0;
+        this.#meta[seq - 1] = meta;
+        if (meta !== old) changed.push(info.uid);
+        continue;
       }
-      this.#info.set(info.uid, info);
+      // A message new to this view.
+      this.#grow(this.#n + 1);
+      const at = this.#n;
+      this.#uids[at] = info.uid;
+      this.#meta[at] = ((info.recent ? RECENT_BIT : 0) | this.#combo(info.flags)) >>> 0;
+      this.#dates[at] = info.internalDate.getTime();
+      this.#n++;
+      added = true;
+      if (info.uid < last) inserted = true;
     }
-    if (added) {
-      this.#uids.sort((a, b) => a - b);
-      this.#reindex();
-    } else if (expunges) this.#reindex();
-    if (!tell) {
-      for (const uid of this.#uids) this.#told.set(uid, this.#flags(uid).join(" "));
-      return;
+    if (inserted) this.#sort();
+    this.#compactCombos();
+    this.#last = new WeakRef(infos);
+    if (!tell) return;
+    if (this.#n !== before || added) {
+      this.#out.untagged(`${this.#n} EXISTS`);
+      this.#out.untagged(`${this.#recentCount()} RECENT`);
     }
-    if (this.#uids.length !== before || added) {
-      this.#out.untagged(`${this.#uids.length} EXISTS`);
-      this.#out.untagged(`${this.#recent.size} RECENT`);
+    for (const uid of changed) {
+      const s = this.seqOf(uid);
+      if (s > 0) this.#out.untagged(`${s} FETCH (FLAGS (${this.#flags(s).join(" ")}))`);
     }
-    for (const uid of this.#uids) {
-      const flags = this.#flags(uid).join(" ");
-      const told = this.#told.get(uid);
-      if (told !== undefined && told !== flags && now.has(uid)) {
-        this.#out.untagged(`${this.#index.get(uid)} FETCH (FLAGS (${flags}))`);
-      }
-      this.#told.set(uid, flags);
-    }
+  }
+
+  /** Sorts the view by UID (a mailbox gave a new message a UID below known ones). */
+  #sort(): void {
+    const order = Array.from({ length: this.#n }, (_, i) => i).sort((a, b) =>
+      this.#uids[a] - this.#uids[b]
+    );
+    const uids = order.map((i) => this.#uids[i]);
+    const meta = order.map((i) => this.#meta[i]);
+    const dates = order.map((i) => this.#dates[i]);
+    this.#uids.set(uids);
+    this.#meta.set(meta);
+    this.#dates.set(dates);
   }
 
   /** The sequence numbers a set names (`uid`: a UID set), ascending. */
   resolve(set: MessageSet, uid: boolean): number[] {
     const out: number[] = [];
+    const n = this.#n;
     if (uid) {
-      set.last = this.#uids[this.#uids.length - 1] ?? 0;
+      set.last = n > 0 ? this.#uids[n - 1] : 0;
       // `n:*` always includes the last message (RFC 3501 §6.4.8).
-      for (let i = 0; i < this.#uids.length; i++) if (set.contains(this.#uids[i])) out.push(i + 1);
-      if (
-        out.length === 0 && this.#uids.length > 0 &&
-        set.ranges.some(([a, b]) => a === null || b === null)
-      ) {
-        out.push(this.#uids.length);
+      for (let i = 0; i < n; i++) if (set.contains(this.#uids[i])) out.push(i + 1);
+      if (out.length === 0 && n > 0 && set.ranges.some(([a, b]) => a === null || b === null)) {
+        out.push(n);
       }
       return out;
     }
-    set.last = this.#uids.length;
+    set.last = n;
     for (const [a, b] of set.ranges) {
-      if ((a !== null && a > this.#uids.length) || (b !== null && b > this.#uids.length)) {
+      if ((a !== null && a > n) || (b !== null && b > n)) {
         throw new BadCommand("Invalid message sequence number");
       }
     }
-    for (let seq = 1; seq <= this.#uids.length; seq++) if (set.contains(seq)) out.push(seq);
+    for (let seq = 1; seq <= n; seq++) if (set.contains(seq)) out.push(seq);
     return out;
   }
 
   #message(seq: number): LoadedMessage {
     const uid = this.#uids[seq - 1];
-    const info = this.#info.get(uid)!;
     return new LoadedMessage(
       seq,
       uid,
-      this.#flags(uid),
-      info.internalDate,
+      this.#flags(seq),
+      new Date(this.#dates[seq - 1]),
       () => this.box.getMessage(uid),
     );
   }
@@ -204,14 +348,18 @@ export class SelectedState implements IMailboxListener {
       // Read a batch at once (the file system works while we format).
       if (body) await Promise.all(batch.map((m) => m.bytes().catch(() => null)));
       for (const m of batch) {
+        // A client that does not read holds the FETCH, not our memory.
+        const wait = this.#out.writable?.();
+        if (wait) await wait;
         let list = atts;
-        if (seen && !this.#info.get(m.uid)!.flags.includes("\\Seen")) {
-          const info = this.#info.get(m.uid)!;
-          const flags = [...info.flags, "\\Seen"];
+        // The view may have changed while reading (an EXPUNGE by this session).
+        const seq = this.#uids[m.seq - 1] === m.uid ? m.seq : this.seqOf(m.uid);
+        if (seq === 0) continue;
+        if (seen && !this.#stored(seq).includes("\\Seen")) {
+          const flags = [...this.#stored(seq), "\\Seen"];
           await this.box.setFlags(m.uid, flags);
-          this.#info.set(m.uid, { ...info, flags });
-          m.flags = this.#flags(m.uid);
-          this.#told.set(m.uid, m.flags.join(" "));
+          this.#setStored(seq, flags);
+          m.flags = this.#flags(seq);
           if (!atts.some((a) => a.kind === "FLAGS")) list = [...atts, { kind: "FLAGS" }];
         }
         let items: (string | Uint8Array)[];
@@ -234,38 +382,57 @@ export class SelectedState implements IMailboxListener {
     flags: string[],
   ): Promise<void> {
     if (this.readOnly) throw new MailboxException("Mailbox is read-only");
+    const wanted = uniqueFlags(flags.filter((f) => f !== "\\Recent"));
+    const wantedLower = new Set(wanted.map((f) => f.toLowerCase()));
     for (const seq of this.resolve(set, uid)) {
       const u = this.#uids[seq - 1];
-      const info = this.#info.get(u)!;
-      const wanted = flags.filter((f) => f !== "\\Recent");
+      const had = this.#stored(seq);
+      // Flags compare case-insensitively (keywords too, as Dovecot does).
+      const hadLower = new Set(had.map((f) => f.toLowerCase()));
       let next: string[];
       if (mode === "") next = wanted;
       else if (mode === "+") {
         next = [
-          ...info.flags,
-          ...wanted.filter((f) => !info.flags.includes(f)),
+          ...had,
+          ...wanted.filter((f) => !hadLower.has(f.toLowerCase())),
         ];
-      } else next = info.flags.filter((f) => !wanted.includes(f));
+      } else next = had.filter((f) => !wantedLower.has(f.toLowerCase()));
+      next = uniqueFlags(next);
+      if (next.length > MAX_FLAGS) {
+        throw new MailboxException(`[LIMIT] At most ${MAX_FLAGS} flags on a message`);
+      }
       await this.box.setFlags(u, next);
-      this.#info.set(u, { ...info, flags: next });
-      const told = this.#flags(u);
-      this.#told.set(u, told.join(" "));
+      const s = this.#uids[seq - 1] === u ? seq : this.seqOf(u);
+      if (s === 0) continue;
+      this.#setStored(s, next);
       if (!silent) {
         const uidItem = uid ? ` UID ${u}` : "";
-        this.#out.untagged(`${seq} FETCH (FLAGS (${told.join(" ")})${uidItem})`);
+        this.#out.untagged(`${s} FETCH (FLAGS (${this.#flags(s).join(" ")})${uidItem})`);
       }
     }
   }
 
-  /** SEARCH: the matching sequence numbers (or UIDs). */
+  /**
+   * SEARCH: the matching sequence numbers (or UIDs). A mailbox that is an
+   * `ISearchableMailbox` answers itself (with UIDs); else each message is read.
+   */
   async search(key: SearchKey, uid: boolean): Promise<number[]> {
     const out: number[] = [];
-    const lastUid = this.#uids[this.#uids.length - 1] ?? 0;
-    for (let seq = 1; seq <= this.#uids.length; seq++) {
+    const lastUid = this.#n > 0 ? this.#uids[this.#n - 1] : 0;
+    if (isSearchable(this.box)) {
+      const view = Array.from(this.#uids.subarray(0, this.#n));
+      const found = new Set(await this.box.search(key, view));
+      for (let seq = 1; seq <= this.#n; seq++) {
+        const u = this.#uids[seq - 1];
+        if (found.has(u)) out.push(uid ? u : seq);
+      }
+      return out;
+    }
+    for (let seq = 1; seq <= this.#n; seq++) {
       const m = this.#message(seq);
       let ok = false;
       try {
-        ok = await matches(m, key, this.#uids.length, lastUid);
+        ok = await matches(m, key, this.#n, lastUid);
       } catch {
         ok = false;
       }
@@ -274,16 +441,22 @@ export class SelectedState implements IMailboxListener {
     return out;
   }
 
-  /** COPY into `target`; resolves with the source and new UIDs. */
+  /**
+   * COPY into `target`; resolves with the source and new UIDs. A target that is
+   * an `IMessageCopier` is given each message; else its bytes are added.
+   */
   async copy(set: MessageSet, uid: boolean, target: IMailbox): Promise<[number[], number[]]> {
     const from: number[] = [];
     const to: number[] = [];
     for (const seq of this.resolve(set, uid)) {
-      const u = this.#uids[seq - 1];
-      const info = this.#info.get(u)!;
-      const bytes = await this.box.getMessage(u);
-      to.push(await target.addMessage(bytes, info.flags, info.internalDate));
-      from.push(u);
+      const m = this.#message(seq);
+      const flags = [...this.#stored(seq)];
+      if (isCopier(target)) {
+        to.push(await target.copy(new MessageView(m, flags)));
+      } else {
+        to.push(await target.addMessage(await this.box.getMessage(m.uid), flags, m.internalDate));
+      }
+      from.push(m.uid);
     }
     return [from, to];
   }
@@ -291,22 +464,20 @@ export class SelectedState implements IMailboxListener {
   /** Removes messages: those with \Deleted (and, when given, in `only`, UIDs); tells EXPUNGE unless `silent`. */
   async expunge(only: number[] | null, silent = false): Promise<number[]> {
     if (this.readOnly) throw new MailboxException("Mailbox is read-only");
-    const gone = this.#uids.filter((
-      u,
-    ) => (only === null ? this.#info.get(u)!.flags.includes("\\Deleted") : only.includes(u)));
-    await this.box.expunge(gone);
-    const set = new Set(gone);
-    const seqs: number[] = [];
-    for (let seq = this.#uids.length; seq >= 1; seq--) {
+    const gone: number[] = [];
+    const wanted = only === null ? null : new Set(only);
+    for (let seq = 1; seq <= this.#n; seq++) {
       const u = this.#uids[seq - 1];
-      if (!set.has(u)) continue;
-      this.#uids.splice(seq - 1, 1);
-      this.#info.delete(u);
-      this.#told.delete(u);
-      this.#recent.delete(u);
+      if (wanted === null ? this.#stored(seq).includes("\\Deleted") : wanted.has(u)) gone.push(u);
+    }
+    await this.box.expunge(gone);
+    const seqs: number[] = [];
+    for (let i = gone.length - 1; i >= 0; i--) {
+      const seq = this.seqOf(gone[i]);
+      if (seq === 0) continue;
+      this.#remove(seq);
       seqs.push(seq);
     }
-    this.#reindex();
     // Ascending, each number as it is when told.
     seqs.reverse();
     const told = seqs.map((seq, i) => seq - i);
@@ -321,14 +492,28 @@ export class SelectedState implements IMailboxListener {
 
   /** The UIDs with \Deleted among `uids`. */
   deleted(uids: number[]): number[] {
-    return uids.filter((u) => this.#info.get(u)?.flags.includes("\\Deleted"));
+    return uids.filter((u) => {
+      const seq = this.seqOf(u);
+      return seq > 0 && this.#stored(seq).includes("\\Deleted");
+    });
   }
 
-  /** Stops listening and lets the mailbox go. */
+  /** Stops listening and lets the mailbox go (`ICloseableMailbox.close`). */
   async close(): Promise<void> {
     this.box.removeListener(this);
-    await this.box.close?.();
+    if (isCloseable(this.box)) await this.box.close();
   }
+}
+
+/** Flags without repeats (compared case-insensitively), in first-seen order. */
+function uniqueFlags(flags: string[]): string[] {
+  const seen = new Set<string>();
+  return flags.filter((f) => {
+    const k = f.toLowerCase();
+    if (seen.has(k)) return false;
+    seen.add(k);
+    return true;
+  });
 }
 
 /** `1:3,5` for a list of numbers. */

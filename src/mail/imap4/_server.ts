@@ -14,18 +14,17 @@ import type { TlsOptions } from "../../internet/socket.ts";
 import { getReactor } from "../../internet/reactor.ts";
 import type { Portal } from "../../cred/_portal.ts";
 import { UsernamePassword } from "../../cred/_credentials.ts";
-import { CramMD5Credentials } from "../../cred/_cram_md5.ts";
 import type { ICredentials } from "../../cred/_interfaces.ts";
 import { IAccount, MailboxException } from "./_interfaces.ts";
-import { CommandFramer, concat, IllegalClientResponse, latin1Bytes, Scanner } from "./_wire.ts";
+import { CommandFramer, IllegalClientResponse, Scanner } from "./_wire.ts";
+import { ResponseWriter } from "./_output.ts";
 import { BadCommand, type Output, SelectedState } from "./_selected.ts";
 import * as C from "./_commands.ts";
+import { authenticateCommand } from "./_authenticate.ts";
 import { No } from "./_commands.ts";
 
 const latin1 = new TextDecoder("latin1");
-const utf8 = new TextDecoder();
 const BUFFER_HIGH = 1 << 20;
-const WRITE_CHUNK = 1 << 16;
 
 /** Options of `IMAP4Server` and `IMAP4ServerFactory`. */
 export interface IMAP4ServerOptions {
@@ -113,8 +112,7 @@ export class IMAP4Server extends Protocol {
   #selected: SelectedState | null = null;
   #continuation: ((line: Uint8Array) => void) | null = null;
   #idle: { tag: string; poll: IDelayedCall | null; running: boolean } | null = null;
-  #pending: Uint8Array[] = [];
-  #pendingSize = 0;
+  #out: ResponseWriter | null = null;
 
   /**
    * Makes the instance.
@@ -137,6 +135,10 @@ export class IMAP4Server extends Protocol {
   /** Greets and starts the idle timer. */
   override connectionMade(): void {
     this.#tls = (this.transport as { secure?: boolean }).secure === true;
+    // Told when the client stops reading: commands wait, a FETCH stops between messages.
+    this.#out = new ResponseWriter(this.transport, () => {
+      if (!this.#closed && !this.#busy) this.#pump();
+    });
     this.#resetTimeout();
     this.#line(`* OK [CAPABILITY ${this.#capabilities().join(" ")}] IMAP4rev1 server ready`);
     this.#flush();
@@ -145,7 +147,8 @@ export class IMAP4Server extends Protocol {
   /** Takes bytes from the client. */
   override dataReceived(data: Uint8Array): void {
     if (this.#closed) return;
-    this.#resetTimeout();
+    // The idle timeout restarts at each whole line, not at each byte: a client
+    // dripping a byte at a time is cut all the same.
     this.#framer.push(data);
     this.#pump();
   }
@@ -153,6 +156,7 @@ export class IMAP4Server extends Protocol {
   /** Lets the account and mailbox go. */
   override connectionLost(_reason?: Failure): void {
     this.#closed = true;
+    this.#out?.close();
     this.#timer?.cancel();
     this.#timer = null;
     this.#idle?.poll?.cancel();
@@ -191,43 +195,27 @@ export class IMAP4Server extends Protocol {
 
   // ---- output
 
-  #write(piece: string | Uint8Array): void {
-    const bytes = typeof piece === "string" ? latin1Bytes(piece) : piece;
-    this.#pending.push(bytes);
-    this.#pendingSize += bytes.byteLength;
-    if (this.#pendingSize >= WRITE_CHUNK) this.#flush();
-  }
-
   #flush(): void {
-    if (this.#pending.length === 0 || this.#closed) {
-      this.#pending = [];
-      this.#pendingSize = 0;
-      return;
-    }
-    const all = concat(this.#pending);
-    this.#pending = [];
-    this.#pendingSize = 0;
-    this.transport.write(all);
+    this.#out?.flush();
   }
 
   #line(text: string): void {
-    this.#write(text + "\r\n");
+    this.#out!.line(text);
   }
 
   /** Writes an untagged response: `* `, the pieces (text as octets, or bytes), CRLF. */
   untagged(pieces: string | (string | Uint8Array)[]): void {
-    if (typeof pieces === "string") return this.#line("* " + pieces);
-    this.#write("* ");
-    for (const p of pieces) this.#write(p);
-    this.#write("\r\n");
+    this.#out!.untagged(pieces);
   }
 
   // ---- command loop
 
   #pump(): void {
-    while (!this.#busy && !this.#closed && !this.transport.disconnecting) {
+    const out = this.#out!;
+    while (!this.#busy && !out.paused && !this.#closed && !this.transport.disconnecting) {
       const event = this.#framer.next();
       if (event === null) break;
+      this.#resetTimeout();
       if (event.kind === "continue") {
         this.#line("+ Ready for literal data");
         continue;
@@ -248,7 +236,7 @@ export class IMAP4Server extends Protocol {
       this.#command(event.bytes);
     }
     this.#flush();
-    const full = this.#busy && this.#framer.buffered > BUFFER_HIGH;
+    const full = (this.#busy || out.paused) && this.#framer.buffered > BUFFER_HIGH;
     if (full && !this.#paused) {
       this.#paused = true;
       this.transport.pauseProducing();
@@ -480,73 +468,19 @@ export class IMAP4Server extends Protocol {
   }
 
   #authenticate(s: Scanner, tag: string): Promise<void> | void {
-    s.sp();
-    const mech = s.atom().toUpperCase();
-    let initial: string | null = null;
-    if (s.accept(" ")) initial = s.atom("=");
-    s.end();
-    const allowed = ["CRAM-MD5", ...(this.#plainAllowed() ? ["PLAIN", "LOGIN"] : [])];
-    if (!allowed.includes(mech)) throw new No(`Unsupported mechanism ${mech.slice(0, 20)}`);
-    const b64 = (line: Uint8Array): string | null => {
-      const text = latin1.decode(line).trim();
-      if (text === "*") return null;
-      try {
-        return utf8.decode(Uint8Array.from(atob(text), (c) => c.charCodeAt(0)));
-      } catch {
-        return null;
-      }
-    };
-    const ask = (prompt: string, next: (answer: string) => void): void => {
-      this.#line(`+ ${btoa(prompt)}`);
-      this.#continuation = (line) => {
-        const answer = b64(line);
-        if (answer === null) {
-          this.#line(`${tag} BAD Authentication cancelled`);
-          return;
-        }
-        next(answer);
-      };
-    };
-    const finish = (creds: ICredentials): void => {
-      this.#run(tag, () => this.#authenticated(tag, creds));
-    };
-    const decodeInitial = (): string | null | undefined => {
-      if (initial === null) return undefined;
-      if (initial === "=") return "";
-      return b64(latin1Bytes(initial));
-    };
-    if (mech === "PLAIN") {
-      const plain = (text: string): void => {
-        const parts = text.split("\0");
-        if (parts.length !== 3) {
-          this.#line(`${tag} NO [AUTHENTICATIONFAILED] Authentication failed`);
-          return;
-        }
-        finish(new UsernamePassword(parts[1], parts[2]));
-      };
-      const first = decodeInitial();
-      if (first === null) throw new BadCommand("Bad initial response");
-      if (first !== undefined) return plain(first);
-      return ask("", plain);
-    }
-    if (mech === "LOGIN") {
-      const first = decodeInitial();
-      const password = (user: string) =>
-        ask("Password:", (pw) => finish(new UsernamePassword(user, pw)));
-      if (first === null) throw new BadCommand("Bad initial response");
-      if (first !== undefined) return password(first);
-      return ask("Username:", password);
-    }
-    const creds = new CramMD5Credentials(undefined, this.#options.hostname ?? "localhost");
-    ask(creds.getChallenge(), (answer) => {
-      try {
-        creds.setResponse(answer);
-      } catch {
-        this.#line(`${tag} NO [AUTHENTICATIONFAILED] Malformed response`);
-        return;
-      }
-      finish(creds);
-    });
+    return authenticateCommand(
+      {
+        line: (text) => this.#line(text),
+        ask: (next) => {
+          this.#continuation = next;
+        },
+        finish: (creds) => this.#run(tag, () => this.#authenticated(tag, creds)),
+        plainAllowed: this.#plainAllowed(),
+        hostname: this.#options.hostname ?? "localhost",
+      },
+      s,
+      tag,
+    );
   }
 
   // ---- authenticated
@@ -565,7 +499,10 @@ export class IMAP4Server extends Protocol {
     await this.#unselect();
     const box = await this.account!.select(name, !examine);
     if (box === null) throw new No(`No such mailbox ${name}`);
-    const out: Output = { untagged: (pieces) => this.untagged(pieces) };
+    const out: Output = {
+      untagged: (pieces) => this.untagged(pieces),
+      writable: () => this.#out!.writable(),
+    };
     const selected = new SelectedState(box, examine, out);
     selected.onChange = () => this.#idleWake();
     await selected.open();

@@ -324,7 +324,11 @@ export function parseFlagList(s: Scanner, bare = false): string[] {
     if (flags.length > 128) s.fail("Too many flags");
     const backslash = s.accept("\\");
     const name = s.atom();
-    return backslash ? normalFlag("\\" + name) : name;
+    if (!backslash) return name;
+    const flag = normalFlag("\\" + name);
+    // Only the system flags begin with a backslash (RFC 3501 §2.3.2).
+    if (!SYSTEM_FLAGS.includes(flag)) s.fail(`Invalid system flag \\${name.slice(0, 20)}`);
+    return flag;
   };
   if (s.accept("(")) {
     while (!s.accept(")")) {

@@ -2,7 +2,9 @@
  * IMAP4 (Twisted's `twisted.mail.imap4`): the IMAP4rev1 server `IMAP4Server`
  * (RFC 3501 with IDLE, LITERAL+, UIDPLUS, MOVE, NAMESPACE, ID, ENABLE,
  * UNSELECT, CHILDREN, SPECIAL-USE, SASL-IR), the storage interfaces
- * (`IAccount`, `IMailbox`, `IMailboxInfo`, `IMailboxListener`) with an
+ * (`IAccount`, `IMailbox`, `IMailboxInfo`, `IMailboxListener`, `IMessage`,
+ * `IMessagePart`, `IMessageFile`, `ISearchableMailbox`, `IMessageCopier`,
+ * `ICloseableMailbox`, `INamespacePresenter`) with an
  * in-memory `MemoryAccount` and a Maildir++ `MaildirAccount` (the layout
  * Dovecot uses), the wire codec (`CommandFramer`, `Scanner`, `MessageSet`,
  * `parseIdList`, the FETCH and SEARCH argument parsers), and the glue to
@@ -29,13 +31,21 @@
 import "../../../runtimes/select.ts";
 export {
   IAccount,
+  type ICloseableMailbox,
   type IMailbox,
   type IMailboxInfo,
   type IMailboxListener,
+  type IMessage,
+  type IMessageCopier,
+  type IMessageFile,
+  type IMessagePart,
+  type INamespacePresenter,
+  type ISearchableMailbox,
   MailboxCollision,
   MailboxException,
   type MaybePromise,
   type MessageInfo,
+  type Namespace,
   NoSuchMailbox,
   ReadOnlyMailbox,
 } from "./_interfaces.ts";

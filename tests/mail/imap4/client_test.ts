@@ -9,6 +9,7 @@ import assert from "node:assert/strict";
 import { connectedServerAndClient, type IOPump } from "../../../src/testing/mod.ts";
 import { Clock } from "../../../src/internet/task.ts";
 import {
+  type IMailboxListener,
   IMAP4Client,
   IMAP4Exception,
   IMAP4Server,
@@ -50,6 +51,10 @@ const NESTED = [
 class Recorder extends IMAP4Client {
   news: [number | null, number | null][] = [];
   flags: Record<number, string[]>[] = [];
+  modes: boolean[] = [];
+  override modeChanged(writeable: boolean): void {
+    this.modes.push(writeable);
+  }
   override newMessages(exists: number | null, recent: number | null): void {
     this.news.push([exists, recent]);
   }
@@ -244,6 +249,44 @@ describe("IMAP4Client", () => {
     await run(client.idleDone());
     assert.deepEqual(client.news, [[1, null], [null, 1]]);
     assert.deepEqual(await run(client.noop()), []);
+  });
+
+  it("a mailbox turning read-only tells the session (IMailboxListener.modeChanged) and the client", async () => {
+    const listeners: IMailboxListener[] = [];
+    class ModeAccount extends MemoryAccount {
+      override select(name: string, readwrite: boolean) {
+        const box = super.select(name, readwrite);
+        if (box !== null) {
+          const add = box.addListener.bind(box);
+          box.addListener = (l) => {
+            listeners.push(l);
+            add(l);
+          };
+        }
+        return box;
+      }
+    }
+    const account = new ModeAccount("alice");
+    account.select("INBOX", true)!.addMessage(enc.encode("Subject: a\r\n\r\nx\r\n"), [], null);
+    const { client, run } = setup(account);
+    await run(client.whenGreeted);
+    await run(client.login("alice", "secret"));
+    await run(client.select("INBOX"));
+    await run(client.idle());
+    listeners[0].modeChanged!(false);
+    await run(
+      new Promise<void>((resolve) => {
+        const check = () => (client.modes.length > 0 ? resolve() : setTimeout(check, 0));
+        check();
+      }),
+    );
+    assert.deepEqual(client.modes, [false]);
+    await run(client.idleDone());
+    await assert.rejects(run(client.addFlags("1", ["\\Seen"])), IMAP4Exception);
+    listeners[0].modeChanged!(true);
+    assert.deepEqual(await run(client.noop()), [[null, "OK"]]);
+    await run(client.addFlags("1", ["\\Seen"]));
+    assert.deepEqual(client.modes, [false], "told during a command: the command's, not a callback");
   });
 
   it("sends a synchronizing literal after the continuation when LITERAL+ is not offered", async () => {

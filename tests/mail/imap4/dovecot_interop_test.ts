@@ -3,7 +3,7 @@
 // IMAP4Client against Dovecot (STARTTLS verified against the test CA, LIST, CREATE,
 // APPEND, SELECT, FETCH, SEARCH, STORE, COPY, EXPUNGE, IDLE while another client
 // appends); and our MaildirAccount serving the same maildir as Dovecot, flags and
-// folders written by one seen by the other. Without Dovecot the test is skipped,
+// folders written by one seen by the other (keywords too, through dovecot-keywords). Without Dovecot the test is skipped,
 // except under CI.
 import { afterEach, beforeEach, describe, it } from "node:test";
 import assert from "node:assert/strict";
@@ -243,15 +243,18 @@ describe("IMAP4Client and MaildirAccount with Dovecot", () => {
         flags: ["\\Answered"],
       });
       await client.select("INBOX");
-      await client.addFlags("1", ["\\Seen", "\\Flagged"], { silent: true });
+      await client.addFlags("1", ["\\Seen", "\\Flagged", "$Dove"], { silent: true });
       await client.close();
       // Ours sees them.
       const ours = new Session({ portal: portalFor(new MaildirAccount(reactor.runtime, maildir)) });
       await ours.login();
       const list = await ours.command("l", 'LIST "" *');
       assert.match(list, /"Work\/Projects"/);
-      assert.match(await ours.command("s", "SELECT INBOX"), /\* 1 EXISTS/);
-      assert.match(await ours.command("f", "FETCH 1 FLAGS"), /FLAGS \(\\Flagged \\Seen\)/);
+      const selected = await ours.command("s", "SELECT INBOX");
+      assert.match(selected, /\* 1 EXISTS/);
+      assert.match(selected, /PERMANENTFLAGS \([^)]*\$Dove \\\*\)/);
+      // Keywords too: Dovecot's letter and dovecot-keywords (and \* in PERMANENTFLAGS).
+      assert.match(await ours.command("f", "FETCH 1 FLAGS"), /FLAGS \(\\Flagged \\Seen \$Dove\)/);
       assert.match(await ours.command("x", "EXAMINE Work/Projects"), /\* 1 EXISTS/);
       assert.match(
         await ours.command("g", "FETCH 1 (FLAGS BODY.PEEK[HEADER.FIELDS (SUBJECT)])"),
@@ -260,7 +263,7 @@ describe("IMAP4Client and MaildirAccount with Dovecot", () => {
       // Ours writes: a flag change, a new folder with a message.
       await ours.command("s2", "SELECT INBOX");
       await ours.command("t", "STORE 1 -FLAGS.SILENT (\\Flagged)");
-      await ours.command("t2", "STORE 1 +FLAGS.SILENT (\\Draft)");
+      await ours.command("t2", "STORE 1 +FLAGS.SILENT (\\Draft Ours1)");
       await ours.command("c", "CREATE Ours");
       assert.match(
         await ours.command("a", "APPEND Ours (\\Seen) {14+}\r\nSubject: ours\r\n"),
@@ -271,7 +274,10 @@ describe("IMAP4Client and MaildirAccount with Dovecot", () => {
       // Dovecot sees them.
       const sel = await client.select("INBOX");
       assert.equal(sel.EXISTS, 1);
-      assert.deepEqual((await client.fetchFlags("1"))[1].FLAGS, ["\\Seen", "\\Draft"]);
+      assert.deepEqual(
+        new Set((await client.fetchFlags("1"))[1].FLAGS as string[]),
+        new Set(["\\Seen", "\\Draft", "$Dove", "Ours1"]),
+      );
       const names = (await client.list("", "*")).map(([, , n]) => n);
       assert.ok(names.includes("Ours"), names.join(","));
       assert.equal((await client.status("Ours", "MESSAGES", "UNSEEN")).MESSAGES, 1);

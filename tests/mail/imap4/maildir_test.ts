@@ -183,4 +183,62 @@ describe("MaildirAccount", () => {
     assert.deepEqual(infos.map((i) => i.flags), [["\\Seen"], []]);
     assert.equal(scans, before + 2, "a change by a session makes the next call scan");
   });
+
+  it("keeps keywords as letters a-z named in dovecot-keywords; PERMANENTFLAGS has \\*", async () => {
+    const dir = await maildir(["Subject: a\n\n1\n", "Subject: b\n\n2\n"]);
+    const s = await sessionOn(dir);
+    const sel = await s.command("s", "SELECT INBOX");
+    assert.match(sel, /PERMANENTFLAGS \(\\Draft \\Flagged \\Answered \\Seen \\Deleted \\\*\)/);
+    assert.match(
+      await s.command("a", "STORE 1 +FLAGS ($Label1 Work \\Seen)"),
+      /\* 1 FETCH \(FLAGS \(\$Label1 Work \\Seen \\Recent\)\)/,
+    );
+    assert.equal(readFileSync(join(dir, "dovecot-keywords"), "utf8"), "0 $Label1\n1 Work\n");
+    assert.deepEqual(readdirSync(join(dir, "cur")).sort(), [
+      "1600000000.M0P1.host:2,Sab",
+      "1600000001.M1P1.host:2,",
+    ]);
+    await s.command("b", "STORE 2 +FLAGS.SILENT (work Other)");
+    assert.ok(existsSync(join(dir, "cur", "1600000001.M1P1.host:2,bc")), "work is Work's letter");
+    await s.command("c", "STORE 1 -FLAGS.SILENT ($label1)");
+    assert.ok(existsSync(join(dir, "cur", "1600000000.M0P1.host:2,Sb")));
+    assert.match(await s.command("d", "SEARCH KEYWORD Work"), /\* SEARCH 1 2\r\n/);
+    assert.match(
+      await s.command("e", "APPEND INBOX (Other \\Flagged) {14+}\r\nSubject: c\r\n\r\n"),
+      /e OK/,
+    );
+    assert.ok(readdirSync(join(dir, "cur")).some((n) => n.endsWith(":2,Fc")));
+    s.close();
+    // Another session (as after a restart) sees them, in FLAGS too.
+    const t = await sessionOn(dir);
+    const r = await t.command("s", "SELECT INBOX");
+    assert.match(
+      r,
+      /\* FLAGS \(\\Draft \\Flagged \\Answered \\Seen \\Deleted \$Label1 Work Other\)/,
+    );
+    assert.match(
+      await t.command("f", "FETCH 1:3 FLAGS"),
+      /\* 1 FETCH \(FLAGS \(\\Seen Work\)\)\r\n\* 2 FETCH \(FLAGS \(Work Other\)\)\r\n\* 3 FETCH \(FLAGS \(\\Flagged Other\)\)/,
+    );
+    // 26 letters at most: a 27th keyword is refused and the message keeps its flags.
+    const many = Array.from({ length: 23 }, (_, i) => `k${i}`).join(" ");
+    assert.match(await t.command("g", `STORE 2 +FLAGS.SILENT (${many})`), /g OK/);
+    assert.match(await t.command("h", "STORE 2 +FLAGS (OneTooMany)"), /h NO \[LIMIT\]/);
+    const perm = await t.command("s2", "SELECT INBOX");
+    assert.doesNotMatch(/PERMANENTFLAGS \([^)]*\)/.exec(perm)![0], /\\\*/);
+    t.close();
+  });
+
+  it("file names with unknown letters or a damaged dovecot-keywords still read", async () => {
+    const dir = await maildir([]);
+    writeFileSync(join(dir, "cur", "1600000000.M0P1.host:2,Sz"), "Subject: a\n\n1\n");
+    writeFileSync(join(dir, "dovecot-keywords"), "garbage\n99 Far\n0 Ok\n1\n");
+    const s = await sessionOn(dir);
+    await s.command("s", "SELECT INBOX");
+    assert.match(await s.command("f", "FETCH 1 FLAGS"), /FLAGS \(\\Seen\)/);
+    await s.command("a", "STORE 1 +FLAGS.SILENT (Ok New)");
+    assert.ok(existsSync(join(dir, "cur", "1600000000.M0P1.host:2,Sab")));
+    assert.equal(readFileSync(join(dir, "dovecot-keywords"), "utf8"), "0 Ok\n1 New\n");
+    s.close();
+  });
 });

@@ -373,6 +373,7 @@ describe("IMAP4Server bad input", () => {
     assert.match(await s.command("e", "FETCH 1 (FLAGS"), /e BAD/);
     assert.match(await s.command("f", `SEARCH ${"(".repeat(60)}ALL${")".repeat(60)}`), /f BAD/);
     assert.match(await s.command("g", "UID FROB 1"), /g BAD/);
+    assert.match(await s.command("i", "STORE 1 +FLAGS (\\Important)"), /i BAD Invalid system flag/);
     assert.match(await s.command("h", "NOOP"), /h OK/);
     s.close();
   });
@@ -394,6 +395,14 @@ describe("IMAP4Server bad input", () => {
     s.clock.advance(2);
     assert.ok(s.transport.disconnecting);
     assert.match(s.all(), /\* BYE Autologout/);
+    // Bytes that never make a line do not keep the session: the timeout counts from lines.
+    const d = new Session({ portal: portalFor(account()) });
+    for (let i = 0; i < 6; i++) {
+      d.send("a");
+      d.clock.advance(15);
+    }
+    assert.ok(d.transport.disconnecting, "a client dripping bytes is cut after a minute");
+    d.close();
     const t = new Session({ portal: portalFor(account()) });
     await t.login();
     t.clock.advance(1799);
@@ -402,6 +411,60 @@ describe("IMAP4Server bad input", () => {
     assert.ok(t.transport.disconnecting);
     s.close();
     t.close();
+  });
+
+  it("IDLE: 30 minutes without a word end the session; anything but DONE is BAD", async () => {
+    const s = await selected();
+    s.send("i IDLE\r\n");
+    await s.until(/\+ idling\r\n/);
+    s.send("FOO\r\n");
+    assert.match(await s.until("i"), /i BAD Expected DONE/);
+    assert.match(await s.command("n", "NOOP"), /n OK/);
+    s.send("j IDLE\r\n");
+    await s.until(/\+ idling\r\n/);
+    s.clock.advance(29 * 60);
+    assert.ok(!s.transport.disconnecting, "RFC 2177: idling 29 minutes is fine");
+    s.clock.advance(61);
+    assert.ok(s.transport.disconnecting);
+    assert.match(s.take(), /\* BYE Autologout/);
+    s.close();
+  });
+
+  it("a message carries at most 128 flags: more is NO [LIMIT], the flags stay", async () => {
+    const s = await selected();
+    const some = (from: number) => Array.from({ length: 100 }, (_, i) => `k${from + i}`).join(" ");
+    assert.match(await s.command("a", `STORE 1 +FLAGS.SILENT (${some(0)})`), /a OK/);
+    assert.match(await s.command("b", `STORE 1 +FLAGS.SILENT (${some(100)})`), /b NO \[LIMIT\]/);
+    const f = await s.command("c", "FETCH 1 FLAGS");
+    assert.equal(/FLAGS \(([^)]*)\)/.exec(f)![1].split(" ").length, 101);
+    s.close();
+  });
+
+  it("a client that does not read holds FETCH and later commands, not the server's memory", async () => {
+    const a = new MemoryAccount("alice");
+    const inbox = a.select("INBOX", true)!;
+    const body = "x".repeat(20000);
+    for (let i = 0; i < 100; i++) {
+      inbox.addMessage(enc.encode(`Subject: ${i}\r\n\r\n${body}`), [], null);
+    }
+    const s = new Session({ portal: portalFor(a) });
+    await s.login();
+    await s.command("S", "SELECT INBOX");
+    const producer = s.transport.producer as { pauseProducing(): void; resumeProducing(): void };
+    assert.ok(producer, "the server registers as the transport's producer");
+    producer.pauseProducing();
+    const before = s.transport.value().byteLength;
+    s.send("f FETCH 1:* BODY.PEEK[]\r\nn NOOP\r\n");
+    for (let i = 0; i < 50; i++) await new Promise((r) => setTimeout(r, 0));
+    assert.ok(s.transport.value().byteLength - before < 64 * 1024, "nothing more written");
+    // Commands pile up in the input only to a bound, then reading stops.
+    s.send(`x NOOP ${"y".repeat(60000)}\r\n`.repeat(20));
+    assert.equal(s.transport.producerState, "paused");
+    producer.resumeProducing();
+    const r = await s.until("n");
+    assert.equal(r.match(/^\* \d+ FETCH/gm)?.length, 100);
+    assert.match(r, /f OK FETCH completed\r\nn OK/);
+    s.close();
   });
 
   it("random bytes after login give BAD/NO answers, never a crash (property)", async () => {

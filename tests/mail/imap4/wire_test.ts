@@ -280,6 +280,7 @@ describe("command arguments", () => {
   it("parseFlagList() reads lists and bare flags; parseDateTime() reads date-time", () => {
     assert.deepEqual(parseFlagList(scan("(\\SEEN $Label)")), ["\\Seen", "$Label"]);
     assert.deepEqual(parseFlagList(scan("\\Deleted \\Flagged"), true), ["\\Deleted", "\\Flagged"]);
+    assert.throws(() => parseFlagList(scan("(\\Seen \\Important)")), /Invalid system flag/);
     assert.equal(
       parseDateTime(scan('"17-Jul-1996 02:44:25 -0700"')).toISOString(),
       "1996-07-17T09:44:25.000Z",
