@@ -61,6 +61,7 @@ describe("built-in plugins", () => {
         "conch",
         "dns",
         "echo",
+        "ftp",
         "inetd",
         "mail",
         "manhole",

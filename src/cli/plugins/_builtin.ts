@@ -36,6 +36,11 @@ export const lazyBuiltinPlugins: readonly IServiceMaker[] = [
     async () => (await import("./echo.ts")).echoPlugin,
   ),
   new ServiceMaker(
+    "ftp",
+    "An FTP server (FTPS, IPv6, resume) over a folder, anonymous and cred users",
+    async () => (await import("./ftp.ts")).ftpPlugin,
+  ),
+  new ServiceMaker(
     "inetd",
     "An inetd: runs a command per connection with its stdio wired to the socket",
     async () => (await import("./inetd.ts")).inetdPlugin,

@@ -8,6 +8,7 @@ import { ckeygenPlugin } from "./ckeygen.ts";
 import { conchPlugin } from "./conch.ts";
 import { dnsPlugin } from "./dns.ts";
 import { echoPlugin } from "./echo.ts";
+import { ftpPlugin } from "./ftp.ts";
 import { inetdPlugin } from "./inetd.ts";
 import { mailPlugin } from "./mail.ts";
 import { manholePlugin } from "./manhole.ts";
@@ -24,6 +25,7 @@ export { CkeygenOptions, ckeygenPlugin } from "./ckeygen.ts";
 export { CONCH_DEFAULT_PORT, ConchOptions, conchPlugin } from "./conch.ts";
 export { DnsOptions, dnsPlugin } from "./dns.ts";
 export { Echo, ECHO_DEFAULT_LISTEN, EchoOptions, echoPlugin } from "./echo.ts";
+export { FTP_DEFAULT_PORT, FtpOptions, ftpPlugin } from "./ftp.ts";
 export { InetdOptions, inetdPlugin } from "./inetd.ts";
 export {
   MAIL_DEFAULT_POP3,
@@ -48,6 +50,7 @@ export const builtinPlugins: readonly IServiceMaker[] = [
   conchPlugin,
   dnsPlugin,
   echoPlugin,
+  ftpPlugin,
   inetdPlugin,
   mailPlugin,
   manholePlugin,
