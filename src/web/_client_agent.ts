@@ -66,6 +66,15 @@ export interface AgentOptions {
   tlsOptions?: TlsOptions | ((host: string, port: number) => TlsOptions);
   /** Makes the endpoints instead of the default TCP / TLS ones (`Agent.usingEndpointFactory`). */
   endpointFactory?: IAgentEndpointFactory;
+  /**
+   * Offer HTTP/2 by ALPN (`["h2", "http/1.1"]`) on https: when the server
+   * picks it, the pool multiplexes the destination's requests on one
+   * connection. False speaks HTTP/1.1 only. With an `endpointFactory` it
+   * is off unless set: true then means its connections finish TLS (with
+   * ALPN) before `connectionMade`, and speak h2 when it chose "h2".
+   * @default true (false with an `endpointFactory`)
+   */
+  http2?: boolean;
 }
 
 /** The default endpoint factory: TCP, or TLS verified against the host name, per scheme. */
@@ -88,6 +97,12 @@ class StandardEndpointFactory implements IAgentEndpointFactory {
     if (uri.scheme === "https") {
       const source = this.#options.tlsOptions ?? {};
       const tls = typeof source === "function" ? source(uri.host, uri.port) : source;
+      if (this.#options.http2 !== false) {
+        // Connected once the handshake is done, so that ALPN's answer is known.
+        const offer: TlsOptions = { alpnProtocols: ["h2", "http/1.1"] };
+        if (!ip4 && !ip6) offer.serverName = uri.host;
+        return new SSL4ClientEndpoint(r, uri.host, uri.port, { ...offer, ...tls }, opts);
+      }
       if (ip4 || ip6) return new SSL4ClientEndpoint(r, uri.host, uri.port, { ...tls }, opts);
       return wrapClientTLS(
         { serverName: uri.host, ...tls },
@@ -111,6 +126,7 @@ export function requestOnPool(
   key: string,
   endpoint: IStreamClientEndpoint,
   request: ClientRequest,
+  http2 = false,
 ): Deferred<Response> {
   let stage: Deferred<unknown> | null = null;
   let connecting = true;
@@ -123,7 +139,7 @@ export function requestOnPool(
   });
   let connect: Deferred<unknown>;
   try {
-    connect = pool.getConnection(key, endpoint);
+    connect = pool.getConnection(key, endpoint, http2);
   } catch (error) {
     d.errback(error);
     return d;
@@ -174,7 +190,10 @@ function failed<T>(error: unknown): Deferred<T> {
  * arrived. http and https URIs; https verifies the server's certificate
  * against its name (or IP) unless `tlsOptions.verify` is false. Connections
  * come from `pool` (without one, each request gets its own connection,
- * closed after the response).
+ * closed after the response). https offers h2 by ALPN (`http2: false`
+ * turns it off): when the server picks it, the pool multiplexes the
+ * destination's requests on one HTTP/2 connection, and `response.version`
+ * is `["HTTP", 2, 0]`.
  *
  * @example
  * ```ts
@@ -194,6 +213,7 @@ function failed<T>(error: unknown): Deferred<T> {
 export class Agent implements IAgent {
   #pool: HTTPConnectionPool;
   #endpoints: IAgentEndpointFactory;
+  #http2: boolean;
 
   /**
    * Makes an agent.
@@ -203,6 +223,8 @@ export class Agent implements IAgent {
   constructor(reactor: IReactorNetwork, options: AgentOptions = {}) {
     this.#pool = options.pool ?? new HTTPConnectionPool(reactor, false);
     this.#endpoints = options.endpointFactory ?? new StandardEndpointFactory(reactor, options);
+    // ALPN is offered by the standard endpoints only.
+    this.#http2 = options.http2 ?? options.endpointFactory === undefined;
   }
 
   /**
@@ -252,7 +274,13 @@ export class Agent implements IAgent {
       this.#pool.persistent,
       parsed.toString(),
     );
-    return requestOnPool(this.#pool, key, endpoint, request);
+    return requestOnPool(
+      this.#pool,
+      key,
+      endpoint,
+      request,
+      this.#http2 && parsed.scheme === "https",
+    );
   }
 }
 

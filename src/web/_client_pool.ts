@@ -27,6 +27,8 @@ import {
   ResponseNeverReceived,
   WrapperError,
 } from "./_client_errors.ts";
+import { AlpnClientProtocol, H2PooledConnection, type H2Retry } from "./_client_alpn.ts";
+import { type H2ClientOptions, H2ClientProtocol } from "./http2/_client_connection.ts";
 
 /** Something that sends one request on a connection (a protocol, or a retrying wrapper). */
 export interface IHTTPConnection {
@@ -85,13 +87,18 @@ class RetryingConnection implements IHTTPConnection {
 export interface HTTPConnectionPoolOptions {
   /** Limits of the response parser of each connection. */
   parser?: HTTP11ClientProtocolOptions;
+  /** Windows and limits of HTTP/2 connections. */
+  http2?: H2ClientOptions;
 }
 
 /**
  * A pool of HTTP/1.1 connections (`HTTPConnectionPool`). With `persistent`
  * (the default) idle connections are kept per destination (at most
  * `maxPersistentPerHost`, each for `cachedConnectionTimeout` seconds) and
- * reused; without it, every connection closes after its response.
+ * reused; without it, every connection closes after its response. An
+ * HTTP/2 connection (ALPN "h2") is shared by all the requests to its
+ * destination (queued beyond the server's stream limit); requests made
+ * while a destination's first connection is set up wait for its ALPN answer.
  *
  * @example
  * ```ts
@@ -117,6 +124,12 @@ export class HTTPConnectionPool {
   #options: HTTPConnectionPoolOptions;
   #connections = new Map<string, HTTP11ClientProtocol[]>();
   #timeouts = new Map<HTTP11ClientProtocol, IDelayedCall>();
+  // HTTP/2: one shared connection per destination, those waiting for the
+  // ALPN answer of a first connection, and destinations that answered http/1.1.
+  #h2 = new Map<string, H2ClientProtocol>();
+  #h2Timeouts = new Map<H2ClientProtocol, IDelayedCall>();
+  #negotiating = new Map<string, Deferred<IHTTPConnection>[]>();
+  #http11Only = new Set<string>();
 
   /**
    * Makes a pool.
@@ -135,7 +148,15 @@ export class HTTPConnectionPool {
    * @param key identifies the destination (scheme, host, port, TLS settings)
    * @param endpoint how to connect when none is kept
    */
-  getConnection(key: string, endpoint: IStreamClientEndpoint): Deferred<IHTTPConnection> {
+  getConnection(
+    key: string,
+    endpoint: IStreamClientEndpoint,
+    http2 = false,
+  ): Deferred<IHTTPConnection> {
+    if (http2) {
+      const shared = this.#sharedH2(key, endpoint);
+      if (shared !== null) return shared;
+    }
     const kept = this.#connections.get(key);
     while (kept !== undefined && kept.length > 0) {
       const protocol = kept.pop()!;
@@ -151,7 +172,157 @@ export class HTTPConnectionPool {
       );
       return d;
     }
+    if (http2) return this.#negotiate(key, endpoint, !this.#http11Only.has(key));
     return this.#newConnection(key, endpoint) as Deferred<IHTTPConnection>;
+  }
+
+  // The destination's HTTP/2 connection, or a wait for the ALPN answer of its first one.
+  #sharedH2(key: string, endpoint: IStreamClientEndpoint): Deferred<IHTTPConnection> | null {
+    const h2 = this.#h2.get(key);
+    if (h2 !== undefined && h2.canTakeRequests) {
+      const d = new Deferred<IHTTPConnection>();
+      d.callback(this.#pooled(key, endpoint, h2, this.retryAutomatically));
+      return d;
+    }
+    const waiting = this.#negotiating.get(key);
+    if (waiting === undefined) return null;
+    return this.#wait(waiting, null);
+  }
+
+  #wait(
+    waiting: Deferred<IHTTPConnection>[],
+    attempt: { d: Deferred<unknown> | null } | null,
+  ): Deferred<IHTTPConnection> {
+    const d: Deferred<IHTTPConnection> = new Deferred<IHTTPConnection>(() => {
+      const i = waiting.indexOf(d);
+      if (i >= 0) waiting.splice(i, 1);
+      // The last one waiting gave up: so does the connection attempt.
+      if (waiting.length === 0 && attempt?.d != null) attempt.d.cancel();
+    });
+    waiting.push(d);
+    return d;
+  }
+
+  #pooled(
+    key: string,
+    endpoint: IStreamClientEndpoint,
+    protocol: H2ClientProtocol,
+    retry: boolean,
+  ): H2PooledConnection {
+    const how: H2Retry = {
+      shouldRetry: (request, error) =>
+        shouldRetry(request.method, error, request.bodyProducer !== null),
+      fresh: () =>
+        this.getConnection(key, endpoint, true).addCallback((c: IHTTPConnection) =>
+          c instanceof H2PooledConnection ? new H2PooledConnection(c.protocol, null) : c
+        ),
+      busy: (p) => {
+        this.#h2Timeouts.get(p)?.cancel();
+        this.#h2Timeouts.delete(p);
+      },
+    };
+    return new H2PooledConnection(protocol, retry ? how : { ...how, shouldRetry: () => false });
+  }
+
+  /**
+   * A new connection offering h2 by ALPN. With `share`, requests for `key`
+   * made until TLS answers wait for it: HTTP/2 serves them all on it; with
+   * HTTP/1.1 the first takes it and the rest connect on their own.
+   */
+  #negotiate(
+    key: string,
+    endpoint: IStreamClientEndpoint,
+    share: boolean,
+  ): Deferred<IHTTPConnection> {
+    const waiting: Deferred<IHTTPConnection>[] = [];
+    const attempt: { d: Deferred<unknown> | null } = { d: null };
+    const first = this.#wait(waiting, attempt);
+    if (share) this.#negotiating.set(key, waiting);
+    const factory: IProtocolFactory = {
+      doStart(): void {},
+      doStop(): void {},
+      buildProtocol: (): IProtocol =>
+        new AlpnClientProtocol(() => this.#buildHttp11(key), () => this.#buildH2(key)),
+    };
+    const connect = endpoint.connect(factory);
+    attempt.d = connect;
+    const done = (): Deferred<IHTTPConnection>[] => {
+      attempt.d = null;
+      if (this.#negotiating.get(key) === waiting) this.#negotiating.delete(key);
+      return waiting.splice(0);
+    };
+    connect.addCallbacks((p: IProtocol) => {
+      const waiters = done();
+      const inner = (p as AlpnClientProtocol).inner;
+      if (inner instanceof H2ClientProtocol) {
+        this.#http11Only.delete(key);
+        if (inner.canTakeRequests && !this.#h2.has(key)) this.#h2.set(key, inner);
+        for (const w of waiters) {
+          w.callback(this.#pooled(key, endpoint, inner, this.retryAutomatically));
+        }
+        if (inner.activeStreams === 0) this.#h2Idle(key, inner);
+      } else if (inner !== null) {
+        this.#http11Only.add(key);
+        const [one, ...rest] = waiters;
+        if (one !== undefined) one.callback(inner);
+        else this.#putConnection(key, inner);
+        for (const w of rest) {
+          this.#negotiate(key, endpoint, false).addCallbacks((c: IHTTPConnection) => {
+            if (!w.called) w.callback(c);
+            else (c as { transport?: { loseConnection(): void } }).transport?.loseConnection();
+            return null;
+          }, (f2: Failure) => {
+            if (!w.called) w.errback(f2);
+            return null;
+          });
+        }
+      }
+      return null;
+    }, (f: Failure) => {
+      for (const w of done()) w.errback(f);
+      return null;
+    });
+    return first;
+  }
+
+  #buildHttp11(key: string): HTTP11ClientProtocol {
+    const p = new HTTP11ClientProtocol(
+      (protocol) => this.#putConnection(key, protocol),
+      this.#options.parser,
+    );
+    p.onConnectionLost = (protocol) => this.#forget(key, protocol);
+    return p;
+  }
+
+  #buildH2(key: string): H2ClientProtocol {
+    const p = new H2ClientProtocol(this.#options.http2);
+    const drop = (protocol: H2ClientProtocol): void => {
+      this.#h2Timeouts.get(protocol)?.cancel();
+      this.#h2Timeouts.delete(protocol);
+      if (this.#h2.get(key) === protocol) this.#h2.delete(key);
+    };
+    p.onGoingAway = drop;
+    p.onConnectionLost = drop;
+    p.onIdle = (protocol) => this.#h2Idle(key, protocol);
+    return p;
+  }
+
+  // A shared connection has no stream left: keep it for a while, or close it.
+  #h2Idle(key: string, protocol: H2ClientProtocol): void {
+    if (!this.persistent || this.#h2.get(key) !== protocol) {
+      if (this.#h2.get(key) === protocol) this.#h2.delete(key);
+      protocol.loseConnectionGracefully();
+      return;
+    }
+    this.#h2Timeouts.get(protocol)?.cancel();
+    this.#h2Timeouts.set(
+      protocol,
+      this.#reactor.callLater(this.cachedConnectionTimeout, () => {
+        this.#h2Timeouts.delete(protocol);
+        if (this.#h2.get(key) === protocol) this.#h2.delete(key);
+        protocol.loseConnectionGracefully();
+      }),
+    );
   }
 
   #newConnection(key: string, endpoint: IStreamClientEndpoint): Deferred<HTTP11ClientProtocol> {
@@ -216,8 +387,10 @@ export class HTTPConnectionPool {
 
   /** The number of idle connections kept for `key` (or for all destinations). */
   cachedConnectionCount(key?: string): number {
-    if (key !== undefined) return this.#connections.get(key)?.length ?? 0;
-    let n = 0;
+    if (key !== undefined) {
+      return (this.#connections.get(key)?.length ?? 0) + (this.#h2.has(key) ? 1 : 0);
+    }
+    let n = this.#h2.size;
     for (const list of this.#connections.values()) n += list.length;
     return n;
   }
@@ -233,6 +406,14 @@ export class HTTPConnectionPool {
       }
     }
     this.#connections.clear();
+    for (const protocol of this.#h2.values()) {
+      this.#h2Timeouts.get(protocol)?.cancel();
+      this.#h2Timeouts.delete(protocol);
+      // An idle shared connection closes now; a busy one once its streams end.
+      if (protocol.activeStreams === 0) waits.push(protocol.abort());
+      else protocol.loseConnectionGracefully();
+    }
+    this.#h2.clear();
     return new DeferredList(waits).addCallback((): void => {});
   }
 }

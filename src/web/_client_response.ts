@@ -18,7 +18,7 @@ import type { Address } from "../internet/address.ts";
 import { IPv4Address } from "../internet/address.ts";
 import { Protocol } from "../internet/protocol.ts";
 import { ConnectionAborted } from "../internet/error.ts";
-import type { Headers } from "./_headers.ts";
+import { Headers } from "./_headers.ts";
 import type { BodyLength } from "./_client_body.ts";
 import { PartialDownloadError, PotentialDataLoss, ResponseDone } from "./_client_errors.ts";
 import { bodyDataFinished, bodyDataReceived, stopBody } from "./_internal.ts";
@@ -138,6 +138,8 @@ export class Response {
   request: RequestInfo | null;
   /** The response that redirected to this one (set by `RedirectAgent`), or null. */
   previousResponse: Response | null = null;
+  /** The trailer fields, filled in once the body ended (HTTP/2 trailers). */
+  readonly trailers: Headers = new Headers();
   /**
    * The connection's flow control; null once the body ended.
    * @ignore

@@ -155,6 +155,11 @@ export class WebOptions extends Options {
     },
     { name: "no-listing", doc: "Answer 403 for directories without an index file." },
     { name: "allow-ignore-ext", doc: "With --path: /foo serves foo.EXT for any extension." },
+    { name: "no-http2", doc: "Serve HTTP/1.1 only: no h2 by ALPN, no h2c." },
+    {
+      name: "h2c-upgrade",
+      doc: "Accept `Upgrade: h2c` on cleartext HTTP/1.1 (deprecated by RFC 9113; off by default).",
+    },
   ];
   /** The options with values. */
   override optParameters: ParameterSpec[] = [
@@ -277,6 +282,9 @@ export class WebOptions extends Options {
   /** Checks the combination of options; throws `UsageError`. */
   override postOptions(): void {
     const opts = this.opts;
+    if (opts["no-http2"] && opts["h2c-upgrade"]) {
+      throw new UsageError("--h2c-upgrade needs HTTP/2: drop --no-http2");
+    }
     if (opts.https !== undefined && (!opts.certificate || !opts.privkey)) {
       throw new UsageError("Option --https needs --certificate and --privkey");
     }
@@ -485,6 +493,11 @@ export const webPlugin: IServiceMaker = {
     }
     const site = new Site(resource, opts["add-header"] as [string, string][]);
     site.displayTracebacks = opts["display-tracebacks"] as boolean;
+    // SiteOptions.http2: --no-http2 turns it off, --h2c-upgrade turns Upgrade: h2c on.
+    if (opts["no-http2"]) site.http2 = false;
+    else if (opts["h2c-upgrade"] && site.http2 !== false) {
+      site.http2 = { ...site.http2, h2cUpgrade: true };
+    }
     site.logFile = openAccessLog(opts.logfile as string | undefined, context);
     // An option given (0 for none) replaces the Site's default.
     const timeouts = { "header-timeout": "headerTimeout", "request-timeout": "requestTimeout" };
