@@ -4,6 +4,8 @@
 //   tw:     our `Site` over `reactor.listenSSL` (h2 chosen by ALPN)
 //   tw-h2c: our `Site` over `reactor.listenTCP` (h2c by prior knowledge)
 //   native: node:http2's createSecureServer (on any runtime's node:http2)
+//   serve:  the runtime's own server with TLS, which speaks h2 by ALPN (Deno.serve,
+//           Bun.serve({ http2: true })); Node has none beyond node:http2
 // Prints `READY <port>` on stdout once listening on 127.0.0.1; runs until killed.
 import { readFileSync } from "node:fs";
 import { reactor } from "../mod.ts";
@@ -42,6 +44,29 @@ if (impl === "tw" || impl === "tw-h2c") {
     res.end(BODY);
   });
   server.listen(0, "127.0.0.1", () => ready((server.address() as { port: number }).port));
+} else if (impl === "serve") {
+  const g = globalThis as unknown as {
+    Deno?: { serve(o: unknown, h: () => Response): { addr: { port: number } } };
+    Bun?: { serve(o: unknown): { port: number } };
+  };
+  const hello = () =>
+    new Response(BODY, { headers: { "content-type": "text/plain; charset=utf-8" } });
+  if (g.Deno) {
+    const server = g.Deno.serve(
+      { port: 0, hostname: "127.0.0.1", cert, key, onListen() {} },
+      hello,
+    );
+    ready(server.addr.port);
+  } else if (g.Bun) {
+    const server = g.Bun.serve({
+      port: 0,
+      hostname: "127.0.0.1",
+      http2: true,
+      tls: { cert, key },
+      fetch: hello,
+    });
+    ready(server.port);
+  } else throw new Error("Node has no server of its own beyond node:http2");
 } else {
   throw new Error(`unknown server ${impl}`);
 }

@@ -29,7 +29,7 @@ if (spawnSync("h2load", ["--version"]).error) {
 interface Subject {
   name: string;
   runtime: "deno" | "bun" | "node" | "python";
-  kind: "tw" | "tw-h2c" | "native" | "twisted";
+  kind: "tw" | "tw-h2c" | "native" | "serve" | "twisted";
   cmd: string[];
   tls: boolean;
 }
@@ -63,6 +63,15 @@ for (const rt of ["deno", "bun", "node"] as const) {
     cmd: ts(rt, "native"),
     tls: true,
   });
+  if (rt !== "node") {
+    ALL.push({
+      name: rt === "deno" ? "Deno.serve (TLS)" : "Bun.serve({ http2: true }) (TLS)",
+      runtime: rt,
+      kind: "serve",
+      cmd: ts(rt, "serve"),
+      tls: true,
+    });
+  }
 }
 ALL.push({
   name: "twisted.web h2 (CPython, TLS)",
@@ -149,12 +158,12 @@ const lines = [
   `h2load -t1 -c${CONNECTIONS} -m${STREAMS} -D${DURATION} ("Hello, world!", text/plain), server pinned` +
   ` to core 1, h2load on core 0. Best of ${REPEAT}.`,
   "",
-  "| server | requests/s | vs node:http2 (same runtime) | vs twisted.web h2 | server CPU | errors |",
-  "|---|---:|---:|---:|---:|---|",
+  "| server | requests/s | vs node:http2 (same runtime) | vs Deno.serve / Bun.serve | vs twisted.web h2 | server CPU | errors |",
+  "|---|---:|---:|---:|---:|---:|---|",
 ];
 for (const r of rows) {
   if (r.error || r.best === undefined) {
-    lines.push(`| ${r.subject.name} | error: ${r.error} | | | | |`);
+    lines.push(`| ${r.subject.name} | error: ${r.error} | | | | | |`);
     continue;
   }
   const native = rows.find((x) =>
@@ -162,9 +171,13 @@ for (const r of rows) {
   )
     ?.best?.rps;
   const vsNative = native && r.subject.kind !== "native" ? fmt(r.best.rps / native, 2) : "";
+  const serve = rows.find((x) =>
+    x.subject.runtime === r.subject.runtime && x.subject.kind === "serve"
+  )?.best?.rps;
+  const vsServe = serve && r.subject.kind.startsWith("tw") ? fmt(r.best.rps / serve, 2) : "";
   const vsTwisted = twisted && r.subject.kind !== "twisted" ? fmt(r.best.rps / twisted, 1) : "";
   lines.push(
-    `| ${r.subject.name} | ${fmt(r.best.rps)} | ${vsNative} | ${vsTwisted} | ${
+    `| ${r.subject.name} | ${fmt(r.best.rps)} | ${vsNative} | ${vsServe} | ${vsTwisted} | ${
       fmt(r.best.serverCpu * 100)
     }% | ${r.best.failed} |`,
   );

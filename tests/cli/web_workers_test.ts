@@ -71,13 +71,14 @@ describe("tw web --workers", () => {
       });
       await until("an answer", async () => (await get(port)) === 200 ? true : undefined);
       for (let i = 0; i < 20; i++) assert.equal(await get(port), 200);
-      // Both workers have the port open: each holds a listening socket on it.
-      for (const pid of workers) {
-        const ss = spawnSync("ss", ["-Hltnp", `sport = :${port}`], { encoding: "utf8" });
-        if (ss.status === 0 && ss.stdout !== "") {
-          assert.match(ss.stdout, new RegExp(`pid=${pid}\\b`));
-        }
-      }
+      // Both workers hold a listening socket on the port (the second may bind a moment later).
+      const listening = (): string =>
+        spawnSync("ss", ["-Hltnp", `sport = :${port}`], { encoding: "utf8" }).stdout ?? "";
+      await until(
+        "both workers listening",
+        () =>
+          workers.every((pid) => new RegExp(`pid=${pid}\\b`).test(listening())) ? true : undefined,
+      );
       process.kill(workers[0], "SIGKILL");
       const replaced = await until("a new worker", () => {
         const found = children(supervisor);

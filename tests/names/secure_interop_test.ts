@@ -248,7 +248,7 @@ describe("tw dns --tls and --https", { timeout: 120_000 }, () => {
       `@${join(dir, "query.bin")}`,
       url,
     );
-    assert.match(post.head, /^HTTP\/1\.1 200/);
+    assert.match(post.head, /^HTTP\/2 200/); // RFC 8484: DoH over HTTP/2, by ALPN
     assert.match(post.head, /content-type: application\/dns-message/i);
     assert.match(post.head, /cache-control: max-age=60/i);
     const reply = Message.fromStr(post.body);
@@ -256,14 +256,14 @@ describe("tw dns --tls and --https", { timeout: 120_000 }, () => {
     const dns = btoa(String.fromCharCode(...bytes)).replaceAll("+", "-").replaceAll("/", "_")
       .replace(/=+$/, "");
     const get = await curl(`${url}?dns=${dns}`);
-    assert.match(get.head, /^HTTP\/1\.1 200/);
+    assert.match(get.head, /^HTTP\/2 200/);
     assert.deepEqual(Message.fromStr(get.body).answers.map(String), reply.answers.map(String));
     const wrongType = await curl("-H", "content-type: text/plain", "--data-binary", "x", url);
-    assert.match(wrongType.head, /^HTTP\/1\.1 415/);
+    assert.match(wrongType.head, /^HTTP\/2 415/);
     const put = await curl("-X", "PUT", url);
-    assert.match(put.head, /^HTTP\/1\.1 405/);
+    assert.match(put.head, /^HTTP\/2 405/);
     const bad = await curl(`${url}?dns=!!`);
-    assert.match(bad.head, /^HTTP\/1\.1 400/);
+    assert.match(bad.head, /^HTTP\/2 400/);
   });
 
   it("answers our Resolver over DoT: pipelined lookups on one connection", async () => {

@@ -12,7 +12,7 @@ import { type IServiceMaker, ServiceMaker } from "../_plugins.ts";
 export const lazyBuiltinPlugins: readonly IServiceMaker[] = [
   new ServiceMaker(
     "cftp",
-    "An SFTP client running a batch file of commands (cftp, sftp -b)",
+    "An SFTP client running commands from a batch file or typed (cftp, sftp -b)",
     async () => (await import("./cftp.ts")).cftpPlugin,
   ),
   new ServiceMaker(
