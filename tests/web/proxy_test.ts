@@ -38,6 +38,8 @@ class Show extends Resource {
       uri: request.uri,
       host: request.getHeader("host"),
       connection: request.getHeader("connection"),
+      upgrade: request.getHeader("upgrade"),
+      http2Settings: request.getHeader("http2-settings"),
       body: td.decode(request.content),
     });
   }
@@ -135,6 +137,30 @@ describe("proxies over loopback", { timeout: 60_000 }, () => {
     const body = await json(r);
     assert.equal(body.uri, "/show?x=1");
     assert.equal(body.host, `127.0.0.1:${portOf(upstreamPort)}`);
+  });
+
+  it("never forwards an h2c upgrade (the h2c-smuggling vector)", async () => {
+    const { connect } = await import("node:net");
+    const raw = await new Promise<string>((resolve, reject) => {
+      const socket = connect(portOf(frontPort), "127.0.0.1", () => {
+        socket.write(
+          "GET /all/show HTTP/1.1\r\nHost: front\r\nConnection: Upgrade, HTTP2-Settings\r\n" +
+            "Upgrade: h2c\r\nHTTP2-Settings: AAMAAABkAAQAAP__\r\n\r\n",
+        );
+      });
+      let got = "";
+      socket.on("data", (d) => {
+        got += d.toString();
+        if (/\r\n\r\n[\s\S]*\}$/.test(got)) socket.end();
+      });
+      socket.on("close", () => resolve(got));
+      socket.on("error", reject);
+    });
+    // The front site does not upgrade (h2cUpgrade is off by default) and answers over HTTP/1.1.
+    assert.match(raw, /^HTTP\/1\.1 200/);
+    const body = JSON.parse(raw.slice(raw.indexOf("\r\n\r\n") + 4));
+    assert.equal(body.upgrade, null);
+    assert.equal(body.http2Settings, null);
   });
 
   it("maps the path under a prefix", async () => {
