@@ -482,8 +482,13 @@ export class NodeSocket implements Socket {
       this.#readController.error(reason ?? new Error("Socket aborted"));
     }
     try {
-      // RST where the handle is a TCP handle; TLS and pipes just close.
-      if (this.#is(F_IS_TCP) && !this.#tls && typeof sock.resetAndDestroy === "function") {
+      // RST where the handle is a TCP handle; TLS and pipes just close. Not once the
+      // write side was ended: libuv refuses a reset after a shutdown (EINVAL), and Node
+      // then leaves the handle half-closed (the process spins at exit).
+      if (
+        this.#is(F_IS_TCP) && !this.#tls && !sock.writableEnded &&
+        typeof sock.resetAndDestroy === "function"
+      ) {
         sock.resetAndDestroy();
         return;
       }
