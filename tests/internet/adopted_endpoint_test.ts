@@ -96,6 +96,37 @@ describe("reactor.adoptStreamPort under systemd-socket-activate", { skip: SKIP }
       child.kill("SIGTERM");
     }
   });
+
+  it("runs tw web on the passed socket, and stops it on SIGTERM", { timeout: 60_000 }, async () => {
+    const port = await freePort();
+    const [exe, argv] = command(CURRENT, ["web", "--listen", "systemd:domain=INET:index=0"]);
+    const child = spawn(
+      "systemd-socket-activate",
+      ["-l", `127.0.0.1:${port}`, exe, ...argv.slice(1)],
+      { stdio: ["ignore", "pipe", "pipe"] },
+    );
+    let output = "";
+    child.stdout!.on("data", (d: Uint8Array) => output += new TextDecoder().decode(d));
+    child.stderr!.on("data", (d: Uint8Array) => output += new TextDecoder().decode(d));
+    const exited = new Promise<number | null>((resolve) => child.once("exit", resolve));
+    try {
+      let page = "";
+      for (let attempt = 0; attempt < 150 && !page.includes("It works"); attempt++) {
+        try {
+          page = await (await fetch(`http://127.0.0.1:${port}/`)).text();
+        } catch {
+          await new Promise((resolve) => setTimeout(resolve, 100));
+        }
+      }
+      assert.match(page, /It works/, output);
+      // Not child.kill(): Deno's node:child_process then reports the exit as by that signal.
+      process.kill(child.pid!, "SIGTERM");
+      assert.equal(await exited, 0, output);
+      assert.match(output, /Server shut down/);
+    } finally {
+      child.kill("SIGKILL");
+    }
+  });
 });
 
 describe("SO_REUSEPORT listeners", () => {
