@@ -282,6 +282,8 @@ describe("permessage-deflate with Chromium", { timeout: 120_000 }, () => {
       root.putChild("", new Data(new TextEncoder().encode(page(port)), "text/html"));
       const profile = mkdtempSync(join(tmpdir(), "tw-chromium-"));
       const browser = new Peer();
+      // A browser prints no READY line: its port Deferred fails when it ends, unheeded.
+      browser.port.addErrback(() => {});
       const transport = reactor.spawnProcess(browser, CHROMIUM, [
         CHROMIUM,
         "--headless",
