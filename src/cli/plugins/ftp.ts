@@ -27,17 +27,14 @@
 import type { IService } from "../../application/mod.ts";
 import {
   AllowAnonymousAccess,
-  type AvatarId,
   FilePasswordDB,
-  type ICredentials,
   type ICredentialsChecker,
-  type InterfaceName,
   Portal,
-  UnauthorizedLogin,
 } from "../../cred/mod.ts";
 import { Logger } from "../../logger/mod.ts";
 import { FTPFactory, FTPRealm } from "../../protocols/ftp/mod.ts";
 import type { IServiceMaker, PluginContext } from "../_plugins.ts";
+import { FirstMatchChecker } from "./_first_match_checker.ts";
 import { describeError, resolvePath } from "../_runner.ts";
 import { escapeEndpointValue, listeningTree } from "../_serve.ts";
 import {
@@ -195,34 +192,6 @@ export class FtpOptions extends Options {
     if (address !== undefined && !/^\d{1,3}(\.\d{1,3}){3}$/.test(String(address))) {
       throw new UsageError(`--passive-address ${JSON.stringify(address)} is not an IPv4 address`);
     }
-  }
-}
-
-/**
- * Every checker given, tried in order (a portal keeps one checker per
- * credential interface, so `--auth` and `--password-file` would replace each other).
- */
-class FirstMatchChecker implements ICredentialsChecker {
-  readonly credentialInterfaces: readonly InterfaceName[];
-  #checkers: ICredentialsChecker[];
-
-  constructor(checkers: ICredentialsChecker[]) {
-    this.#checkers = checkers;
-    this.credentialInterfaces = [...new Set(checkers.flatMap((c) => c.credentialInterfaces))];
-  }
-
-  async requestAvatarId(credentials: ICredentials): Promise<AvatarId> {
-    for (const checker of this.#checkers) {
-      if (!credentials.credentialInterfaces.some((i) => checker.credentialInterfaces.includes(i))) {
-        continue;
-      }
-      try {
-        return await checker.requestAvatarId(credentials);
-      } catch (error) {
-        if (!(error instanceof UnauthorizedLogin)) throw error;
-      }
-    }
-    throw new UnauthorizedLogin();
   }
 }
 

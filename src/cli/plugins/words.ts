@@ -18,17 +18,14 @@
  */
 import type { IService } from "../../application/mod.ts";
 import {
-  type AvatarId,
   FilePasswordDB,
-  type ICredentials,
   type ICredentialsChecker,
   InMemoryUsernamePasswordDatabaseDontUse,
-  type InterfaceName,
   Portal,
-  UnauthorizedLogin,
 } from "../../cred/mod.ts";
 import { InMemoryWordsRealm, IRCFactory } from "../../words/mod.ts";
 import type { IServiceMaker, PluginContext } from "../_plugins.ts";
+import { FirstMatchChecker } from "./_first_match_checker.ts";
 import { describeError, resolvePath } from "../_runner.ts";
 import { listeningTree } from "../_serve.ts";
 import {
@@ -165,34 +162,6 @@ function checkers(options: Options, context: PluginContext): ICredentialsChecker
     out.push(new FilePasswordDB(file, { runtime, hash: "plain" }));
   }
   return out;
-}
-
-/**
- * Every checker given, tried in order (a portal keeps one checker per
- * credential interface, so several `--auth` would otherwise replace each other).
- */
-class FirstMatchChecker implements ICredentialsChecker {
-  readonly credentialInterfaces: readonly InterfaceName[];
-  #checkers: ICredentialsChecker[];
-
-  constructor(checkers: ICredentialsChecker[]) {
-    this.#checkers = checkers;
-    this.credentialInterfaces = [...new Set(checkers.flatMap((c) => c.credentialInterfaces))];
-  }
-
-  async requestAvatarId(credentials: ICredentials): Promise<AvatarId> {
-    for (const checker of this.#checkers) {
-      if (!credentials.credentialInterfaces.some((i) => checker.credentialInterfaces.includes(i))) {
-        continue;
-      }
-      try {
-        return await checker.requestAvatarId(credentials);
-      } catch (error) {
-        if (!(error instanceof UnauthorizedLogin)) throw error;
-      }
-    }
-    throw new UnauthorizedLogin();
-  }
 }
 
 /** The `words` plugin. */
