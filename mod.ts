@@ -33,7 +33,8 @@ export { Connector, Port } from "./src/internet/tcp.ts";
 export { UDPPort } from "./src/internet/udp.ts";
 export { ProcessTransport } from "./src/internet/process.ts";
 export { StreamTransport } from "./src/internet/_stream_transport.ts";
-export type { LiveResource, StreamTransportOptions } from "./src/internet/_stream_transport.ts";
+export type { StreamTransportOptions } from "./src/internet/_stream_transport.ts";
+export type { LiveResource } from "./src/internet/_live.ts";
 export type {
   IReactorCore,
   SystemEventPhase,

@@ -14,13 +14,8 @@ import type {
 } from "../src/internet/socket.ts";
 import { chmod } from "node:fs/promises";
 import type { BunApi, BunRawListener, BunRawSocket, BunSocketHandler } from "./_bun_types.ts";
-import {
-  BunSocket,
-  type BunSocketOrigin,
-  bunTls,
-  normalizeError,
-  sharedHandler,
-} from "./_bun_socket.ts";
+import { BunSocket, type BunSocketOrigin, sharedHandler } from "./_bun_socket.ts";
+import { bunTls, normalizeError } from "./_bun_tls.ts";
 
 /** A `Listener` yielding `BunSocket`s from a Bun listening socket. */
 class BunListener implements Listener {

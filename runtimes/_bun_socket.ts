@@ -20,14 +20,10 @@ import type {
   TlsOptions,
 } from "../src/internet/socket.ts";
 import type { BunRawSocket, BunSocketHandler, BunTlsOptions } from "./_bun_types.ts";
+import { bunTls, normalizeError } from "./_bun_tls.ts";
 
 /** Stream queue size in bytes for `readable` and `writable`. */
 const STREAM_HIGH_WATER = 64 * 1024;
-
-/** OpenSSL's SSL_OP_NO_TLSv1, _v1_1 and _v1_2 bits, for `minVersion`. */
-const NO_TLS_1_0 = 0x04000000;
-const NO_TLS_1_1 = 0x10000000;
-const NO_TLS_1_2 = 0x08000000;
 
 type Sink = FastPathHandler;
 
@@ -36,54 +32,6 @@ type Pending =
   | { kind: "data"; chunk: Uint8Array }
   | { kind: "end" }
   | { kind: "error"; error: Error };
-
-/** Gives `error` a Node-style `code` where Bun left one out. */
-export function normalizeError(error: unknown): Error {
-  const err = error instanceof Error ? error : new Error(String(error));
-  const withCode = err as Error & { code?: string };
-  if (typeof withCode.code !== "string") {
-    const match = /\b(E[A-Z]{3,}|ERR_[A-Z_]+)\b/.exec(err.message);
-    if (match) withCode.code = match[1];
-  }
-  if (withCode.code === "EAI_NONAME" || withCode.code === "EAI_NODATA") {
-    withCode.code = "ENOTFOUND";
-  }
-  return err;
-}
-
-/** ALPN names in TLS wire format: each name prefixed by its length. */
-function alpnWire(names: string[]): Uint8Array {
-  const encoded = names.map((name) => new TextEncoder().encode(name));
-  const out = new Uint8Array(encoded.reduce((n, e) => n + 1 + e.length, 0));
-  let at = 0;
-  for (const e of encoded) {
-    out[at++] = e.length;
-    out.set(e, at);
-    at += e.length;
-  }
-  return out;
-}
-
-/** Translates the contract's TLS options into Bun's. */
-export function bunTls(options: TlsOptions, isServer: boolean, host?: string): BunTlsOptions {
-  const tls: BunTlsOptions = {};
-  if (options.cert !== undefined) tls.cert = options.cert;
-  if (options.key !== undefined) tls.key = options.key;
-  if (options.ca !== undefined) tls.ca = options.ca;
-  if (options.alpnProtocols?.length) tls.ALPNProtocols = alpnWire(options.alpnProtocols);
-  let secureOptions = NO_TLS_1_0 | NO_TLS_1_1;
-  if (options.minVersion === "TLSv1.3") secureOptions |= NO_TLS_1_2;
-  tls.secureOptions = secureOptions;
-  if (isServer) {
-    tls.requestCert = options.requestCert ?? false;
-    tls.rejectUnauthorized = options.requestCert ?? false;
-  } else {
-    tls.rejectUnauthorized = options.verify ?? true;
-    const name = options.serverName ?? host;
-    if (name !== undefined) tls.serverName = name;
-  }
-  return tls;
-}
 
 /** How a `BunSocket` came to be, for addresses and the STARTTLS role. */
 export interface BunSocketOrigin {
@@ -139,8 +87,32 @@ const F_CLOSED_FLAG = 64;
 const F_USER_PAUSED = 128;
 const F_STREAM_PAUSED = 256;
 
-/** A `Socket` over one Bun socket. */
-export class BunSocket implements Socket {
+/** An IP address other than a wildcard (`0.0.0.0`, `::`): an accepted socket's own end. */
+function isSpecificIp(host: string | undefined): host is string {
+  if (host === undefined || host === "0.0.0.0" || host === "::") return false;
+  return /^\d{1,3}(\.\d{1,3}){3}$/.test(host) || host.includes(":");
+}
+
+/** A waiter for the write queue to empty. */
+type Waiter = { resolve: () => void; reject: (e: Error) => void };
+
+/** What only some connections need: streams, a TLS upgrade, waiters, a failure. */
+class RareState {
+  pending: Pending[] | null = null;
+  drainWaiters: Waiter[] | null = null;
+  streamInFlight = 0;
+  flushWaiters: (() => void)[] | null = null;
+  tlsRaw: BunRawSocket | null = null;
+  errored: Error | null = null;
+  readable: ReadableStream<Uint8Array> | null = null;
+  writable: WritableStream<Uint8Array> | null = null;
+  closed: Promise<void> | null = null;
+  resolveClosed: (() => void) | null = null;
+  rejectClosed: ((e: Error) => void) | null = null;
+}
+
+/** A `Socket` over one Bun socket, and its own fast path. */
+export class BunSocket implements Socket, SocketFastPath {
   // Its yes/no states, a bit each (F_*): one field for an idle connection, not 9.
   #flags = 0;
 
@@ -153,25 +125,53 @@ export class BunSocket implements Socket {
   }
   #raw: BunRawSocket;
   #origin: BunSocketOrigin;
-  #local: SocketAddress;
-  #remote: SocketAddress;
+  /** This end: the listener's when known, else read from Bun when asked and kept once closed. */
+  #local: SocketAddress | null = null;
+  /** The peer, read from Bun when asked; kept only once the socket closed. */
+  #remote: SocketAddress | null = null;
   #sink: Sink | null = null;
-  // The lists below are made on first use: an idle connection holds none.
-  #pending: Pending[] | null = null;
-  #queue: Uint8Array[] | null = null;
+  #queue: Uint8Array[] | null = null; // made on first use
   #queued = 0;
-  #drainWaiters: { resolve: () => void; reject: (e: Error) => void }[] | null = null;
+  /** The state only some connections need, made on first use (`#more`). */
+  #rare: RareState | null = null;
+
+  get #more(): RareState {
+    return this.#rare ??= new RareState();
+  }
+
+  // Each rare field reads its default while `#rare` is null, and storing a
+  // default does not make it.
+  get #pending(): Pending[] | null {
+    return this.#rare?.pending ?? null;
+  }
+  set #pending(value: Pending[] | null) {
+    if (value !== null || this.#rare !== null) this.#more.pending = value;
+  }
+  get #drainWaiters(): Waiter[] | null {
+    return this.#rare?.drainWaiters ?? null;
+  }
+  set #drainWaiters(value: Waiter[] | null) {
+    if (value !== null || this.#rare !== null) this.#more.drainWaiters = value;
+  }
   /** Chunks accepted by `writable` but not yet handed to its sink. */
-  #streamInFlight = 0;
-  #flushWaiters: (() => void)[] | null = null;
-  #tlsRaw: BunRawSocket | null = null;
-  #errored: Error | null = null;
-  #readable: ReadableStream<Uint8Array> | null = null;
-  #writable: WritableStream<Uint8Array> | null = null;
-  #closed: Promise<void> | null = null;
-  #resolveClosed: (() => void) | null = null;
-  #rejectClosed: ((e: Error) => void) | null = null;
-  #fastPath: SocketFastPath;
+  get #streamInFlight(): number {
+    return this.#rare?.streamInFlight ?? 0;
+  }
+  set #streamInFlight(value: number) {
+    if (value !== 0 || this.#rare !== null) this.#more.streamInFlight = value;
+  }
+  get #flushWaiters(): (() => void)[] | null {
+    return this.#rare?.flushWaiters ?? null;
+  }
+  set #flushWaiters(value: (() => void)[] | null) {
+    if (value !== null || this.#rare !== null) this.#more.flushWaiters = value;
+  }
+  get #errored(): Error | null {
+    return this.#rare?.errored ?? null;
+  }
+  set #errored(value: Error | null) {
+    if (value !== null || this.#rare !== null) this.#more.errored = value;
+  }
 
   /** Wraps `raw`; reading stays paused until a consumer attaches. */
   constructor(raw: BunRawSocket, origin: BunSocketOrigin) {
@@ -182,17 +182,32 @@ export class BunSocket implements Socket {
       const none = { transport: "unix" as const, path: "" };
       this.#local = origin.isServer ? here : none;
       this.#remote = origin.isServer ? none : here;
-    } else {
-      // A socket reset before `open` has no addresses: fall back to the known end.
-      const known = { hostname: origin.host ?? "", port: origin.port ?? 0 };
-      const local = { hostname: raw.localAddress ?? "", port: raw.localPort ?? 0 };
-      const remote = { hostname: raw.remoteAddress ?? "", port: raw.remotePort ?? 0 };
-      if (origin.isServer && local.hostname === "") Object.assign(local, known);
-      if (!origin.isServer && remote.hostname === "") Object.assign(remote, known);
-      this.#local = localTcpEnd(local.hostname, local.port);
-      this.#remote = { transport: "tcp", hostname: peerHost(remote.hostname), port: remote.port };
+    } else if (origin.isServer && isSpecificIp(origin.host)) {
+      // Accepted on a listener bound to one address: that is this end. (Asking
+      // Bun costs about 100 bytes per connection, which it keeps.)
+      this.#local = localTcpEnd(origin.host, origin.port ?? 0);
     }
-    this.#fastPath = new BunSocket.#FastPath(this);
+  }
+
+  /** This end as Bun reports it (or, for an accepted socket, the listener's). */
+  #readLocal(): SocketAddress {
+    const origin = this.#origin;
+    const hostname = this.#raw.localAddress ?? "";
+    // A socket reset before `open` has no addresses: fall back to the known end.
+    if (origin.isServer && hostname === "") return localTcpEnd(origin.host ?? "", origin.port ?? 0);
+    return localTcpEnd(hostname, this.#raw.localPort ?? 0);
+  }
+
+  /** The peer's address as Bun reports it (or, for a client, the end it was asked for). */
+  #readRemote(): SocketAddress {
+    const origin = this.#origin;
+    let hostname = this.#raw.remoteAddress ?? "";
+    let port = this.#raw.remotePort ?? 0;
+    if (!origin.isServer && hostname === "") {
+      hostname = origin.host ?? "";
+      port = origin.port ?? 0;
+    }
+    return { transport: "tcp", hostname: peerHost(hostname), port };
   }
 
   /**
@@ -207,44 +222,43 @@ export class BunSocket implements Socket {
 
   /** Bytes from the peer. Accessing it chooses streams mode. */
   get readable(): ReadableStream<Uint8Array> {
-    if (this.#readable === null) this.#readable = this.#makeReadable();
-    return this.#readable;
+    return this.#more.readable ??= this.#makeReadable();
   }
 
   /** Bytes to the peer, with backpressure. */
   get writable(): WritableStream<Uint8Array> {
-    if (this.#writable === null) this.#writable = this.#makeWritable();
-    return this.#writable;
+    return this.#more.writable ??= this.#makeWritable();
   }
 
   /** This side's address. */
   get localAddress(): SocketAddress {
-    return this.#local;
+    return this.#local ?? this.#readLocal();
   }
 
-  /** The peer's address. */
+  /** The peer's address: read when asked, so an idle connection keeps no copy. */
   get remoteAddress(): SocketAddress {
-    return this.#remote;
+    return this.#remote ?? this.#readRemote();
   }
 
   /** Settles when fully closed; rejects if the socket failed. Made on first use. */
   get closed(): Promise<void> {
-    if (this.#closed === null) {
+    const more = this.#more;
+    if (more.closed === null) {
       if (this.#is(F_CLOSED_FLAG)) {
-        this.#closed = this.#errored !== null && !this.#is(F_UPGRADED)
+        more.closed = this.#errored !== null && !this.#is(F_UPGRADED)
           ? Promise.reject(this.#errored)
           : Promise.resolve();
       } else {
-        this.#closed = new Promise<void>((resolve, reject) => {
-          this.#resolveClosed = resolve;
-          this.#rejectClosed = reject;
+        more.closed = new Promise<void>((resolve, reject) => {
+          more.resolveClosed = resolve;
+          more.rejectClosed = reject;
         });
       }
       // Observed here so an unwatched failure is no unhandled rejection;
       // whoever awaits `closed` still sees it.
-      this.#closed.catch(() => {});
+      more.closed.catch(() => {});
     }
-    return this.#closed;
+    return more.closed;
   }
 
   /** The TLS state of a TLS socket. */
@@ -254,9 +268,9 @@ export class BunSocket implements Socket {
     return { alpnProtocol: typeof alpn === "string" ? alpn : null };
   }
 
-  /** The callback hot path. */
+  /** The callback hot path: the socket itself (no extra object per connection). */
   get fastPath(): SocketFastPath | null {
-    return this.#fastPath;
+    return this;
   }
 
   /** The Bun socket. */
@@ -330,7 +344,7 @@ export class BunSocket implements Socket {
       options.handshakeTimeout,
       () => {
         // The TLS socket Bun made owns the connection now: close both.
-        this.#tlsRaw?.terminate();
+        this.#rare?.tlsRaw?.terminate();
         raw.terminate();
       },
     );
@@ -393,7 +407,7 @@ export class BunSocket implements Socket {
         this.#raw.resume();
         const [, tlsRaw] = this.#raw.upgradeTLS({ isServer, tls, socket: handler });
         this.#set(F_UPGRADED, true);
-        this.#tlsRaw = tlsRaw;
+        this.#more.tlsRaw = tlsRaw;
         adopt(tlsRaw);
       } catch (error) {
         this.#updatePause();
@@ -432,7 +446,7 @@ export class BunSocket implements Socket {
       // this one only settles `closed` once the connection is gone.
       this.#set(F_CLOSED_FLAG, true);
       this.#resolveFlushWaiters();
-      this.#resolveClosed?.();
+      this.#rare?.resolveClosed?.();
       return;
     }
     if (error !== undefined && !this.#is(F_CLOSING)) this._error(raw, error);
@@ -440,11 +454,14 @@ export class BunSocket implements Socket {
     // calling `end`: report that EOF so half-close reads as it should.
     if (this.#errored === null && !this.#is(F_CLOSING) && !this.#is(F_SAW_END)) this._end(raw);
     this.#set(F_CLOSED_FLAG, true);
+    // Bun forgets the addresses once closed: keep them for whoever asks later.
+    this.#local ??= this.#readLocal();
+    this.#remote ??= this.#readRemote();
     this.#dropQueue(this.#errored ?? new Error("Socket closed"));
     this.#resolveFlushWaiters();
     if (this.#sink !== null) this.#sink.onClose();
-    if (this.#errored !== null) this.#rejectClosed?.(this.#errored);
-    else this.#resolveClosed?.();
+    if (this.#errored !== null) this.#rare?.rejectClosed?.(this.#errored);
+    else this.#rare?.resolveClosed?.();
   }
 
   /** @internal */
@@ -581,30 +598,34 @@ export class BunSocket implements Socket {
     for (const waiter of waiters ?? []) waiter.reject(reason);
   }
 
-  /** The callback hot path: one object holding its socket, methods on the prototype. */
-  static #FastPath = class implements SocketFastPath {
-    readonly owner: BunSocket;
-    constructor(owner: BunSocket) {
-      this.owner = owner;
-    }
-    start(handler: FastPathHandler): void {
-      this.owner.#attach(handler);
-    }
-    pauseReading(): void {
-      this.owner.#set(F_USER_PAUSED, true);
-      this.owner.#updatePause();
-    }
-    resumeReading(): void {
-      this.owner.#set(F_USER_PAUSED, false);
-      this.owner.#updatePause();
-    }
-    write(data: Uint8Array): number {
-      return this.owner.#write(data);
-    }
-    get bufferedAmount(): number {
-      return this.owner.#queued;
-    }
-  };
+  // --- the fast path (`fastPath` is the socket itself) ----------------------
+
+  /** See `SocketFastPath.start`. */
+  start(handler: FastPathHandler): void {
+    this.#attach(handler);
+  }
+
+  /** See `SocketFastPath.pauseReading`. */
+  pauseReading(): void {
+    this.#set(F_USER_PAUSED, true);
+    this.#updatePause();
+  }
+
+  /** See `SocketFastPath.resumeReading`. */
+  resumeReading(): void {
+    this.#set(F_USER_PAUSED, false);
+    this.#updatePause();
+  }
+
+  /** See `SocketFastPath.write`. */
+  write(data: Uint8Array): number {
+    return this.#write(data);
+  }
+
+  /** See `SocketFastPath.bufferedAmount`. */
+  get bufferedAmount(): number {
+    return this.#queued;
+  }
 
   #makeReadable(): ReadableStream<Uint8Array> {
     let controller!: ReadableStreamDefaultController<Uint8Array>;

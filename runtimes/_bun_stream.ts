@@ -9,7 +9,7 @@
 import type { ByteStream } from "../src/internet/socket.ts";
 import type { BunApi } from "./_bun_types.ts";
 import { PullByteStream } from "./_pull_stream.ts";
-import { normalizeError } from "./_bun_socket.ts";
+import { normalizeError } from "./_bun_tls.ts";
 
 /** Opens `path` (a terminal read-write, anything else read-only) as a `ByteStream`. */
 export async function bunOpenStream(bun: BunApi, path: string): Promise<ByteStream> {

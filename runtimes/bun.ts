@@ -33,7 +33,7 @@ import type {
 } from "../src/internet/socket.ts";
 import { type BunApi, bunApi, type BunSubprocess, type BunUdpSocket } from "./_bun_types.ts";
 import { bunConnect, bunListen } from "./_bun_listener.ts";
-import { normalizeError } from "./_bun_socket.ts";
+import { normalizeError } from "./_bun_tls.ts";
 import { setBytePooling } from "../src/internet/_bytes.ts";
 
 export type * from "../src/internet/socket.ts";

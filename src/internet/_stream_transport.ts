@@ -24,6 +24,7 @@ import { type Address, fromSocketAddress } from "./address.ts";
 import { Failure } from "./failure.ts";
 import { ConnectionAborted, ConnectionDone, ConnectionLost } from "./error.ts";
 import { Logger } from "../logger/mod.ts";
+import { type LiveResource, trackResource, untrackResource } from "./_live.ts";
 
 /** Options for `StreamTransport`. */
 export interface StreamTransportOptions {
@@ -40,36 +41,14 @@ export interface StreamTransportOptions {
    * in here), with the transport, so one function can serve every connection.
    */
   onConnectionLost?: (reason: Failure, transport: StreamTransport) => void;
+  /**
+   * Record it among the live resources; false when its owner does (a port
+   * registers its set of connections with `trackResourceGroup`). @default true
+   */
+  tracked?: boolean;
 }
 
 const defaultLogger = new Logger("tw.internet.transport");
-
-/** An open transport, port or process, as the testing leak check sees it. */
-export interface LiveResource {
-  /** The kind of resource: "connection", "listening port", "UDP port", "process". */
-  readonly resourceKind: string;
-  /** One line naming the resource (its addresses). */
-  describeResource(): string;
-  /** Closes it at once (after a failed leak check). */
-  closeResource(): void;
-}
-
-const live = new Set<LiveResource>();
-
-/** Records an open resource (done by the transports and ports themselves). */
-export function trackResource(resource: LiveResource): void {
-  live.add(resource);
-}
-
-/** Forgets a resource once closed. */
-export function untrackResource(resource: LiveResource): void {
-  live.delete(resource);
-}
-
-/** The transports, ports and processes open now (for `src/testing`'s leak check). */
-export function liveResources(): LiveResource[] {
-  return [...live];
-}
 
 /** A protocol may implement the half-close callbacks (`IHalfCloseableProtocol`). */
 interface MaybeHalfCloseable extends IProtocol {
@@ -94,6 +73,7 @@ const F_WRITE_DISCONNECTING = 4096;
 const F_WRITE_SHUT = 8192;
 const F_READ_E_O_F = 16384;
 const F_LOST = 32768;
+const F_UNTRACKED = 65536;
 
 /**
  * A connection's transport over a `Socket`. Create it, then `attach(protocol)`,
@@ -166,6 +146,7 @@ export class StreamTransport implements ITCPTransport, LiveResource {
     this.#log = options.logger ?? defaultLogger;
     this.#onLost = options.onConnectionLost;
     this.#set(F_USE_FAST_PATH, options.fastPath ?? true);
+    this.#set(F_UNTRACKED, options.tracked === false);
   }
 
   /** The protocol attached, or null before `attach`. */
@@ -223,7 +204,7 @@ export class StreamTransport implements ITCPTransport, LiveResource {
   attach(protocol: IProtocol): void {
     if (this.#protocol) throw new Error("StreamTransport already has a protocol");
     this.#protocol = protocol;
-    trackResource(this);
+    if (!this.#is(F_UNTRACKED)) trackResource(this);
     this.#setup(this.#socket);
     try {
       protocol.makeConnection(this);
@@ -416,7 +397,7 @@ export class StreamTransport implements ITCPTransport, LiveResource {
     if (this.#is(F_LOST)) return;
     this.#set(F_LOST, true);
     this.#gen++;
-    untrackResource(this);
+    if (!this.#is(F_UNTRACKED)) untrackResource(this);
     const producer = this.#producer;
     this.#producer = null;
     this.#tlsQueue = null;

@@ -27,7 +27,7 @@ import {
   ProcessTerminated,
 } from "./error.ts";
 import { Logger } from "../logger/mod.ts";
-import { type LiveResource, trackResource, untrackResource } from "./_stream_transport.ts";
+import { type LiveResource, trackResource, untrackResource } from "./_live.ts";
 
 const log = new Logger("tw.internet.process");
 

@@ -25,7 +25,7 @@ import type { IDelayedCall, IReactorTime } from "./interfaces.ts";
 import type { Runtime } from "./socket.ts";
 import { Logger } from "../logger/mod.ts";
 import { Deferred } from "./defer.ts";
-import { liveResources } from "./_stream_transport.ts";
+import { liveResources } from "./_live.ts";
 import type {
   AddressFamily,
   ConnectTCPOptions,

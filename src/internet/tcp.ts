@@ -41,12 +41,14 @@ import type { Failure } from "./failure.ts";
 import { isHandled } from "./_defer_unhandled.ts";
 import { CannotListenError } from "./error.ts";
 import { checkPort, dnsLookupErrorFor, errorCode } from "./_error_causes.ts";
+import { StreamTransport } from "./_stream_transport.ts";
 import {
   type LiveResource,
-  StreamTransport,
   trackResource,
+  trackResourceGroup,
   untrackResource,
-} from "./_stream_transport.ts";
+  untrackResourceGroup,
+} from "./_live.ts";
 import { Logger } from "../logger/mod.ts";
 import { Connector, ipAddress } from "./_connector.ts";
 
@@ -139,6 +141,9 @@ export class Port implements IListeningPort, LiveResource {
   /** One function for every connection's end (a closure each costs memory per connection). */
   #forget = (_reason: Failure, transport: StreamTransport): void => {
     this.#connections.delete(transport);
+    if (this.#connections.size === 0 && this.#state === "stopped") {
+      untrackResourceGroup(this.#connections);
+    }
   };
   #onSocket = (socket: Socket): void => {
     if (this.#state !== "listening") {
@@ -276,6 +281,8 @@ export class Port implements IListeningPort, LiveResource {
     this.#listener = listener;
     this.#state = "listening";
     trackResource(this);
+    // The connections are live resources through this set (no entry each of their own).
+    trackResourceGroup(this.#connections);
     this.#factory.doStart();
     this.#acceptDone = this.#acceptLoop(listener);
     for (const d of this.#waiters.splice(0)) d.callback(this);
@@ -341,6 +348,7 @@ export class Port implements IListeningPort, LiveResource {
       logger: this.#options.logger,
       fastPath: this.#options.fastPath,
       onConnectionLost: this.#forget,
+      tracked: false,
     });
     this.#connections.add(transport);
     transport.attach(protocol);
@@ -407,6 +415,7 @@ export class Port implements IListeningPort, LiveResource {
     this.#state = "stopped";
     this.#listener = null;
     untrackResource(this);
+    if (this.#connections.size === 0) untrackResourceGroup(this.#connections);
     if (started) {
       try {
         this.#factory.doStop();

@@ -24,7 +24,7 @@ import { IPv4Address, IPv6Address, isIPv4, isIPv6 } from "./address.ts";
 import { Deferred, fail, succeed } from "./defer.ts";
 import { CannotListenError } from "./error.ts";
 import { Logger } from "../logger/mod.ts";
-import { type LiveResource, trackResource, untrackResource } from "./_stream_transport.ts";
+import { type LiveResource, trackResource, untrackResource } from "./_live.ts";
 
 const log = new Logger("tw.internet.udp");
 

@@ -17,7 +17,7 @@
 import type { ErrorType, Failure } from "../internet/failure.ts";
 import type { IDelayedCall, IReactorTime } from "../internet/interfaces.ts";
 import { getReactor } from "../internet/reactor.ts";
-import { type LiveResource, liveResources } from "../internet/_stream_transport.ts";
+import { type LiveResource, liveResources } from "../internet/_live.ts";
 import { globalLogPublisher, type LogEvent } from "../logger/mod.ts";
 
 /** A source of leaks the check asks: open ports, connections, processes... */

@@ -12,7 +12,7 @@ import {
 import type { ChildProcess, SpawnOptions } from "../../src/internet/socket.ts";
 import type { Failure } from "../../src/internet/failure.ts";
 import { bytes, settle, text } from "./_transport_helpers.ts";
-import { liveResources } from "../../src/internet/_stream_transport.ts";
+import { liveResources } from "../../src/internet/_live.ts";
 import { trackLeaks } from "../../src/testing/mod.ts";
 
 trackLeaks({ beforeEach, afterEach });

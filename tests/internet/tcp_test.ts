@@ -31,7 +31,7 @@ import type { Address } from "../../src/internet/address.ts";
 import type { IConnector } from "../../src/internet/interfaces.ts";
 import type { Failure } from "../../src/internet/failure.ts";
 import { bytes, capturingLogger, MODES, settle, text, until } from "./_transport_helpers.ts";
-import { liveResources } from "../../src/internet/_stream_transport.ts";
+import { liveResources } from "../../src/internet/_live.ts";
 import { trackLeaks } from "../../src/testing/mod.ts";
 
 trackLeaks({ beforeEach, afterEach });
@@ -157,6 +157,32 @@ for (const mode of MODES) {
       });
       await until(() => fired);
       assert.ok(!liveResources().includes(port));
+    });
+
+    it("a stopped port's open connections stay live resources until they close", async () => {
+      const net = network();
+      const clock = new Clock();
+      const port = listenTCP(net, 0, echoFactory(), { interface: "127.0.0.1" });
+      await port.whenListening();
+      const client = new RecordingClientFactory();
+      const connector = connectTCP(
+        net,
+        clock,
+        "127.0.0.1",
+        (port.getHost() as IPv4Address).port,
+        client,
+      );
+      await until(() => port.connections.size === 1);
+      const [serverTransport] = port.connections;
+      assert.ok(liveResources().includes(serverTransport));
+      await port.stopListening();
+      // Listed through the stopped port's set, as before it stopped.
+      assert.ok(!liveResources().includes(port));
+      assert.ok(liveResources().includes(serverTransport));
+      assert.equal(liveResources().filter((r) => r === serverTransport).length, 1);
+      connector.disconnect();
+      await until(() => port.connections.size === 0);
+      assert.ok(!liveResources().includes(serverTransport));
     });
 
     it("a port in use fails whenListening() with CannotListenError naming the address", async () => {

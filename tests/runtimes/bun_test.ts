@@ -7,7 +7,7 @@ import { readFileSync } from "node:fs";
 import { connect as tlsConnect } from "node:tls";
 import type { FastPathHandler, Listener, Socket } from "../../src/internet/socket.ts";
 import { createRuntime, runtime } from "../../runtimes/bun.ts";
-import { bunTls, normalizeError } from "../../runtimes/_bun_socket.ts";
+import { bunTls, normalizeError } from "../../runtimes/_bun_tls.ts";
 import { trackLeaks } from "../../src/testing/mod.ts";
 
 trackLeaks({ beforeEach, afterEach });

@@ -18,7 +18,7 @@ import { fakeCollectionForTesting } from "../../src/internet/_defer_unhandled.ts
 import { Logger } from "../../src/logger/mod.ts";
 import { MemoryNetwork } from "../../src/testing/mod.ts";
 import { listenTCP } from "../../src/internet/tcp.ts";
-import { liveResources } from "../../src/internet/_stream_transport.ts";
+import { liveResources } from "../../src/internet/_live.ts";
 import { Factory, Protocol } from "../../src/internet/protocol.ts";
 
 const log = new Logger("tests.leak_check");
