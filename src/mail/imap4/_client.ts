@@ -10,7 +10,9 @@ import type { Failure } from "../../internet/failure.ts";
 import type { ITransport } from "../../internet/interfaces.ts";
 import type { TlsOptions } from "../../internet/socket.ts";
 import { CramMD5Credentials } from "../../cred/_cram_md5.ts";
-import { CommandFramer, concat, latin1Bytes, nquote, Scanner } from "./_wire.ts";
+import { concat, latin1Bytes, nquote, Scanner } from "./_wire.ts";
+import { ReaderError, ResponseReader, type Streamed } from "./_client_reader.ts";
+import type { ILiteralSink, LiteralSinkResult, MessageFileFactory } from "./_literal_sink.ts";
 import {
   astring,
   deepText,
@@ -37,6 +39,12 @@ export interface Untagged {
   s: Scanner;
   /** The whole line as text. */
   text: string;
+  /**
+   * The results of the `messageFile` sinks that took literals of this
+   * response, by the offset in `s.bytes` of the data of the empty literal
+   * (`{0}`) left in their place (`parseFetch` puts them back); absent when none.
+   */
+  streamed?: Map<number, Promise<LiteralSinkResult>>;
 }
 
 interface Pending {
@@ -56,10 +64,32 @@ export interface IMAP4ClientOptions {
    */
   tlsOptions?: TlsOptions;
   /**
-   * Largest literal accepted from the server, in octets.
+   * Largest literal kept in memory, in octets: a bigger one that no
+   * `messageFile` sink takes drops the connection with `IllegalServerResponse`.
    * @default 67108864
    */
   maxLiteral?: number;
+  /**
+   * Literals of FETCH responses over this many octets are offered to
+   * `messageFile` (Twisted's `_memoryFileLimit`); 0 offers every non-empty one.
+   * @default 10485760
+   */
+  memoryFileLimit?: number;
+  /**
+   * Makes the sink of a FETCH literal over `memoryFileLimit` octets, or gives
+   * null to keep it in memory (up to `maxLiteral`); what the sink's `close()`
+   * returns is the FETCH item's value. `IMAP4ClientBase.messageFile` calls it.
+   * @default undefined (every literal in memory)
+   */
+  messageFile?: MessageFileFactory;
+  /**
+   * Largest literal streamed to a sink, in octets (`maxLiteral` does not
+   * apply to them; the client holds one chunk at a time). A bigger one is
+   * not offered to `messageFile`, so `maxLiteral` refuses it. The default is
+   * RFC 3501's largest number.
+   * @default 4294967295
+   */
+  maxStreamedLiteral?: number;
 }
 
 /** Options of `fetchSpecific`. */
@@ -104,7 +134,7 @@ export class IMAP4ClientBase extends Protocol {
   #greeted!: (caps: Map<string, string[] | null>) => void;
   #greetFailed!: (e: unknown) => void;
   #options: IMAP4ClientOptions;
-  #framer: CommandFramer;
+  #reader: ResponseReader;
   #queue: Pending[] = [];
   #tagNo = 0;
   #caps: Map<string, string[] | null> | null = null;
@@ -120,9 +150,26 @@ export class IMAP4ClientBase extends Protocol {
   constructor(options: IMAP4ClientOptions = {}) {
     super();
     this.#options = options;
-    this.#framer = new CommandFramer({
+    this.#reader = new ResponseReader({
       maxLine: 1 << 20,
       maxLiteral: options.maxLiteral ?? 1 << 26,
+      memoryFileLimit: options.memoryFileLimit ?? 10 * 1024 * 1024,
+      maxStreamedLiteral: options.maxStreamedLiteral ?? 4294967295,
+    }, {
+      response: (bytes, streamed) => this.#response(bytes, streamed),
+      sink: (octets) => this.messageFile(octets),
+      error: (error) => {
+        this.#failAll(
+          error instanceof ReaderError
+            ? new IllegalServerResponse(`${error.message} from the server`)
+            : error,
+        );
+        this.transport.loseConnection();
+      },
+      pause: () => this.transport.pauseProducing(),
+      resume: () => {
+        if (!this.#closed) this.transport.resumeProducing();
+      },
     });
     this.whenGreeted = new Promise((resolve, reject) => {
       this.#greeted = resolve;
@@ -144,30 +191,37 @@ export class IMAP4ClientBase extends Protocol {
   /** The selected mailbox became writeable (true) or read-only, told unsolicited. */
   modeChanged(_writeable: boolean): void {}
 
+  /**
+   * The sink for a literal of `octets` octets in a FETCH response, asked when
+   * `octets` is over `memoryFileLimit` (Twisted's `messageFile`); null keeps it
+   * in memory. By default `IMAP4ClientOptions.messageFile`'s answer, or null.
+   * Override it to choose per size. A throw fails the command (the literal is
+   * read and dropped). Unsolicited FETCH responses (during IDLE) are asked
+   * too; their values are not kept.
+   */
+  messageFile(octets: number): ILiteralSink | null | undefined {
+    return this.#options.messageFile?.(octets) ?? null;
+  }
+
+  /**
+   * Octets held of responses not yet complete: the partial line, the
+   * response so far with its in-memory literals, bytes waiting while a sink
+   * writes. A literal streamed to a sink is never held.
+   */
+  get buffered(): number {
+    return this.#reader.buffered;
+  }
+
   /** Takes bytes from the server. */
   override dataReceived(data: Uint8Array): void {
     if (this.#closed) return;
-    this.#framer.push(data);
-    for (let e = this.#framer.next(); e !== null; e = this.#framer.next()) {
-      if (e.kind === "continue") continue;
-      if (e.kind === "error") {
-        this.#failAll(new IllegalServerResponse(`${e.message} from the server`));
-        this.transport.loseConnection();
-        return;
-      }
-      try {
-        this.#response(e.bytes);
-      } catch (error) {
-        this.#failAll(error);
-        this.transport.loseConnection();
-        return;
-      }
-    }
+    this.#reader.push(data);
   }
 
-  /** Fails every waiting command. */
+  /** Fails every waiting command; aborts a sink in the middle of its literal. */
   override connectionLost(_reason?: Failure): void {
     this.#closed = true;
+    this.#reader.abort(new Error("Connection lost"));
     this.#greetFailed(new Error("Connection lost"));
     this.#failAll(new Error("Connection lost"));
   }
@@ -178,7 +232,7 @@ export class IMAP4ClientBase extends Protocol {
     for (const p of queue) p.reject(error);
   }
 
-  #response(bytes: Uint8Array): void {
+  #response(bytes: Uint8Array, streamed: Streamed | null): void {
     const s = new Scanner(bytes);
     if (s.accept("+")) {
       s.accept(" ");
@@ -187,7 +241,7 @@ export class IMAP4ClientBase extends Protocol {
       else if (current && current.pieces.length > 0) this.#writePieces(current.pieces.shift()!);
       return;
     }
-    if (s.accept("* ")) return this.#untagged(s);
+    if (s.accept("* ")) return this.#untagged(s, streamed);
     const tag = s.tag();
     s.sp();
     const status = s.atom().toUpperCase();
@@ -203,7 +257,7 @@ export class IMAP4ClientBase extends Protocol {
     this.#next();
   }
 
-  #untagged(s: Scanner): void {
+  #untagged(s: Scanner, streamed: Streamed | null): void {
     let seq: number | null = null;
     if (/\d/.test(s.peek())) {
       seq = s.number();
@@ -213,6 +267,7 @@ export class IMAP4ClientBase extends Protocol {
     const text = s.rest();
     const start = s.pos;
     const u: Untagged = { seq, name, s, text };
+    if (streamed !== null) u.streamed = streamed;
     if (this.#greeting && seq === null && (name === "OK" || name === "PREAUTH" || name === "BYE")) {
       this.#greeting = false;
       if (name === "BYE") {
@@ -304,7 +359,7 @@ export class IMAP4ClientBase extends Protocol {
     const t = this.transport as ITransport & { startTLS?: (o: TlsOptions) => void };
     if (typeof t.startTLS !== "function") throw new Error("The transport cannot start TLS");
     await this.#simple("STARTTLS");
-    this.#framer.clear();
+    this.#reader.clear();
     t.startTLS({ ...this.#options.tlsOptions, ...tlsOptions });
     this.#caps = null;
     return await this.getCapabilities(false);

@@ -6,6 +6,7 @@
  */
 import { type FetchSpecificOptions, IMAP4ClientBase, sets } from "./_client.ts";
 import { type FetchResult, mailboxName, parseFetch } from "./_client_syntax.ts";
+import type { LiteralSinkResult } from "./_literal_sink.ts";
 
 const latin1 = new TextDecoder("latin1");
 const enc = new TextEncoder();
@@ -49,14 +50,23 @@ export class IMAP4Client extends IMAP4ClientBase {
     return out;
   }
 
-  /** FETCH with raw attributes: results by sequence number. */
+  /**
+   * FETCH with raw attributes: results by sequence number. A literal that a
+   * `messageFile` sink took has the sink's `close()` result as its value; a
+   * sink that failed rejects the command (once the server completed it).
+   */
   async fetch(messages: string | number, attributes: string, uid = false): Promise<FetchResult> {
     const r = await this.sendCommand([`${uid ? "UID " : ""}FETCH ${sets(messages)} ${attributes}`]);
     const out: FetchResult = {};
     for (const u of r.untagged) {
       if (u.name !== "FETCH" || u.seq === null) continue;
+      let streamed: Map<number, LiteralSinkResult> | undefined;
+      if (u.streamed !== undefined) {
+        streamed = new Map();
+        for (const [at, result] of u.streamed) streamed.set(at, await result);
+      }
       u.s.sp();
-      out[u.seq] = { ...out[u.seq], ...parseFetch(u.s) };
+      out[u.seq] = { ...out[u.seq], ...parseFetch(u.s, streamed) };
     }
     return out;
   }

@@ -4,14 +4,19 @@
  * `Query`, `Or`, `Not`. Private: re-exported by `mod.ts`.
  * @module
  */
-import { nquote, type Scanner } from "./_wire.ts";
+import { nquote, type Scanner, type Token } from "./_wire.ts";
+import type { LiteralSinkResult } from "./_literal_sink.ts";
 import { encodeMailboxName } from "./_utf7.ts";
 
 const utf8 = new TextDecoder();
 const enc = new TextEncoder();
 
-/** A value in a FETCH result: atoms and quoted strings as text, literals as bytes, NIL as null. */
-export type FetchValue = string | Uint8Array | null | FetchValue[];
+/**
+ * A value in a FETCH result: atoms and quoted strings as text, literals as
+ * bytes, NIL as null; a literal streamed to a `messageFile` sink as what the
+ * sink's `close()` gave (`LiteralSinkResult`).
+ */
+export type FetchValue = string | Uint8Array | null | FetchValue[] | LiteralSinkResult;
 
 /** FETCH results by sequence number: attribute name (`FLAGS`, `BODY[HEADER]`) to value. */
 export type FetchResult = Record<number, Record<string, FetchValue>>;
@@ -99,6 +104,8 @@ export function deepText(v: FetchValue | ReturnType<Scanner["value"]>): FetchVal
 
 /**
  * Parses a FETCH response's `(...)` to name -> value; literals of BODY[...] stay bytes.
+ * `streamed` gives the values of literals a sink took (`Untagged.streamed`,
+ * resolved): keyed by the offset in `s.bytes` of their empty literal's data.
  *
  * @example
  * ```ts
@@ -107,8 +114,12 @@ export function deepText(v: FetchValue | ReturnType<Scanner["value"]>): FetchVal
  * console.log(items.UID, items.FLAGS); // "4" ["\\Seen"]
  * ```
  * @param s the scanner, at the opening parenthesis
+ * @param streamed the sinks' results by literal data offset
  */
-export function parseFetch(s: Scanner): Record<string, FetchValue> {
+export function parseFetch(
+  s: Scanner,
+  streamed?: ReadonlyMap<number, LiteralSinkResult>,
+): Record<string, FetchValue> {
   s.expect("(");
   const out: Record<string, FetchValue> = {};
   let first = true;
@@ -131,12 +142,26 @@ export function parseFetch(s: Scanner): Record<string, FetchValue> {
       }
     }
     s.sp();
-    const value = s.value();
+    const token = s.value();
+    const value = streamed?.size ? putBack(token, s.bytes.byteOffset, streamed) : token;
     const keepBytes = key.startsWith("BODY[") || key.startsWith("RFC822") && key !== "RFC822.SIZE";
     out[key] = keepBytes ? (value as FetchValue) : deepText(value);
     if (keepBytes && typeof value === "string") out[key] = value;
   }
   return out;
+}
+
+/** `token` with each empty literal a sink took replaced by the sink's result. */
+function putBack(
+  token: Token,
+  base: number,
+  streamed: ReadonlyMap<number, LiteralSinkResult>,
+): FetchValue {
+  if (token instanceof Uint8Array) {
+    return token.byteLength === 0 ? streamed.get(token.byteOffset - base) ?? token : token;
+  }
+  if (Array.isArray(token)) return token.map((t) => putBack(t, base, streamed));
+  return token;
 }
 
 /** A value a `Query` key takes: a flag, text, a number, a date, or a header pair. */

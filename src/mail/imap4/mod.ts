@@ -8,7 +8,9 @@
  * in-memory `MemoryAccount` and a Maildir++ `MaildirAccount` (the layout
  * Dovecot uses), the wire codec (`CommandFramer`, `Scanner`, `MessageSet`,
  * `parseIdList`, the FETCH and SEARCH argument parsers), and the glue to
- * serve a `MailService`'s domains (`getIMAP4Factory`).
+ * serve a `MailService`'s domains (`getIMAP4Factory`). The client
+ * `IMAP4Client` streams big FETCH literals to `ILiteralSink`s
+ * (`messageFile`, `fileMessageSink`) instead of holding them in memory.
  *
  * @example
  * ```ts
@@ -82,6 +84,15 @@ export {
   type Untagged,
 } from "./_client.ts";
 export { IMAP4Client } from "./_client_commands.ts";
+export {
+  fileMessageSink,
+  type FileMessageSinkOptions,
+  type ILiteralSink,
+  type LiteralSinkResult,
+  type MessageFileFactory,
+  type MessageSinkFile,
+  type MessageSinkFiles,
+} from "./_literal_sink.ts";
 export {
   type FetchResult,
   type FetchValue,

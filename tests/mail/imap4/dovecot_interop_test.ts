@@ -25,7 +25,15 @@ import process from "node:process";
 import { fileURLToPath } from "node:url";
 import { ClientCreator, reactor } from "../../../mod.ts";
 import { trackLeaks } from "../../../src/testing/mod.ts";
-import { IMAP4Client, MaildirAccount, Query } from "../../../src/mail/imap4/mod.ts";
+import {
+  fileMessageSink,
+  type ILiteralSink,
+  IMAP4Client,
+  MaildirAccount,
+  Query,
+} from "../../../src/mail/imap4/mod.ts";
+import { createHash } from "node:crypto";
+import { readFileSync } from "node:fs";
 import { portalFor, Session } from "./_harness.ts";
 
 trackLeaks({ beforeEach, afterEach }, { settle: 5000 });
@@ -286,5 +294,54 @@ describe("IMAP4Client and MaildirAccount with Dovecot", () => {
       assert.deepEqual(flags.filter((f) => f !== "\\Recent"), ["\\Seen"]);
       await client.logout();
     });
+  });
+
+  it("IMAP4Client streams a 12 MiB message from Dovecot to a file (fileMessageSink)", {
+    skip: skip(HAVE_DOVECOT, "dovecot-imapd"),
+  }, async () => {
+    const out = mkdtempSync(join(tmpdir(), "tw-imap-sink-"));
+    try {
+      await withDovecot(async ({ port, maildir, handBack }) => {
+        const line =
+          "0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ+/0123456789\r\n";
+        const body = line.repeat(Math.ceil((12 * 1024 * 1024) / line.length));
+        const big = `Subject: big\r\nFrom: a@x\r\n\r\n${body}`;
+        writeFileSync(join(maildir, "new", "1600000001.M2P2Q2.big"), big);
+        handBack();
+        const want = createHash("sha256").update(big).digest("hex");
+        const asked: number[] = [];
+        let pieces = 0;
+        const ca = dec.decode(await reactor.runtime.readFile(join(TLS_DIR, "ca.pem")));
+        const client = await new ClientCreator(reactor, IMAP4Client, {
+          tlsOptions: { ca: [ca] },
+          messageFile: (octets: number): ILiteralSink => {
+            asked.push(octets);
+            const file = fileMessageSink(join(out, `literal-${asked.length}.eml`));
+            return { ...file, write: (chunk) => (pieces++, file.write(chunk)) };
+          },
+        }).connectTCP("localhost", port) as IMAP4Client;
+        open.push(client);
+        await client.whenGreeted;
+        await client.startTLS();
+        await client.login("alice", "secret");
+        assert.equal((await client.select("INBOX")).EXISTS, 2);
+        const r = await client.fetchSpecific("1:2", { peek: true });
+        assert.equal(
+          dec.decode(r[1]["BODY[]"] as Uint8Array),
+          "Subject: one\r\nFrom: a@x\r\n\r\nfirst\r\n",
+          "a small message stays in memory",
+        );
+        assert.deepEqual(asked, [big.length]);
+        assert.equal(r[2]["BODY[]"], join(out, "literal-1.eml"));
+        const got = readFileSync(join(out, "literal-1.eml"));
+        assert.equal(got.byteLength, big.length);
+        assert.equal(createHash("sha256").update(got).digest("hex"), want);
+        assert.ok(pieces > 10, `${pieces} pieces: streamed as it came`);
+        assert.equal(client.buffered, 0);
+        await client.logout();
+      });
+    } finally {
+      rmSync(out, { recursive: true, force: true });
+    }
   });
 });
