@@ -9,12 +9,38 @@
 //   [--only=deno,bun,node,twistd] [--unpinned]
 // Needs smtp-source (Debian postfix), /usr/bin/python3 with Twisted (python3-twisted) and,
 // for the client rate, aiosmtpd (python3-aiosmtpd).
+// Every round's maildir is kept until the end: on ext4 (here without a journal) a file
+// creation skips the inodes freed in the last minutes (find_inode_bit/recently_deleted),
+// so deleting a round's 2000 files made the next round's creations scan them, up to 0.7 ms
+// of kernel CPU each: 40% of the server's CPU in a profile, for every server. Other
+// processes' temporary files do the same to /tmp's block group, so the work folder gets
+// ext4's "top of a directory hierarchy" attribute (chattr +T, when it works): each
+// round's maildir goes to a block group of its own. The "create" column shows the cost of
+// creating a file in the round's folder just before it (about 15 us on a quiet group);
+// "other CPU" is the machine's busy CPU beyond the server and smtp-source during the round
+// (other processes), in cores; "CPU/msg" is the server's CPU per message.
 import { spawn, spawnSync } from "node:child_process";
-import { mkdtempSync, readdirSync, rmSync } from "node:fs";
+import {
+  closeSync,
+  mkdirSync,
+  mkdtempSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+} from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import process from "node:process";
-import { BIN, CLIENT_CORE, pinned, ROOT, SERVER_CORE } from "./_proc.ts";
+import {
+  BIN,
+  CLIENT_CORE,
+  cpuSeconds,
+  machineBusySeconds,
+  pinned,
+  ROOT,
+  SERVER_CORE,
+} from "./_proc.ts";
 
 const argv = process.argv.slice(2);
 const flag = (name: string): string | undefined =>
@@ -38,6 +64,7 @@ if (SMTP_SOURCE === undefined) {
 }
 
 const work = mkdtempSync(`${tmpdir()}/tw-mail-bench-`);
+const TOPDIR = spawnSync("chattr", ["+T", work], { stdio: "ignore" }).status === 0;
 process.on("exit", () => rmSync(work, { recursive: true, force: true }));
 
 function freePort(): Promise<number> {
@@ -53,6 +80,8 @@ function freePort(): Promise<number> {
 
 interface Running {
   port: number;
+  /** The server's process id (taskset execs it). */
+  pid: number;
   stop(): Promise<void>;
   /** What the server logged (tw mail's errors). */
   log?(): string;
@@ -96,6 +125,7 @@ async function startTw(runtime: "deno" | "bun" | "node", dir: string): Promise<R
   const pop3 = Number(/POP3Factory listening on 127\.0\.0\.1:(\d+)/.exec(out)?.[1] ?? 0);
   return {
     port,
+    pid: proc.pid!,
     pop3,
     log: () => out.split("\n").filter((l) => /error|warn/i.test(l)).slice(0, 5).join("\n"),
     async stop() {
@@ -123,6 +153,7 @@ async function startTwisted(dir: string): Promise<Running> {
   });
   return {
     port,
+    pid: proc.pid!,
     async stop() {
       proc.kill("SIGKILL");
       await exited;
@@ -150,13 +181,45 @@ const count = (dir: string): number => {
   }
 };
 
-/** One smtp-source run: messages/s, or NaN when a message went missing. */
-async function smtpRound(name: string): Promise<number> {
+/** CPU seconds of this process's reaped children (smtp-source, once it has exited). */
+function childrenCpuSeconds(): number {
+  const stat = readFileSync("/proc/self/stat", "utf8");
+  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+  return (Number(fields[13]) + Number(fields[14])) / 100;
+}
+
+/**
+ * Makes the round's folder and gives the microseconds to create an empty file in it
+ * (in `.probe`, which no server reads; kept: deleting is what slows creation down).
+ */
+function createProbe(dir: string): number {
+  mkdirSync(`${dir}/.probe`, { recursive: true });
+  const started = performance.now();
+  for (let i = 0; i < 200; i++) closeSync(openSync(`${dir}/.probe/${i}`, "wx"));
+  return (performance.now() - started) * 1000 / 200;
+}
+
+interface Round {
+  rate: number;
+  /** The server's CPU per message, in microseconds. */
+  cpuPerMessage: number;
+  /** Busy CPU beyond the server and smtp-source, in cores. */
+  otherCpu: number;
+  /** Microseconds per file creation just before the round. */
+  create: number;
+}
+
+/** One smtp-source run: messages/s (NaN when a message went missing) and its context. */
+async function smtpRound(name: string): Promise<Round> {
   const dir = `${work}/${name}-${Date.now()}`;
+  const create = createProbe(dir);
   const server = name === "twistd"
     ? await startTwisted(dir)
     : await startTw(name as "deno" | "bun" | "node", dir);
   try {
+    const cpu0 = cpuSeconds(server.pid);
+    const busy0 = machineBusySeconds();
+    const client0 = childrenCpuSeconds();
     const started = performance.now();
     const r = await run([
       SMTP_SOURCE!,
@@ -175,17 +238,24 @@ async function smtpRound(name: string): Promise<number> {
       `127.0.0.1:${server.port}`,
     ]);
     const seconds = (performance.now() - started) / 1000;
+    const serverCpu = cpuSeconds(server.pid) - cpu0;
+    const busy = machineBusySeconds() - busy0;
+    const clientCpu = childrenCpuSeconds() - client0;
+    const context = {
+      cpuPerMessage: serverCpu * 1e6 / MESSAGES,
+      otherCpu: Math.max(0, busy - serverCpu - clientCpu) / seconds,
+      create,
+    };
     const delivered = count(dir);
     if (r.code !== 0 || delivered !== MESSAGES) {
       process.stderr.write(
         `${name}: ${delivered}/${MESSAGES} delivered ${r.err}\n${server.log?.() ?? ""}\n`,
       );
-      return NaN;
+      return { rate: NaN, ...context };
     }
-    return MESSAGES / seconds;
+    return { rate: MESSAGES / seconds, ...context };
   } finally {
     await server.stop();
-    rmSync(dir, { recursive: true, force: true });
   }
 }
 
@@ -234,29 +304,38 @@ async function pop3Round(runtime: "deno" | "bun" | "node"): Promise<[number, num
     return [messages, mb];
   } finally {
     await server.stop();
-    rmSync(dir, { recursive: true, force: true });
   }
 }
 
 const names = ["deno", "bun", "node", "twistd"].filter((n) => !ONLY || ONLY.includes(n));
-const results = new Map<string, number[]>(names.map((n) => [n, []]));
+const rounds = new Map<string, Round[]>(names.map((n) => [n, []]));
 for (let round = 0; round < ROUNDS; round++) {
-  for (const name of names) results.get(name)!.push(await smtpRound(name));
+  for (const name of names) rounds.get(name)!.push(await smtpRound(name));
 }
+const results = new Map([...rounds].map(([n, rs]) => [n, rs.map((r) => r.rate)]));
 const twisted = median(results.get("twistd") ?? []);
 console.log(
   `SMTP delivery into a maildir: smtp-source -s 10 -C 20 -m ${MESSAGES} -l 1024, ` +
     `median of ${ROUNDS} interleaved rounds (tw mail fsyncs each message; twistd does not); ` +
-    `${UNPINNED ? "unpinned" : `servers on core ${SERVER_CORE}, clients on core ${CLIENT_CORE}`}\n`,
+    `${UNPINNED ? "unpinned" : `servers on core ${SERVER_CORE}, clients on core ${CLIENT_CORE}`}` +
+    `${TOPDIR ? "; each round's maildir in a block group of its own (chattr +T)" : ""}\n`,
 );
-console.log("| server | messages/s | vs twistd | rounds |");
-console.log("|---|---|---|---|");
+console.log(
+  "| server | messages/s | vs twistd | rounds | CPU/msg (us) | other CPU (cores) | create (us) |",
+);
+console.log("|---|---|---|---|---|---|---|");
 for (const name of names) {
   const m = median(results.get(name)!);
   const ratio = Number.isNaN(twisted) || name === "twistd" ? "" : `${(m / twisted).toFixed(2)}x`;
   const label = name === "twistd" ? "twistd mail (Twisted, CPython)" : `tw mail on ${name}`;
-  const rounds = results.get(name)!.map((x) => x.toFixed(0)).join(", ");
-  console.log(`| ${label} | ${m.toFixed(0)} | ${ratio} | ${rounds} |`);
+  const rs = rounds.get(name)!;
+  const each = (f: (r: Round) => number, digits = 0): string =>
+    rs.map((r) => f(r).toFixed(digits)).join(", ");
+  console.log(
+    `| ${label} | ${m.toFixed(0)} | ${ratio} | ${each((r) => r.rate)} | ` +
+      `${median(rs.map((r) => r.cpuPerMessage)).toFixed(0)} | ${each((r) => r.otherCpu, 2)} | ` +
+      `${each((r) => r.create)} |`,
+  );
 }
 
 console.log(`\nPOP3 RETR of ${MESSAGES} messages of 1 KiB by poplib (one session)\n`);

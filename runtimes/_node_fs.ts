@@ -1,6 +1,7 @@
 // Files and process facts over node:fs and node:process, which Deno and Bun
 // implement too: one implementation of `RuntimeFileSystem` and
-// `RuntimeProcess` (in _node_process.ts) for the adapters (none of this is a hot path).
+// `RuntimeProcess` (in _node_process.ts) for the adapters (none of this is a hot path
+// but the durable `writeFile`, one per message a mail server takes in).
 // node:fs is imported on first use: on Deno, loading the node compatibility
 // layer costs about 20 ms of start-up, which a program that never reads a
 // file should not pay. (The Deno adapter has its own process part.)
@@ -8,8 +9,10 @@ import type { Stats } from "node:fs";
 
 type FsPromises = typeof import("node:fs").promises;
 let fsPromises: Promise<FsPromises> | undefined;
+let fsModule: Promise<typeof import("node:fs")> | undefined;
+const nodeFsModule = (): Promise<typeof import("node:fs")> => fsModule ??= import("node:fs");
 const nodeFs = (): Promise<FsPromises> =>
-  fsPromises ??= import("node:fs").then((module) => module.promises);
+  fsPromises ??= nodeFsModule().then((module) => module.promises);
 import type {
   FileHandle,
   FileInfo,
@@ -49,6 +52,41 @@ function openFlags(fs: typeof import("node:fs"), options: OpenFileOptions): numb
   return flags;
 }
 
+/**
+ * open, write, fsync, close as one callback chain: a durable write is the mail
+ * server's hot path (one per message), and going through node:fs/promises'
+ * FileHandle cost about 20 us more CPU per write on Node, 10 us on Bun.
+ */
+function writeAndSync(
+  fs: typeof import("node:fs"),
+  path: string,
+  bytes: Uint8Array,
+  flag: string,
+  mode: number | undefined,
+): Promise<void> {
+  return new Promise((resolve, reject) => {
+    fs.open(path, flag, mode ?? 0o666, (openError, fd) => {
+      if (openError) return reject(openError);
+      const finish = (error: Error | null): void => {
+        fs.close(fd, (closeError) => {
+          const failure = error ?? closeError;
+          if (failure) reject(failure);
+          else resolve();
+        });
+      };
+      const writeFrom = (offset: number): void => {
+        if (offset >= bytes.byteLength) return fs.fsync(fd, finish);
+        fs.write(fd, bytes, offset, bytes.byteLength - offset, null, (error, written) => {
+          if (error) return finish(error);
+          if (written <= 0) return finish(new Error(`write to ${path} made no progress`));
+          writeFrom(offset + written);
+        });
+      };
+      writeFrom(0);
+    });
+  });
+}
+
 /** The file-system part of a runtime adapter, over node:fs. */
 export const nodeFileSystem: RuntimeFileSystem = {
   async readFile(path: string): Promise<Uint8Array> {
@@ -60,18 +98,21 @@ export const nodeFileSystem: RuntimeFileSystem = {
     data: Uint8Array | string,
     options: { mode?: number; exclusive?: boolean; sync?: boolean } = {},
   ): Promise<void> {
-    const fs = await nodeFs();
     if (!options.sync) {
-      await fs.writeFile(path, data, { mode: options.mode, flag: options.exclusive ? "wx" : "w" });
+      await (await nodeFs()).writeFile(path, data, {
+        mode: options.mode,
+        flag: options.exclusive ? "wx" : "w",
+      });
       return;
     }
-    const handle = await fs.open(path, options.exclusive ? "wx" : "w", options.mode);
-    try {
-      await handle.writeFile(data);
-      await handle.sync();
-    } finally {
-      await handle.close();
-    }
+    const bytes = typeof data === "string" ? new TextEncoder().encode(data) : data;
+    await writeAndSync(
+      await nodeFsModule(),
+      path,
+      bytes,
+      options.exclusive ? "wx" : "w",
+      options.mode,
+    );
   },
   async rename(oldPath: string, newPath: string): Promise<void> {
     await (await nodeFs()).rename(oldPath, newPath);

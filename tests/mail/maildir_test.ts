@@ -3,6 +3,7 @@
 // maildir written by Twisted's own code read as is.
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
+import fc from "fast-check";
 import { spawnSync } from "node:child_process";
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -11,6 +12,7 @@ import process from "node:process";
 import { reactor } from "../../mod.ts";
 import {
   deliverToMaildir,
+  generateMaildirName,
   initializeMaildir,
   MaildirMailbox,
   MaildirMessage,
@@ -115,6 +117,42 @@ describe("MaildirMessage", () => {
     message.connectionLost();
     assert.deepEqual(readdirSync(join(dir, "new")), []);
     assert.deepEqual(readdirSync(join(dir, "tmp")), []);
+  });
+
+  it("stores any lines exactly, copied as they come (the caller may reuse its buffer)", async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.array(fc.uint8Array({ maxLength: 3000 }).map((b) => b.map((x) => x === 10 ? 32 : x)), {
+          maxLength: 40,
+        }),
+        async (lines) => {
+          const dir = join(root, "any");
+          await initializeMaildir(fs, dir);
+          const message = new MaildirMessage(fs, dir);
+          const scratch = new Uint8Array(3000);
+          for (const line of lines) {
+            scratch.set(line);
+            message.lineReceived(scratch.subarray(0, line.byteLength));
+            scratch.fill(0x21);
+          }
+          const path = await message.eomReceived();
+          const expected = lines.flatMap((l) => [...l, 10]);
+          assert.deepEqual([...readFileSync(path)], expected);
+          assert.equal(message.size, expected.length);
+        },
+      ),
+      { numRuns: 60 },
+    );
+  });
+
+  it("names files uniquely, with 8 random hex digits", () => {
+    const names = new Set<string>();
+    for (let i = 0; i < 3000; i++) {
+      const name = generateMaildirName({ now: 1_700_000_000_123, hostname: "h/x:y" });
+      assert.match(name, /^1700000000\.M123000P0Q\d+R[0-9a-f]{8}\.h\\057x\\072y$/);
+      names.add(name);
+    }
+    assert.equal(names.size, 3000);
   });
 
   it("refuses a message over maxSize at eomReceived()", async () => {

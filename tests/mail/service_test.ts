@@ -12,6 +12,8 @@ import { IPv4Address } from "../../src/internet/address.ts";
 import { Deferred } from "../../src/internet/defer.ts";
 import { ProcessProtocol } from "../../src/internet/protocol.ts";
 import { Clock, StringTransport, trackLeaks } from "../../src/testing/mod.ts";
+import { reactor } from "../../mod.ts";
+import type { RuntimeFileSystem } from "../../src/internet/socket.ts";
 import {
   AllowAnonymousAccess,
   InMemoryUsernamePasswordDatabaseDontUse,
@@ -158,6 +160,92 @@ describe("MailService over ESMTP", () => {
     assert.match(text, /^Delivered-To: alice@example\.com\nReceived: from client\.example /);
     assert.match(text, /by mx\.test with ESMTP \(@tw\/core\)/);
     assert.match(text, /\nSubject: hi\n\nhello\n\.dot\n$/);
+    c.close();
+  });
+
+  it("answers 250 only once the message's synced write is done, and 451 with nothing stored when it fails", async () => {
+    // A file system whose durable writes into a maildir wait for a gate after the real write.
+    const real = reactor.runtime;
+    const gates: { path: string; open(error?: Error): void }[] = [];
+    const gated: RuntimeFileSystem = {
+      ...real,
+      async writeFile(path, data, options) {
+        await real.writeFile(path, data, options);
+        if (!options?.sync || !path.includes("/alice/tmp/")) return;
+        await new Promise<void>((resolve, reject) => {
+          gates.push({ path, open: (error) => error ? reject(error) : resolve() });
+        });
+      },
+    };
+    const service = new MailService({ hostname: "mx.test" });
+    const domain = new MaildirDirdbmDomain(service, join(root, "example.com"), { runtime: gated });
+    await service.addDomain("example.com", domain);
+    await domain.addUser("alice", "secret");
+    service.smtpPortal.registerChecker(new AllowAnonymousAccess());
+    const alice = join(root, "example.com", "alice");
+    const c = new Conversation(service.getESMTPFactory({ timeout: 0 }));
+    await c.send("EHLO client");
+    for (const fail of [false, true]) {
+      await c.send("MAIL FROM:<bob@example.org>");
+      await c.send("RCPT TO:<alice@example.com>");
+      await c.send("DATA");
+      const before = c.t.valueText().length;
+      c.p.dataReceived(enc.encode("Subject: hi\r\n\r\nbody\r\n.\r\n"));
+      const gate = await until(() => gates.shift());
+      for (let i = 0; i < 20; i++) await new Promise((r) => setTimeout(r, 0));
+      assert.equal(c.t.valueText().slice(before), "", "no reply before the sync is done");
+      assert.deepEqual(readdirSync(join(alice, "new")).length, fail ? 1 : 0);
+      gate.open(fail ? Object.assign(new Error("EIO: i/o error"), { code: "EIO" }) : undefined);
+      const reply = await until(() => c.t.valueText().slice(before));
+      assert.match(reply, fail ? /^451 4\.3\.0 / : /^250 2\.0\.0 /);
+      assert.equal(readdirSync(join(alice, "new")).length, 1);
+      assert.deepEqual(readdirSync(join(alice, "tmp")), []);
+    }
+    c.close();
+  });
+
+  it("answers 250 only once new/ is flushed after the rename, and 451 taking the file back when that fails", async () => {
+    const real = reactor.runtime;
+    const gates: ((code?: string) => void)[] = [];
+    const gated: RuntimeFileSystem = {
+      ...real,
+      async open(path, options) {
+        const file = await real.open!(path, options);
+        if (!path.endsWith("/alice/new")) return file;
+        return {
+          ...file,
+          sync: async () => {
+            const code = await new Promise<string | undefined>((r) => gates.push(r));
+            if (code) throw Object.assign(new Error(`${code}: flush failed`), { code });
+            await file.sync();
+          },
+          close: () => file.close(),
+        };
+      },
+    };
+    const service = new MailService({ hostname: "mx.test" });
+    const domain = new MaildirDirdbmDomain(service, join(root, "example.com"), { runtime: gated });
+    await service.addDomain("example.com", domain);
+    await domain.addUser("alice", "secret");
+    service.smtpPortal.registerChecker(new AllowAnonymousAccess());
+    const alice = join(root, "example.com", "alice");
+    const c = new Conversation(service.getESMTPFactory({ timeout: 0 }));
+    await c.send("EHLO client");
+    for (const fail of [false, true]) {
+      await c.send("MAIL FROM:<bob@example.org>");
+      await c.send("RCPT TO:<alice@example.com>");
+      await c.send("DATA");
+      const before = c.t.valueText().length;
+      c.p.dataReceived(enc.encode("Subject: hi\r\n\r\nbody\r\n.\r\n"));
+      const gate = await until(() => gates.shift());
+      for (let i = 0; i < 20; i++) await new Promise((r) => setTimeout(r, 0));
+      assert.equal(c.t.valueText().slice(before), "", "no reply before new/ is flushed");
+      assert.equal(readdirSync(join(alice, "new")).length, fail ? 2 : 1, "renamed already");
+      gate(fail ? "EIO" : undefined);
+      const reply = await until(() => c.t.valueText().slice(before));
+      assert.match(reply, fail ? /^451 4\.3\.0 / : /^250 2\.0\.0 /);
+      assert.equal(readdirSync(join(alice, "new")).length, 1);
+    }
     c.close();
   });
 

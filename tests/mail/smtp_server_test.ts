@@ -194,6 +194,35 @@ describe("ESMTP server", () => {
     assert.ok(t.disconnecting);
   });
 
+  it("ESMTP's idle timeout counts from the last input, also in float steps", () => {
+    const { t, clock, send } = server({ timeout: 30 });
+    clock.advance(20);
+    send("NOOP\r\n");
+    clock.advance(29);
+    assert.ok(!t.disconnecting);
+    clock.advance(1);
+    assert.match(t.valueText(), /421 4\.4\.2 mx\.test Timeout/);
+    assert.ok(t.disconnecting);
+    const other = server({ timeout: 30 });
+    for (let i = 0; i < 299; i++) other.clock.advance(0.1);
+    assert.ok(!other.t.disconnecting);
+    other.clock.advance(0.1);
+    assert.ok(other.t.disconnecting);
+  });
+
+  it("ESMTP's idle timeout follows changes of `timeout`: lowered at the next input, 0 stops it", () => {
+    const { p, t, clock, send } = server({ timeout: 600 });
+    p.timeout = 10;
+    send("NOOP\r\n");
+    clock.advance(10);
+    assert.ok(t.disconnecting);
+    const other = server({ timeout: 30 });
+    other.p.timeout = 0;
+    other.clock.advance(100);
+    assert.ok(!other.t.disconnecting);
+    assert.equal(other.clock.getDelayedCalls().length, 0);
+  });
+
   it("ESMTP delivers nothing when the connection drops in DATA", () => {
     const { p, delivery, send } = server({ timeout: 30 });
     send("HELO c\r\nMAIL FROM:<a@x>\r\nRCPT TO:<b@y>\r\nDATA\r\npartial\r\n");

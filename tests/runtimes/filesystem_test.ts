@@ -64,5 +64,20 @@ for (const [label, load] of adapters) {
       await fs.writeFile(file, "three", { sync: true });
       assert.equal(readFileSync(file, "utf8"), "three");
     });
+
+    it("writeFile() with sync writes big, empty and text data whole, and reports a missing directory", async () => {
+      const fs = await load();
+      const dir = mkdtempSync(join(root, "sync-"));
+      const big = new Uint8Array(3 * 1024 * 1024 + 7).map((_, i) => (i * 31) & 0xff);
+      await fs.writeFile(join(dir, "big"), big.subarray(5), { sync: true, exclusive: true });
+      assert.deepEqual(new Uint8Array(readFileSync(join(dir, "big"))), big.subarray(5));
+      await fs.writeFile(join(dir, "empty"), new Uint8Array(0), { sync: true });
+      assert.equal(statSync(join(dir, "empty")).size, 0);
+      await fs.writeFile(join(dir, "text"), "héllo ✓", { sync: true });
+      assert.equal(readFileSync(join(dir, "text"), "utf8"), "héllo ✓");
+      await assert.rejects(fs.writeFile(join(dir, "no", "f"), "x", { sync: true }), {
+        code: "ENOENT",
+      });
+    });
   });
 }

@@ -1,8 +1,10 @@
 // Maildir storage (twisted.mail.maildir): the directory layout, delivery through
-// tmp/ -> fsync -> rename into new/, and a mailbox view of cur/ and new/ for POP3.
+// tmp/ -> fsync -> rename into new/ -> fsync of new/ (shared by concurrent deliveries),
+// and a mailbox view of cur/ and new/ for POP3.
 // All file access goes through the runtime's file system.
 import type { RuntimeFileSystem } from "../../internet/socket.ts";
 import { md5 } from "../../cred/_md5.ts";
+import { startEntry } from "./_dir_sync.ts";
 
 const encoder = new TextEncoder();
 const LF = 0x0a;
@@ -72,6 +74,21 @@ export async function initializeMaildir(fs: RuntimeFileSystem, dir: string): Pro
 }
 
 let counter = 0;
+const HEX = Array.from({ length: 256 }, (_, b) => b.toString(16).padStart(2, "0"));
+// Random bytes for file names, drawn 4 at a time from a pool filled 1 KiB at once
+// (one getRandomValues call per delivery cost as much as the rest of the name).
+const pool = new Uint8Array(1024);
+let poolAt = pool.length;
+
+function randomHex8(): string {
+  if (poolAt + 4 > pool.length) {
+    globalThis.crypto.getRandomValues(pool);
+    poolAt = 0;
+  }
+  const at = poolAt;
+  poolAt += 4;
+  return HEX[pool[at]] + HEX[pool[at + 1]] + HEX[pool[at + 2]] + HEX[pool[at + 3]];
+}
 
 /** A unique maildir file name: `SECONDS.MUSECPPIDQN_RANDOM.HOST`. */
 export function generateMaildirName(
@@ -80,14 +97,11 @@ export function generateMaildirName(
   const now = options.now ?? Date.now();
   const seconds = Math.floor(now / 1000);
   const usec = Math.floor((now % 1000) * 1000);
-  const random = new Uint8Array(4);
-  globalThis.crypto.getRandomValues(random);
-  const hex = Array.from(random, (b) => b.toString(16).padStart(2, "0")).join("");
   const host = (options.hostname ?? "localhost").replaceAll("/", "\\057").replaceAll(
     ":",
     "\\072",
   );
-  return `${seconds}.M${usec}P${options.pid ?? 0}Q${++counter}R${hex}.${host}`;
+  return `${seconds}.M${usec}P${options.pid ?? 0}Q${++counter}R${randomHex8()}.${host}`;
 }
 
 /** Options for delivery into a maildir. */
@@ -126,8 +140,9 @@ async function maildirSize(fs: RuntimeFileSystem, dir: string): Promise<number> 
 
 /**
  * Delivers one message into a maildir: writes it under `tmp/`, flushes it to
- * disk, renames it into `new/`, and only then resolves with the final path.
- * On a failure nothing is left behind.
+ * disk, renames it into `new/`, flushes `new/` (one directory flush for the
+ * deliveries into it that finish together), and only then resolves with the
+ * final path. On a failure nothing is left behind.
  *
  * @example
  * ```ts
@@ -161,11 +176,20 @@ export async function deliverToMaildir(
   });
   const tmp = join(dir, "tmp", name);
   const final = join(dir, "new", name);
+  const entry = startEntry(fs, join(dir, "new"));
   try {
     await fs.writeFile(tmp, bytes, { mode: 0o600, exclusive: true, sync: true });
     await fs.rename(tmp, final);
   } catch (error) {
+    entry.abandon();
     await fs.remove(tmp).catch(() => {});
+    throw error;
+  }
+  try {
+    await entry.committed();
+  } catch (error) {
+    // Not known to be on disk: taken back, as the sender is told to try again.
+    await fs.remove(final).catch(() => {});
     throw error;
   }
   return final;
@@ -208,7 +232,8 @@ export class MaildirMessage {
   #fs: RuntimeFileSystem;
   #dir: string;
   #options: MaildirMessageOptions;
-  #chunks: Uint8Array[] = [];
+  // The message so far, LF line ends, in one growing buffer (no allocation per line).
+  #buf = new Uint8Array(0);
   #size = 0;
   #done = false;
   #tooBig = false;
@@ -224,7 +249,7 @@ export class MaildirMessage {
     this.#dir = dir;
     this.#options = options;
     if (options.address !== undefined) {
-      this.#push(encoder.encode(`Delivered-To: ${options.address}\n`));
+      this.#push(encoder.encode(`Delivered-To: ${options.address}\n`), false);
     }
   }
 
@@ -233,24 +258,30 @@ export class MaildirMessage {
     return this.#size;
   }
 
-  #push(bytes: Uint8Array): void {
+  /** Appends `bytes`, then an LF when `lf` is set. */
+  #push(bytes: Uint8Array, lf: boolean): void {
     if (this.#tooBig) return;
-    this.#size += bytes.byteLength;
-    if (this.#options.maxSize !== undefined && this.#size > this.#options.maxSize) {
+    const size = this.#size + bytes.byteLength + (lf ? 1 : 0);
+    if (this.#options.maxSize !== undefined && size > this.#options.maxSize) {
       this.#tooBig = true;
-      this.#chunks = [];
+      this.#size = size;
+      this.#buf = new Uint8Array(0);
       return;
     }
-    this.#chunks.push(bytes);
+    if (size > this.#buf.byteLength) {
+      const next = new Uint8Array(Math.max(4096, size + (size >> 1)));
+      next.set(this.#buf.subarray(0, this.#size));
+      this.#buf = next;
+    }
+    this.#buf.set(bytes, this.#size);
+    if (lf) this.#buf[size - 1] = LF;
+    this.#size = size;
   }
 
   /** Takes one line, without its line ending. */
   lineReceived(line: Uint8Array): void {
     if (this.#done) return;
-    const copy = new Uint8Array(line.byteLength + 1);
-    copy.set(line);
-    copy[line.byteLength] = LF;
-    this.#push(copy);
+    this.#push(line, true);
   }
 
   /** The message is complete: resolves with the delivered file's path once it is in `new/`. */
@@ -262,20 +293,15 @@ export class MaildirMessage {
         `Cannot deliver to ${this.#dir}: message larger than ${this.#options.maxSize} octets`,
       );
     }
-    const bytes = new Uint8Array(this.#size);
-    let offset = 0;
-    for (const chunk of this.#chunks) {
-      bytes.set(chunk, offset);
-      offset += chunk.byteLength;
-    }
-    this.#chunks = [];
+    const bytes = this.#buf.subarray(0, this.#size);
+    this.#buf = new Uint8Array(0);
     return await deliverToMaildir(this.#fs, this.#dir, bytes, this.#options);
   }
 
   /** The message is abandoned: nothing is stored. */
   connectionLost(): void {
     this.#done = true;
-    this.#chunks = [];
+    this.#buf = new Uint8Array(0);
   }
 }
 

@@ -28,6 +28,7 @@ import {
 const log = new Logger("tw.mail.smtp");
 const enc = new TextEncoder();
 const latin1 = new TextDecoder("latin1");
+const utf8 = new TextDecoder();
 const COMMAND_MAX = 4096;
 const DATA_LINE_MAX = 65536;
 const MAX_RECIPIENTS = 100;
@@ -93,6 +94,7 @@ export class SMTP extends Protocol {
   #paused = false;
   #closed = false;
   #timer: IDelayedCall | null = null;
+  #lastActive = 0;
   #data: { messages: IMessage[]; failed: Reply | null; size: number } | null = null;
   #auth: IChallengeResponse | null = null;
   #authenticated = false;
@@ -151,8 +153,8 @@ export class SMTP extends Protocol {
   /** Sends a reply, one line per entry of `text` (`sendCode`). */
   sendCode(code: number, text: string | string[]): void {
     if (this.#closed) return;
-    const lines = typeof text === "string" ? [text] : text;
-    const out = lines.map((l, i) => `${code}${i < lines.length - 1 ? "-" : " "}${l}\r\n`);
+    if (typeof text === "string") return this.transport.write(enc.encode(`${code} ${text}\r\n`));
+    const out = text.map((l, i) => `${code}${i < text.length - 1 ? "-" : " "}${l}\r\n`);
     this.transport.write(enc.encode(out.join("")));
   }
 
@@ -173,16 +175,29 @@ export class SMTP extends Protocol {
     this.transport.loseConnection();
   }
 
+  // Input only notes the time (one timer per idle period, not one per read); a timer
+  // that fires early, input having come meanwhile, is set again for the rest.
   #resetTimeout(): void {
-    this.#timer?.cancel();
-    this.#timer = null;
-    if (this.timeout > 0 && !this.#closed) {
-      const clock = this.#options.clock ?? getReactor();
-      this.#timer = clock.callLater(this.timeout, () => {
-        this.#timer = null;
-        this.timeoutConnection();
-      });
+    if (this.timeout <= 0 || this.#closed) {
+      this.#timer?.cancel();
+      this.#timer = null;
+      return;
     }
+    const now = (this.#options.clock ?? getReactor()).seconds();
+    this.#lastActive = now;
+    if (this.#timer === null) this.#armTimeout(this.timeout);
+    else if (this.#timer.getTime() > now + this.timeout) this.#timer.reset(this.timeout);
+  }
+
+  #armTimeout(delay: number): void {
+    const clock = this.#options.clock ?? getReactor();
+    this.#timer = clock.callLater(delay, () => {
+      this.#timer = null;
+      if (this.#closed || this.timeout <= 0) return;
+      const idle = clock.seconds() - this.#lastActive; // (float steps may fall just short)
+      if (idle < this.timeout - 1e-9) this.#armTimeout(this.timeout - idle);
+      else this.timeoutConnection();
+    });
   }
 
   #pump(): void {
@@ -232,7 +247,7 @@ export class SMTP extends Protocol {
   }
 
   #command(raw: Uint8Array): void {
-    const line = new TextDecoder().decode(raw);
+    const line = utf8.decode(raw);
     const m = /^([A-Za-z]+)(?: (.*))?$/s.exec(line);
     if (m === null) {
       this.reply(500, "5.5.2", "Command not recognized");
