@@ -50,6 +50,21 @@ export interface StreamTransportOptions {
 
 const defaultLogger = new Logger("tw.internet.transport");
 
+/** The socket's stream ends, for a transport without the fast path. */
+interface StreamsMode {
+  writer: WritableStreamDefaultWriter<Uint8Array>;
+  reader: ReadableStreamDefaultReader<Uint8Array>;
+  /** Wakes the read loop paused by `pauseProducing` or a TLS upgrade. */
+  resumeReader: (() => void) | null;
+}
+
+/** A TLS upgrade waiting for the plaintext to flush, with the writes made meanwhile. */
+interface TlsUpgrade {
+  options: TlsOptions & { isServer?: boolean };
+  queue: Uint8Array[];
+  queued: number;
+}
+
 /** A protocol may implement the half-close callbacks (`IHalfCloseableProtocol`). */
 interface MaybeHalfCloseable extends IProtocol {
   readConnectionLost?: () => void;
@@ -119,18 +134,15 @@ export class StreamTransport implements ITCPTransport, LiveResource {
   /** Bumped whenever the current socket's events must be ignored (abort, TLS switch, loss). */
   #gen = 0;
   #fast: SocketFastPath | null = null;
-  #writer: WritableStreamDefaultWriter<Uint8Array> | null = null;
-  #reader: ReadableStreamDefaultReader<Uint8Array> | null = null;
-  #resumeReader: (() => void) | null = null;
+  /** The socket's stream ends, when it is read through its streams (no fast path). */
+  #streams: StreamsMode | null = null;
 
   /** Bytes handed to the socket and not yet taken by the runtime. */
   #buffered = 0;
   /** Total bytes ever written (to see whether a pull producer wrote anything). */
   #written = 0;
-  /** Writes made while a TLS upgrade waits for the flush; null when none is under way. */
-  #tlsQueue: Uint8Array[] | null = null;
-  #tlsQueued = 0;
-  #tlsOptions: (TlsOptions & { isServer?: boolean }) | null = null;
+  /** The TLS upgrade under way (`startTLS`), and the writes it holds; null when none is. */
+  #upgrade: TlsUpgrade | null = null;
 
   #producer: IPushProducer | IPullProducer | null = null;
 
@@ -176,7 +188,7 @@ export class StreamTransport implements ITCPTransport, LiveResource {
 
   /** Bytes written and not yet taken by the runtime (plus any held for a TLS upgrade). */
   get bufferedAmount(): number {
-    return this.#buffered + this.#tlsQueued;
+    return this.#buffered + (this.#upgrade?.queued ?? 0);
   }
 
   /** The ALPN protocol the TLS handshake chose, or null. */
@@ -256,7 +268,7 @@ export class StreamTransport implements ITCPTransport, LiveResource {
     if (fast) {
       // The fast path reports the failure and the close itself: no need to watch `closed`.
       this.#fast = fast;
-      this.#writer = null;
+      this.#streams = null;
       fast.start(new StreamTransport.#Events(this, gen, fast));
       this.#applyReadState();
     } else {
@@ -265,9 +277,9 @@ export class StreamTransport implements ITCPTransport, LiveResource {
         (e) => this.#onError(gen, e),
       );
       this.#fast = null;
-      this.#writer = socket.writable.getWriter();
-      this.#reader = socket.readable.getReader();
-      this.#readLoop(gen, this.#reader).catch((e) => this.#onError(gen, e));
+      const reader = socket.readable.getReader();
+      this.#streams = { writer: socket.writable.getWriter(), reader, resumeReader: null };
+      this.#readLoop(gen, reader).catch((e) => this.#onError(gen, e));
     }
   }
 
@@ -297,7 +309,7 @@ export class StreamTransport implements ITCPTransport, LiveResource {
 
   #waitResume(): Promise<void> {
     return new Promise((resolve) => {
-      this.#resumeReader = resolve;
+      if (this.#streams !== null) this.#streams.resumeReader = resolve;
     });
   }
 
@@ -307,9 +319,9 @@ export class StreamTransport implements ITCPTransport, LiveResource {
     if (this.#fast) {
       if (paused) this.#fast.pauseReading();
       else this.#fast.resumeReading();
-    } else if (!paused && this.#resumeReader) {
-      const resume = this.#resumeReader;
-      this.#resumeReader = null;
+    } else if (!paused && this.#streams?.resumeReader) {
+      const resume = this.#streams.resumeReader;
+      this.#streams.resumeReader = null;
       resume();
     }
   }
@@ -400,11 +412,10 @@ export class StreamTransport implements ITCPTransport, LiveResource {
     if (!this.#is(F_UNTRACKED)) untrackResource(this);
     const producer = this.#producer;
     this.#producer = null;
-    this.#tlsQueue = null;
-    this.#tlsQueued = 0;
+    this.#upgrade = null;
     this.#buffered = 0;
-    const resume = this.#resumeReader;
-    this.#resumeReader = null;
+    const resume = this.#streams?.resumeReader ?? null;
+    if (this.#streams !== null) this.#streams.resumeReader = null;
     resume?.();
     const failure = new Failure(reason);
     queueMicrotask(() => {
@@ -440,9 +451,9 @@ export class StreamTransport implements ITCPTransport, LiveResource {
     }
     if (this.#is(F_LOST) || this.#is(F_WRITE_SHUT) || data.byteLength === 0) return;
     this.#written += data.byteLength;
-    if (this.#tlsQueue) {
-      this.#tlsQueue.push(data);
-      this.#tlsQueued += data.byteLength;
+    if (this.#upgrade !== null) {
+      this.#upgrade.queue.push(data);
+      this.#upgrade.queued += data.byteLength;
     } else {
       this.#rawWrite(data);
     }
@@ -462,7 +473,7 @@ export class StreamTransport implements ITCPTransport, LiveResource {
     const n = data.byteLength;
     const gen = this.#gen;
     this.#buffered += n;
-    this.#writer!.write(data).then(() => {
+    this.#streams!.writer.write(data).then(() => {
       if (gen !== this.#gen) return;
       this.#buffered -= n;
       if (this.#buffered === 0) this.#onDrain();
@@ -486,7 +497,7 @@ export class StreamTransport implements ITCPTransport, LiveResource {
   /** The socket took everything written: resume producers, finish pending closes. */
   #onDrain(): void {
     if (this.#is(F_LOST)) return;
-    if (this.#tlsQueue) {
+    if (this.#upgrade !== null) {
       this.#switchToTls();
       return;
     }
@@ -532,7 +543,7 @@ export class StreamTransport implements ITCPTransport, LiveResource {
   /** Asks a pull producer for one more chunk; again at once if it went straight through. */
   #pullOnce(): void {
     const producer = this.#producer;
-    if (!producer || this.#is(F_STREAMING) || this.#is(F_LOST) || this.#tlsQueue) return;
+    if (!producer || this.#is(F_STREAMING) || this.#is(F_LOST) || this.#upgrade) return;
     const before = this.#written;
     try {
       producer.resumeProducing();
@@ -642,11 +653,11 @@ export class StreamTransport implements ITCPTransport, LiveResource {
   loseWriteConnection(): void {
     if (this.#is(F_LOST) || this.#is(F_WRITE_DISCONNECTING)) return;
     this.#set(F_WRITE_DISCONNECTING, true);
-    if (!this.#producer && this.bufferedAmount === 0 && !this.#tlsQueue) this.#shutWrite();
+    if (!this.#producer && this.bufferedAmount === 0 && !this.#upgrade) this.#shutWrite();
   }
 
   #closeWhenFlushed(): void {
-    if (this.bufferedAmount === 0 && !this.#tlsQueue) this.#closeNow();
+    if (this.bufferedAmount === 0 && !this.#upgrade) this.#closeNow();
   }
 
   #closeNow(): void {
@@ -685,10 +696,8 @@ export class StreamTransport implements ITCPTransport, LiveResource {
    * settles. `isServer` defaults to this connection's role.
    */
   startTLS(options: TlsOptions & { isServer?: boolean }): void {
-    if (this.#is(F_LOST) || this.#tlsQueue) return;
-    this.#tlsOptions = options;
-    this.#tlsQueue = [];
-    this.#tlsQueued = 0;
+    if (this.#is(F_LOST) || this.#upgrade) return;
+    this.#upgrade = { options, queue: [], queued: 0 };
     this.#set(F_TLS_PAUSED, true);
     this.#applyReadState();
     if (this.#buffered === 0) this.#switchToTls();
@@ -701,14 +710,13 @@ export class StreamTransport implements ITCPTransport, LiveResource {
     const gen = ++this.#gen;
     // The old socket's streams are handed over to the TLS layer.
     try {
-      this.#reader?.releaseLock();
+      this.#streams?.reader.releaseLock();
     } catch { /* a pending read rejects; the loop sees the new generation */ }
     try {
-      this.#writer?.releaseLock();
+      this.#streams?.writer.releaseLock();
     } catch { /* nothing pending: we waited for the flush */ }
-    this.#reader = null;
-    this.#writer = null;
-    const asked = this.#tlsOptions ?? {};
+    this.#streams = null;
+    const asked = this.#upgrade?.options ?? {};
     const options = { ...asked, isServer: asked.isServer ?? this.#is(F_IS_SERVER) };
     (this.#op(() => old.startTls(options)) as Promise<Socket>).then((socket) => {
       this.#set(F_TLS_SWITCHING, false);
@@ -719,9 +727,8 @@ export class StreamTransport implements ITCPTransport, LiveResource {
       this.#socket = socket;
       this.#buffered = 0;
       this.#setup(socket);
-      const queued = this.#tlsQueue ?? [];
-      this.#tlsQueue = null;
-      this.#tlsQueued = 0;
+      const queued = this.#upgrade?.queue ?? [];
+      this.#upgrade = null;
       this.#set(F_TLS_PAUSED, false);
       this.#applyReadState();
       for (const chunk of queued) this.#rawWrite(chunk);
