@@ -282,6 +282,9 @@ const fmt = (n: number | undefined, digits = 0): string =>
   });
 const cpu = (m: Measured | undefined): string =>
   m ? `${fmt(m.serverCpu * 100)} / ${fmt(m.clientCpu * 100)} / ${fmt(m.otherCpu * 100)}` : "-";
+/** Server CPU time per operation, in microseconds (CPU seconds per second / operations per second). */
+const perOp = (m: Measured | undefined): string =>
+  m && m.value > 0 ? fmt((m.serverCpu * 1e6) / m.value, 1) : "-";
 
 const rows: Row[] = SUBJECTS.map((subject) => ({ subject }));
 for (let rep = 1; rep <= REPEAT; rep++) {
@@ -320,25 +323,26 @@ lines.push(
   `Ping-pong: 64-byte messages, median of ${ROUNDS} rounds of ${ROUND_MS} ms after ${WARMUP_MS} ms warm-up;` +
     ` stream: ${STREAM_BYTES / 1024 / 1024} MiB echoed. Best of ${REPEAT} interleaved runs.` +
     ` (ratio to the same runtime's raw API)`,
-  `CPU = server / load generator / rest of the machine, in % of one core;` +
+  `CPU = server / load generator / rest of the machine, in % of one core; server CPU per round trip and` +
+    ` per MB in microseconds;` +
     ` * = disturbed (rest of the machine above ${
       NOISE * 100
     }% of a core after ${RETRIES} retries).`,
   "",
-  "| server | 1 conn: round trips/s | 50 conns: round trips/s | CPU (50) | stream: MB/s | CPU (stream) |",
-  "|---|---:|---:|---:|---:|---:|",
+  "| server | 1 conn: round trips/s | 50 conns: round trips/s | CPU (50) | us per round trip (50) | stream: MB/s | CPU (stream) | us per MB |",
+  "|---|---:|---:|---:|---:|---:|---:|---:|",
 );
 for (const r of rows) {
   if (r.error) {
-    lines.push(`| ${r.subject.name} | error: ${r.error} | | | | |`);
+    lines.push(`| ${r.subject.name} | error: ${r.error} | | | | | | |`);
     continue;
   }
   lines.push(
     `| ${r.subject.name} | ${fmt(r.pp1?.value)}${mark(r.pp1)}${ratio(r, "pp1")} | ${
       fmt(r.pp50?.value)
-    }${mark(r.pp50)}${ratio(r, "pp50")} | ${cpu(r.pp50)} | ${fmt(r.stream?.value)}${
-      mark(r.stream)
-    }${ratio(r, "stream")} | ${cpu(r.stream)} |`,
+    }${mark(r.pp50)}${ratio(r, "pp50")} | ${cpu(r.pp50)} | ${perOp(r.pp50)} | ${
+      fmt(r.stream?.value)
+    }${mark(r.stream)}${ratio(r, "stream")} | ${cpu(r.stream)} | ${perOp(r.stream)} |`,
   );
 }
 if (!SKIP.includes("memory")) {

@@ -214,16 +214,16 @@ const twisted = rows.find((x) => x.subject.kind === "twisted");
 const lines = [
   `wrk -t1 -c${CONNECTIONS} -d${DURATION} http://127.0.0.1:PORT/ ("Hello, world!", text/plain), server pinned` +
   ` to core 1, wrk on core 0. Best of ${REPEAT} interleaved runs.`,
-  `CPU = server / wrk / rest of the machine, in % of one core;` +
+  `CPU = server / wrk / rest of the machine, in % of one core; server CPU per request in microseconds;` +
   ` * = disturbed (rest of the machine above ${NOISE * 100}% of a core after ${RETRIES} retries).` +
   (HAS_FETCH_BRIDGE ? "" : " (src/web/fetch.ts absent: no fetch bridge rows.)"),
   "",
-  "| server | requests/s | vs native | vs twisted.web | latency (avg) | CPU | errors |",
-  "|---|---:|---:|---:|---:|---:|---|",
+  "| server | requests/s | vs native | vs twisted.web | latency (avg) | CPU | us per request | errors |",
+  "|---|---:|---:|---:|---:|---:|---:|---|",
 ];
 for (const r of rows) {
   if (r.error || !r.best) {
-    lines.push(`| ${r.subject.name} | error: ${r.error ?? "?"} | | | | | |`);
+    lines.push(`| ${r.subject.name} | error: ${r.error ?? "?"} | | | | | | |`);
     continue;
   }
   const native = nativeOf(r)?.best?.rps;
@@ -235,7 +235,9 @@ for (const r of rows) {
       fmt(r.best.rps)
     } | ${vsNative} | ${vsTwisted} | ${r.best.latencyMs} | ${fmt(r.best.serverCpu * 100)} / ${
       fmt(r.best.wrkCpu * 100)
-    } / ${fmt(r.best.otherCpu * 100)} | ${r.best.errors} |`,
+    } / ${fmt(r.best.otherCpu * 100)} | ${
+      r.best.rps > 0 ? fmt((r.best.serverCpu * 1e6) / r.best.rps, 1) : "-"
+    } | ${r.best.errors} |`,
   );
 }
 process.stdout.write(lines.join("\n") + "\n");
