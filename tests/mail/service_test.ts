@@ -91,9 +91,13 @@ class Conversation {
   }
 }
 
-async function mailService(options: { anonymous?: boolean } = {}) {
+async function mailService(options: { anonymous?: boolean; runtime?: RuntimeFileSystem } = {}) {
   const service = new MailService({ hostname: "mx.test" });
-  const domain = new MaildirDirdbmDomain(service, join(root, "example.com"));
+  const domain = new MaildirDirdbmDomain(
+    service,
+    join(root, "example.com"),
+    options.runtime ? { runtime: options.runtime } : {},
+  );
   await service.addDomain("example.com", domain);
   await domain.addUser("alice", "secret");
   if (options.anonymous !== false) service.smtpPortal.registerChecker(new AllowAnonymousAccess());
@@ -177,11 +181,7 @@ describe("MailService over ESMTP", () => {
         });
       },
     };
-    const service = new MailService({ hostname: "mx.test" });
-    const domain = new MaildirDirdbmDomain(service, join(root, "example.com"), { runtime: gated });
-    await service.addDomain("example.com", domain);
-    await domain.addUser("alice", "secret");
-    service.smtpPortal.registerChecker(new AllowAnonymousAccess());
+    const { service } = await mailService({ runtime: gated });
     const alice = join(root, "example.com", "alice");
     const c = new Conversation(service.getESMTPFactory({ timeout: 0 }));
     await c.send("EHLO client");
@@ -223,11 +223,7 @@ describe("MailService over ESMTP", () => {
         };
       },
     };
-    const service = new MailService({ hostname: "mx.test" });
-    const domain = new MaildirDirdbmDomain(service, join(root, "example.com"), { runtime: gated });
-    await service.addDomain("example.com", domain);
-    await domain.addUser("alice", "secret");
-    service.smtpPortal.registerChecker(new AllowAnonymousAccess());
+    const { service } = await mailService({ runtime: gated });
     const alice = join(root, "example.com", "alice");
     const c = new Conversation(service.getESMTPFactory({ timeout: 0 }));
     await c.send("EHLO client");
