@@ -26,18 +26,11 @@ import {
   IMAP4Server,
   MemoryAccount,
 } from "../../../src/mail/imap4/mod.ts";
+import { concatBytes } from "../../../src/internet/_bytes.ts";
 
 const enc = new TextEncoder();
 const latin1 = new TextDecoder("latin1");
-const cat = (parts: Uint8Array[]): Uint8Array => {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.byteLength, 0));
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.byteLength;
-  }
-  return out;
-};
+const cat = concatBytes;
 const tick = (): Promise<void> => new Promise((r) => setTimeout(r, 0));
 
 /** A client on a StringTransport after the greeting. */
