@@ -569,7 +569,9 @@ export interface RawInflateStream {
 
 /**
  * Synchronous AES-GCM, AES-CTR and HMAC with raw keys, as a runtime's own
- * crypto library offers them. Keys are 16, 24 or 32 bytes.
+ * crypto library offers them. Keys are 16, 24 or 32 bytes; an implementation
+ * may remember what it derived from a key array, so its bytes must not change
+ * once used (a new key is a new array).
  */
 export interface RuntimeCiphers {
   /** AES-GCM encryption with a 12-byte IV: the ciphertext followed by the 16-byte tag. */

@@ -2,9 +2,11 @@
  * `FileTransferServer` (`twisted.conch.ssh.filetransfer.FileTransferServer`):
  * the SFTP subsystem's protocol. It parses requests from the channel, hands
  * them to an `ISFTPServer`, and answers each as it completes (a client keeps
- * many READs and WRITEs in flight); requests on one handle run in order. Memory is bounded: packets over 256 KiB
- * close the channel, and past 64 requests or 16 MiB in flight it stops
- * reading until replies went out.
+ * many READs and WRITEs in flight); requests on one handle give the results
+ * of running them in order and are answered in order, READs and WRITEs of
+ * distinct bytes overlapping (./_handle_queue.ts). Memory is bounded: packets
+ * over 256 KiB close the channel, and past 64 requests or 16 MiB in flight
+ * (READs count the bytes they ask for) it stops reading until replies went out.
  * @module
  */
 import type { Failure } from "../../internet/failure.ts";
@@ -16,6 +18,7 @@ import {
   FX_FAILURE,
   FX_OK,
   FX_OP_UNSUPPORTED,
+  FXF_APPEND,
   FXP,
   MAX_BYTES_IN_FLIGHT,
   MAX_OPEN_HANDLES,
@@ -25,6 +28,7 @@ import {
   SFTP_VERSION,
 } from "./_constants.ts";
 import { EOFError, SFTPError, statusOf } from "./_errors.ts";
+import { type Access, HandleQueues } from "./_handle_queue.ts";
 import type { ISFTPDirectory, ISFTPFile, ISFTPServer } from "./_interfaces.ts";
 import {
   type DirectoryEntry,
@@ -56,7 +60,12 @@ export interface FileTransferServerOptions {
   maxOpenHandles?: number;
 }
 
-type Handle = { kind: "file"; file: ISFTPFile } | { kind: "dir"; dir: ISFTPDirectory };
+type Handle =
+  | { kind: "file"; file: ISFTPFile; append: boolean }
+  | { kind: "dir"; dir: ISFTPDirectory };
+
+/** A request's work: the reply it gives (null: none). */
+type Work = () => Promise<Uint8Array | null>;
 
 interface BufferedTransport extends ITransport {
   bufferedAmount?: number;
@@ -87,8 +96,9 @@ export class FileTransferServer extends Protocol {
   readonly #options: FileTransferServerOptions;
   readonly #buffer = new PacketBuffer(MAX_PACKET_LENGTH);
   readonly #handles = new Map<string, Handle>();
-  readonly #queues = new Map<string, Promise<void>>();
+  readonly #queues = new HandleQueues();
   #parsedHandle: string | null = null;
+  #parsedAccess: Access | null = null;
   #nextHandle = 1;
   #opening = 0;
   #inFlight = 0;
@@ -188,8 +198,17 @@ export class FileTransferServer extends Protocol {
     this.transport.write(bytes);
   }
 
-  #status(id: number, code: number, message: string): void {
-    this.#send(packet(FXP.STATUS, (w) => w.uint32(id).uint32(code).string(message).string("")));
+  #status(id: number, code: number, message: string): Uint8Array {
+    return packet(FXP.STATUS, (w) => w.uint32(id).uint32(code).string(message).string(""));
+  }
+
+  /** The STATUS reply for a request that failed. */
+  #failure(type: number, id: number, error: unknown): Uint8Array {
+    const [code, message] = statusOf(error);
+    if (message === "Failure" && !(error instanceof SFTPError)) {
+      log.failure(`SFTP request ${type} failed`, error, "warn");
+    }
+    return this.#status(id, code, message);
   }
 
   #dispatch(body: Uint8Array): void {
@@ -212,47 +231,37 @@ export class FileTransferServer extends Protocol {
       this.#fatal("A second INIT");
       return;
     }
-    let work: () => Promise<void>;
+    let work: Work;
     this.#parsedHandle = null;
+    this.#parsedAccess = null;
     try {
       work = this.#parse(type, id, reader);
     } catch (error) {
       const [code, message] = statusOf(error);
-      this.#status(id, code, message);
+      this.#send(this.#status(id, code, message));
       return;
     }
-    const size = body.length;
+    // Set by #parse (TypeScript does not see it change).
+    const access = this.#parsedAccess as Access | null;
+    // A READ's reply may wait for earlier ones: the bytes it asks for count.
+    const size = body.length + (access !== null && !access.write ? access.length : 0);
     this.#inFlight++;
     this.#bytesInFlight += size;
     const handle = this.#parsedHandle;
-    (handle === null ? work() : this.#inOrder(handle, work)).catch((error) => {
-      const [code, message] = statusOf(error);
-      if (message === "Failure" && !(error instanceof SFTPError)) {
-        log.failure(`SFTP request ${type} failed`, error, "warn");
-      }
-      this.#status(id, code, message);
-    }).finally(() => {
-      this.#inFlight--;
-      this.#bytesInFlight -= size;
-      if (this.#paused && !this.#waitingDrain) this.#drain();
-      this.#closeAfterEOF();
-    });
-  }
-
-  /**
-   * Runs requests on one handle one after the other, as the draft asks (the
-   * results are those of sending them one at a time); so their replies keep
-   * the requests' order, which paramiko's pipelined writes rely on. Requests
-   * on different handles or paths still run at once.
-   */
-  #inOrder(handle: string, work: () => Promise<void>): Promise<void> {
-    const current = (this.#queues.get(handle) ?? Promise.resolve()).then(work);
-    const tail = current.then(() => {}, () => {});
-    this.#queues.set(handle, tail);
-    void tail.then(() => {
-      if (this.#queues.get(handle) === tail) this.#queues.delete(handle);
-    });
-    return current;
+    const answer = (reply: Uint8Array | null) => {
+      if (reply !== null) this.#send(reply);
+    };
+    const reply = () => work().catch((error) => this.#failure(type, id, error));
+    // Requests on one handle: the results of running them one at a time, answered
+    // in order (paramiko's pipelined writes rely on it); other requests run at once.
+    (handle === null ? reply().then(answer) : this.#queues.run(handle, access, reply, answer))
+      .catch((error) => log.failure("SFTP reply failed", error, "warn"))
+      .finally(() => {
+        this.#inFlight--;
+        this.#bytesInFlight -= size;
+        if (this.#paused && !this.#waitingDrain) this.#drain();
+        this.#closeAfterEOF();
+      });
   }
 
   /** The client sent EOF: the channel closes once every request was answered. */
@@ -317,14 +326,18 @@ export class FileTransferServer extends Protocol {
     return handle;
   }
 
-  #file(reader: SSHReader): ISFTPFile {
+  #fileHandle(reader: SSHReader): { file: ISFTPFile; append: boolean } {
     const handle = this.#handle(reader);
     if (handle.kind !== "file") throw new SFTPError(FX_FAILURE, "Not a file handle");
-    return handle.file;
+    return handle;
   }
 
-  #reply(type: number, id: number, fill: (w: SSHWriter) => void): void {
-    this.#send(packet(type, (w) => fill(w.uint32(id))));
+  #file(reader: SSHReader): ISFTPFile {
+    return this.#fileHandle(reader).file;
+  }
+
+  #reply(type: number, id: number, fill: (w: SSHWriter) => void): Uint8Array {
+    return packet(type, (w) => fill(w.uint32(id)));
   }
 
   #addHandle(handle: Handle): string {
@@ -340,8 +353,8 @@ export class FileTransferServer extends Protocol {
     }
   }
 
-  #name(id: number, entries: DirectoryEntry[]): void {
-    this.#reply(FXP.NAME, id, (w) => {
+  #name(id: number, entries: DirectoryEntry[]): Uint8Array {
+    return this.#reply(FXP.NAME, id, (w) => {
       w.uint32(entries.length);
       for (const [filename, longname, attrs] of entries) {
         writeAttrs(w.string(filename).string(longname), attrs);
@@ -350,7 +363,7 @@ export class FileTransferServer extends Protocol {
   }
 
   /** Parses a request now; the returned function does the work and replies. */
-  #parse(type: number, id: number, r: SSHReader): () => Promise<void> {
+  #parse(type: number, id: number, r: SSHReader): Work {
     const server = this.client;
     const ok = () => this.#status(id, FX_OK, "Success");
     switch (type) {
@@ -369,10 +382,11 @@ export class FileTransferServer extends Protocol {
           }
           if (this.#closed) {
             await file.close();
-            return;
+            return null;
           }
-          const handle = this.#addHandle({ kind: "file", file });
-          this.#reply(FXP.HANDLE, id, (w) => w.string(handle));
+          const append = (flags & FXF_APPEND) !== 0;
+          const handle = this.#addHandle({ kind: "file", file, append });
+          return this.#reply(FXP.HANDLE, id, (w) => w.string(handle));
         };
       }
       case FXP.OPENDIR: {
@@ -388,10 +402,10 @@ export class FileTransferServer extends Protocol {
           }
           if (this.#closed) {
             await dir.close();
-            return;
+            return null;
           }
           const handle = this.#addHandle({ kind: "dir", dir });
-          this.#reply(FXP.HANDLE, id, (w) => w.string(handle));
+          return this.#reply(FXP.HANDLE, id, (w) => w.string(handle));
         };
       }
       case FXP.CLOSE: {
@@ -403,30 +417,34 @@ export class FileTransferServer extends Protocol {
         return async () => {
           if (handle.kind === "file") await handle.file.close();
           else await handle.dir.close();
-          ok();
+          return ok();
         };
       }
       case FXP.READ: {
         const file = this.#file(r);
         const offset = readUint64(r);
         const length = Math.min(r.uint32(), MAX_READ_WRITE_LENGTH);
+        this.#parsedAccess = { offset, length, write: false };
         return async () => {
           const data = await file.readChunk(offset, length);
           if (data.length === 0) throw new EOFError();
           const chunk = data.length > length ? data.subarray(0, length) : data;
-          this.#reply(FXP.DATA, id, (w) => w.string(chunk));
+          // Length, type, id, the string's length, then the data: sized exactly.
+          return packet(FXP.DATA, (w) => w.uint32(id).string(chunk), 13 + chunk.length);
         };
       }
       case FXP.WRITE: {
-        const file = this.#file(r);
+        const { file, append } = this.#fileHandle(r);
         const offset = readUint64(r);
         const data = r.string();
         if (data.length > MAX_READ_WRITE_LENGTH) {
           throw new SFTPError(FX_FAILURE, "A write over the limit");
         }
+        // Appending writes land at the end whatever their offset: one at a time.
+        if (!append) this.#parsedAccess = { offset, length: data.length, write: true };
         return async () => {
           await file.writeChunk(offset, data);
-          ok();
+          return ok();
         };
       }
       case FXP.READDIR: {
@@ -435,7 +453,7 @@ export class FileTransferServer extends Protocol {
         return async () => {
           const entries = await handle.dir.read(READDIR_BATCH);
           if (entries.length === 0) throw new EOFError();
-          this.#name(id, entries.slice(0, READDIR_BATCH));
+          return this.#name(id, entries.slice(0, READDIR_BATCH));
         };
       }
       case FXP.STAT:
@@ -443,14 +461,14 @@ export class FileTransferServer extends Protocol {
         const path = this.#path(r);
         return async () => {
           const attrs = await server.getAttrs(path, type === FXP.STAT);
-          this.#reply(FXP.ATTRS, id, (w) => writeAttrs(w, attrs));
+          return this.#reply(FXP.ATTRS, id, (w) => writeAttrs(w, attrs));
         };
       }
       case FXP.FSTAT: {
         const file = this.#file(r);
         return async () => {
           const attrs = await file.getAttrs();
-          this.#reply(FXP.ATTRS, id, (w) => writeAttrs(w, attrs));
+          return this.#reply(FXP.ATTRS, id, (w) => writeAttrs(w, attrs));
         };
       }
       case FXP.SETSTAT: {
@@ -458,7 +476,7 @@ export class FileTransferServer extends Protocol {
         const attrs = readAttrs(r);
         return async () => {
           await server.setAttrs(path, attrs);
-          ok();
+          return ok();
         };
       }
       case FXP.FSETSTAT: {
@@ -466,14 +484,14 @@ export class FileTransferServer extends Protocol {
         const attrs = readAttrs(r);
         return async () => {
           await file.setAttrs(attrs);
-          ok();
+          return ok();
         };
       }
       case FXP.REMOVE: {
         const path = this.#path(r);
         return async () => {
           await server.removeFile(path);
-          ok();
+          return ok();
         };
       }
       case FXP.MKDIR: {
@@ -481,21 +499,21 @@ export class FileTransferServer extends Protocol {
         const attrs = readAttrs(r);
         return async () => {
           await server.makeDirectory(path, attrs);
-          ok();
+          return ok();
         };
       }
       case FXP.RMDIR: {
         const path = this.#path(r);
         return async () => {
           await server.removeDirectory(path);
-          ok();
+          return ok();
         };
       }
       case FXP.REALPATH: {
         const path = this.#path(r);
         return async () => {
           const real = await server.realPath(path);
-          this.#name(id, [[real, real, {}]]);
+          return this.#name(id, [[real, real, {}]]);
         };
       }
       case FXP.RENAME: {
@@ -503,14 +521,14 @@ export class FileTransferServer extends Protocol {
         const newpath = this.#path(r);
         return async () => {
           await server.renameFile(oldpath, newpath);
-          ok();
+          return ok();
         };
       }
       case FXP.READLINK: {
         const path = this.#path(r);
         return async () => {
           const target = await server.readLink(path);
-          this.#name(id, [[target, target, {}]]);
+          return this.#name(id, [[target, target, {}]]);
         };
       }
       case FXP.SYMLINK: {
@@ -519,7 +537,7 @@ export class FileTransferServer extends Protocol {
         const [linkPath, targetPath] = this.#swapSymlink() ? [second, first] : [first, second];
         return async () => {
           await server.makeLink(linkPath, targetPath);
-          ok();
+          return ok();
         };
       }
       case FXP.EXTENDED:
@@ -529,7 +547,7 @@ export class FileTransferServer extends Protocol {
     }
   }
 
-  #extended(id: number, r: SSHReader): () => Promise<void> {
+  #extended(id: number, r: SSHReader): Work {
     const server = this.client;
     const name = new TextDecoder().decode(r.string());
     const ok = () => this.#status(id, FX_OK, "Success");
@@ -543,7 +561,7 @@ export class FileTransferServer extends Protocol {
         if (typeof method !== "function") break;
         return async () => {
           await method.call(server, oldpath, newpath);
-          ok();
+          return ok();
         };
       }
       case "statvfs@openssh.com": {
@@ -551,22 +569,10 @@ export class FileTransferServer extends Protocol {
         if (typeof server.statVFS !== "function") break;
         return async () => {
           const s = await server.statVFS!(path);
-          reply((w) => {
-            for (
-              const value of [
-                s.bsize,
-                s.frsize,
-                s.blocks,
-                s.bfree,
-                s.bavail,
-                s.files,
-                s.ffree,
-                s.favail,
-                s.fsid,
-                s.flag,
-                s.namemax,
-              ]
-            ) w.uint64(BigInt(Math.max(0, Math.trunc(value))));
+          const fields = [s.bsize, s.frsize, s.blocks, s.bfree, s.bavail, s.files, s.ffree];
+          fields.push(s.favail, s.fsid, s.flag, s.namemax);
+          return reply((w) => {
+            for (const value of fields) w.uint64(BigInt(Math.max(0, Math.trunc(value))));
           });
         };
       }
@@ -577,23 +583,23 @@ export class FileTransferServer extends Protocol {
             throw new SFTPError(FX_OP_UNSUPPORTED, "fsync unsupported");
           }
           await file.sync();
-          ok();
+          return ok();
         };
       }
       case "limits@openssh.com":
-        return () => {
-          reply((w) =>
-            w.uint64(BigInt(MAX_PACKET_LENGTH)).uint64(BigInt(MAX_READ_WRITE_LENGTH))
-              .uint64(BigInt(MAX_READ_WRITE_LENGTH))
-              .uint64(BigInt(this.#options.maxOpenHandles ?? MAX_OPEN_HANDLES))
+        return () =>
+          Promise.resolve(
+            reply((w) =>
+              w.uint64(BigInt(MAX_PACKET_LENGTH)).uint64(BigInt(MAX_READ_WRITE_LENGTH))
+                .uint64(BigInt(MAX_READ_WRITE_LENGTH))
+                .uint64(BigInt(this.#options.maxOpenHandles ?? MAX_OPEN_HANDLES))
+            ),
           );
-          return Promise.resolve();
-        };
     }
     const data = r.rest().slice();
     return async () => {
       const result = await server.extendedRequest(name, data);
-      reply((w) => w.raw(result));
+      return reply((w) => w.raw(result));
     };
   }
 

@@ -90,9 +90,16 @@ export function readUint64(reader: SSHReader): number {
   return Number(value);
 }
 
-/** A packet: `type`, then the body written by `fill`, framed with its length. */
-export function packet(type: number, fill: (writer: SSHWriter) => void): Uint8Array {
-  const writer = new SSHWriter(64).uint32(0).byte(type);
+/**
+ * A packet: `type`, then the body written by `fill`, framed with its length.
+ * `size`, the whole packet's length when known, spares a big one copies.
+ */
+export function packet(
+  type: number,
+  fill: (writer: SSHWriter) => void,
+  size = 64,
+): Uint8Array {
+  const writer = new SSHWriter(size).uint32(0).byte(type);
   fill(writer);
   const bytes = writer.bytes();
   new DataView(bytes.buffer, bytes.byteOffset).setUint32(0, bytes.length - 4);

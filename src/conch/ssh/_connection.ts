@@ -376,8 +376,9 @@ export class SSHConnection extends SSHService {
   /** Sends data on `channel` (the channel has checked the window). */
   sendData(channel: SSHChannel, data: Uint8Array): void {
     if (channel.localClosed || !this.#remoteIds.has(channel.id)) return;
+    // Type, channel, length, data: sized exactly, so the message is not copied again.
     this.transport.sendMessage(
-      new SSHWriter(data.length + 16).byte(MSG.CHANNEL_DATA).uint32(this.#remote(channel))
+      new SSHWriter(data.length + 9).byte(MSG.CHANNEL_DATA).uint32(this.#remote(channel))
         .string(data).bytes(),
     );
   }
@@ -386,7 +387,7 @@ export class SSHConnection extends SSHService {
   sendExtendedData(channel: SSHChannel, dataType: number, data: Uint8Array): void {
     if (channel.localClosed || !this.#remoteIds.has(channel.id)) return;
     this.transport.sendMessage(
-      new SSHWriter(data.length + 20).byte(MSG.CHANNEL_EXTENDED_DATA)
+      new SSHWriter(data.length + 13).byte(MSG.CHANNEL_EXTENDED_DATA)
         .uint32(this.#remote(channel)).uint32(dataType).string(data).bytes(),
     );
   }

@@ -193,8 +193,14 @@ export class SSHTransportBase extends Protocol {
     return false;
   }
 
-  /** Sends our version line and KEXINIT. */
+  /**
+   * Sends our version line and KEXINIT. Over TCP, Nagle's algorithm is turned
+   * off first (as OpenSSH's ssh and sshd do for every session): small packets
+   * (window adjusts, SFTP status replies) would otherwise wait for the peer's
+   * delayed ACK while it waits for them, up to 40 ms at a time.
+   */
   override connectionMade(): void {
+    (this.transport as { setTcpNoDelay?: (enabled: boolean) => void }).setTcpNoDelay?.(true);
     this.transport.write(utf8(this.ourVersionString + "\r\n"));
     this.sendKexInit();
   }

@@ -42,6 +42,7 @@ export class SSHWriter {
   #buffer: Uint8Array;
   #view: DataView;
   #length = 0;
+  #handedOut = false;
 
   /** A writer whose buffer starts at `capacity` bytes. */
   constructor(capacity = 256) {
@@ -52,12 +53,14 @@ export class SSHWriter {
   #reserve(extra: number): void {
     const needed = this.#length + extra;
     if (needed <= this.#buffer.length) return;
-    let size = this.#buffer.length * 2;
+    // Doubling, from at least 64 bytes (a writer made with capacity 0 grows too).
+    let size = Math.max(this.#buffer.length * 2, 64);
     while (size < needed) size *= 2;
     const grown = new Uint8Array(size);
     grown.set(this.#buffer.subarray(0, this.#length));
     this.#buffer = grown;
     this.#view = new DataView(grown.buffer);
+    this.#handedOut = false;
   }
 
   /** Writes a byte. */
@@ -117,8 +120,16 @@ export class SSHWriter {
     return this.#length;
   }
 
-  /** The bytes written so far (a copy the writer no longer touches). */
+  /**
+   * The bytes written so far, which the writer no longer touches: its buffer
+   * itself, once, when the capacity given was exactly used (a later write
+   * moves to a new buffer), else a copy. Exact capacities spare big packets a copy.
+   */
   bytes(): Uint8Array {
+    if (this.#length === this.#buffer.length && !this.#handedOut) {
+      this.#handedOut = true;
+      return this.#buffer;
+    }
     return this.#buffer.slice(0, this.#length);
   }
 }
