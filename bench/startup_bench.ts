@@ -2,7 +2,9 @@
 // `import "@tw/core"` and an echo server until it listens (then it exits), from the
 // TypeScript sources and from the npm build (dist/npm, built first), plus Twisted's
 // `twistd --version`. Whole processes, run in turn, RUNS times each; medians.
-// Run with node: node_modules/.bin/node bench/startup_bench.ts [--runs=15]
+// Run with node: node_modules/.bin/node bench/startup_bench.ts [--runs=15] [--baseline=DIR]
+// --baseline=DIR also times `tw --help` and `import "@tw/core"` from another npm build
+// (a copy of an older dist/npm), in the same rounds: before and after, side by side.
 import { spawnSync } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -13,6 +15,7 @@ import { BIN, median, ROOT } from "./_proc.ts";
 
 const argv = process.argv.slice(2);
 const RUNS = Number(argv.find((a) => a.startsWith("--runs="))?.split("=")[1] ?? 15);
+const BASELINE = argv.find((a) => a.startsWith("--baseline="))?.slice("--baseline=".length);
 
 const build = spawnSync(BIN.node, [join(ROOT, "scripts/build_npm.mjs")], { encoding: "utf8" });
 if (build.status !== 0) throw new Error(`npm build failed: ${build.stderr}`);
@@ -27,6 +30,7 @@ const write = (name: string, text: string): string => {
 const empty = write("empty.mjs", "");
 const importSrc = write("import_src.ts", `import "${ROOT}mod.ts";\n`);
 const importDist = write("import_dist.mjs", `import "${DIST}/mod.js";\n`);
+const importBaseline = BASELINE && write("import_baseline.mjs", `import "${BASELINE}/mod.js";\n`);
 const echo = (from: string, ext: string): string =>
   write(
     `echo_${from === ROOT ? "src" : "dist"}.${ext}`,
@@ -68,6 +72,16 @@ for (const rt of ["deno", "bun", "node"] as const) {
     { runtime: rt, name: "echo server until listening (sources)", cmd: run(rt, echoSrc) },
     { runtime: rt, name: "echo server until listening (build)", cmd: run(rt, echoDist) },
   );
+  if (BASELINE && importBaseline) {
+    cases.push(
+      {
+        runtime: rt,
+        name: "tw --help (baseline build)",
+        cmd: run(rt, `${BASELINE}/bin/tw.js`, "--help"),
+      },
+      { runtime: rt, name: 'import "@tw/core" (baseline build)', cmd: run(rt, importBaseline) },
+    );
+  }
 }
 cases.push({ runtime: "python", name: "twistd --version", cmd: ["/usr/bin/twistd3", "--version"] });
 

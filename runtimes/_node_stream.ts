@@ -12,11 +12,11 @@
  *
  * @module
  */
-import process from "node:process";
 import type { Readable } from "node:stream";
 import type { ByteStream, ByteStreamHandler } from "../src/internet/socket.ts";
 import { normalizeError } from "./_node_errors.ts";
 import { detectRuntime } from "./_detect.ts";
+import { nodeGlobalProcess } from "./_node_lazy.ts";
 
 /** Options for `NodeByteStream`. */
 interface NodeStreamOptions {
@@ -140,9 +140,9 @@ export class NodeByteStream implements ByteStream {
   }
 }
 
-/** The process's standard input as a `ByteStream` (node:process; Node and Bun). */
+/** The process's standard input as a `ByteStream` (Node's `process`; Node and Bun). */
 export function nodeStdin(): ByteStream {
-  const stdin = process.stdin;
+  const stdin = nodeGlobalProcess().stdin;
   return new NodeByteStream(stdin, {
     isTTY: stdin.isTTY === true,
     release: (s) => s.pause(),

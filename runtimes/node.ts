@@ -6,6 +6,10 @@
  *
  * Sockets offer both Web Streams and a fast path fed by node's `'data'` events.
  *
+ * Importing the adapter loads little: its stream sockets, UDP, files and
+ * SQLite parts are imported on first use (node:net and node's streams with
+ * them), and node's built-in modules are loaded when first needed.
+ *
  * @example Echo one connection
  * ```ts
  * import { runtime } from "@tw/core/runtimes/node";
@@ -21,381 +25,90 @@
  *
  * @module
  */
-import { handshakeTimeoutError, handshakeTimeoutMs } from "./_tls_timeout.ts";
-import * as net from "node:net";
-import type * as tls from "node:tls";
-import { openSQLite, type SpawnSQLiteWorker } from "./_sqlite.ts";
-import { nodeChildProcess, nodeDgram, nodeDns, nodeTls, nodeWorkerThreads } from "./_node_lazy.ts";
-import type * as dgram from "node:dgram";
+import type { SpawnSQLiteWorker } from "./_sqlite.ts";
+import {
+  nodeChildProcess,
+  nodeDns,
+  nodeGlobalProcess as process,
+  nodeWorkerThreads,
+} from "./_node_lazy.ts";
 import type * as childProcess from "node:child_process";
-
-import { chmodSync } from "node:fs";
-import process from "node:process";
-
 import type {
   ChildProcess,
-  ConnectOptions,
-  DatagramOptions,
-  DatagramSocket,
-  Listener,
-  ListenOptions,
   ResolvedAddress,
   Runtime,
-  Socket,
-  SocketAddress,
+  RuntimeFileSystem,
   SpawnOptions,
 } from "../src/internet/socket.ts";
-import {
-  clientServerName,
-  type Ends,
-  NodeSocket,
-  nodeTlsOptions,
-  tcpEnds,
-  tlsInfoOf,
-} from "./_node_socket.ts";
 import { normalizeError } from "./_node_errors.ts";
 
 export type * from "../src/internet/socket.ts";
 import { nodeCiphers } from "./_node_ciphers.ts";
 import { nodeCompression } from "./_node_zlib.ts";
-import { nodeFileSystem } from "./_node_fs.ts";
 import { nodeProcess } from "./_node_process.ts";
 import { nodeOpenStream, nodeStdin } from "./_node_stream.ts";
 import { detectRuntime } from "./_detect.ts";
-import { setBytePooling } from "../src/internet/_bytes.ts";
 
 // ---------------------------------------------------------------------------
-// Listeners
+// Parts imported on first use
 
-/** A `Listener` over a `net.Server` or `tls.Server`; accepted sockets queue until iterated. */
-class NodeListener implements Listener {
-  readonly address: SocketAddress;
-  #server: net.Server;
-  #queue: Socket[] = [];
-  #waiters: ((result: IteratorResult<Socket>) => void)[] = [];
-  #onSocket: ((socket: Socket) => void) | null = null;
-  #closed = false;
-
-  constructor(server: net.Server, address: SocketAddress) {
-    this.#server = server;
-    this.address = address;
-  }
-
-  /** Hands an accepted socket to the next waiting iterator, or queues it. */
-  accept(socket: Socket): void {
-    if (this.#closed) {
-      socket.abort();
-      return;
-    }
-    if (this.#onSocket !== null) return this.#onSocket(socket);
-    const waiter = this.#waiters.shift();
-    if (waiter) waiter({ value: socket, done: false });
-    else this.#queue.push(socket);
-  }
-
-  /** See `Listener.acceptEach`. */
-  acceptEach(onSocket: (socket: Socket) => void): void {
-    this.#onSocket = onSocket;
-    for (const socket of this.#queue.splice(0)) onSocket(socket);
-  }
-
-  get native(): unknown {
-    return this.#server;
-  }
-
-  close(): Promise<void> {
-    if (this.#closed) return Promise.resolve();
-    this.#closed = true;
-    for (const w of this.#waiters.splice(0)) w({ value: undefined, done: true });
-    for (const s of this.#queue.splice(0)) s.abort();
-    // server.close()'s callback waits for every accepted connection to end; the
-    // listening handle itself is closed at once, which is what this promises.
-    this.#server.close(() => {});
-    return new Promise((resolve) => setImmediate(resolve));
-  }
-
-  [Symbol.asyncIterator](): AsyncIterator<Socket> {
-    return {
-      next: (): Promise<IteratorResult<Socket>> => {
-        const socket = this.#queue.shift();
-        if (socket) return Promise.resolve({ value: socket, done: false });
-        if (this.#closed) return Promise.resolve({ value: undefined, done: true });
-        return new Promise((resolve) => this.#waiters.push(resolve));
-      },
-      return: async (): Promise<IteratorResult<Socket>> => {
-        await this.close();
-        return { value: undefined, done: true };
-      },
-    };
-  }
+/**
+ * `use(module)` once `load()` has given the module: imported on the first
+ * call, then used directly. What stream sockets, UDP and SQLite need (node:net
+ * and node's streams among them) is not loaded by importing the adapter.
+ */
+function lazyModule<M>(load: () => Promise<M>): <T>(use: (module: M) => Promise<T>) => Promise<T> {
+  let loaded: M | undefined;
+  let loading: Promise<M> | undefined;
+  return (use) => loaded ? use(loaded) : (loading ??= load().then((m) => loaded = m)).then(use);
 }
 
-function listenTcp(options: Extract<ListenOptions, { transport: "tcp" }>): Promise<Listener> {
-  const hostname = options.hostname ?? "0.0.0.0";
-  let listener: NodeListener | null = null;
-  const pending: Socket[] = [];
-  const deliver = (socket: Socket): void => {
-    if (listener) listener.accept(socket);
-    else pending.push(socket);
-  };
-  let server: net.Server;
-  if (options.tls) {
-    server = nodeTls().createServer({
-      ...nodeTlsOptions(options.tls, true),
-      allowHalfOpen: true,
-      // Node's own timer: a client silent that long is cut (ERR_TLS_HANDSHAKE_TIMEOUT).
-      handshakeTimeout: handshakeTimeoutMs(options.tls.handshakeTimeout),
-    });
-    server.on("secureConnection", (sock: tls.TLSSocket) => {
-      deliver(new NodeSocket(sock, tcpEnds(sock), tlsInfoOf(sock), true));
-    });
-    // A client that fails its handshake (or times out) is its own problem, not
-    // the listener's; with a listener attached, Node leaves closing it to us.
-    server.on("tlsClientError", (_error, socket) => socket.destroy());
-  } else {
-    server = net.createServer({ allowHalfOpen: true, pauseOnConnect: true });
-    server.on("connection", (sock: net.Socket) => {
-      deliver(new NodeSocket(sock, tcpEnds(sock), null, true));
-    });
-  }
-  return new Promise((resolve, reject) => {
-    server.once("error", (error) => reject(normalizeError(error)));
-    const where = options.fd !== undefined ? { fd: options.fd } : {
-      host: hostname,
-      port: options.port,
-      backlog: options.backlog ?? 511,
-      reusePort: options.reusePort ?? false,
-    };
-    server.listen(where, () => {
-      server.removeAllListeners("error");
-      server.on("error", () => {});
-      const bound = server.address() as net.AddressInfo;
-      listener = new NodeListener(server, {
-        transport: "tcp",
-        hostname: bound.address,
-        port: bound.port,
-      });
-      for (const s of pending.splice(0)) listener.accept(s);
-      resolve(listener);
-    });
-  });
-}
+/** TCP, TLS and Unix listeners and connections. */
+const withNet = lazyModule(() => import("./_node_net.ts"));
+/** UDP. */
+const withUdp = lazyModule(() => import("./_node_udp.ts"));
+/** SQLite in a worker. */
+const withSQLite = lazyModule(() => import("./_sqlite.ts"));
+/** Files. */
+const withFs = lazyModule(() => import("./_node_fs.ts"));
 
-function listenUnix(options: Extract<ListenOptions, { transport: "unix" }>): Promise<Listener> {
-  const address: SocketAddress = { transport: "unix", path: options.path };
-  const server = net.createServer({ allowHalfOpen: true, pauseOnConnect: true });
-  const listener = new NodeListener(server, address);
-  server.on("connection", (sock: net.Socket) => {
-    const ends: Ends = { local: address, remote: { transport: "unix", path: "" } };
-    listener.accept(new NodeSocket(sock, ends, null, false));
-  });
-  return new Promise((resolve, reject) => {
-    server.once("error", (error) => reject(normalizeError(error)));
-    const adopted = options.fd !== undefined;
-    const where = adopted
-      ? { fd: options.fd! }
-      : { path: options.path, backlog: options.backlog ?? 511 };
-    server.listen(where, () => {
-      server.removeAllListeners("error");
-      server.on("error", () => {});
-      // An adopted socket's path is the one it was bound to.
-      if (adopted) address.path = String(server.address() ?? "");
-      try {
-        if (options.mode !== undefined && !adopted) chmodSync(options.path, options.mode);
-      } catch (error) {
-        server.close();
-        reject(normalizeError(error));
-        return;
-      }
-      resolve(listener);
-    });
-  });
-}
+/** The file-system methods of _node_fs.ts (all asynchronous), each importing it on first use. */
+const FS_METHODS = [
+  "readFile",
+  "writeFile",
+  "rename",
+  "mkdir",
+  "readDir",
+  "stat",
+  "lstat",
+  "realPath",
+  "remove",
+  "chmod",
+  "openFile",
+  "open",
+  "rmdir",
+  "symlink",
+  "readLink",
+  "link",
+  "utimes",
+  "truncate",
+  "chown",
+  "statfs",
+] as const satisfies readonly (keyof RuntimeFileSystem)[];
+// Type-checks only while FS_METHODS names every RuntimeFileSystem method
+// (openStream comes from _node_stream.ts): a method added there is added here.
+const _everyFsMethod:
+  [Exclude<keyof RuntimeFileSystem, typeof FS_METHODS[number] | "openStream">] extends [never]
+    ? true
+    : never = true;
 
-// ---------------------------------------------------------------------------
-// Connecting
-
-function abortError(signal: AbortSignal): Error {
-  const reason = signal.reason;
-  return reason instanceof Error
-    ? reason
-    : new DOMException("The connection was aborted", "AbortError");
-}
-
-function connect(options: ConnectOptions): Promise<Socket> {
-  const signal = options.signal;
-  if (signal?.aborted) return Promise.reject(abortError(signal));
-  return new Promise((resolve, reject) => {
-    let sock: net.Socket;
-    let readyEvent: string;
-    let make: () => Socket;
-    if (options.transport === "unix") {
-      sock = net.connect({ path: options.path, allowHalfOpen: true });
-      readyEvent = "connect";
-      const ends: Ends = {
-        local: { transport: "unix", path: "" },
-        remote: { transport: "unix", path: options.path },
-      };
-      make = () => new NodeSocket(sock, ends, null, false);
-    } else if (options.tls) {
-      const tlsOptions:
-        & tls.ConnectionOptions
-        & net.TcpSocketConnectOpts
-        & net.SocketConstructorOpts = {
-          ...nodeTlsOptions(options.tls, false),
-          host: options.hostname,
-          port: options.port,
-          servername: clientServerName(options.tls, options.hostname),
-          localAddress: options.localAddress?.hostname,
-          localPort: options.localAddress?.port,
-          allowHalfOpen: true,
-          // Checks the name given as serverName (or the host connected to), IPs included.
-          checkServerIdentity: (_host, cert) =>
-            nodeTls().checkServerIdentity(options.tls?.serverName ?? options.hostname, cert),
-        };
-      const tlsSock = nodeTls().connect(tlsOptions);
-      sock = tlsSock;
-      readyEvent = "secureConnect";
-      // The handshake's clock starts once TCP is connected.
-      const seconds = options.tls.handshakeTimeout;
-      const ms = handshakeTimeoutMs(seconds);
-      if (ms > 0) {
-        tlsSock.once("connect", () => {
-          const timer = setTimeout(() => {
-            tlsSock.destroy();
-            reject(handshakeTimeoutError(seconds));
-          }, ms);
-          const stop = (): void => clearTimeout(timer);
-          tlsSock.once("secureConnect", stop);
-          tlsSock.once("close", stop);
-        });
-      }
-      make = () => new NodeSocket(tlsSock, tcpEnds(tlsSock), tlsInfoOf(tlsSock), true);
-    } else {
-      sock = net.connect({
-        host: options.hostname,
-        port: options.port,
-        localAddress: options.localAddress?.hostname,
-        localPort: options.localAddress?.port,
-        allowHalfOpen: true,
-      });
-      readyEvent = "connect";
-      make = () => new NodeSocket(sock, tcpEnds(sock), null, true);
-    }
-    const onAbort = (): void => {
-      sock.destroy();
-      reject(abortError(signal!));
-    };
-    const onError = (error: Error): void => {
-      signal?.removeEventListener("abort", onAbort);
-      sock.destroy();
-      reject(normalizeError(error));
-    };
-    signal?.addEventListener("abort", onAbort, { once: true });
-    sock.once("error", onError);
-    sock.once(readyEvent, () => {
-      signal?.removeEventListener("abort", onAbort);
-      sock.off("error", onError);
-      resolve(make());
-    });
-  });
-}
-
-// ---------------------------------------------------------------------------
-// UDP
-
-/** Datagrams kept between the bind and `start` (beyond that, UDP may drop them anyway). */
-const MAX_EARLY_DATAGRAMS = 256;
-
-type DatagramHandler = Parameters<DatagramSocket["start"]>[0];
-
-/** A `DatagramSocket` over a `dgram.Socket`. */
-class NodeDatagramSocket implements DatagramSocket {
-  readonly address: SocketAddress;
-  #sock: dgram.Socket;
-  #handler: DatagramHandler | null = null;
-  #early: [Uint8Array, string, number][] = [];
-
-  constructor(sock: dgram.Socket) {
-    this.#sock = sock;
-    const bound = sock.address();
-    this.address = { transport: "udp", hostname: bound.address, port: bound.port };
-    sock.on("error", (error) => this.#handler?.onError(normalizeError(error)));
-    sock.on("message", (msg: Uint8Array, rinfo: dgram.RemoteInfo) => {
-      const data = new Uint8Array(msg.buffer, msg.byteOffset, msg.byteLength);
-      if (this.#handler) this.#handler.onMessage(data, rinfo.address, rinfo.port);
-      else if (this.#early.length < MAX_EARLY_DATAGRAMS) {
-        this.#early.push([data, rinfo.address, rinfo.port]);
-      }
-    });
-  }
-
-  get native(): unknown {
-    return this.#sock;
-  }
-
-  send(data: Uint8Array, hostname: string, port: number): void {
-    // No callback: a failed send is an "error" event, handled above. A callback
-    // per datagram costs Node a completion request each (~15% of a DNS server's time).
-    this.#sock.send(data, port, hostname);
-  }
-
-  start(handler: DatagramHandler): void {
-    this.#handler = handler;
-    for (const [data, hostname, port] of this.#early.splice(0)) {
-      handler.onMessage(data, hostname, port);
-    }
-  }
-
-  joinMulticast(group: string, iface?: string): void {
-    this.#sock.addMembership(group, iface);
-  }
-
-  leaveMulticast(group: string, iface?: string): void {
-    this.#sock.dropMembership(group, iface);
-  }
-
-  setMulticastTTL(ttl: number): void {
-    this.#sock.setMulticastTTL(ttl);
-  }
-
-  setMulticastLoopback(enabled: boolean): void {
-    this.#sock.setMulticastLoopback(enabled);
-  }
-
-  setBroadcast(enabled: boolean): void {
-    this.#sock.setBroadcast(enabled);
-  }
-
-  close(): Promise<void> {
-    return new Promise((resolve) => {
-      try {
-        this.#sock.close(() => resolve());
-      } catch {
-        resolve(); // Already closed.
-      }
-    });
-  }
-}
-
-function bindDatagram(options: DatagramOptions): Promise<DatagramSocket> {
-  const hostname = options.hostname ?? "0.0.0.0";
-  const sock = nodeDgram().createSocket({
-    type: net.isIPv6(hostname) ? "udp6" : "udp4",
-    reuseAddr: options.reuseAddress ?? false,
-  });
-  return new Promise((resolve, reject) => {
-    const onError = (error: Error): void => {
-      sock.close();
-      reject(normalizeError(error));
-    };
-    sock.once("error", onError);
-    sock.bind({ address: hostname, port: options.port }, () => {
-      sock.off("error", onError);
-      resolve(new NodeDatagramSocket(sock));
-    });
-  });
-}
+type AnyAsync = (...args: unknown[]) => Promise<unknown>;
+const lazyFileSystem = Object.fromEntries(
+  FS_METHODS.map((name) => [
+    name,
+    (...args: unknown[]) => withFs((m) => (m.nodeFileSystem[name] as AnyAsync)(...args)),
+  ]),
+) as unknown as Required<Omit<RuntimeFileSystem, "openStream">>;
 
 // ---------------------------------------------------------------------------
 // Processes
@@ -447,7 +160,7 @@ class NodeChildProcess implements ChildProcess {
 
 function spawn(options: SpawnOptions): ChildProcess {
   const child = nodeChildProcess().spawn(options.command, options.args, {
-    env: options.env ?? process.env,
+    env: options.env ?? process().env,
     cwd: options.cwd,
     stdio: "pipe",
   });
@@ -475,9 +188,9 @@ async function resolve(hostname: string): Promise<ResolvedAddress[]> {
 
 function onSignal(signal: string, handler: () => void): () => void {
   const listener = (): void => handler();
-  process.on(signal as NodeJS.Signals, listener);
+  process().on(signal as NodeJS.Signals, listener);
   return () => {
-    process.off(signal as NodeJS.Signals, listener);
+    process().off(signal as NodeJS.Signals, listener);
   };
 }
 
@@ -546,33 +259,35 @@ export function createRuntime(): Runtime {
     name: "node",
     ciphers: nodeCiphers,
     compression: nodeCompression,
-    ...nodeFileSystem,
+    ...lazyFileSystem,
     ...nodeProcess,
     openStdin: nodeStdin,
     openStream: nodeOpenStream,
-    listen(options: ListenOptions): Promise<Listener> {
-      return options.transport === "unix" ? listenUnix(options) : listenTcp(options);
-    },
-    connect,
-    bindDatagram,
+    listen: (options) =>
+      withNet((m) => options.transport === "unix" ? m.listenUnix(options) : m.listenTcp(options)),
+    connect: (options) => withNet((m) => m.connect(options)),
+    bindDatagram: (options) => withUdp((m) => m.bindDatagram(options)),
     spawn,
     resolve,
     onSignal,
     runInWorker,
-    openSQLite: (options) => openSQLite(options, spawnSQLiteWorker),
+    openSQLite: (options) => withSQLite((m) => m.openSQLite(options, spawnSQLiteWorker)),
     env(name: string): string | undefined {
-      return process.env[name];
+      return process().env[name];
     },
     args(): string[] {
-      return process.argv.slice(2);
+      return process().argv.slice(2);
     },
     exit(code: number): never {
-      process.exit(code);
+      return process().exit(code);
     },
   };
 }
 
 /** The node adapter, ready to use. */
 export const runtime: Runtime = createRuntime();
-// This adapter also runs on Bun (TW_RUNTIME=node), where slabs do not pay.
-setBytePooling(detectRuntime() !== "bun");
+// This adapter also runs on Bun (TW_RUNTIME=node), where slabs do not pay
+// (they are on by default, as Node wants them).
+if (detectRuntime() === "bun") {
+  (await import("../src/internet/_bytes.ts")).setBytePooling(false);
+}

@@ -27,7 +27,7 @@ import { Failure } from "./failure.ts";
 import { ConnectError, TimeoutError, UserError } from "./error.ts";
 import { connectErrorFor, dnsLookupErrorFor } from "./_error_causes.ts";
 import { StreamTransport } from "./_stream_transport.ts";
-import { Logger } from "../logger/mod.ts";
+import { Logger } from "../logger/_publisher.ts";
 import type { PortOptions } from "./tcp.ts";
 
 const log = new Logger("tw.internet.tcp");

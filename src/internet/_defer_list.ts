@@ -6,7 +6,7 @@
  */
 import { Failure } from "./failure.ts";
 import { Deferred, fromPromise } from "./_defer_core.ts";
-import { Logger } from "../logger/mod.ts";
+import { Logger } from "../logger/_publisher.ts";
 
 /**
  * The first failure among a `DeferredList`'s inputs (with `fireOnOneErrback`,

@@ -10,7 +10,7 @@
  * @module
  */
 import type { Failure } from "./failure.ts";
-import { Logger } from "../logger/mod.ts";
+import { Logger } from "../logger/_publisher.ts";
 
 /** What is kept for a Deferred whose current result is an unhandled failure. */
 export interface UnhandledRecord {

@@ -11,7 +11,7 @@ import type { IProtocol, IPullProducer, IPushProducer } from "./interfaces.ts";
 import type { Failure } from "./failure.ts";
 import { StreamTransport } from "./_stream_transport.ts";
 import { PipeSocket } from "./_pipe_socket.ts";
-import { Logger } from "../logger/mod.ts";
+import { Logger } from "../logger/_publisher.ts";
 
 /**
  * The address of a pipe's or a device's ends, as Twisted's `PipeAddress`.

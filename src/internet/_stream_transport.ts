@@ -23,7 +23,7 @@ import type {
 import { type Address, fromSocketAddress } from "./address.ts";
 import { Failure } from "./failure.ts";
 import { ConnectionAborted, ConnectionDone, ConnectionLost } from "./error.ts";
-import { Logger } from "../logger/mod.ts";
+import { Logger } from "../logger/_publisher.ts";
 import { type LiveResource, trackResource, untrackResource } from "./_live.ts";
 
 /** Options for `StreamTransport`. */

@@ -26,7 +26,7 @@ import {
   ProcessExitedAlready,
   ProcessTerminated,
 } from "./error.ts";
-import { Logger } from "../logger/mod.ts";
+import { Logger } from "../logger/_publisher.ts";
 import { type LiveResource, trackResource, untrackResource } from "./_live.ts";
 
 const log = new Logger("tw.internet.process");

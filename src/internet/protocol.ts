@@ -33,7 +33,7 @@ import type { TlsOptions } from "./socket.ts";
 import { Deferred } from "./defer.ts";
 import type { Address } from "./address.ts";
 import type { Failure } from "./failure.ts";
-import { Logger } from "../logger/mod.ts";
+import { Logger } from "../logger/_publisher.ts";
 
 export { IPv4Address, IPv6Address, ProcessAddress, UNIXAddress } from "./address.ts";
 export type { Address } from "./address.ts";

@@ -23,7 +23,7 @@ import { checkDelay, DelayedCall, DelayedCallQueue } from "./_delayed_call.ts";
 import { ReactorAlreadyRunning, ReactorNotRunning } from "./error.ts";
 import type { IDelayedCall, IReactorTime } from "./interfaces.ts";
 import type { Runtime } from "./socket.ts";
-import { Logger } from "../logger/mod.ts";
+import { Logger } from "../logger/_publisher.ts";
 import { Deferred } from "./defer.ts";
 import { liveResources } from "./_live.ts";
 import type {
@@ -114,12 +114,14 @@ function isThenable(value: unknown): value is PromiseLike<unknown> {
     typeof (value as { then?: unknown }).then === "function";
 }
 
-// Read once: it is fixed for the process, and the property is slow on some engines.
-const TIME_ORIGIN = performance.timeOrigin;
+// Read once, on first use: it is fixed for the process and the property is
+// slow on some engines; and on Node, touching `performance` loads perf_hooks,
+// which importing the reactor should not pay.
+let timeOrigin: number | undefined;
 
 /** Wall-clock seconds from the monotonic clock, so time never runs backwards. */
 function wallSeconds(): number {
-  return (TIME_ORIGIN + performance.now()) / 1000;
+  return ((timeOrigin ??= performance.timeOrigin) + performance.now()) / 1000;
 }
 
 /**

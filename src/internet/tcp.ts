@@ -49,7 +49,7 @@ import {
   untrackResource,
   untrackResourceGroup,
 } from "./_live.ts";
-import { Logger } from "../logger/mod.ts";
+import { Logger } from "../logger/_publisher.ts";
 import { Connector, ipAddress } from "./_connector.ts";
 
 const log = new Logger("tw.internet.tcp");

@@ -23,7 +23,7 @@ import type { DatagramAddress, DatagramProtocol, IUDPTransport } from "./protoco
 import { IPv4Address, IPv6Address, isIPv4, isIPv6 } from "./address.ts";
 import { Deferred, fail, succeed } from "./defer.ts";
 import { CannotListenError } from "./error.ts";
-import { Logger } from "../logger/mod.ts";
+import { Logger } from "../logger/_publisher.ts";
 import { type LiveResource, trackResource, untrackResource } from "./_live.ts";
 
 const log = new Logger("tw.internet.udp");
