@@ -4,7 +4,9 @@
 // Each server runs pinned to core 1, curl to core 0; a user logs in with a password, passive
 // mode (EPSV). Runs are interleaved; each cell is the best of the rounds in MB/s (10^6 bytes),
 // the whole curl command timed (connection, login, transfer). Every download's size and every
-// upload's size on disk are checked.
+// upload's size on disk are checked. "CPU" is the server's own CPU time (user + system, all its
+// threads, from /proc) per transfer, the least over the rounds: steadier than MB/s on a busy
+// machine, since another program's load lengthens a transfer but adds nothing to it.
 // Run with node: node_modules/.bin/node bench/ftp_bench.ts [--rounds=N] [--size=MIB]
 //   [--only=deno,bun,node,twisted,pyftpdlib]
 // Needs curl, taskset, /usr/bin/python3 with Twisted (python3-twisted) and pyftpdlib
@@ -14,7 +16,7 @@ import { randomFillSync } from "node:crypto";
 import { closeSync, mkdirSync, mkdtempSync, openSync, rmSync, statSync, writeSync } from "node:fs";
 import { tmpdir } from "node:os";
 import process from "node:process";
-import { BIN, CLIENT_CORE, pinned, ROOT, SERVER_CORE } from "./_proc.ts";
+import { BIN, CLIENT_CORE, cpuSeconds, pinned, ROOT, SERVER_CORE } from "./_proc.ts";
 
 const argv = process.argv.slice(2);
 const flag = (name: string): string | undefined =>
@@ -56,6 +58,8 @@ const passwords = `${work}/passwords`;
 
 interface Running {
   port: number;
+  /** The server's pid (taskset execs it). */
+  pid: number;
   stop(): Promise<void>;
 }
 
@@ -82,6 +86,7 @@ function startPinned(cmd: string[], ready: RegExp): Promise<Running> {
         clearTimeout(timer);
         resolve({
           port: Number(m[1]),
+          pid: proc.pid!,
           async stop() {
             if (proc.exitCode === null && proc.signalCode === null) proc.kill("SIGTERM");
             await exited;
@@ -188,13 +193,27 @@ const rows: Row[] = [
 });
 
 const servers: Running[] = [];
-const best = rows.map(() => ({ retr: 0, stor: 0 }));
+const best = rows.map(() => ({ retr: 0, stor: 0, retrCpu: Infinity, storCpu: Infinity }));
+/** Runs `transfer`, returning its MB/s and the server's CPU seconds meanwhile. */
+async function measured(
+  server: Running,
+  transfer: (port: number) => Promise<number>,
+): Promise<[number, number]> {
+  const before = cpuSeconds(server.pid);
+  const rate = await transfer(server.port);
+  return [rate, cpuSeconds(server.pid) - before];
+}
 try {
   for (const row of rows) servers.push(await row.start());
   for (let round = 0; round < ROUNDS; round++) {
     for (let i = 0; i < rows.length; i++) {
-      best[i].retr = Math.max(best[i].retr, await retr(servers[i].port));
-      best[i].stor = Math.max(best[i].stor, await stor(servers[i].port));
+      const [retrRate, retrCpu] = await measured(servers[i], retr);
+      const [storRate, storCpu] = await measured(servers[i], stor);
+      const b = best[i];
+      b.retr = Math.max(b.retr, retrRate);
+      b.stor = Math.max(b.stor, storRate);
+      b.retrCpu = Math.min(b.retrCpu, retrCpu);
+      b.storCpu = Math.min(b.storCpu, storCpu);
     }
   }
 } finally {
@@ -208,14 +227,16 @@ const ratio = (a: number, b: number | undefined) =>
 const fmt = (n: number) => Math.round(n).toLocaleString("en-US");
 console.log(`curl RETR and STOR of ${MIB} MiB, best of ${ROUNDS} (MB/s):`);
 console.log(
-  "| server | RETR | vs Twisted | vs pyftpdlib | STOR | vs Twisted | vs pyftpdlib |\n" +
-    "| --- | ---: | ---: | ---: | ---: | ---: | ---: |",
+  "| server | RETR | vs Twisted | vs pyftpdlib | CPU s | STOR | vs Twisted | vs pyftpdlib | CPU s |\n" +
+    "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
 );
 rows.forEach((row, i) => {
   const b = best[i];
   console.log(
     `| ${row.name} | ${fmt(b.retr)} | ${ratio(b.retr, twisted?.retr)} | ` +
-      `${ratio(b.retr, pyftpd?.retr)} | ${fmt(b.stor)} | ${ratio(b.stor, twisted?.stor)} | ` +
-      `${ratio(b.stor, pyftpd?.stor)} |`,
+      `${ratio(b.retr, pyftpd?.retr)} | ${b.retrCpu.toFixed(2)} | ${fmt(b.stor)} | ` +
+      `${ratio(b.stor, twisted?.stor)} | ${ratio(b.stor, pyftpd?.stor)} | ${
+        b.storCpu.toFixed(2)
+      } |`,
   );
 });

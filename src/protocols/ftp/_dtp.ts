@@ -20,6 +20,7 @@ import type {
 } from "../../internet/interfaces.ts";
 import { ClientFactory, Factory, Protocol } from "../../internet/protocol.ts";
 import type { TlsOptions } from "../../internet/socket.ts";
+import type { ReleasingConsumer } from "./_file_io.ts";
 import type { IReadFile } from "./_interfaces.ts";
 
 /** The reactor the FTP server needs: TCP and time. */
@@ -46,11 +47,15 @@ export class DataConnectionLost extends Error {
 }
 
 /** Writes LF as CRLF (TYPE A downloads); a CR already before it is kept once. */
-export class ToNetworkASCII implements IConsumer {
-  readonly #target: IConsumer;
+export class ToNetworkASCII implements ReleasingConsumer {
+  readonly #target: ReleasingConsumer;
   #lastCR = false;
-  constructor(target: IConsumer) {
+  constructor(target: ReleasingConsumer) {
     this.#target = target;
+  }
+  /** The target's: what passed through unchanged is held there. */
+  get bufferedAmount(): number | undefined {
+    return this.#target.bufferedAmount;
   }
   registerProducer(producer: IPushProducer | IPullProducer, streaming: boolean): void {
     this.#target.registerProducer(producer, streaming);
@@ -208,8 +213,8 @@ export class DTP extends Protocol {
   /** Sends `file` (LF as CRLF when `ascii`), closes, and resolves once the connection closed. */
   async send(file: IReadFile, ascii: boolean): Promise<void> {
     if (this.closed) throw new DataConnectionLost();
-    const transport = this.transport;
-    const tracked: IConsumer = {
+    const transport = this.transport as ITransport & { readonly bufferedAmount?: unknown };
+    const tracked: ReleasingConsumer = {
       registerProducer: (producer, streaming) => {
         this.#producer = producer;
         transport.registerProducer(producer, streaming);
@@ -219,6 +224,11 @@ export class DTP extends Protocol {
         transport.unregisterProducer();
       },
       write: (data) => transport.write(data),
+      // 0: the transport holds nothing written, so the file's buffers can be read into again.
+      get bufferedAmount() {
+        const amount = transport.bufferedAmount;
+        return typeof amount === "number" ? amount : undefined;
+      },
     };
     const target: IConsumer = ascii ? new ToNetworkASCII(tracked) : tracked;
     try {
