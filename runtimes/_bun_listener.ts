@@ -16,17 +16,15 @@ import { chmod } from "node:fs/promises";
 import type { BunApi, BunRawListener, BunRawSocket, BunSocketHandler } from "./_bun_types.ts";
 import { BunSocket, type BunSocketOrigin, sharedHandler } from "./_bun_socket.ts";
 import { bunTls, normalizeError } from "./_bun_tls.ts";
+import { QueuedListener } from "./_queued_listener.ts";
 
 /** A `Listener` yielding `BunSocket`s from a Bun listening socket. */
-class BunListener implements Listener {
+class BunListener extends QueuedListener {
   #raw: BunRawListener | null = null;
   #address: SocketAddress;
-  #accepted: Socket[] = [];
-  #waiters: ((result: IteratorResult<Socket>) => void)[] = [];
-  #onSocket: ((socket: Socket) => void) | null = null;
-  #closed = false;
 
   constructor(address: SocketAddress) {
+    super();
     this.#address = address;
   }
 
@@ -34,24 +32,6 @@ class BunListener implements Listener {
   _bind(raw: BunRawListener, address: SocketAddress): void {
     this.#raw = raw;
     this.#address = address;
-  }
-
-  /** @internal A connection was accepted (and, for TLS, its handshake done). */
-  _accept(socket: BunSocket): void {
-    if (this.#closed) {
-      socket.abort();
-      return;
-    }
-    if (this.#onSocket !== null) return this.#onSocket(socket);
-    const waiter = this.#waiters.shift();
-    if (waiter !== undefined) waiter({ value: socket, done: false });
-    else this.#accepted.push(socket);
-  }
-
-  /** See `Listener.acceptEach`. */
-  acceptEach(onSocket: (socket: Socket) => void): void {
-    this.#onSocket = onSocket;
-    for (const socket of this.#accepted.splice(0)) onSocket(socket);
   }
 
   get address(): SocketAddress {
@@ -62,32 +42,10 @@ class BunListener implements Listener {
     return this.#raw;
   }
 
-  close(): Promise<void> {
-    if (!this.#closed) {
-      this.#closed = true;
-      // Accepted connections stay open: they belong to their transports now.
-      this.#raw?.stop(false);
-      for (const socket of this.#accepted.splice(0)) socket.abort();
-      for (const waiter of this.#waiters.splice(0)) {
-        waiter({ value: undefined, done: true });
-      }
-    }
+  protected closeListening(): Promise<void> {
+    // Accepted connections stay open: they belong to their transports now.
+    this.#raw?.stop(false);
     return Promise.resolve();
-  }
-
-  [Symbol.asyncIterator](): AsyncIterator<Socket> {
-    return {
-      next: (): Promise<IteratorResult<Socket>> => {
-        const socket = this.#accepted.shift();
-        if (socket !== undefined) return Promise.resolve({ value: socket, done: false });
-        if (this.#closed) return Promise.resolve({ value: undefined, done: true });
-        return new Promise((resolve) => this.#waiters.push(resolve));
-      },
-      return: async (): Promise<IteratorResult<Socket>> => {
-        await this.close();
-        return { value: undefined, done: true };
-      },
-    };
   }
 }
 
@@ -126,7 +84,7 @@ export async function bunListen(bun: BunApi, options: ListenOptions): Promise<Li
         return;
       }
       socket._ready();
-      listener._accept(socket);
+      listener.accept(socket);
     },
   };
   if (tls) {
@@ -149,7 +107,7 @@ export async function bunListen(bun: BunApi, options: ListenOptions): Promise<Li
         return;
       }
       socket._ready();
-      listener._accept(socket);
+      listener.accept(socket);
     };
   }
   let raw: BunRawListener;

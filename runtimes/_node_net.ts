@@ -26,70 +26,31 @@ import {
   tlsInfoOf,
 } from "./_node_socket.ts";
 import { normalizeError } from "./_node_errors.ts";
+import { QueuedListener } from "./_queued_listener.ts";
 
 // ---------------------------------------------------------------------------
 // Listeners
 
 /** A `Listener` over a `net.Server` or `tls.Server`; accepted sockets queue until iterated. */
-class NodeListener implements Listener {
+class NodeListener extends QueuedListener {
   readonly address: SocketAddress;
   #server: net.Server;
-  #queue: Socket[] = [];
-  #waiters: ((result: IteratorResult<Socket>) => void)[] = [];
-  #onSocket: ((socket: Socket) => void) | null = null;
-  #closed = false;
 
   constructor(server: net.Server, address: SocketAddress) {
+    super();
     this.#server = server;
     this.address = address;
-  }
-
-  /** Hands an accepted socket to the next waiting iterator, or queues it. */
-  accept(socket: Socket): void {
-    if (this.#closed) {
-      socket.abort();
-      return;
-    }
-    if (this.#onSocket !== null) return this.#onSocket(socket);
-    const waiter = this.#waiters.shift();
-    if (waiter) waiter({ value: socket, done: false });
-    else this.#queue.push(socket);
-  }
-
-  /** See `Listener.acceptEach`. */
-  acceptEach(onSocket: (socket: Socket) => void): void {
-    this.#onSocket = onSocket;
-    for (const socket of this.#queue.splice(0)) onSocket(socket);
   }
 
   get native(): unknown {
     return this.#server;
   }
 
-  close(): Promise<void> {
-    if (this.#closed) return Promise.resolve();
-    this.#closed = true;
-    for (const w of this.#waiters.splice(0)) w({ value: undefined, done: true });
-    for (const s of this.#queue.splice(0)) s.abort();
+  protected closeListening(): Promise<void> {
     // server.close()'s callback waits for every accepted connection to end; the
     // listening handle itself is closed at once, which is what this promises.
     this.#server.close(() => {});
     return new Promise((resolve) => setImmediate(resolve));
-  }
-
-  [Symbol.asyncIterator](): AsyncIterator<Socket> {
-    return {
-      next: (): Promise<IteratorResult<Socket>> => {
-        const socket = this.#queue.shift();
-        if (socket) return Promise.resolve({ value: socket, done: false });
-        if (this.#closed) return Promise.resolve({ value: undefined, done: true });
-        return new Promise((resolve) => this.#waiters.push(resolve));
-      },
-      return: async (): Promise<IteratorResult<Socket>> => {
-        await this.close();
-        return { value: undefined, done: true };
-      },
-    };
   }
 }
 
