@@ -54,6 +54,8 @@ interface Pending {
   resolve: (value: { untagged: Untagged[]; text: string }) => void;
   reject: (error: unknown) => void;
   tag: string;
+  /** A FETCH or UID FETCH: only its responses' literals are offered to `messageFile`. */
+  fetch: boolean;
 }
 
 /** Options of `IMAP4Client`. */
@@ -157,7 +159,9 @@ export class IMAP4ClientBase extends Protocol {
       maxStreamedLiteral: options.maxStreamedLiteral ?? 4294967295,
     }, {
       response: (bytes, streamed) => this.#response(bytes, streamed),
-      sink: (octets) => this.messageFile(octets),
+      // Only a FETCH command's literals: one a server sends unasked (in IDLE,
+      // say) has nobody to hand the sink's result to, so it stays in memory.
+      sink: (octets) => this.#queue[0]?.fetch === true ? this.messageFile(octets) : null,
       error: (error) => {
         this.#failAll(
           error instanceof ReaderError
@@ -196,8 +200,8 @@ export class IMAP4ClientBase extends Protocol {
    * `octets` is over `memoryFileLimit` (Twisted's `messageFile`); null keeps it
    * in memory. By default `IMAP4ClientOptions.messageFile`'s answer, or null.
    * Override it to choose per size. A throw fails the command (the literal is
-   * read and dropped). Unsolicited FETCH responses (during IDLE) are asked
-   * too; their values are not kept.
+   * read and dropped). Only the responses of a FETCH command are offered:
+   * a literal in an unsolicited FETCH (during IDLE) stays in memory.
    */
   messageFile(octets: number): ILiteralSink | null | undefined {
     return this.#options.messageFile?.(octets) ?? null;
@@ -337,7 +341,9 @@ export class IMAP4ClientBase extends Protocol {
     if (plus) pieces.splice(0, pieces.length, pieces.flat());
     return new Promise((resolve, reject) => {
       if (this.#closed) return reject(new Error("Connection lost"));
-      const pending: Pending = { pieces, untagged: [], continuation, resolve, reject, tag };
+      const first = typeof command[0] === "string" ? command[0] : "";
+      const fetch = /^(UID )?FETCH /i.test(first);
+      const pending: Pending = { pieces, untagged: [], continuation, resolve, reject, tag, fetch };
       this.#queue.push(pending);
       if (this.#queue.length === 1) this.#next();
     });

@@ -98,6 +98,38 @@ describe("IMAP4Client literals and messageFile", () => {
     assert.deepEqual(asked, []);
   });
 
+  it("offers only a FETCH command's literals: an unsolicited FETCH (in IDLE, during NOOP) stays in memory", async () => {
+    const asked: number[] = [];
+    const { client, t } = fresh({
+      memoryFileLimit: 10,
+      messageFile: (n) => (asked.push(n), new Keeper(n)),
+    });
+    const flags: Record<number, string[]>[] = [];
+    client.flagsChanged = (changed) => void flags.push(changed);
+    const body = enc.encode("x".repeat(40));
+    const noop = client.noop();
+    client.dataReceived(fetchResponse(3, body));
+    client.dataReceived(enc.encode(`${lastTag(t)} OK done\r\n`));
+    await noop;
+    const idle = client.idle();
+    const idleTag = lastTag(t);
+    client.dataReceived(enc.encode("+ idling\r\n"));
+    await idle;
+    client.dataReceived(fetchResponse(4, body, ` FLAGS (\\Flagged)`));
+    await tick();
+    assert.deepEqual(asked, [], "no sink for a literal nobody fetched");
+    assert.deepEqual(flags, [{ 4: ["\\Flagged"] }]);
+    // A FETCH command's own big literal still goes to a sink.
+    const done = client.idleDone();
+    client.dataReceived(enc.encode(`${idleTag} OK idle done\r\n`));
+    await done;
+    const p = client.fetchSpecific("1", { peek: true });
+    client.dataReceived(fetchResponse(1, body));
+    client.dataReceived(enc.encode(`${lastTag(t)} OK done\r\n`));
+    await p;
+    assert.deepEqual(asked, [body.byteLength]);
+  });
+
   it("streams a literal over the limit to the sink, in order; close()'s value is the item's value", async () => {
     const sinks: Keeper[] = [];
     const { client, t } = fresh({
