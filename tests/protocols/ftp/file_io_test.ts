@@ -9,10 +9,11 @@ import fc from "fast-check";
 import { ConnectionDone } from "../../../src/internet/error.ts";
 import { Failure } from "../../../src/internet/failure.ts";
 import type { IConsumer, IPushProducer } from "../../../src/internet/interfaces.ts";
-import type { FileHandle, FileInfo, RandomAccessFile } from "../../../src/internet/socket.ts";
+import type { FileHandle } from "../../../src/internet/socket.ts";
 import { StringTransportWithDisconnection, trackLeaks } from "../../../src/testing/mod.ts";
 import { DTP } from "../../../src/protocols/ftp/_dtp.ts";
 import { CHUNK, FileReader, FileWriter } from "../../../src/protocols/ftp/_file_io.ts";
+import { FakeFile } from "./_fake_file.ts";
 
 trackLeaks({ beforeEach, afterEach });
 
@@ -41,15 +42,15 @@ function sameBytes(actual: Uint8Array, expected: Uint8Array): void {
  * unless `gate` is set (then the test finishes them); every buffer it was
  * given is remembered.
  */
-class MemoryFile implements RandomAccessFile {
+class MemoryFile extends FakeFile {
   data: Uint8Array<ArrayBufferLike>;
   size: number;
   readBuffers: Uint8Array[] = [];
   writes: { position: number; length: number; data: Uint8Array }[] = [];
   gate = false;
   held: (() => void)[] = [];
-  closed = false;
   constructor(data: Uint8Array = new Uint8Array(0)) {
+    super();
     this.data = data.slice();
     this.size = data.byteLength;
   }
@@ -89,28 +90,6 @@ class MemoryFile implements RandomAccessFile {
   }
   content(): Uint8Array {
     return this.data.slice(0, this.size);
-  }
-  close(): Promise<void> {
-    this.closed = true;
-    return Promise.resolve();
-  }
-  stat(): Promise<FileInfo> {
-    throw new Error("unused");
-  }
-  truncate(): Promise<void> {
-    throw new Error("unused");
-  }
-  chmod(): Promise<void> {
-    throw new Error("unused");
-  }
-  chown(): Promise<void> {
-    throw new Error("unused");
-  }
-  utimes(): Promise<void> {
-    throw new Error("unused");
-  }
-  sync(): Promise<void> {
-    throw new Error("unused");
   }
 }
 

@@ -9,8 +9,9 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { ANONYMOUS } from "../../../src/cred/mod.ts";
 import type { IPushProducer } from "../../../src/internet/interfaces.ts";
-import type { FileHandle, FileInfo, RandomAccessFile } from "../../../src/internet/socket.ts";
+import type { FileHandle } from "../../../src/internet/socket.ts";
 import { trackLeaks } from "../../../src/testing/mod.ts";
+import { FakeFile } from "./_fake_file.ts";
 import {
   AnonUserDeniedError,
   BaseFTPRealm,
@@ -184,10 +185,9 @@ describe("FTPRealm", () => {
 });
 
 /** A file whose reads and writes wait until the test lets them finish. */
-class SlowFile implements RandomAccessFile {
+class SlowFile extends FakeFile {
   reads: { length: number; position: number; finish: (count: number) => void }[] = [];
   writes: { data: Uint8Array; position: number; finish: () => void }[] = [];
-  closed = false;
   read(buffer: Uint8Array, position: number): Promise<number> {
     return new Promise((resolve) => {
       this.reads.push({
@@ -204,28 +204,6 @@ class SlowFile implements RandomAccessFile {
     return new Promise((resolve) => {
       this.writes.push({ data, position, finish: () => resolve(data.byteLength) });
     });
-  }
-  close(): Promise<void> {
-    this.closed = true;
-    return Promise.resolve();
-  }
-  stat(): Promise<FileInfo> {
-    throw new Error("unused");
-  }
-  truncate(): Promise<void> {
-    throw new Error("unused");
-  }
-  chmod(): Promise<void> {
-    throw new Error("unused");
-  }
-  chown(): Promise<void> {
-    throw new Error("unused");
-  }
-  utimes(): Promise<void> {
-    throw new Error("unused");
-  }
-  sync(): Promise<void> {
-    throw new Error("unused");
   }
 }
 
