@@ -287,8 +287,9 @@ async function runFile(job: Job, context: Context): Promise<FileRun> {
   const progress = parseProgress(runnerOf(job.runtime), output);
   run.outcomes = progress.outcomes;
   for (const outcome of run.outcomes) {
-    // A failure as long as the timeout is the runner's own timeout.
-    if (outcome.status === "fail" && (outcome.seconds ?? 0) >= context.timeout) {
+    // A failure as long as the timeout is the runner's own timeout (Node may
+    // report a hair under it: 2999.98 ms for a 3 s timeout).
+    if (outcome.status === "fail" && (outcome.seconds ?? 0) >= context.timeout - 0.01) {
       outcome.status = "error";
       outcome.message = `timed out after ${context.timeout}s`;
     }
