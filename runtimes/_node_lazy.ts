@@ -28,8 +28,10 @@ export const nodeGlobalProcess = (): NodeJS.Process =>
   (globalThis as unknown as { process: NodeJS.Process }).process;
 
 // process.getBuiltinModule is in Node 20.16+, Deno and Bun; older Node 20s
-// take node:module's require (loaded only there).
-const builtin: (name: string) => unknown = nodeGlobalProcess().getBuiltinModule
+// take node:module's require (loaded only there). Deno is not asked: reading
+// its `process` global starts its Node layer (about 17 ms).
+const builtin: (name: string) => unknown = "Deno" in globalThis ||
+    nodeGlobalProcess().getBuiltinModule
   ? (name) => nodeGlobalProcess().getBuiltinModule(name)
   : (await import("node:module")).createRequire(import.meta.url);
 

@@ -24,6 +24,7 @@ import { dirname, join, relative } from "node:path";
 import process from "node:process";
 import { fileURLToPath } from "node:url";
 import ts from "typescript";
+import { bundlePackage } from "./_bundle_npm.mjs";
 
 const root = fileURLToPath(new URL("..", import.meta.url));
 // `--out DIR` builds elsewhere (the package test builds into a temporary folder).
@@ -166,8 +167,26 @@ for (const folder of folders) {
   writeFileSync(join(out, folder, "package.json"), '{ "type": "module" }\n');
 }
 for (const name of ["README.md", "LICENSE"]) cpSync(join(root, name), join(out, name));
+
+// What every program loads, joined into bundles (see _bundle_npm.mjs): the core
+// API; the modules that install the reactor (the runtime selection's top-level
+// await imports an adapter, which needs the core already evaluated); each
+// runtime adapter, after the modules two of them share; and the `tw` command. A module an adapter imports while it
+// loads (the node adapter's byte pooling switch on Bun) must sit in an earlier
+// bundle, or the adapter would wait for its own bundle.
+const core = ["mod.js", "src/internet/_bytes.js"];
+const adapters = ["runtimes/node.js", "runtimes/deno.js", "runtimes/bun.js"];
+const bundles = await bundlePackage(out, [
+  { name: "core", dir: ".", entries: core, apart: ["runtimes/select.js"] },
+  { name: "root", dir: ".", entries: ["mod.js"] },
+  { name: "adapters", dir: "runtimes", entries: adapters, shared: true },
+  { name: "node", dir: "runtimes", entries: ["runtimes/node.js"] },
+  { name: "deno", dir: "runtimes", entries: ["runtimes/deno.js"] },
+  { name: "bun", dir: "runtimes", entries: ["runtimes/bun.js"] },
+  { name: "cli", dir: "runtimes", entries: ["runtimes/_tw_main.js"] },
+]);
 console.log(
   `${relative(root, out) || out}: ${files.length} modules, ${
     Object.keys(deno.exports).length
-  } entry points`,
+  } entry points; ${bundles.map((b) => `${b.bundle} (${b.modules} modules)`).join(", ")}`,
 );

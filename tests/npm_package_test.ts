@@ -165,6 +165,38 @@ describe("the npm package", () => {
       assert.deepEqual(empty, ["./interfaces"], `values exported: ${result.out}`);
     });
 
+    it(`keeps one copy of each value across entry points with ${name}`, {
+      timeout: 120_000,
+    }, async () => {
+      await ready();
+      // The build joins the common modules into bundles: an entry point's value
+      // must still be the very one the root entry point exports, as in the sources.
+      const sharing = async (label: string, exe: string, specifiers: string[], cwd: string) => {
+        const program = join(project, `sharing_${name}_${label}.mjs`);
+        writeFileSync(
+          program,
+          `const all = await Promise.all([${
+            specifiers.map((s) => `import(${JSON.stringify(s)})`).join(", ")
+          }]);\nconst root = all[0];\nconsole.log(JSON.stringify(all.map((m) =>\n` +
+            `  Object.keys(m).filter((k) => k in root).map((k) => \`\${k}:\${m[k] === root[k]}\`))));\n`,
+        );
+        const result = await run(exe, [program], cwd);
+        assert.equal(result.code, 0, result.err);
+        return JSON.parse(result.out) as string[][];
+      };
+      const keys = Object.keys(exportsMap);
+      const keysAsPackage = keys.map((key) => `@tw/core${key.slice(1)}`);
+      const built = await sharing("package", exe, keysAsPackage, project);
+      const sources = await sharing(
+        "sources",
+        NODE,
+        keys.map((key) => join(root, exportsMap[key])),
+        root,
+      );
+      assert.deepEqual(built, sources);
+      assert.ok(built.flat().filter((pair) => pair.endsWith(":true")).length > 100);
+    });
+
     it(`serves a file with tw web --path . with ${name}`, { timeout: 120_000 }, async () => {
       await ready();
       writeFileSync(join(project, "hello.txt"), "hello from npm\n");
