@@ -18,9 +18,39 @@ import type {
   TlsOptions,
 } from "../src/internet/socket.ts";
 import { normalizeError } from "./_node_errors.ts";
+import { detectRuntime } from "./_detect.ts";
 
 /** Bytes the readable stream queues before the node socket is paused. */
 const READ_HIGH_WATER = 64 * 1024;
+
+/**
+ * The buffer every lending socket reads into (see `FastPathHandler.borrowsData`):
+ * node reads a socket only from its event loop and hands each read over before
+ * the next, so one buffer serves them all. Made on first use; its size is the
+ * most a borrowing protocol is lent at once (65,536 bytes, `IBorrowingProtocol`).
+ */
+let lentBuffer: Uint8Array | null = null;
+const LENT_READ_SIZE = 64 * 1024;
+
+/** The parts of an accepted node socket that lending takes over (node's own fields). */
+interface AcceptedSocket extends net.Socket {
+  _handle?: { reading?: boolean; useUserBuffer?: unknown } | null;
+  _server?: unknown;
+  server?: unknown;
+}
+
+/**
+ * A node socket reading into `lentBuffer`. Its reads skip node's stream queue,
+ * and any `read()` starts reading the socket again: the one node's `resume`
+ * makes a tick later would undo a `pause` in between. So `read()` does nothing
+ * while paused (`resume` starts reading itself).
+ */
+class LendingSocket extends net.Socket {
+  paused = false;
+  override read(size?: number): ReturnType<net.Socket["read"]> {
+    return this.paused ? null : super.read(size);
+  }
+}
 
 /** Turns a node Buffer into a plain Uint8Array view (no copy; Buffer's `slice` is a view). */
 function plain(chunk: Uint8Array): Uint8Array {
@@ -194,6 +224,14 @@ export class NodeSocket implements Socket {
     const self = this[OWNER];
     if (self !== undefined && !self.#is(F_UPGRADED)) self.#handler.onData(plain(chunk));
   };
+  /** node's `onread` callback of a lending socket (`buffer` is `lentBuffer`); true reads on. */
+  static #lentListener = function (this: Owned, nread: number, buffer: Uint8Array): boolean {
+    const self = this[OWNER];
+    if (self !== undefined && !self.#is(F_UPGRADED)) {
+      self.#handler.onData(buffer.subarray(0, nread));
+    }
+    return true;
+  };
   static #endListener = function (this: Owned): void {
     const self = this[OWNER];
     if (self !== undefined && !self.#is(F_UPGRADED)) self.#handler.onEnd();
@@ -259,6 +297,52 @@ export class NodeSocket implements Socket {
     }
   }
 
+  /**
+   * Makes this socket read into `lentBuffer` (node's `onread` option) instead of a
+   * fresh 64 KiB buffer per read, which costs more CPU than the rest of an
+   * upload's receiving. node takes `onread` only when it makes a socket, so the
+   * accepted socket's handle moves to a new one, with the server's count of
+   * connections; the old socket is dropped unread. Only on Node, only for a plain
+   * socket that never read (accepted paused); anything else keeps the usual reads.
+   */
+  #lend(): void {
+    const old = this.#sock as AcceptedSocket;
+    const handle = old._handle;
+    if (
+      detectRuntime() !== "node" || this.#tls !== null || old.destroyed ||
+      !handle || typeof handle.useUserBuffer !== "function" || handle.reading ||
+      old.readableFlowing !== false || old.readableLength > 0 || old.readableEnded
+    ) return;
+    const sock = new LendingSocket({
+      // A libuv handle, which node's own types do not name.
+      handle: handle as net.SocketConstructorOpts["handle"],
+      allowHalfOpen: true,
+      readable: true,
+      writable: true,
+      pauseOnCreate: true,
+      onread: {
+        buffer: lentBuffer ??= new Uint8Array(LENT_READ_SIZE),
+        callback: NodeSocket.#lentListener,
+      },
+    } as net.SocketConstructorOpts) as AcceptedSocket;
+    // The new socket closes the handle and tells the server (net.Server counts its
+    // connections down in a socket's _destroy); the old one forgets both.
+    sock._server = old._server;
+    sock.server = old.server;
+    old._server = null;
+    old.server = null;
+    old._handle = null;
+    old.off("error", NodeSocket.#errorListener);
+    old.off("close", NodeSocket.#closeListener);
+    old.off("drain", NodeSocket.#drainListener);
+    (old as Owned)[OWNER] = undefined;
+    (sock as Owned)[OWNER] = this;
+    sock.on("error", NodeSocket.#errorListener);
+    sock.on("close", NodeSocket.#closeListener);
+    sock.on("drain", NodeSocket.#drainListener);
+    this.#sock = sock;
+  }
+
   #startMode(): void {
     if (this.#is(F_STARTED)) {
       throw new Error("A socket is read through its streams or its fast path, not both");
@@ -288,6 +372,7 @@ export class NodeSocket implements Socket {
         return;
       }
       self.#handler = handler;
+      if (handler.borrowsData === true) self.#lend();
       if (self.#error) {
         // Failed (not yet closed) before the start: report it before 'close' does.
         self.#pendingError = self.#error;
@@ -301,11 +386,16 @@ export class NodeSocket implements Socket {
     }
 
     pauseReading(): void {
-      this.owner.#sock.pause();
+      const sock = this.owner.#sock;
+      if (sock instanceof LendingSocket) sock.paused = true;
+      sock.pause();
     }
 
     resumeReading(): void {
-      if (!this.owner.#is(F_UPGRADED)) this.owner.#sock.resume();
+      if (this.owner.#is(F_UPGRADED)) return;
+      const sock = this.owner.#sock;
+      if (sock instanceof LendingSocket) sock.paused = false;
+      sock.resume();
     }
 
     write(data: Uint8Array): number {

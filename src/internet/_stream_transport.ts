@@ -14,6 +14,7 @@
  */
 import type { FastPathHandler, Socket, SocketFastPath, TlsOptions } from "./socket.ts";
 import type {
+  IBorrowingProtocol,
   IProtocol,
   IPullProducer,
   IPushProducer,
@@ -241,6 +242,10 @@ export class StreamTransport implements ITCPTransport, LiveResource {
       this.transport = transport;
       this.gen = gen;
       this.fast = fast;
+    }
+    /** The protocol's `IBorrowingProtocol.borrowsData`. */
+    get borrowsData(): boolean {
+      return (this.transport.#protocol as Partial<IBorrowingProtocol> | null)?.borrowsData === true;
     }
     onData(chunk: Uint8Array): void {
       this.transport.#onData(this.gen, chunk);

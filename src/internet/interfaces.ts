@@ -133,6 +133,33 @@ export interface IHalfCloseableProtocol extends IProtocol {
   writeConnectionLost?(): void;
 }
 
+/**
+ * A protocol that keeps none of the bytes `dataReceived` gets once it returns
+ * (it copies what it keeps, and what it writes to a transport). A transport
+ * may then lend it views of a buffer it reads into again after the call, at
+ * most 65,536 bytes each, saving a fresh buffer per read (the node adapter
+ * does on Node, for accepted TCP and Unix connections). Any other protocol
+ * gets bytes it owns. Read once, when the transport starts reading.
+ *
+ * @example
+ * ```ts
+ * import type { IBorrowingProtocol } from "@tw/core";
+ * import { Protocol } from "@tw/core/protocol";
+ *
+ * class Counter extends Protocol implements IBorrowingProtocol {
+ *   readonly borrowsData = true;
+ *   count = 0;
+ *   override dataReceived(data: Uint8Array): void {
+ *     this.count += data.byteLength;
+ *   }
+ * }
+ * ```
+ */
+export interface IBorrowingProtocol extends IProtocol {
+  /** True: `dataReceived`'s bytes may be lent, valid until it returns. */
+  readonly borrowsData: boolean;
+}
+
 /** Builds protocols for connections (`IProtocolFactory`). */
 export interface IProtocolFactory {
   /** Builds a protocol for a connection from (or to) `addr`; `null` refuses it. */

@@ -53,7 +53,8 @@ export interface SocketFastPath {
   /**
    * Starts delivering events to `handler`. Called at most once, instead of ever
    * reading `readable` or writing `writable`. Chunks handed to `onData` belong to
-   * the receiver (never a view of a buffer the adapter reuses).
+   * the receiver (never a view of a buffer the adapter reuses), unless
+   * `handler.borrowsData` is true.
    */
   start(handler: FastPathHandler): void;
   /** Stops reading from the network until `resumeReading`. */
@@ -72,6 +73,12 @@ export interface SocketFastPath {
 
 /** The events a fast path delivers. */
 export interface FastPathHandler {
+  /**
+   * True when `onData` keeps none of its chunks once it returns: the adapter may
+   * then hand it views (at most 65,536 bytes) of a buffer it reads into again
+   * (`IBorrowingProtocol`). Read once, by `start`. @default false
+   */
+  readonly borrowsData?: boolean;
   /** Bytes arrived. */
   onData(chunk: Uint8Array): void;
   /** The peer closed its write side (EOF). */

@@ -85,13 +85,27 @@ class Collector extends Protocol {
   }
 }
 
-function serverFactory<P extends Protocol>(cls: new () => P): Factory & { built: P[] } {
+/**
+ * A factory that records its protocols. With `borrow`, each one borrows what it
+ * receives (`IBorrowingProtocol`): it copies every chunk before its own code sees it.
+ */
+function serverFactory<P extends Protocol>(
+  cls: new () => P,
+  borrow: boolean,
+): Factory & { built: P[] } {
   const f = Factory.forProtocol(cls) as Factory & { built: P[] };
   f.noisy = false;
   f.built = [];
   const build = f.buildProtocol.bind(f);
   f.buildProtocol = (addr) => {
     const p = build(addr) as P;
+    if (borrow) {
+      const received = p.dataReceived.bind(p);
+      Object.assign(p, {
+        borrowsData: true,
+        dataReceived: (data: Uint8Array) => received(data.slice()),
+      });
+    }
     f.built.push(p);
     return p;
   };
@@ -127,14 +141,14 @@ async function listening(port: Port): Promise<number> {
   return (port.getHost() as IPv4Address).port;
 }
 
-for (const fastPath of [true, false]) {
-  const mode = fastPath ? "fast path" : "Web Streams";
+for (const [fastPath, borrow] of [[true, false], [false, false], [true, true]]) {
+  const mode = borrow ? "fast path, borrowed reads" : fastPath ? "fast path" : "Web Streams";
   describe(`transports over the ${runtime.name} adapter (${mode})`, () => {
     const reactor = new Reactor(runtime);
     const options = { fastPath, interface: "127.0.0.1" };
 
     it("echoes 2 MiB intact and half-closes cleanly", async () => {
-      const port = listenTCP(runtime, 0, serverFactory(Echo), options);
+      const port = listenTCP(runtime, 0, serverFactory(Echo, borrow), options);
       const n = await listening(port);
       const client = clientFactory(Collector);
       const sent = pattern(2 * 1024 * 1024);
@@ -194,7 +208,7 @@ for (const fastPath of [true, false]) {
           pump();
         }
       }
-      const port = listenTCP(runtime, 0, serverFactory(Flood), options);
+      const port = listenTCP(runtime, 0, serverFactory(Flood, borrow), options);
       const n = await listening(port);
       class Slow extends Collector {
         override connectionMade(): void {
@@ -216,10 +230,10 @@ for (const fastPath of [true, false]) {
     });
 
     it("reports a refused connection and a port in use with Twisted's errors", async () => {
-      const port = listenTCP(runtime, 0, serverFactory(Echo), options);
+      const port = listenTCP(runtime, 0, serverFactory(Echo, borrow), options);
       const n = await listening(port);
       const { logger } = capturingLogger();
-      const again = listenTCP(runtime, n, serverFactory(Echo), { ...options, logger });
+      const again = listenTCP(runtime, n, serverFactory(Echo, borrow), { ...options, logger });
       const error = await again.whenListening().then(() => null, (e) => e);
       assert.ok(error instanceof CannotListenError);
       assert.equal(error.message, `Cannot listen on 127.0.0.1:${n}: address in use`);
@@ -242,7 +256,7 @@ for (const fastPath of [true, false]) {
           super.dataReceived(data);
         }
       }
-      const port = listenTCP(runtime, 0, serverFactory(Picky), { ...options, logger });
+      const port = listenTCP(runtime, 0, serverFactory(Picky, borrow), { ...options, logger });
       const n = await listening(port);
       const bad = clientFactory(Collector);
       const good = clientFactory(Collector);
@@ -295,7 +309,7 @@ for (const fastPath of [true, false]) {
           }
         }
       }
-      const port = listenTCP(runtime, 0, serverFactory(Server), options);
+      const port = listenTCP(runtime, 0, serverFactory(Server, borrow), options);
       const n = await listening(port);
       const client = clientFactory(Client);
       connectTCP(runtime, reactor, "127.0.0.1", n, client, { fastPath });
@@ -311,7 +325,7 @@ for (const fastPath of [true, false]) {
       const dir = mkdtempSync(join(tmpdir(), "tw-transport-"));
       try {
         const path = join(dir, "echo.sock");
-        const port = listenUNIX(runtime, path, serverFactory(Echo), { fastPath });
+        const port = listenUNIX(runtime, path, serverFactory(Echo, borrow), { fastPath });
         await port.whenListening();
         const client = clientFactory(Collector);
         connectUNIX(runtime, reactor, path, client, { fastPath });

@@ -8,6 +8,7 @@ import type { Address } from "../../internet/address.ts";
 import { ConnectionDone } from "../../internet/error.ts";
 import type { Failure } from "../../internet/failure.ts";
 import type {
+  IBorrowingProtocol,
   IConnector,
   IConsumer,
   IListeningPort,
@@ -20,7 +21,7 @@ import type {
 } from "../../internet/interfaces.ts";
 import { ClientFactory, Factory, Protocol } from "../../internet/protocol.ts";
 import type { TlsOptions } from "../../internet/socket.ts";
-import type { ReleasingConsumer } from "./_file_io.ts";
+import { FileWriter, type ReleasingConsumer } from "./_file_io.ts";
 import type { IReadFile } from "./_interfaces.ts";
 
 /** The reactor the FTP server needs: TCP and time. */
@@ -119,17 +120,29 @@ export class FromNetworkASCII implements IConsumer {
   }
 }
 
+/** The most bytes a transport lends a borrowing protocol at once (`IBorrowingProtocol`). */
+const MAX_LENT = 65536;
+
 /**
  * One data connection. It holds reading until a transfer takes it (with PROT
  * P it first runs the server side of a TLS handshake, whenever the client
  * starts it), then either sends (`send`, `sendBytes`) or receives
  * (`receive`), and settles when the connection has closed.
+ *
+ * Without TLS it borrows the bytes it receives (`IBorrowingProtocol`): it
+ * copies what it holds back, and what goes to a consumer that may keep it.
+ * The file writer and TYPE A's converter copy chunks that small themselves,
+ * so an upload to a file takes the network's bytes without a copy here.
  */
-export class DTP extends Protocol {
+export class DTP extends Protocol implements IBorrowingProtocol {
+  /** See `IBorrowingProtocol`; not with TLS, whose socket is another. */
+  readonly borrowsData: boolean;
   readonly #tls: TlsOptions | null;
   #pending: Uint8Array[] = [];
   #pendingBytes = 0;
   #sink: IConsumer | null = null;
+  /** The sink copies every chunk a transport may lend (so none is copied for it here). */
+  #sinkCopies = false;
   #producer: IPushProducer | IPullProducer | null = null;
   #reason: Failure | null = null;
   #lost: Promise<Failure>;
@@ -145,6 +158,7 @@ export class DTP extends Protocol {
    */
   constructor(tls: TlsOptions | null, onMade: ((dtp: DTP) => void) | null = null) {
     super();
+    this.borrowsData = tls === null;
     this.#tls = tls;
     this.#onMade = onMade;
     this.#lost = new Promise((resolve) => {
@@ -166,13 +180,18 @@ export class DTP extends Protocol {
 
   override dataReceived(data: Uint8Array): void {
     if (this.#sink !== null) {
-      this.#sink.write(data);
+      this.#sink.write(this.#sinkCopies ? data : this.#owned(data));
       return;
     }
     // Reading is paused until a transfer takes the connection: at most a chunk or two.
-    this.#pending.push(data);
+    this.#pending.push(this.#owned(data));
     this.#pendingBytes += data.byteLength;
     if (this.#pendingBytes > 1 << 20) this.transport.abortConnection();
+  }
+
+  /** `data`, or a copy of it when it may be lent (valid only during `dataReceived`). */
+  #owned(data: Uint8Array): Uint8Array {
+    return this.borrowsData && data.byteLength <= MAX_LENT ? data.slice() : data;
   }
 
   override connectionLost(reason: Failure): void {
@@ -255,6 +274,8 @@ export class DTP extends Protocol {
     const sink = ascii ? new FromNetworkASCII(consumer) : consumer;
     consumer.registerProducer(this.transport, true);
     this.#sink = sink;
+    // FileWriter keeps only chunks of its CHUNK (1 MiB) or more, which are never lent.
+    this.#sinkCopies = ascii || sink instanceof FileWriter;
     const pending = this.#pending;
     this.#pending = [];
     this.#pendingBytes = 0;
