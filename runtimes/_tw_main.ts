@@ -9,6 +9,7 @@
 import { reactor } from "./select.ts";
 import { runCommand } from "../src/cli/_runner.ts";
 import { lazyBuiltinPlugins } from "../src/cli/plugins/_builtin.ts";
+import { nodeFs } from "./_node_lazy.ts";
 
 function runtimeVersion(): string {
   const g = globalThis as {
@@ -32,7 +33,8 @@ type DenoFiles = {
 const deno = (globalThis as { Deno?: DenoFiles }).Deno;
 // node:fs on Node and Bun; on Deno the Deno namespace (its node layer costs
 // about 20 ms to load, which `tw --help` should not pay).
-const nodeFiles: SyncFiles | null = deno ? null : await import("node:fs");
+// getBuiltinModule, not import(): node:fs's module namespace loads its streams.
+const nodeFiles: SyncFiles | null = deno ? null : nodeFs();
 const encoder = new TextEncoder();
 
 function writeAllTo(out: { writeSync(p: Uint8Array): number }, text: string): void {
