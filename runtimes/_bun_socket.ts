@@ -109,11 +109,18 @@ class RareState {
   closed: Promise<void> | null = null;
   resolveClosed: (() => void) | null = null;
   rejectClosed: ((e: Error) => void) | null = null;
+  /** Bytes Bun did not take yet (a write under backpressure). */
+  queue: Uint8Array[] | null = null;
+  /** The ends, kept once closed (Bun forgets them then). */
+  local: SocketAddress | null = null;
+  remote: SocketAddress | null = null;
 }
 
 /** A `Socket` over one Bun socket, and its own fast path. */
 export class BunSocket implements Socket, SocketFastPath {
   // Its yes/no states, a bit each (F_*): one field for an idle connection, not 9.
+  // Six fields in all: Bun's objects grow in steps (up to 6 fields: 64 bytes;
+  // 7 or 8: 80; 9 to 12: 112), so a field more can cost 16 to 32 bytes each.
   #flags = 0;
 
   #is(flag: number): boolean {
@@ -125,12 +132,7 @@ export class BunSocket implements Socket, SocketFastPath {
   }
   #raw: BunRawSocket;
   #origin: BunSocketOrigin;
-  /** This end: the listener's when known, else read from Bun when asked and kept once closed. */
-  #local: SocketAddress | null = null;
-  /** The peer, read from Bun when asked; kept only once the socket closed. */
-  #remote: SocketAddress | null = null;
   #sink: Sink | null = null;
-  #queue: Uint8Array[] | null = null; // made on first use
   #queued = 0;
   /** The state only some connections need, made on first use (`#more`). */
   #rare: RareState | null = null;
@@ -177,21 +179,22 @@ export class BunSocket implements Socket, SocketFastPath {
   constructor(raw: BunRawSocket, origin: BunSocketOrigin) {
     this.#raw = raw;
     this.#origin = origin;
-    if (origin.unixPath !== undefined) {
-      const here = { transport: "unix" as const, path: origin.unixPath };
-      const none = { transport: "unix" as const, path: "" };
-      this.#local = origin.isServer ? here : none;
-      this.#remote = origin.isServer ? none : here;
-    } else if (origin.isServer && isSpecificIp(origin.host)) {
-      // Accepted on a listener bound to one address: that is this end. (Asking
-      // Bun costs about 100 bytes per connection, which it keeps.)
-      this.#local = localTcpEnd(origin.host, origin.port ?? 0);
-    }
+  }
+
+  /** A Unix socket's end: the path on the listening side, "" on the other. */
+  #unixEnd(here: boolean): SocketAddress {
+    return { transport: "unix", path: here ? this.#origin.unixPath! : "" };
   }
 
   /** This end as Bun reports it (or, for an accepted socket, the listener's). */
   #readLocal(): SocketAddress {
     const origin = this.#origin;
+    if (origin.unixPath !== undefined) return this.#unixEnd(origin.isServer);
+    // Accepted on a listener bound to one address: that is this end. (Asking
+    // Bun costs about 100 bytes per connection, which it keeps.)
+    if (origin.isServer && isSpecificIp(origin.host)) {
+      return localTcpEnd(origin.host, origin.port ?? 0);
+    }
     const hostname = this.#raw.localAddress ?? "";
     // A socket reset before `open` has no addresses: fall back to the known end.
     if (origin.isServer && hostname === "") return localTcpEnd(origin.host ?? "", origin.port ?? 0);
@@ -201,6 +204,7 @@ export class BunSocket implements Socket, SocketFastPath {
   /** The peer's address as Bun reports it (or, for a client, the end it was asked for). */
   #readRemote(): SocketAddress {
     const origin = this.#origin;
+    if (origin.unixPath !== undefined) return this.#unixEnd(!origin.isServer);
     let hostname = this.#raw.remoteAddress ?? "";
     let port = this.#raw.remotePort ?? 0;
     if (!origin.isServer && hostname === "") {
@@ -232,12 +236,12 @@ export class BunSocket implements Socket, SocketFastPath {
 
   /** This side's address. */
   get localAddress(): SocketAddress {
-    return this.#local ?? this.#readLocal();
+    return this.#rare?.local ?? this.#readLocal();
   }
 
   /** The peer's address: read when asked, so an idle connection keeps no copy. */
   get remoteAddress(): SocketAddress {
-    return this.#remote ?? this.#readRemote();
+    return this.#rare?.remote ?? this.#readRemote();
   }
 
   /** Settles when fully closed; rejects if the socket failed. Made on first use. */
@@ -455,8 +459,9 @@ export class BunSocket implements Socket, SocketFastPath {
     if (this.#errored === null && !this.#is(F_CLOSING) && !this.#is(F_SAW_END)) this._end(raw);
     this.#set(F_CLOSED_FLAG, true);
     // Bun forgets the addresses once closed: keep them for whoever asks later.
-    this.#local ??= this.#readLocal();
-    this.#remote ??= this.#readRemote();
+    const more = this.#more;
+    more.local = this.#readLocal();
+    more.remote = this.#readRemote();
     this.#dropQueue(this.#errored ?? new Error("Socket closed"));
     this.#resolveFlushWaiters();
     if (this.#sink !== null) this.#sink.onClose();
@@ -513,13 +518,13 @@ export class BunSocket implements Socket, SocketFastPath {
       if (taken === data.byteLength || taken < 0) return 0;
       data = data.subarray(taken);
     }
-    (this.#queue ??= []).push(data);
+    (this.#more.queue ??= []).push(data);
     this.#queued += data.byteLength;
     return this.#queued;
   }
 
   #flush(): void {
-    const queue = this.#queue ?? [];
+    const queue = this.#rare?.queue ?? [];
     while (queue.length > 0) {
       // Small queued chunks go out as one write: fewer syscalls.
       if (queue.length > 1 && queue[0].byteLength < 16 * 1024) this.#coalesce();
@@ -537,7 +542,7 @@ export class BunSocket implements Socket, SocketFastPath {
   }
 
   #coalesce(): void {
-    const queue = this.#queue!;
+    const queue = this.#rare!.queue!;
     let count = 0;
     let size = 0;
     while (count < queue.length && size + queue[count].byteLength <= 64 * 1024) {
@@ -591,7 +596,7 @@ export class BunSocket implements Socket, SocketFastPath {
   }
 
   #dropQueue(reason: Error): void {
-    this.#queue = null;
+    if (this.#rare !== null) this.#rare.queue = null;
     this.#queued = 0;
     const waiters = this.#drainWaiters;
     this.#drainWaiters = null;

@@ -24,7 +24,10 @@ import type {
 import { type Address, fromSocketAddress } from "./address.ts";
 import { Failure } from "./failure.ts";
 import { ConnectionAborted, ConnectionDone, ConnectionLost } from "./error.ts";
-import { Logger } from "../logger/_publisher.ts";
+import type { Logger } from "../logger/_publisher.ts";
+import * as F from "./_transport_state.ts";
+import { DEFAULT_BUFFER_SIZE, defaultLogger, RareState } from "./_transport_state.ts";
+import type { StreamsMode, TlsUpgrade } from "./_transport_state.ts";
 import { type LiveResource, trackResource, untrackResource } from "./_live.ts";
 
 /** Options for `StreamTransport`. */
@@ -49,47 +52,11 @@ export interface StreamTransportOptions {
   tracked?: boolean;
 }
 
-const defaultLogger = new Logger("tw.internet.transport");
-
-/** The socket's stream ends, for a transport without the fast path. */
-interface StreamsMode {
-  writer: WritableStreamDefaultWriter<Uint8Array>;
-  reader: ReadableStreamDefaultReader<Uint8Array>;
-  /** Wakes the read loop paused by `pauseProducing` or a TLS upgrade. */
-  resumeReader: (() => void) | null;
-}
-
-/** A TLS upgrade waiting for the plaintext to flush, with the writes made meanwhile. */
-interface TlsUpgrade {
-  options: TlsOptions & { isServer?: boolean };
-  queue: Uint8Array[];
-  queued: number;
-}
-
 /** A protocol may implement the half-close callbacks (`IHalfCloseableProtocol`). */
 interface MaybeHalfCloseable extends IProtocol {
   readConnectionLost?: () => void;
   writeConnectionLost?: () => void;
 }
-
-// The bits of StreamTransport's #flags.
-const F_IS_SERVER = 1;
-const F_USE_FAST_PATH = 2;
-const F_TLS_SWITCHING = 4;
-const F_STREAMING = 8;
-const F_PRODUCER_PAUSED = 16;
-const F_PULL_SCHEDULED = 32;
-const F_USER_PAUSED = 64;
-const F_READ_STOPPED = 128;
-const F_TLS_PAUSED = 256;
-const F_DISCONNECTING = 512;
-const F_CLOSE_REQUESTED = 1024;
-const F_CLOSING = 2048;
-const F_WRITE_DISCONNECTING = 4096;
-const F_WRITE_SHUT = 8192;
-const F_READ_E_O_F = 16384;
-const F_LOST = 32768;
-const F_UNTRACKED = 65536;
 
 /**
  * A connection's transport over a `Socket`. Create it, then `attach(protocol)`,
@@ -114,8 +81,10 @@ const F_UNTRACKED = 65536;
  * console.log(new TextDecoder().decode(server.data)); // "hello"
  * ```
  */
-export class StreamTransport implements ITCPTransport, LiveResource {
-  // Its yes/no states, a bit each (F_*): one field for an idle connection, not 16.
+export class StreamTransport implements ITCPTransport, LiveResource, FastPathHandler {
+  // Its yes/no states, a bit each (F_*): one field for an idle connection, not 17.
+  // Eight fields in all (rare state in `#rare`, the fast path through `#socket`):
+  // Bun's objects grow in steps (up to 8 fields: 80 bytes; 9 to 12: 112).
   #flags = 0;
 
   #is(flag: number): boolean {
@@ -125,27 +94,52 @@ export class StreamTransport implements ITCPTransport, LiveResource {
   #set(flag: number, on: boolean): void {
     this.#flags = on ? this.#flags | flag : this.#flags & ~flag;
   }
-  /** Buffered bytes above which a streaming producer is paused (Twisted's `bufferSize`). */
-  bufferSize: number;
   #socket: Socket;
-  #log: Logger;
   #onLost: ((reason: Failure, transport: StreamTransport) => void) | undefined;
   #protocol: MaybeHalfCloseable | null = null;
 
   /** Bumped whenever the current socket's events must be ignored (abort, TLS switch, loss). */
   #gen = 0;
-  #fast: SocketFastPath | null = null;
-  /** The socket's stream ends, when it is read through its streams (no fast path). */
-  #streams: StreamsMode | null = null;
-
   /** Bytes handed to the socket and not yet taken by the runtime. */
   #buffered = 0;
-  /** Total bytes ever written (to see whether a pull producer wrote anything). */
-  #written = 0;
-  /** The TLS upgrade under way (`startTLS`), and the writes it holds; null when none is. */
-  #upgrade: TlsUpgrade | null = null;
-
   #producer: IPushProducer | IPullProducer | null = null;
+  /** The state only some transports need, made on first use (`#more`). */
+  #rare: RareState | null = null;
+
+  get #more(): RareState {
+    return this.#rare ??= new RareState();
+  }
+  /** Buffered bytes above which a streaming producer is paused (Twisted's `bufferSize`). */
+  get bufferSize(): number {
+    return this.#rare?.bufferSize ?? DEFAULT_BUFFER_SIZE;
+  }
+  set bufferSize(value: number) {
+    if (value !== DEFAULT_BUFFER_SIZE || this.#rare !== null) this.#more.bufferSize = value;
+  }
+  get #log(): Logger {
+    return this.#rare?.log ?? defaultLogger;
+  }
+
+  /** The socket's stream ends, when it is read through its streams (no fast path). */
+  get #streams(): StreamsMode | null {
+    return this.#rare?.streams ?? null;
+  }
+  set #streams(value: StreamsMode | null) {
+    if (value !== null || this.#rare !== null) this.#more.streams = value;
+  }
+
+  /** The TLS upgrade under way (`startTLS`), and the writes it holds; null when none is. */
+  get #upgrade(): TlsUpgrade | null {
+    return this.#rare?.upgrade ?? null;
+  }
+  set #upgrade(value: TlsUpgrade | null) {
+    if (value !== null || this.#rare !== null) this.#more.upgrade = value;
+  }
+
+  /** The socket's fast path, when reading through it (no field: the socket holds it). */
+  get #fast(): SocketFastPath | null {
+    return this.#is(F.FAST) ? this.#socket.fastPath : null;
+  }
 
   /**
    * Wraps `socket`; call `attach(protocol)` next.
@@ -154,12 +148,12 @@ export class StreamTransport implements ITCPTransport, LiveResource {
    */
   constructor(socket: Socket, options: StreamTransportOptions = {}) {
     this.#socket = socket;
-    this.bufferSize = options.bufferSize ?? 65536;
-    this.#set(F_IS_SERVER, options.isServer ?? false);
-    this.#log = options.logger ?? defaultLogger;
+    if (options.bufferSize !== undefined) this.bufferSize = options.bufferSize;
+    this.#set(F.IS_SERVER, options.isServer ?? false);
+    if (options.logger !== undefined) this.#more.log = options.logger;
     this.#onLost = options.onConnectionLost;
-    this.#set(F_USE_FAST_PATH, options.fastPath ?? true);
-    this.#set(F_UNTRACKED, options.tracked === false);
+    this.#set(F.USE_FAST_PATH, options.fastPath ?? true);
+    this.#set(F.UNTRACKED, options.tracked === false);
   }
 
   /** The protocol attached, or null before `attach`. */
@@ -174,17 +168,17 @@ export class StreamTransport implements ITCPTransport, LiveResource {
 
   /** True until `connectionLost` has been decided. */
   get connected(): boolean {
-    return !this.#is(F_LOST);
+    return !this.#is(F.LOST);
   }
 
   /** True once `loseConnection` or `abortConnection` has been called. */
   get disconnecting(): boolean {
-    return this.#is(F_DISCONNECTING);
+    return this.#is(F.DISCONNECTING);
   }
 
   /** True once the connection is gone. */
   get disconnected(): boolean {
-    return this.#is(F_LOST);
+    return this.#is(F.LOST);
   }
 
   /** Bytes written and not yet taken by the runtime (plus any held for a TLS upgrade). */
@@ -217,7 +211,7 @@ export class StreamTransport implements ITCPTransport, LiveResource {
   attach(protocol: IProtocol): void {
     if (this.#protocol) throw new Error("StreamTransport already has a protocol");
     this.#protocol = protocol;
-    if (!this.#is(F_UNTRACKED)) trackResource(this);
+    if (!this.#is(F.UNTRACKED)) trackResource(this);
     this.#setup(this.#socket);
     try {
       protocol.makeConnection(this);
@@ -228,20 +222,45 @@ export class StreamTransport implements ITCPTransport, LiveResource {
 
   // ---- reading -------------------------------------------------------------
 
+  /** @internal The protocol's `IBorrowingProtocol.borrowsData`, for the fast path. */
+  get borrowsData(): boolean {
+    return (this.#protocol as Partial<IBorrowingProtocol> | null)?.borrowsData === true;
+  }
+  /** @internal `FastPathHandler.onData`, from the first socket. */
+  onData(chunk: Uint8Array): void {
+    this.#onData(0, chunk);
+  }
+  /** @internal `FastPathHandler.onEnd`, from the first socket. */
+  onEnd(): void {
+    this.#onEnd(0);
+  }
+  /** @internal `FastPathHandler.onDrain`, from the first socket. */
+  onDrain(): void {
+    if (this.#gen !== 0) return;
+    this.#buffered = this.#fast!.bufferedAmount;
+    if (this.#buffered === 0) this.#onDrain();
+  }
+  /** @internal `FastPathHandler.onError`, from the first socket. */
+  onError(error: Error): void {
+    this.#onError(0, error);
+  }
+  /** @internal `FastPathHandler.onClose`, from the first socket. */
+  onClose(): void {
+    this.#onClosed(0);
+  }
+
   /**
-   * Routes one socket's fast-path events to its transport, for one generation
-   * (a TLS upgrade or an abort starts another). One small object per
-   * connection with its methods on the prototype: an idle connection costs no
-   * closures. Defined in the class body, so it reaches the private methods.
+   * Routes a later socket's fast-path events to its transport, for one
+   * generation (a TLS upgrade or an abort starts another); the first socket's
+   * come to the transport itself, so a connection costs no object for them.
+   * Defined in the class body, so it reaches the private methods.
    */
   static #Events = class implements FastPathHandler {
     readonly transport: StreamTransport;
     readonly gen: number;
-    readonly fast: SocketFastPath;
-    constructor(transport: StreamTransport, gen: number, fast: SocketFastPath) {
+    constructor(transport: StreamTransport, gen: number) {
       this.transport = transport;
       this.gen = gen;
-      this.fast = fast;
     }
     /** The protocol's `IBorrowingProtocol.borrowsData`. */
     get borrowsData(): boolean {
@@ -256,7 +275,7 @@ export class StreamTransport implements ITCPTransport, LiveResource {
     onDrain(): void {
       const t = this.transport;
       if (this.gen !== t.#gen) return;
-      t.#buffered = this.fast.bufferedAmount;
+      t.#buffered = t.#fast!.bufferedAmount;
       if (t.#buffered === 0) t.#onDrain();
     }
     onError(error: Error): void {
@@ -269,19 +288,19 @@ export class StreamTransport implements ITCPTransport, LiveResource {
 
   #setup(socket: Socket): void {
     const gen = this.#gen;
-    const fast = this.#is(F_USE_FAST_PATH) ? socket.fastPath : null;
+    const fast = this.#is(F.USE_FAST_PATH) ? socket.fastPath : null;
     if (fast) {
       // The fast path reports the failure and the close itself: no need to watch `closed`.
-      this.#fast = fast;
+      this.#set(F.FAST, true);
       this.#streams = null;
-      fast.start(new StreamTransport.#Events(this, gen, fast));
+      fast.start(gen === 0 ? this : new StreamTransport.#Events(this, gen));
       this.#applyReadState();
     } else {
       socket.closed.then(
         () => this.#onClosed(gen),
         (e) => this.#onError(gen, e),
       );
-      this.#fast = null;
+      this.#set(F.FAST, false);
       const reader = socket.readable.getReader();
       this.#streams = { writer: socket.writable.getWriter(), reader, resumeReader: null };
       this.#readLoop(gen, reader).catch((e) => this.#onError(gen, e));
@@ -309,7 +328,7 @@ export class StreamTransport implements ITCPTransport, LiveResource {
   }
 
   #readPaused(): boolean {
-    return this.#is(F_USER_PAUSED) || this.#is(F_READ_STOPPED) || this.#is(F_TLS_PAUSED);
+    return this.#is(F.USER_PAUSED) || this.#is(F.READ_STOPPED) || this.#is(F.TLS_PAUSED);
   }
 
   #waitResume(): Promise<void> {
@@ -319,7 +338,7 @@ export class StreamTransport implements ITCPTransport, LiveResource {
   }
 
   #applyReadState(): void {
-    if (this.#is(F_LOST)) return;
+    if (this.#is(F.LOST)) return;
     const paused = this.#readPaused();
     if (this.#fast) {
       if (paused) this.#fast.pauseReading();
@@ -332,7 +351,7 @@ export class StreamTransport implements ITCPTransport, LiveResource {
   }
 
   #onData(gen: number, chunk: Uint8Array): void {
-    if (gen !== this.#gen || this.#is(F_LOST)) return;
+    if (gen !== this.#gen || this.#is(F.LOST)) return;
     try {
       this.#protocol!.dataReceived(chunk);
     } catch (e) {
@@ -341,10 +360,10 @@ export class StreamTransport implements ITCPTransport, LiveResource {
   }
 
   #onEnd(gen: number): void {
-    if (gen !== this.#gen || this.#is(F_LOST) || this.#is(F_READ_E_O_F) || this.#is(F_CLOSING)) {
+    if (gen !== this.#gen || this.#is(F.LOST) || this.#is(F.READ_E_O_F) || this.#is(F.CLOSING)) {
       return;
     }
-    this.#set(F_READ_E_O_F, true);
+    this.#set(F.READ_E_O_F, true);
     const protocol = this.#protocol!;
     if (typeof protocol.readConnectionLost === "function") {
       // Half-closeable: the connection stays open for writing.
@@ -354,24 +373,24 @@ export class StreamTransport implements ITCPTransport, LiveResource {
         this.#protocolError(e, "readConnectionLost");
         return;
       }
-      if (this.#is(F_WRITE_SHUT)) this.#closeNow();
+      if (this.#is(F.WRITE_SHUT)) this.#closeNow();
       return;
     }
     // Not half-closeable: the peer's EOF ends the connection, after our flush.
-    this.#set(F_DISCONNECTING, true);
-    this.#set(F_READ_STOPPED, true);
-    this.#set(F_CLOSE_REQUESTED, true);
+    this.#set(F.DISCONNECTING, true);
+    this.#set(F.READ_STOPPED, true);
+    this.#set(F.CLOSE_REQUESTED, true);
     this.#closeWhenFlushed();
   }
 
   #onError(gen: number, error: unknown): void {
-    if (gen !== this.#gen || this.#is(F_LOST)) return;
+    if (gen !== this.#gen || this.#is(F.LOST)) return;
     this.#abortSocket(error);
     this.#finish(new ConnectionLost(describe(error), { cause: error }));
   }
 
   #onClosed(gen: number): void {
-    if (gen !== this.#gen || this.#is(F_LOST)) return;
+    if (gen !== this.#gen || this.#is(F.LOST)) return;
     this.#finish(new ConnectionDone());
   }
 
@@ -385,8 +404,8 @@ export class StreamTransport implements ITCPTransport, LiveResource {
         protocol: this.#protocol?.constructor?.name ?? "protocol",
       },
     );
-    if (this.#is(F_LOST)) return;
-    this.#set(F_DISCONNECTING, true);
+    if (this.#is(F.LOST)) return;
+    this.#set(F.DISCONNECTING, true);
     this.#gen++;
     this.#abortSocket(error);
     this.#finish(new ConnectionLost(`Connection dropped: ${describe(error)}`, { cause: error }));
@@ -411,10 +430,10 @@ export class StreamTransport implements ITCPTransport, LiveResource {
 
   /** Decides the connection is lost; tells the producer and the protocol on the next microtask. */
   #finish(reason: Error): void {
-    if (this.#is(F_LOST)) return;
-    this.#set(F_LOST, true);
+    if (this.#is(F.LOST)) return;
+    this.#set(F.LOST, true);
     this.#gen++;
-    if (!this.#is(F_UNTRACKED)) untrackResource(this);
+    if (!this.#is(F.UNTRACKED)) untrackResource(this);
     const producer = this.#producer;
     this.#producer = null;
     this.#upgrade = null;
@@ -454,8 +473,8 @@ export class StreamTransport implements ITCPTransport, LiveResource {
     if (!(data instanceof Uint8Array)) {
       throw new TypeError(`Data must be a Uint8Array, not ${typeof data}`);
     }
-    if (this.#is(F_LOST) || this.#is(F_WRITE_SHUT) || data.byteLength === 0) return;
-    this.#written += data.byteLength;
+    if (this.#is(F.LOST) || this.#is(F.WRITE_SHUT) || data.byteLength === 0) return;
+    this.#set(F.WROTE, true);
     if (this.#upgrade !== null) {
       this.#upgrade.queue.push(data);
       this.#upgrade.queued += data.byteLength;
@@ -471,8 +490,9 @@ export class StreamTransport implements ITCPTransport, LiveResource {
   }
 
   #rawWrite(data: Uint8Array): void {
-    if (this.#fast) {
-      this.#buffered = this.#fast.write(data);
+    const fast = this.#fast;
+    if (fast) {
+      this.#buffered = fast.write(data);
       return;
     }
     const n = data.byteLength;
@@ -487,10 +507,10 @@ export class StreamTransport implements ITCPTransport, LiveResource {
 
   #checkHighWater(): void {
     if (
-      this.#producer && this.#is(F_STREAMING) && !this.#is(F_PRODUCER_PAUSED) &&
+      this.#producer && this.#is(F.STREAMING) && !this.#is(F.PRODUCER_PAUSED) &&
       this.bufferedAmount > this.bufferSize
     ) {
-      this.#set(F_PRODUCER_PAUSED, true);
+      this.#set(F.PRODUCER_PAUSED, true);
       try {
         (this.#producer as IPushProducer).pauseProducing();
       } catch (e) {
@@ -501,7 +521,7 @@ export class StreamTransport implements ITCPTransport, LiveResource {
 
   /** The socket took everything written: resume producers, finish pending closes. */
   #onDrain(): void {
-    if (this.#is(F_LOST)) return;
+    if (this.#is(F.LOST)) return;
     if (this.#upgrade !== null) {
       this.#switchToTls();
       return;
@@ -509,9 +529,9 @@ export class StreamTransport implements ITCPTransport, LiveResource {
     const producer = this.#producer;
     let askedProducer = false;
     if (producer) {
-      if (this.#is(F_STREAMING)) {
-        if (this.#is(F_PRODUCER_PAUSED)) {
-          this.#set(F_PRODUCER_PAUSED, false);
+      if (this.#is(F.STREAMING)) {
+        if (this.#is(F.PRODUCER_PAUSED)) {
+          this.#set(F.PRODUCER_PAUSED, false);
           askedProducer = true;
           try {
             producer.resumeProducing();
@@ -524,23 +544,23 @@ export class StreamTransport implements ITCPTransport, LiveResource {
         this.#schedulePull();
       }
     }
-    if (this.bufferedAmount !== 0 || this.#is(F_LOST)) return;
+    if (this.bufferedAmount !== 0 || this.#is(F.LOST)) return;
     // As Twisted: a disconnecting transport closes once flushed unless it just
     // asked its producer for more (that producer's unregister closes it then).
-    if (this.#is(F_DISCONNECTING) && !askedProducer && !this.#is(F_CLOSE_REQUESTED)) {
-      this.#set(F_CLOSE_REQUESTED, true);
+    if (this.#is(F.DISCONNECTING) && !askedProducer && !this.#is(F.CLOSE_REQUESTED)) {
+      this.#set(F.CLOSE_REQUESTED, true);
     }
-    if (this.#is(F_CLOSE_REQUESTED)) this.#closeNow();
-    else if (this.#is(F_WRITE_DISCONNECTING) && !this.#producer && !this.#is(F_WRITE_SHUT)) {
+    if (this.#is(F.CLOSE_REQUESTED)) this.#closeNow();
+    else if (this.#is(F.WRITE_DISCONNECTING) && !this.#producer && !this.#is(F.WRITE_SHUT)) {
       this.#shutWrite();
     }
   }
 
   #schedulePull(): void {
-    if (this.#is(F_PULL_SCHEDULED)) return;
-    this.#set(F_PULL_SCHEDULED, true);
+    if (this.#is(F.PULL_SCHEDULED)) return;
+    this.#set(F.PULL_SCHEDULED, true);
     queueMicrotask(() => {
-      this.#set(F_PULL_SCHEDULED, false);
+      this.#set(F.PULL_SCHEDULED, false);
       this.#pullOnce();
     });
   }
@@ -548,8 +568,8 @@ export class StreamTransport implements ITCPTransport, LiveResource {
   /** Asks a pull producer for one more chunk; again at once if it went straight through. */
   #pullOnce(): void {
     const producer = this.#producer;
-    if (!producer || this.#is(F_STREAMING) || this.#is(F_LOST) || this.#upgrade) return;
-    const before = this.#written;
+    if (!producer || this.#is(F.STREAMING) || this.#is(F.LOST) || this.#upgrade) return;
+    this.#set(F.WROTE, false);
     try {
       producer.resumeProducing();
     } catch (e) {
@@ -559,8 +579,8 @@ export class StreamTransport implements ITCPTransport, LiveResource {
     // Nothing queued means no drain will come: ask again, but only if it wrote
     // something (a producer that writes nothing would otherwise spin).
     if (
-      this.#producer === producer && !this.#is(F_LOST) && this.bufferedAmount === 0 &&
-      this.#written > before
+      this.#producer === producer && !this.#is(F.LOST) && this.bufferedAmount === 0 &&
+      this.#is(F.WROTE)
     ) {
       this.#schedulePull();
     }
@@ -573,13 +593,13 @@ export class StreamTransport implements ITCPTransport, LiveResource {
     if (this.#producer) {
       throw new Error("Cannot register a producer: another producer is still registered");
     }
-    if (this.#is(F_LOST)) {
+    if (this.#is(F.LOST)) {
       producer.stopProducing();
       return;
     }
     this.#producer = producer;
-    this.#set(F_STREAMING, streaming);
-    this.#set(F_PRODUCER_PAUSED, false);
+    this.#set(F.STREAMING, streaming);
+    this.#set(F.PRODUCER_PAUSED, false);
     if (!streaming) this.#pullOnce();
     else this.#checkHighWater();
   }
@@ -588,13 +608,13 @@ export class StreamTransport implements ITCPTransport, LiveResource {
   unregisterProducer(): void {
     if (!this.#producer) return;
     this.#producer = null;
-    this.#set(F_PRODUCER_PAUSED, false);
-    if (this.#is(F_LOST)) return;
-    if (this.#is(F_DISCONNECTING) && !this.#is(F_CLOSE_REQUESTED)) {
-      this.#set(F_CLOSE_REQUESTED, true);
+    this.#set(F.PRODUCER_PAUSED, false);
+    if (this.#is(F.LOST)) return;
+    if (this.#is(F.DISCONNECTING) && !this.#is(F.CLOSE_REQUESTED)) {
+      this.#set(F.CLOSE_REQUESTED, true);
       this.#closeWhenFlushed();
     } else if (
-      this.#is(F_WRITE_DISCONNECTING) && !this.#is(F_WRITE_SHUT) && this.bufferedAmount === 0
+      this.#is(F.WRITE_DISCONNECTING) && !this.#is(F.WRITE_SHUT) && this.bufferedAmount === 0
     ) {
       this.#shutWrite();
     }
@@ -607,18 +627,18 @@ export class StreamTransport implements ITCPTransport, LiveResource {
 
   /** True while reading is paused by `pauseProducing` (receivers stop delivering). */
   get paused(): boolean {
-    return this.#is(F_USER_PAUSED);
+    return this.#is(F.USER_PAUSED);
   }
 
   /** Stops reading (the transport as an `IPushProducer`). */
   pauseProducing(): void {
-    this.#set(F_USER_PAUSED, true);
+    this.#set(F.USER_PAUSED, true);
     this.#applyReadState();
   }
 
   /** Resumes reading. */
   resumeProducing(): void {
-    this.#set(F_USER_PAUSED, false);
+    this.#set(F.USER_PAUSED, false);
     this.#applyReadState();
   }
 
@@ -635,20 +655,20 @@ export class StreamTransport implements ITCPTransport, LiveResource {
    * `unregisterProducer` closes); an active streaming producer is not.
    */
   loseConnection(): void {
-    if (this.#is(F_LOST) || this.#is(F_DISCONNECTING)) return;
-    this.#set(F_DISCONNECTING, true);
-    this.#set(F_READ_STOPPED, true);
+    if (this.#is(F.LOST) || this.#is(F.DISCONNECTING)) return;
+    this.#set(F.DISCONNECTING, true);
+    this.#set(F.READ_STOPPED, true);
     this.#applyReadState();
-    if (!this.#producer || (this.#is(F_STREAMING) && !this.#is(F_PRODUCER_PAUSED))) {
-      this.#set(F_CLOSE_REQUESTED, true);
+    if (!this.#producer || (this.#is(F.STREAMING) && !this.#is(F.PRODUCER_PAUSED))) {
+      this.#set(F.CLOSE_REQUESTED, true);
       this.#closeWhenFlushed();
     }
   }
 
   /** See `ITransport.abortConnection`: closes at once; `connectionLost(ConnectionLost)`. */
   abortConnection(): void {
-    if (this.#is(F_LOST)) return;
-    this.#set(F_DISCONNECTING, true);
+    if (this.#is(F.LOST)) return;
+    this.#set(F.DISCONNECTING, true);
     this.#gen++;
     this.#abortSocket(undefined);
     this.#finish(new ConnectionAborted());
@@ -656,8 +676,8 @@ export class StreamTransport implements ITCPTransport, LiveResource {
 
   /** See `IHalfCloseableTransport.loseWriteConnection`: flushes, then shuts the write side. */
   loseWriteConnection(): void {
-    if (this.#is(F_LOST) || this.#is(F_WRITE_DISCONNECTING)) return;
-    this.#set(F_WRITE_DISCONNECTING, true);
+    if (this.#is(F.LOST) || this.#is(F.WRITE_DISCONNECTING)) return;
+    this.#set(F.WRITE_DISCONNECTING, true);
     if (!this.#producer && this.bufferedAmount === 0 && !this.#upgrade) this.#shutWrite();
   }
 
@@ -666,8 +686,8 @@ export class StreamTransport implements ITCPTransport, LiveResource {
   }
 
   #closeNow(): void {
-    if (this.#is(F_CLOSING) || this.#is(F_LOST)) return;
-    this.#set(F_CLOSING, true);
+    if (this.#is(F.CLOSING) || this.#is(F.LOST)) return;
+    this.#set(F.CLOSING, true);
     const gen = this.#gen;
     this.#op(() => this.#socket.close()).then(
       () => this.#onClosed(gen),
@@ -676,10 +696,10 @@ export class StreamTransport implements ITCPTransport, LiveResource {
   }
 
   #shutWrite(): void {
-    this.#set(F_WRITE_SHUT, true);
+    this.#set(F.WRITE_SHUT, true);
     const gen = this.#gen;
     this.#op(() => this.#socket.closeWrite()).then(() => {
-      if (gen !== this.#gen || this.#is(F_LOST)) return;
+      if (gen !== this.#gen || this.#is(F.LOST)) return;
       const protocol = this.#protocol!;
       if (typeof protocol.writeConnectionLost === "function") {
         try {
@@ -689,7 +709,7 @@ export class StreamTransport implements ITCPTransport, LiveResource {
           return;
         }
       }
-      if (this.#is(F_READ_E_O_F)) this.#closeNow();
+      if (this.#is(F.READ_E_O_F)) this.#closeNow();
     }, (e) => this.#onError(gen, e));
   }
 
@@ -701,16 +721,16 @@ export class StreamTransport implements ITCPTransport, LiveResource {
    * settles. `isServer` defaults to this connection's role.
    */
   startTLS(options: TlsOptions & { isServer?: boolean }): void {
-    if (this.#is(F_LOST) || this.#upgrade) return;
+    if (this.#is(F.LOST) || this.#upgrade) return;
     this.#upgrade = { options, queue: [], queued: 0 };
-    this.#set(F_TLS_PAUSED, true);
+    this.#set(F.TLS_PAUSED, true);
     this.#applyReadState();
     if (this.#buffered === 0) this.#switchToTls();
   }
 
   #switchToTls(): void {
-    if (this.#is(F_TLS_SWITCHING) || this.#is(F_LOST)) return;
-    this.#set(F_TLS_SWITCHING, true);
+    if (this.#is(F.TLS_SWITCHING) || this.#is(F.LOST)) return;
+    this.#set(F.TLS_SWITCHING, true);
     const old = this.#socket;
     const gen = ++this.#gen;
     // The old socket's streams are handed over to the TLS layer.
@@ -722,10 +742,10 @@ export class StreamTransport implements ITCPTransport, LiveResource {
     } catch { /* nothing pending: we waited for the flush */ }
     this.#streams = null;
     const asked = this.#upgrade?.options ?? {};
-    const options = { ...asked, isServer: asked.isServer ?? this.#is(F_IS_SERVER) };
+    const options = { ...asked, isServer: asked.isServer ?? this.#is(F.IS_SERVER) };
     (this.#op(() => old.startTls(options)) as Promise<Socket>).then((socket) => {
-      this.#set(F_TLS_SWITCHING, false);
-      if (gen !== this.#gen || this.#is(F_LOST)) {
+      this.#set(F.TLS_SWITCHING, false);
+      if (gen !== this.#gen || this.#is(F.LOST)) {
         socket.abort();
         return;
       }
@@ -734,13 +754,13 @@ export class StreamTransport implements ITCPTransport, LiveResource {
       this.#setup(socket);
       const queued = this.#upgrade?.queue ?? [];
       this.#upgrade = null;
-      this.#set(F_TLS_PAUSED, false);
+      this.#set(F.TLS_PAUSED, false);
       this.#applyReadState();
       for (const chunk of queued) this.#rawWrite(chunk);
       if (this.bufferedAmount === 0) this.#onDrain();
     }, (e) => {
-      this.#set(F_TLS_SWITCHING, false);
-      if (gen !== this.#gen || this.#is(F_LOST)) return;
+      this.#set(F.TLS_SWITCHING, false);
+      if (gen !== this.#gen || this.#is(F.LOST)) return;
       old.abort(e);
       this.#finish(new ConnectionLost(`TLS upgrade failed: ${describe(e)}`, { cause: e }));
     });

@@ -35,7 +35,15 @@ import type {
   ListenTCPOptions,
   ListenUNIXOptions,
 } from "./interfaces.ts";
-import { type Address, fromSocketAddress, isIPv4, isIPv6, UNIXAddress } from "./address.ts";
+import {
+  type Address,
+  fromSocketAddress,
+  IPv4Address,
+  isIPv4,
+  isIPv6,
+  UNIXAddress,
+} from "./address.ts";
+import { Factory } from "./protocol.ts";
 import { Deferred, fail, succeed } from "./defer.ts";
 import type { Failure } from "./failure.ts";
 import { isHandled } from "./_defer_unhandled.ts";
@@ -53,6 +61,8 @@ import { Logger } from "../logger/_publisher.ts";
 import { Connector, ipAddress } from "./_connector.ts";
 
 const log = new Logger("tw.internet.tcp");
+/** What `Factory.prototype.buildProtocol` gets: it ignores the address. */
+const UNKNOWN_PEER = new IPv4Address("TCP", "0.0.0.0", 0);
 
 export {
   Connector,
@@ -328,10 +338,9 @@ export class Port implements IListeningPort, LiveResource {
   }
 
   #accept(socket: Socket): void {
-    const peer = fromSocketAddress(socket.remoteAddress);
     let protocol: IProtocol | null;
     try {
-      protocol = this.#factory.buildProtocol(peer);
+      protocol = this.#factory.buildProtocol(this.#peerFor(socket));
     } catch (e) {
       this.#log.failure("Unhandled error in buildProtocol; dropping the connection", e, "error");
       socket.abort(e);
@@ -352,6 +361,17 @@ export class Port implements IListeningPort, LiveResource {
     });
     this.#connections.add(transport);
     transport.attach(protocol);
+  }
+
+  /**
+   * The peer's address for `buildProtocol`. `Factory`'s own `buildProtocol`
+   * ignores it, so it gets the unspecified address instead: asking the runtime
+   * costs memory per connection (Bun keeps about 100 bytes once asked).
+   * Protocols still get the real one from `transport.getPeer()`.
+   */
+  #peerFor(socket: Socket): Address {
+    if (this.#factory.buildProtocol === Factory.prototype.buildProtocol) return UNKNOWN_PEER;
+    return fromSocketAddress(socket.remoteAddress);
   }
 
   /** Fires with this port once bound; fails with `CannotListenError` when the bind fails. */
