@@ -2,7 +2,9 @@
 // runtime's native server (Deno.serve, Bun.serve, node:http), vs twisted.web on CPython,
 // and a Site through the fetch bridge under Deno.serve / Bun.serve (when src/web/fetch.ts exists).
 // Run with node: node_modules/.bin/node bench/web_bench.ts [--quick] [--only=deno,bun,...]
-//   [--repeat=N] [--retries=N] [--duration=5s] [--connections=50]
+//   [--repeat=N] [--retries=N] [--duration=5s] [--connections=50] [--compare=DIR]
+// --compare=DIR adds, next to each of our servers, the same server from another checkout
+// (e.g. `git archive HEAD | tar -x -C DIR`), interleaved in the same run: an A/B of a change.
 // Needs wrk (Debian package `wrk`). Each server runs alone, pinned to core 1; wrk -t1 on core 0.
 // Each cell is the best of N interleaved runs (default 2, --quick 1): other processes on a
 // shared machine only ever slow a run down; the "other" CPU column shows how much they took.
@@ -32,6 +34,7 @@ const REPEAT = Number(flag("repeat") ?? (QUICK ? 1 : 2));
 const DURATION = flag("duration") ?? (QUICK ? "2s" : "5s");
 const CONNECTIONS = flag("connections") ?? "50";
 const RETRIES = Number(flag("retries") ?? (QUICK ? 0 : 2));
+const COMPARE = flag("compare");
 /** Above this share of a core used by other processes, a measurement counts as disturbed. */
 const NOISE = 0.15;
 
@@ -84,6 +87,14 @@ const ALL_SUBJECTS: Subject[] = [
 const SUBJECTS = ALL_SUBJECTS.filter((s) =>
   (!ONLY || ONLY.includes(s.runtime) || ONLY.includes(s.kind)) &&
   (s.kind !== "fetch" || HAS_FETCH_BRIDGE)
+).flatMap((s) =>
+  COMPARE && s.kind === "tw"
+    ? [s, {
+      ...s,
+      name: `${s.name} (${COMPARE})`,
+      cmd: s.cmd.map((a) => a === "bench/_http_server.ts" ? `${COMPARE}/bench/_http_server.ts` : a),
+    }]
+    : [s]
 );
 
 interface Result {

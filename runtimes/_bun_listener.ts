@@ -12,11 +12,11 @@ import type {
   Socket,
   SocketAddress,
 } from "../src/internet/socket.ts";
-import { chmod } from "node:fs/promises";
 import type { BunApi, BunRawListener, BunRawSocket, BunSocketHandler } from "./_bun_types.ts";
 import { BunSocket, type BunSocketOrigin, sharedHandler } from "./_bun_socket.ts";
 import { bunTls, normalizeError } from "./_bun_tls.ts";
 import { QueuedListener } from "./_queued_listener.ts";
+import { nodeFs } from "./_node_lazy.ts";
 
 /** A `Listener` yielding `BunSocket`s from a Bun listening socket. */
 class BunListener extends QueuedListener {
@@ -131,7 +131,7 @@ export async function bunListen(bun: BunApi, options: ListenOptions): Promise<Li
     listener._bind(raw, { transport: "unix", path: options.path });
     if (options.mode !== undefined) {
       try {
-        await chmod(options.path, options.mode);
+        await nodeFs().promises.chmod(options.path, options.mode);
       } catch (error) {
         raw.stop(true);
         throw normalizeError(error);

@@ -340,10 +340,14 @@ export class DenoSocket implements Socket {
 
   #enqueue(data: Uint8Array): number {
     if (this.#closed || this.#writeClosing || data.byteLength === 0) return this.#queued;
-    this.#queue.push(data);
     this.#queued += data.byteLength;
-    // Straight through when idle: the write starts before `write()` returns.
-    if (!this.#writing) this.#writeNext();
+    if (this.#writing) this.#queue.push(data);
+    else {
+      // Straight through when idle (the queue is empty then): the write
+      // starts before `write()` returns.
+      this.#writing = true;
+      this.#writeChunk(data);
+    }
     return this.#queued;
   }
 
@@ -352,9 +356,11 @@ export class DenoSocket implements Socket {
     if (this.#closed) return;
     if (this.#queue.length === 0) {
       this.#writing = false;
-      const waiters = this.#flushWaiters;
-      this.#flushWaiters = [];
-      for (const w of waiters) w();
+      if (this.#flushWaiters.length > 0) {
+        const waiters = this.#flushWaiters;
+        this.#flushWaiters = [];
+        for (const w of waiters) w();
+      }
       if (!this.#closed) {
         try {
           this.#drainHandler?.();
@@ -368,19 +374,30 @@ export class DenoSocket implements Socket {
     this.#writeChunk(this.#take());
   }
 
+  // The chunk being written, and the write's callbacks, made once: no
+  // closures per write.
+  #chunk: Uint8Array | null = null;
+  #written = (n: number): void => {
+    if (this.#closed) return;
+    this.#queued -= n;
+    const chunk = this.#chunk!;
+    if (n < chunk.byteLength) this.#writeChunk(chunk.subarray(n));
+    else {
+      this.#chunk = null;
+      this.#writeNext();
+    }
+  };
+  #writeFailed = (e: unknown): void => {
+    this.#writing = false;
+    this.#chunk = null;
+    if (this.#closed) return;
+    if (isClosedResource(e)) this.#finish(null);
+    else this.#fail(normalizeError(e));
+  };
+
   #writeChunk(chunk: Uint8Array): void {
-    // Promise callbacks rather than an async loop: fewer allocations per write.
-    this.#raw.write(chunk).then((n) => {
-      if (this.#closed) return;
-      this.#queued -= n;
-      if (n < chunk.byteLength) this.#writeChunk(chunk.subarray(n));
-      else this.#writeNext();
-    }, (e) => {
-      this.#writing = false;
-      if (this.#closed) return;
-      if (isClosedResource(e)) this.#finish(null);
-      else this.#fail(normalizeError(e));
-    });
+    this.#chunk = chunk;
+    this.#raw.write(chunk).then(this.#written, this.#writeFailed);
   }
 
   /** The next buffer to write: the head, joined with following small chunks. */

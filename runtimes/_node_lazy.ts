@@ -16,6 +16,7 @@ import type * as Dgram from "node:dgram";
 import type * as Dns from "node:dns";
 import type * as Fs from "node:fs";
 import type * as Net from "node:net";
+import type * as Os from "node:os";
 import type * as Tls from "node:tls";
 import type * as WorkerThreads from "node:worker_threads";
 import type * as Zlib from "node:zlib";
@@ -56,5 +57,7 @@ export const nodeCrypto: () => typeof Crypto = lazy("node:crypto");
 export const nodeDns: () => typeof Dns = lazy("node:dns");
 /** `node:worker_threads`, loaded the first time it is asked for. */
 export const nodeWorkerThreads: () => typeof WorkerThreads = lazy("node:worker_threads");
+/** `node:os`, loaded the first time it is asked for. */
+export const nodeOs: () => typeof Os = lazy("node:os");
 /** `node:zlib`, loaded the first time it is asked for. */
 export const nodeZlib: () => typeof Zlib = lazy("node:zlib");

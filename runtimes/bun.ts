@@ -16,9 +16,6 @@
  * @module
  */
 
-import process from "node:process";
-import { lookup } from "node:dns/promises";
-import { constants as osConstants } from "node:os";
 import type {
   ChildProcess,
   ConnectOptions,
@@ -41,6 +38,7 @@ import { nodeCiphers } from "./_node_ciphers.ts";
 import { nodeCompression } from "./_node_zlib.ts";
 import { nodeFileSystem } from "./_node_fs.ts";
 import { nodeProcess } from "./_node_process.ts";
+import { nodeDns, nodeGlobalProcess as process, nodeOs } from "./_node_lazy.ts";
 import { nodeStdin } from "./_node_stream.ts";
 import { bunOpenStream } from "./_bun_stream.ts";
 import { openSQLite, type SpawnSQLiteWorker } from "./_sqlite.ts";
@@ -110,7 +108,7 @@ async function bindDatagram(bun: BunApi, options: DatagramOptions): Promise<Data
 /** Signal numbers to names, for a child killed by a signal Bun reports as a number. */
 function signalName(signal: string | number | null): string | null {
   if (signal === null || typeof signal === "string") return signal;
-  const entry = Object.entries(osConstants.signals).find(([, n]) => n === signal);
+  const entry = Object.entries(nodeOs().constants.signals).find(([, n]) => n === signal);
   return entry ? entry[0] : `SIG${signal}`;
 }
 
@@ -186,7 +184,7 @@ function spawn(bun: BunApi, options: SpawnOptions): ChildProcess {
 
 async function resolve(hostname: string): Promise<ResolvedAddress[]> {
   try {
-    const found = await lookup(hostname, { all: true, verbatim: true });
+    const found = await nodeDns().promises.lookup(hostname, { all: true, verbatim: true });
     return found.map((a) => ({ address: a.address, family: a.family === 6 ? 6 : 4 }));
   } catch (error) {
     throw normalizeError(error);
@@ -195,8 +193,8 @@ async function resolve(hostname: string): Promise<ResolvedAddress[]> {
 
 function onSignal(signal: string, handler: () => void): () => void {
   const listener = (): void => handler();
-  process.on(signal, listener);
-  return () => void process.off(signal, listener);
+  process().on(signal, listener);
+  return () => void process().off(signal, listener);
 }
 
 function runInWorker(moduleURL: string, exportName: string, args: unknown[]): Promise<unknown> {
@@ -286,13 +284,13 @@ export function createRuntime(): Runtime {
     runInWorker,
     openSQLite: (options) => openSQLite(options, spawnSQLiteWorker),
     env(name: string): string | undefined {
-      return process.env[name];
+      return process().env[name];
     },
     args(): string[] {
-      return process.argv.slice(2);
+      return process().argv.slice(2);
     },
     exit(code: number): never {
-      return process.exit(code);
+      return process().exit(code);
     },
   };
 }

@@ -8,6 +8,7 @@
  *
  * @module
  */
+import { allocBytes } from "../internet/_bytes.ts";
 import { RESPONSES } from "./_status.ts";
 import { httpDate } from "./_http_parse.ts";
 
@@ -38,6 +39,38 @@ export function putAscii(out: Uint8Array, s: string, at: number): number {
     out[at + i] = c;
   }
   return at + s.length;
+}
+
+/** True when every character of `s` is ASCII. */
+export function isAscii(s: string): boolean {
+  for (let i = 0; i < s.length; i++) if (s.charCodeAt(i) > 0x7f) return false;
+  return true;
+}
+
+/** `data` framed as one chunk of the chunked coding: size line, data, CRLF. */
+export function frameChunk(data: Uint8Array): Uint8Array {
+  const prefix = data.length.toString(16);
+  const out = allocBytes(prefix.length + 4 + data.length);
+  for (let i = 0; i < prefix.length; i++) out[i] = prefix.charCodeAt(i);
+  out[prefix.length] = 13;
+  out[prefix.length + 1] = 10;
+  out.set(data, prefix.length + 2);
+  out[out.length - 2] = 13;
+  out[out.length - 1] = 10;
+  return out;
+}
+
+const CR_OR_LF = /[\r\n]/;
+const LINE_BREAKS = /\r\n|[\r\n]/g;
+// The last value found clean: resources set the same few values each time.
+let lastClean = "";
+
+/** A header value with its line breaks (CR, LF, CRLF) turned into spaces. */
+export function sanitizeValue(value: string): string {
+  if (value === lastClean) return value;
+  if (CR_OR_LF.test(value)) return value.replace(LINE_BREAKS, " ");
+  lastClean = value;
+  return value;
 }
 
 /** The status line as a string. */

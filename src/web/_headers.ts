@@ -6,10 +6,12 @@
  */
 
 import { asciiBytes, putAscii, putBytes } from "./_head_bytes.ts";
+import { fieldText } from "./_http_parse.ts";
 import {
-  addReceived,
+  countOf,
   eachValue,
   hasLower,
+  receive,
   serialize,
   serializedLength,
   serializeTo,
@@ -46,6 +48,10 @@ interface Entry {
   prefix: Uint8Array | null;
 }
 
+// Received bytes larger than this are decoded at once: the headers would
+// otherwise keep a large read buffer alive as long as themselves.
+const MAX_KEPT = 16384;
+
 function newEntry(key: string, name: string, values: string[]): Entry {
   return { key, name, values, prefix: null };
 }
@@ -66,10 +72,11 @@ export class Headers {
   // Keyed by lower-case name; Map keeps insertion order for output. Made on
   // first use: the request headers of many requests never need one.
   #store: Map<string, Entry> | null = null;
-  // Headers as the parser received them (name, value, name, value ...), not
-  // yet in the map: most requests are answered after looking up one or two
-  // names, which a scan of this list does without building the map.
-  #received: string[] | null = null;
+  // Header lines as the parser received them, not yet in the map (see
+  // `Received`): most requests are answered after looking up one or two
+  // names, which a scan of the bytes does without decoding the others or
+  // building the map.
+  #received: Received | null = null;
 
   get #map(): Map<string, Entry> {
     if (this.#received !== null) this.#fold();
@@ -77,9 +84,17 @@ export class Headers {
   }
 
   #fold(): void {
-    const received = this.#received!;
+    const r = this.#received!;
     this.#received = null;
-    for (let i = 0; i < received.length; i += 2) this.#add(received[i], received[i + 1]);
+    const marks = r.marks;
+    const text = receivedText(r);
+    const base = r.base;
+    for (let i = 0; i < marks.length; i += 4) {
+      this.#add(
+        text.slice(marks[i] - base, marks[i + 1] - base),
+        text.slice(marks[i + 2] - base, marks[i + 3] - base),
+      );
+    }
   }
 
   #add(name: string, value: string): void {
@@ -110,7 +125,7 @@ export class Headers {
 
   /** True when a header named `name` is present. */
   hasHeader(name: string): boolean {
-    return this.#map.has(name.toLowerCase());
+    return this[hasLower](name.toLowerCase());
   }
 
   /** Removes every value of `name`. */
@@ -144,14 +159,16 @@ export class Headers {
   }
 
   /**
-   * Appends a header as received from the wire (internal fast path for the
-   * request parser: the name is case-folded only when needed).
+   * Takes the header lines of a parsed head (internal fast path for the
+   * request parser), decoded when asked for. Its bytes must not change
+   * afterwards; large ones are decoded at once rather than kept.
    * @ignore
    */
-  [addReceived](name: string, value: string): void {
-    if (this.#received !== null) this.#received.push(name, value);
-    else if (this.#store === null || this.#store.size === 0) this.#received = [name, value];
-    else this.#add(name, value);
+  [receive](received: Received): void {
+    const fresh = this.#received === null && (this.#store === null || this.#store.size === 0);
+    if (this.#received !== null) this.#fold();
+    this.#received = received;
+    if (!fresh || received.buf.byteLength > MAX_KEPT) this.#fold();
   }
 
   /** The values of `name`, or `defaultValue` (undefined unless given) when absent. */
@@ -159,12 +176,21 @@ export class Headers {
   /** The values of `name`, or `defaultValue` when absent. */
   getRawHeaders<D>(name: string, defaultValue: D): string[] | D;
   getRawHeaders<D>(name: string, defaultValue?: D): string[] | D | undefined {
+    if (this.#received !== null) {
+      // Made for this call: already a copy.
+      return (this[valuesOf](name.toLowerCase()) as string[] | undefined) ?? defaultValue;
+    }
     const entry = this.#map.get(name.toLowerCase());
     return entry === undefined ? defaultValue : entry.values.slice();
   }
 
   /** The last value of `name`, or null: what `request.getHeader` returns. */
   getLast(name: string): string | null {
+    const r = this.#received;
+    if (r !== null) {
+      const at = receivedFind(r, name.toLowerCase(), true);
+      return at < 0 ? null : receivedValue(r, at);
+    }
     const entry = this.#map.get(name.toLowerCase());
     return entry === undefined ? null : entry.values[entry.values.length - 1];
   }
@@ -174,9 +200,28 @@ export class Headers {
    * @ignore
    */
   [hasLower](lowerName: string): boolean {
-    if (this.#received !== null) return this[valuesOf](lowerName) !== undefined;
+    const r = this.#received;
+    if (r !== null) return receivedFind(r, lowerName, false) >= 0;
     const store = this.#store;
     return store !== null && store.has(lowerName);
+  }
+
+  /**
+   * How many values `lowerName` (already lower case) has, without decoding
+   * any (internal fast path).
+   * @ignore
+   */
+  [countOf](lowerName: string): number {
+    const r = this.#received;
+    if (r === null) return this.#store?.get(lowerName)?.values.length ?? 0;
+    const { buf, marks } = r;
+    const n = lowerName.length;
+    let count = 0;
+    for (let i = 0; i < marks.length; i += 4) {
+      const start = marks[i];
+      if (marks[i + 1] - start === n && bytesEqualLower(buf, start, lowerName)) count++;
+    }
+    return count;
   }
 
   /**
@@ -184,13 +229,15 @@ export class Headers {
    * @ignore
    */
   [valuesOf](lowerName: string): readonly string[] | undefined {
-    const received = this.#received;
-    if (received === null) return this.#store?.get(lowerName)?.values;
+    const r = this.#received;
+    if (r === null) return this.#store?.get(lowerName)?.values;
+    const { buf, marks } = r;
+    const n = lowerName.length;
     let found: string[] | undefined;
-    for (let i = 0; i < received.length; i += 2) {
-      const name = received[i];
-      if (name.length === lowerName.length && equalsLower(name, lowerName)) {
-        (found ??= []).push(received[i + 1]);
+    for (let i = 0; i < marks.length; i += 4) {
+      const start = marks[i];
+      if (marks[i + 1] - start === n && bytesEqualLower(buf, start, lowerName)) {
+        (found ??= []).push(receivedValue(r, i));
       }
     }
     return found;
@@ -288,10 +335,59 @@ export class Headers {
   }
 }
 
-/** `name.toLowerCase() === lower` for names of the same length, without making a string. */
-function equalsLower(name: string, lower: string): boolean {
-  for (let i = 0; i < name.length; i++) {
-    let c = name.charCodeAt(i);
+/**
+ * A request head's header lines as received (internal): the bytes, and per
+ * line where its name and value are in them (nameStart, nameEnd, valueStart,
+ * valueEnd ...). `text` is `buf` decoded from `base` (one code unit per byte)
+ * to the end of the last value, made when first needed.
+ */
+export interface Received {
+  /** The bytes holding the head. */
+  buf: Uint8Array;
+  /** Offsets in `buf`, four per header line. */
+  marks: number[];
+  /** Where `text` starts in `buf` (at or before the first name). */
+  base: number;
+  /** The head has bytes above ASCII: decode as latin1. */
+  high: boolean;
+  /** `buf` decoded from `base`, or null until needed. */
+  text: string | null;
+}
+
+/** `r.text`, made on first use. */
+function receivedText(r: Received): string {
+  const marks = r.marks;
+  return r.text ??= marks.length === 0
+    ? ""
+    : fieldText(r.buf, r.base, marks[marks.length - 1], r.high);
+}
+
+/** The value of the line at `marks[at]`. */
+function receivedValue(r: Received, at: number): string {
+  const base = r.base;
+  return receivedText(r).slice(r.marks[at + 2] - base, r.marks[at + 3] - base);
+}
+
+/** The index in `r.marks` of the first (or last) line named `lowerName`, or -1. */
+function receivedFind(r: Received, lowerName: string, last: boolean): number {
+  const { buf, marks } = r;
+  const n = lowerName.length;
+  const count = marks.length;
+  for (let k = 0; k < count; k += 4) {
+    const i = last ? count - 4 - k : k;
+    const start = marks[i];
+    if (marks[i + 1] - start === n && bytesEqualLower(buf, start, lowerName)) return i;
+  }
+  return -1;
+}
+
+/**
+ * True when the `lower.length` bytes of `buf` at `start`, case-folded, are
+ * `lower`: a received name compared without making a string.
+ */
+function bytesEqualLower(buf: Uint8Array, start: number, lower: string): boolean {
+  for (let i = 0; i < lower.length; i++) {
+    let c = buf[start + i];
     if (c >= 65 && c <= 90) c += 32;
     if (c !== lower.charCodeAt(i)) return false;
   }

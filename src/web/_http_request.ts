@@ -26,7 +26,15 @@ import {
 } from "./_forms.ts";
 import { datetimeToString, httpDate, HTTPParseError, stringToDatetime } from "./_http_parse.ts";
 import { RESPONSES } from "./_status.ts";
-import { headStart, putAscii, putBytes, statusLine } from "./_head_bytes.ts";
+import {
+  frameChunk,
+  headStart,
+  isAscii,
+  putAscii,
+  putBytes,
+  sanitizeValue,
+  statusLine,
+} from "./_head_bytes.ts";
 import type { HTTPChannel, IChannelRequest } from "./http.ts";
 import {
   direct,
@@ -405,7 +413,7 @@ export class HTTPRequest implements IChannelRequest {
 
   /** Sets response header `name` (replacing it); CR and LF in the value become spaces. */
   setHeader(name: string, value: string | number): void {
-    this.responseHeaders[setOne](name, sanitize(String(value)));
+    this.responseHeaders[setOne](name, sanitizeValue(String(value)));
   }
 
   /** Appends a Set-Cookie header. */
@@ -465,6 +473,18 @@ export class HTTPRequest implements IChannelRequest {
     if (this.finished || this.#finishing) {
       throw new Error("Request.write called on a request after Request.finish was called");
     }
+    if (
+      typeof data === "string" && !this.startedWriting && this[encoder] === null &&
+      data.length <= COALESCE && isAscii(data)
+    ) {
+      // A small ASCII text as the first write goes straight into the head's
+      // buffer: no separate encoding.
+      const channel = this.channel;
+      if (channel !== null && channel[direct] === null) {
+        this.#writeHead(channel, EMPTY, false, data);
+        return;
+      }
+    }
     const bytes = typeof data === "string" ? enc.encode(data) : data;
     if (this[encoder] !== null && !this.#noBodyNow()) {
       if (bytes.length > 0) this[encoder].encode(bytes);
@@ -488,7 +508,7 @@ export class HTTPRequest implements IChannelRequest {
     const channel = this.channel;
     if (channel === null) return;
     if (!this.startedWriting) {
-      this.#writeHead(channel, data, false);
+      this.#writeHead(channel, data, false, null);
       return;
     }
     if (this.#noBody || data.length === 0) return;
@@ -507,8 +527,9 @@ export class HTTPRequest implements IChannelRequest {
   /**
    * Writes the head, with `body` in the same transport write when small.
    * `last`: the response ends here, so an unset length is `body`'s length.
+   * `text`, if not null, is the body instead of `body` (ASCII; never for a direct channel).
    */
-  #writeHead(channel: HTTPChannel, body: Uint8Array, last: boolean): void {
+  #writeHead(channel: HTTPChannel, body: Uint8Array, last: boolean, text: string | null): void {
     this.startedWriting = true;
     const h = this.responseHeaders;
     const code = this.code;
@@ -540,7 +561,7 @@ export class HTTPRequest implements IChannelRequest {
     }
     let hasLength = h[hasLower]("content-length");
     if (!hasLength && last && !noBody) {
-      h.setRawHeaders("Content-Length", [String(body.length)]);
+      h.setRawHeaders("Content-Length", [String(text !== null ? text.length : body.length)]);
       hasLength = true;
     }
     const chunked = !noBody && !hasLength && v11 && code >= 200;
@@ -565,13 +586,15 @@ export class HTTPRequest implements IChannelRequest {
     if (!persistent && respConn === null) h.setRawHeaders("Connection", ["close"]);
     else if (persistent && !v11 && respConn === null) h.setRawHeaders("Connection", ["Keep-Alive"]);
 
-    const send = noBody ? EMPTY : body;
-    this.sentLength += send.length;
-    const chunkSize = chunked && send.length > 0 ? send.length.toString(16) : "";
+    const sendText = noBody ? null : text;
+    const send = noBody || text !== null ? EMPTY : body;
+    const sendLength = sendText !== null ? sendText.length : send.length;
+    this.sentLength += sendLength;
+    const chunkSize = chunked && sendLength > 0 ? sendLength.toString(16) : "";
     const defaultType = !noBody && code !== 204 && !h[hasLower]("content-type");
     const needsDate = !h[hasLower]("date");
     const needsServer = channel.serverName !== "" && !h[hasLower]("server");
-    if (send.length <= COALESCE) {
+    if (sendLength <= COALESCE) {
       // The usual head: its fixed lines are cached bytes (see _head_bytes.ts),
       // written with a small body in one transport write.
       const start = headStart(
@@ -585,19 +608,23 @@ export class HTTPRequest implements IChannelRequest {
         const type = defaultType ? DEFAULT_TYPE_LINE : EMPTY;
         const framing = chunkSize === "" ? 0 : chunkSize.length + 4;
         const out = allocBytes(
-          start.length + type.length + h[serializedLength]() + 2 + framing + send.length,
+          start.length + type.length + h[serializedLength]() + 2 + framing + sendLength,
         );
         let at = putBytes(out, type, putBytes(out, start, 0));
         at = h[serializeTo](out, at);
         if (at >= 0) {
           out[at++] = 13;
           out[at++] = 10;
-          if (chunkSize !== "") {
-            at = putAscii(out, chunkSize + "\r\n", at);
+          if (chunkSize !== "") at = putAscii(out, chunkSize + "\r\n", at);
+          if (sendText !== null) at = putAscii(out, sendText, at);
+          else if (send.length > 0) {
             out.set(send, at);
-            out[at + send.length] = 13;
-            out[at + send.length + 1] = 10;
-          } else out.set(send, at);
+            at += send.length;
+          }
+          if (chunkSize !== "") {
+            out[at] = 13;
+            out[at + 1] = 10;
+          }
           channel[writeResponse](out);
           return;
         }
@@ -611,8 +638,14 @@ export class HTTPRequest implements IChannelRequest {
     if (defaultType) head += "Content-Type: text/html\r\n";
     head += h[serialize]() + "\r\n";
     if (chunkSize !== "") head += chunkSize + "\r\n";
-    channel[writeResponse](enc.encode(head));
-    if (send.length > 0) {
+    // A small body still goes in the same write (text is always small).
+    const tail = chunked && sendLength > 0 ? "\r\n" : "";
+    if (sendText !== null || send.length === 0) {
+      channel[writeResponse](enc.encode(sendText === null ? head : head + sendText + tail));
+    } else if (send.length <= COALESCE) {
+      channel[writeResponse](concatBytes([enc.encode(head), send, chunked ? CRLF : EMPTY]));
+    } else {
+      channel[writeResponse](enc.encode(head));
       channel[writeResponse](send);
       if (chunked) channel[writeResponse](CRLF);
     }
@@ -686,7 +719,7 @@ export class HTTPRequest implements IChannelRequest {
       this.finished = true;
       return;
     }
-    if (!this.startedWriting) this.#writeHead(channel, EMPTY, true);
+    if (!this.startedWriting) this.#writeHead(channel, EMPTY, true, null);
     else if (this.#chunkedOut) channel[writeResponse](this.#lastChunk());
     this.finished = true;
     if (this.#producer !== null) this.unregisterProducer();
@@ -760,25 +793,6 @@ export class HTTPRequest implements IChannelRequest {
     channel[writeResponse](enc.encode(head));
     channel.upgrade(protocol);
   }
-}
-
-function frameChunk(data: Uint8Array): Uint8Array {
-  const prefix = data.length.toString(16);
-  const out = allocBytes(prefix.length + 4 + data.length);
-  for (let i = 0; i < prefix.length; i++) out[i] = prefix.charCodeAt(i);
-  out[prefix.length] = 13;
-  out[prefix.length + 1] = 10;
-  out.set(data, prefix.length + 2);
-  out[out.length - 2] = 13;
-  out[out.length - 1] = 10;
-  return out;
-}
-
-const CR_OR_LF = /[\r\n]/;
-const LINE_BREAKS = /\r\n|[\r\n]/g;
-
-function sanitize(value: string): string {
-  return CR_OR_LF.test(value) ? value.replace(LINE_BREAKS, " ") : value;
 }
 
 function stripWeak(tag: string): string {

@@ -14,12 +14,17 @@
 
 /** `headers[setOne](name, value)`: replaces the values of `name` with `value`. */
 export const setOne: unique symbol = Symbol("Headers.setOne");
-/** `headers[addReceived](name, value)`: appends a header as the parser read it (folded lazily). */
-export const addReceived: unique symbol = Symbol("Headers.addReceived");
+/**
+ * `headers[receive](buf, marks, high)`: takes a parsed head's header lines as
+ * bytes, decoded only when asked for (see `Headers`).
+ */
+export const receive: unique symbol = Symbol("Headers.receive");
 /** `headers[hasLower](lowerName)`: `hasHeader` for a name already in lower case. */
 export const hasLower: unique symbol = Symbol("Headers.hasLower");
 /** `headers[valuesOf](lowerName)`: the values without a copy (do not mutate), or undefined. */
 export const valuesOf: unique symbol = Symbol("Headers.valuesOf");
+/** `headers[countOf](lowerName)`: how many values `lowerName` has (none decoded). */
+export const countOf: unique symbol = Symbol("Headers.countOf");
 /** `headers[eachValue](fn)`: `fn(lowerName, value)` for each value. */
 export const eachValue: unique symbol = Symbol("Headers.eachValue");
 /** `headers[serialize]()`: `Name: value\r\n` lines, names in canonical caps. */

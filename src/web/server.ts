@@ -23,10 +23,10 @@
 import type { IDelayedCall } from "../internet/interfaces.ts";
 import type { Address } from "../internet/address.ts";
 import { Failure } from "../internet/failure.ts";
-import { allocBytes } from "../internet/_bytes.ts";
 import { Logger } from "../logger/mod.ts";
 import { Headers } from "./_headers.ts";
 import { HTTPRequest } from "./_http_request.ts";
+import { isAscii } from "./_head_bytes.ts";
 import {
   combinedLogFormatter,
   datetimeToLogString,
@@ -66,19 +66,15 @@ function unquote(segment: string): string {
   }
 }
 
-/**
- * UTF-8 encoding; short ASCII strings are copied by hand, which is several
- * times faster than `TextEncoder.encode` for them on Node.
- */
-function encodeString(s: string): Uint8Array {
-  const n = s.length;
-  if (n > 256) return enc.encode(s);
-  const out = allocBytes(n);
-  for (let i = 0; i < n; i++) {
-    const c = s.charCodeAt(i);
-    if (c > 0x7f) return enc.encode(s);
-    out[i] = c;
-  }
+// Rendered texts up to this size are checked for ASCII and written as text.
+const MAX_TEXT = 16384;
+const baseWrite = HTTPRequest.prototype.write;
+
+/** The percent-decoded segments of a path after its leading "/". */
+function segments(path: string): string[] {
+  if (path === "/") return [""];
+  const out = path.slice(1).split("/");
+  if (path.indexOf("%") >= 0) { for (let i = 0; i < out.length; i++) out[i] = unquote(out[i]); }
   return out;
 }
 
@@ -139,7 +135,7 @@ export class Request extends HTTPRequest {
   /** Finds the resource and renders it; errors become a 500 page. */
   override process(): void {
     const path = this.path;
-    this.postpath = path === "*" ? [] : path.slice(1).split("/").map(unquote);
+    this.postpath = path === "*" ? [] : segments(path);
     try {
       if (path === "*") {
         // OPTIONS * asks about the server as a whole.
@@ -201,9 +197,14 @@ export class Request extends HTTPRequest {
       this.finish();
       return;
     }
-    let bytes: Uint8Array;
-    if (typeof body === "string") bytes = encodeString(body);
-    else if (body instanceof Uint8Array) bytes = body;
+    // A short ASCII text is written as it is (see `write`; unless a subclass
+    // overrides `write` and may expect bytes); its length is its size.
+    let bytes: Uint8Array | string;
+    if (typeof body === "string") {
+      bytes = body.length <= MAX_TEXT && this.write === baseWrite && isAscii(body)
+        ? body
+        : enc.encode(body);
+    } else if (body instanceof Uint8Array) bytes = body;
     else {
       throw new TypeError(
         `Render method returned ${typeof body}, not a string, Uint8Array or NOT_DONE_YET`,
