@@ -14,6 +14,7 @@ import { Protocol } from "../internet/protocol.ts";
 import type { Address } from "../internet/address.ts";
 import { Logger } from "../logger/mod.ts";
 import { Headers } from "./_headers.ts";
+import { frameChunk } from "./_head_bytes.ts";
 import {
   ChunkedDecoder,
   HTTPParseError,
@@ -775,18 +776,5 @@ export class HTTP11ClientProtocol extends Protocol {
 }
 
 const CRLF = new Uint8Array([13, 10]);
-
-/** One chunk of the chunked coding, framed in one buffer. */
-function frameChunk(data: Uint8Array): Uint8Array {
-  const size = data.length.toString(16);
-  const out = new Uint8Array(size.length + 4 + data.length);
-  for (let i = 0; i < size.length; i++) out[i] = size.charCodeAt(i);
-  out[size.length] = 13;
-  out[size.length + 1] = 10;
-  out.set(data, size.length + 2);
-  out[out.length - 2] = 13;
-  out[out.length - 1] = 10;
-  return out;
-}
 
 const LAST_CHUNK = enc.encode("0\r\n\r\n");

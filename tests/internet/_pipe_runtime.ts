@@ -1,23 +1,10 @@
 // The runtime adapter under test (TW_RUNTIME forces one), a reactor over it,
 // and a protocol that records what a pipe transport delivers.
-import process from "node:process";
 import type { Runtime } from "../../src/internet/socket.ts";
 import { Reactor } from "../../src/internet/reactor.ts";
 import { Protocol } from "../../src/internet/protocol.ts";
 import type { Failure } from "../../src/internet/failure.ts";
-
-async function loadRuntime(): Promise<Runtime> {
-  const forced = process.env.TW_RUNTIME;
-  const name = forced ?? ("Deno" in globalThis ? "deno" : "Bun" in globalThis ? "bun" : "node");
-  switch (name) {
-    case "deno":
-      return (await import("../../runtimes/deno.ts")).runtime;
-    case "bun":
-      return (await import("../../runtimes/bun.ts")).runtime;
-    default:
-      return (await import("../../runtimes/node.ts")).runtime;
-  }
-}
+import { loadRuntime } from "../_load_runtime.ts";
 
 /** This runtime's adapter. */
 export const runtime: Runtime = await loadRuntime();

@@ -3,11 +3,9 @@
 // Web Streams. Sockets on 127.0.0.1 and a temporary Unix socket only.
 import { afterEach, beforeEach, describe, it } from "node:test";
 import assert from "node:assert/strict";
-import process from "node:process";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import type { Runtime } from "../../src/internet/socket.ts";
 import { Reactor } from "../../src/internet/reactor.ts";
 import {
   connectTCP,
@@ -27,21 +25,9 @@ import type { Failure } from "../../src/internet/failure.ts";
 import type { IPv4Address } from "../../src/internet/address.ts";
 import { bytes, capturingLogger, text } from "./_transport_helpers.ts";
 import { trackLeaks } from "../../src/testing/mod.ts";
+import { loadRuntime } from "../_load_runtime.ts";
 
 trackLeaks({ beforeEach, afterEach });
-
-async function loadRuntime(): Promise<Runtime> {
-  const forced = process.env.TW_RUNTIME;
-  const name = forced ?? ("Deno" in globalThis ? "deno" : "Bun" in globalThis ? "bun" : "node");
-  switch (name) {
-    case "deno":
-      return (await import("../../runtimes/deno.ts")).runtime;
-    case "bun":
-      return (await import("../../runtimes/bun.ts")).runtime;
-    default:
-      return (await import("../../runtimes/node.ts")).runtime;
-  }
-}
 
 const runtime = await loadRuntime();
 const fixture = (name: string): string =>

@@ -4,11 +4,10 @@
 // that does not borrow, gets bytes it owns. Both must see exactly the bytes sent.
 import { afterEach, beforeEach, describe, it } from "node:test";
 import assert from "node:assert/strict";
-import process from "node:process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import type { Runtime, Socket } from "../../src/internet/socket.ts";
+import type { Socket } from "../../src/internet/socket.ts";
 import type { IBorrowingProtocol } from "../../src/internet/interfaces.ts";
 import { Reactor } from "../../src/internet/reactor.ts";
 import {
@@ -21,21 +20,9 @@ import {
 import { ClientFactory, Factory, Protocol } from "../../src/internet/protocol.ts";
 import type { IPv4Address } from "../../src/internet/address.ts";
 import { trackLeaks } from "../../src/testing/mod.ts";
+import { loadRuntime } from "../_load_runtime.ts";
 
 trackLeaks({ beforeEach, afterEach });
-
-async function loadRuntime(): Promise<Runtime> {
-  const forced = process.env.TW_RUNTIME;
-  const name = forced ?? ("Deno" in globalThis ? "deno" : "Bun" in globalThis ? "bun" : "node");
-  switch (name) {
-    case "deno":
-      return (await import("../../runtimes/deno.ts")).runtime;
-    case "bun":
-      return (await import("../../runtimes/bun.ts")).runtime;
-    default:
-      return (await import("../../runtimes/node.ts")).runtime;
-  }
-}
 
 const runtime = await loadRuntime();
 /** Only the node adapter on Node itself lends (Deno and Bun need no help). */
