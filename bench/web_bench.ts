@@ -88,7 +88,7 @@ const SUBJECTS = ALL_SUBJECTS.filter((s) =>
   (!ONLY || ONLY.includes(s.runtime) || ONLY.includes(s.kind)) &&
   (s.kind !== "fetch" || HAS_FETCH_BRIDGE)
 ).flatMap((s) =>
-  COMPARE && s.kind === "tw"
+  COMPARE && (s.kind === "tw" || s.kind === "fetch")
     ? [s, {
       ...s,
       name: `${s.name} (${COMPARE})`,

@@ -344,9 +344,10 @@ describe("IMAP4Client and MaildirAccount with Dovecot", () => {
         const got = readFileSync(join(out, "literal-1.eml"));
         assert.equal(got.byteLength, big.length);
         assert.equal(createHash("sha256").update(got).digest("hex"), want);
-        // Streamed as it came: how the runtime cuts its reads varies (Deno reads up
-        // to 1 MiB at once), but no piece holds half of the message.
-        assert.ok(pieces >= 2 && largest < big.length / 2, `${pieces} pieces, ${largest} at most`);
+        // Streamed, not gathered: how much one read brings is the runtime's
+        // choice (Deno's came to 7 MB at once on a loaded machine), so only the
+        // whole message in one piece would say the client held it back.
+        assert.ok(pieces >= 2 && largest < big.length, `${pieces} pieces, ${largest} at most`);
         assert.equal(client.buffered, 0);
         await client.logout();
       });
