@@ -23,6 +23,7 @@
 import type { IDelayedCall } from "../internet/interfaces.ts";
 import type { Address } from "../internet/address.ts";
 import { Failure } from "../internet/failure.ts";
+import { allocBytes } from "../internet/_bytes.ts";
 import { Logger } from "../logger/mod.ts";
 import { Headers } from "./_headers.ts";
 import { HTTPRequest } from "./_http_request.ts";
@@ -64,6 +65,23 @@ function unquote(segment: string): string {
   } catch {
     return segment;
   }
+}
+
+/**
+ * UTF-8 encoding; short ASCII strings are copied by hand, which is several
+ * times faster than `TextEncoder.encode` for them (the fetch bridge's
+ * requests, which collect the body themselves, take this path).
+ */
+function encodeString(s: string): Uint8Array {
+  const n = s.length;
+  if (n > 256) return enc.encode(s);
+  const out = allocBytes(n);
+  for (let i = 0; i < n; i++) {
+    const c = s.charCodeAt(i);
+    if (c > 0x7f) return enc.encode(s);
+    out[i] = c;
+  }
+  return out;
 }
 
 // Rendered texts up to this size are checked for ASCII and written as text.
@@ -203,7 +221,7 @@ export class Request extends HTTPRequest {
     if (typeof body === "string") {
       bytes = body.length <= MAX_TEXT && this.write === baseWrite && isAscii(body)
         ? body
-        : enc.encode(body);
+        : encodeString(body);
     } else if (body instanceof Uint8Array) bytes = body;
     else {
       throw new TypeError(
