@@ -21,6 +21,7 @@ import { ClientFactory, Factory, Protocol } from "../../src/internet/protocol.ts
 import type { IPv4Address } from "../../src/internet/address.ts";
 import { trackLeaks } from "../../src/testing/mod.ts";
 import { loadRuntime } from "../_load_runtime.ts";
+import { pattern } from "../_bytes_helpers.ts";
 
 trackLeaks({ beforeEach, afterEach });
 
@@ -37,16 +38,6 @@ async function until(cond: () => boolean, ms = 10000): Promise<void> {
 }
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
-
-function pattern(size: number): Uint8Array {
-  const data = new Uint8Array(size);
-  let x = 1;
-  for (let i = 0; i < size; i++) {
-    x = (x * 1103515245 + 12345) >>> 0;
-    data[i] = (x >>> 16) & 255;
-  }
-  return data;
-}
 
 function hash(h: number, data: Uint8Array): number {
   for (let i = 0; i < data.byteLength; i++) h = Math.imul(h ^ data[i], 16777619) >>> 0;

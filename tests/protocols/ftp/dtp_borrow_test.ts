@@ -12,36 +12,10 @@ import { StringTransportWithDisconnection, trackLeaks } from "../../../src/testi
 import { DTP } from "../../../src/protocols/ftp/_dtp.ts";
 import { FileWriter } from "../../../src/protocols/ftp/_file_io.ts";
 import { FakeFile } from "./_fake_file.ts";
+import { concatBytes } from "../../../src/internet/_bytes.ts";
+import { assertSameBytes, pattern } from "../../_bytes_helpers.ts";
 
 trackLeaks({ beforeEach, afterEach });
-
-/** Bytes that differ from one position to the next. */
-function pattern(length: number, seed = 1): Uint8Array {
-  const out = new Uint8Array(length);
-  let x = seed;
-  for (let i = 0; i < length; i++) {
-    x = (x * 1103515245 + 12345) >>> 0;
-    out[i] = (x >>> 16) & 0xff;
-  }
-  return out;
-}
-
-/** Asserts equal bytes, naming the first difference. */
-function sameBytes(actual: Uint8Array, expected: Uint8Array): void {
-  assert.equal(actual.byteLength, expected.byteLength, "length");
-  const at = actual.findIndex((b, i) => b !== expected[i]);
-  assert.equal(at, -1, `first difference at byte ${at}`);
-}
-
-function concat(chunks: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(chunks.reduce((n, c) => n + c.byteLength, 0));
-  let at = 0;
-  for (const chunk of chunks) {
-    out.set(chunk, at);
-    at += chunk.byteLength;
-  }
-  return out;
-}
 
 /** Feeds `data` to `dtp` as a lending transport would: views of one 64 KiB buffer, wiped after each call. */
 function lend(dtp: DTP, data: Uint8Array, sizes: number[]): void {
@@ -108,7 +82,7 @@ describe("DTP borrowing the bytes it receives", () => {
     lend(dtp, sent.subarray(70_000), [65536, 7, 1460, 30_000]);
     dtp.connectionLost(new Failure(new ConnectionDone()));
     await received;
-    sameBytes(concat(keeper.chunks), sent);
+    assertSameBytes(concatBytes(keeper.chunks), sent);
   });
 
   it("an upload to a file through FileWriter is exact, in binary and ASCII", async () => {
@@ -123,7 +97,7 @@ describe("DTP borrowing the bytes it receives", () => {
       dtp.connectionLost(new Failure(new ConnectionDone()));
       await received;
       await writer.close();
-      sameBytes(file.data, sent);
+      assertSameBytes(file.data, sent);
     }
   });
 });

@@ -14,28 +14,11 @@ import { StringTransportWithDisconnection, trackLeaks } from "../../../src/testi
 import { DTP } from "../../../src/protocols/ftp/_dtp.ts";
 import { CHUNK, FileReader, FileWriter } from "../../../src/protocols/ftp/_file_io.ts";
 import { FakeFile } from "./_fake_file.ts";
+import { assertSameBytes, pattern } from "../../_bytes_helpers.ts";
 
 trackLeaks({ beforeEach, afterEach });
 
 const turn = () => new Promise((resolve) => setTimeout(resolve, 0));
-
-/** Bytes that differ from one position to the next (and from a buffer's zeros). */
-function pattern(length: number, seed = 1): Uint8Array {
-  const out = new Uint8Array(length);
-  let x = seed;
-  for (let i = 0; i < length; i++) {
-    x = (x * 1103515245 + 12345) >>> 0;
-    out[i] = (x >>> 16) & 0xff;
-  }
-  return out;
-}
-
-/** Asserts equal bytes, naming the first difference (a diff of megabytes takes minutes). */
-function sameBytes(actual: Uint8Array, expected: Uint8Array): void {
-  assert.equal(actual.byteLength, expected.byteLength, "length");
-  const at = actual.findIndex((b, i) => b !== expected[i]);
-  assert.equal(at, -1, `first difference at byte ${at}`);
-}
 
 /**
  * A file in memory: reads answer on the next microtask; writes finish at once
@@ -162,7 +145,7 @@ describe("FileReader buffers", () => {
     const content = pattern(5 * CHUNK + 12345);
     const consumer = new HoldingConsumer(true);
     const file = await download(content, consumer, 100);
-    sameBytes(consumer.received(), content.subarray(100));
+    assertSameBytes(consumer.received(), content.subarray(100));
     assert.equal(consumer.ended, true);
     assert.equal(file.closed, true);
     assert.equal(file.readBuffers.length, 7); // six chunks and the read of 0
@@ -174,7 +157,7 @@ describe("FileReader buffers", () => {
     // Resumed while the last chunk is still queued: its buffer is not free.
     const consumer = new HoldingConsumer(true);
     const file = await download(content, consumer, 0, 1);
-    sameBytes(consumer.received(), content);
+    assertSameBytes(consumer.received(), content);
     assert.equal(new Set(file.readBuffers).size, file.readBuffers.length);
   });
 
@@ -195,7 +178,7 @@ describe("FileReader buffers", () => {
       consumer.drain(once ? 0 : 1);
     }
     await sent;
-    sameBytes(consumer.received(), content);
+    assertSameBytes(consumer.received(), content);
     const early = new Set(file.readBuffers.slice(0, 10));
     const again = new Set(file.readBuffers.slice(10).filter((b) => early.has(b)));
     assert.ok(again.size >= 1 && again.size <= 4, `${again.size} early buffers used again`);
@@ -205,7 +188,7 @@ describe("FileReader buffers", () => {
     const content = pattern(3 * CHUNK + 5, 3);
     const consumer = new HoldingConsumer(false);
     const file = await download(content, consumer);
-    sameBytes(consumer.received(), content);
+    assertSameBytes(consumer.received(), content);
     assert.equal(new Set(file.readBuffers).size, file.readBuffers.length);
   });
 
@@ -221,7 +204,7 @@ describe("FileReader buffers", () => {
     const sent = dtp.send(new FileReader(file as FileHandle), false);
     for (let n = 0; n < 50 && !transport.disconnecting; n++) await turn();
     assert.equal(transport.disconnecting, true);
-    sameBytes(transport.value(), content);
+    assertSameBytes(transport.value(), content);
     assert.equal(new Set(file.readBuffers).size, 1);
     await sent; // loseConnection ended it cleanly
   });
@@ -262,7 +245,7 @@ describe("FileWriter buffers", () => {
           const expected = new Uint8Array(start + total);
           expected.set(pattern(start, 9));
           expected.set(content, start);
-          sameBytes(file.content(), expected);
+          assertSameBytes(file.content(), expected);
           let position = start;
           file.writes.forEach((w, i) => {
             assert.equal(w.position, position);
@@ -304,7 +287,7 @@ describe("FileWriter buffers", () => {
     expected.set(small);
     expected.set(bigger, 1000);
     expected.set(big, 1000 + 2 * CHUNK + 5);
-    sameBytes(after.content(), expected);
+    assertSameBytes(after.content(), expected);
   });
 
   it("uses its buffers again once written", async () => {
