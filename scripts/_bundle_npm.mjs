@@ -94,7 +94,7 @@ const hidden = (index, name) => `__tw${index}_${name}`;
  * must live in that folder, so its relative URLs hold).
  */
 export async function bundlePackage(out, groups) {
-  const owner = new Map(); // module file -> { group, index }
+  const owner = new Map(); // module file -> { bundleFile, index }
   const plans = [];
   for (const group of groups) {
     const bundleFile = join(out, group.dir, `_bundle_${group.name}.js`);
