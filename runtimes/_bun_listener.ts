@@ -49,6 +49,14 @@ class BunListener extends QueuedListener {
   }
 }
 
+/**
+ * Cuts `raw` after `ms`. Its own function: a closure made inside the `open`
+ * handler would make every call of it allocate a scope, TLS or not.
+ */
+function terminateLater(raw: BunRawSocket, ms: number): ReturnType<typeof setTimeout> {
+  return setTimeout(() => raw.terminate(), ms);
+}
+
 /** `Runtime.listen` on Bun. */
 export async function bunListen(bun: BunApi, options: ListenOptions): Promise<Listener> {
   const listener = new BunListener(
@@ -75,12 +83,7 @@ export async function bunListen(bun: BunApi, options: ListenOptions): Promise<Li
       raw.data = socket;
       if (tls) {
         // Yielded once its handshake succeeded; a client silent too long is cut.
-        if (handshakeMs > 0) {
-          handshakeTimers.set(
-            raw,
-            setTimeout(() => raw.terminate(), handshakeMs),
-          );
-        }
+        if (handshakeMs > 0) handshakeTimers.set(raw, terminateLater(raw, handshakeMs));
         return;
       }
       socket._ready();

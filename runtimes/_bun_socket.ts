@@ -3,8 +3,10 @@
  * callbacks, and Web Streams built on the same events only when asked for.
  *
  * Bun's `write()` takes what the kernel accepts and buffers nothing, so the
- * rest is queued here and written on `drain`. Reading is paused with
- * `pause()` until a consumer attaches, so backpressure reaches TCP.
+ * rest is queued here and written on `drain`. Bytes that arrive before a
+ * consumer attaches are held and reading is paused with `pause()` until it
+ * does, so backpressure reaches TCP. A socket is not paused before that:
+ * Bun keeps about 500 bytes more for every socket it has ever paused.
  *
  * @module
  */
@@ -86,6 +88,7 @@ const F_SAW_END = 32;
 const F_CLOSED_FLAG = 64;
 const F_USER_PAUSED = 128;
 const F_STREAM_PAUSED = 256;
+const F_RAW_PAUSED = 512;
 
 /** An IP address other than a wildcard (`0.0.0.0`, `::`): an accepted socket's own end. */
 function isSpecificIp(host: string | undefined): host is string {
@@ -175,7 +178,7 @@ export class BunSocket implements Socket, SocketFastPath {
     if (value !== null || this.#rare !== null) this.#more.errored = value;
   }
 
-  /** Wraps `raw`; reading stays paused until a consumer attaches. */
+  /** Wraps `raw`; what arrives before a consumer attaches is held. */
   constructor(raw: BunRawSocket, origin: BunSocketOrigin) {
     this.#raw = raw;
     this.#origin = origin;
@@ -409,6 +412,7 @@ export class BunSocket implements Socket, SocketFastPath {
       try {
         // A paused socket would stall the handshake (its reads drive it).
         this.#raw.resume();
+        this.#set(F_RAW_PAUSED, false);
         const [, tlsRaw] = this.#raw.upgradeTLS({ isServer, tls, socket: handler });
         this.#set(F_UPGRADED, true);
         this.#more.tlsRaw = tlsRaw;
@@ -481,6 +485,7 @@ export class BunSocket implements Socket, SocketFastPath {
     const sink = this.#sink;
     if (sink === null) {
       (this.#pending ??= []).push(event);
+      this.#updatePause();
       return;
     }
     if (event.kind === "data") sink.onData(event.chunk);
@@ -491,18 +496,23 @@ export class BunSocket implements Socket, SocketFastPath {
   #attach(sink: Sink): void {
     if (this.#sink !== null) throw new Error("Socket already has a consumer");
     this.#sink = sink;
-    const pending = this.#pending ?? [];
-    this.#pending = null;
-    for (const event of pending) this.#emit(event);
+    const pending = this.#pending;
+    if (pending !== null) {
+      this.#pending = null;
+      for (const event of pending) this.#emit(event);
+    }
     if (this.#is(F_CLOSED_FLAG)) sink.onClose();
     else this.#updatePause();
   }
 
   #updatePause(): void {
     if (this.#is(F_CLOSED_FLAG) || this.#is(F_UPGRADED)) return;
-    if (this.#is(F_USER_PAUSED) || this.#is(F_STREAM_PAUSED) || this.#sink === null) {
-      this.#raw.pause();
-    } else this.#raw.resume();
+    const paused = this.#is(F_USER_PAUSED) || this.#is(F_STREAM_PAUSED) ||
+      (this.#sink === null && this.#pending !== null);
+    if (paused === this.#is(F_RAW_PAUSED)) return;
+    this.#set(F_RAW_PAUSED, paused);
+    if (paused) this.#raw.pause();
+    else this.#raw.resume();
   }
 
   #write(data: Uint8Array, fromStream = false): number {

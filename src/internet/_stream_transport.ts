@@ -295,16 +295,22 @@ export class StreamTransport implements ITCPTransport, LiveResource, FastPathHan
       this.#streams = null;
       fast.start(gen === 0 ? this : new StreamTransport.#Events(this, gen));
       this.#applyReadState();
-    } else {
-      socket.closed.then(
-        () => this.#onClosed(gen),
-        (e) => this.#onError(gen, e),
-      );
-      this.#set(F.FAST, false);
-      const reader = socket.readable.getReader();
-      this.#streams = { writer: socket.writable.getWriter(), reader, resumeReader: null };
-      this.#readLoop(gen, reader).catch((e) => this.#onError(gen, e));
-    }
+    } else this.#setupStreams(socket, gen);
+  }
+
+  /**
+   * Reads `socket` through its streams. A method of its own: its closures
+   * would make every `#setup` call allocate a scope, fast path or not.
+   */
+  #setupStreams(socket: Socket, gen: number): void {
+    socket.closed.then(
+      () => this.#onClosed(gen),
+      (e) => this.#onError(gen, e),
+    );
+    this.#set(F.FAST, false);
+    const reader = socket.readable.getReader();
+    this.#streams = { writer: socket.writable.getWriter(), reader, resumeReader: null };
+    this.#readLoop(gen, reader).catch((e) => this.#onError(gen, e));
   }
 
   async #readLoop(gen: number, reader: ReadableStreamDefaultReader<Uint8Array>): Promise<void> {

@@ -49,7 +49,7 @@ import type { Failure } from "./failure.ts";
 import { isHandled } from "./_defer_unhandled.ts";
 import { CannotListenError } from "./error.ts";
 import { checkPort, dnsLookupErrorFor, errorCode } from "./_error_causes.ts";
-import { StreamTransport } from "./_stream_transport.ts";
+import { StreamTransport, type StreamTransportOptions } from "./_stream_transport.ts";
 import {
   type LiveResource,
   trackResource,
@@ -169,6 +169,18 @@ export class Port implements IListeningPort, LiveResource {
     }
   };
   #acceptDone: Promise<void> = Promise.resolve();
+  /** Every connection's transport options, made once (not an object per connection). */
+  get #transportOptions(): StreamTransportOptions {
+    return this.#transportOptionsCache ??= {
+      isServer: true,
+      bufferSize: this.#options.bufferSize,
+      logger: this.#options.logger,
+      fastPath: this.#options.fastPath,
+      onConnectionLost: this.#forget,
+      tracked: false,
+    };
+  }
+  #transportOptionsCache: StreamTransportOptions | null = null;
 
   /**
    * Creates a port; `startListening()` binds it.
@@ -351,14 +363,7 @@ export class Port implements IListeningPort, LiveResource {
       socket.close().catch(() => {});
       return;
     }
-    const transport = new StreamTransport(socket, {
-      isServer: true,
-      bufferSize: this.#options.bufferSize,
-      logger: this.#options.logger,
-      fastPath: this.#options.fastPath,
-      onConnectionLost: this.#forget,
-      tracked: false,
-    });
+    const transport = new StreamTransport(socket, this.#transportOptions);
     this.#connections.add(transport);
     transport.attach(protocol);
   }
