@@ -18,7 +18,7 @@ export interface LiveResource {
 const live = new Set<LiveResource>();
 // Sets of resources an owner keeps anyway (a port's connections): listed
 // through their owner's set, so each costs no entry of its own here.
-const groups = new Set<ReadonlySet<LiveResource>>();
+const groups = new Set<Iterable<LiveResource>>();
 
 /** Records an open resource (done by the transports and ports themselves). */
 export function trackResource(resource: LiveResource): void {
@@ -30,13 +30,13 @@ export function untrackResource(resource: LiveResource): void {
   live.delete(resource);
 }
 
-/** Records a set of open resources that its owner keeps up to date (a port's connections). */
-export function trackResourceGroup(group: ReadonlySet<LiveResource>): void {
+/** Records a collection of open resources that its owner keeps up to date (a port's connections). */
+export function trackResourceGroup(group: Iterable<LiveResource>): void {
   groups.add(group);
 }
 
 /** Forgets a group (once it is empty and will not grow again). */
-export function untrackResourceGroup(group: ReadonlySet<LiveResource>): void {
+export function untrackResourceGroup(group: Iterable<LiveResource>): void {
   groups.delete(group);
 }
 

@@ -50,6 +50,7 @@ import { isHandled } from "./_defer_unhandled.ts";
 import { CannotListenError } from "./error.ts";
 import { checkPort, dnsLookupErrorFor, errorCode } from "./_error_causes.ts";
 import { StreamTransport, type StreamTransportOptions } from "./_stream_transport.ts";
+import { ConnectionList } from "./_connection_list.ts";
 import {
   type LiveResource,
   trackResource,
@@ -147,10 +148,10 @@ export class Port implements IListeningPort, LiveResource {
   #error: CannotListenError | null = null;
   #waiters: Deferred<Port>[] = [];
   #stopWaiters: Deferred<void>[] = [];
-  #connections = new Set<StreamTransport>();
+  #connections = new ConnectionList<StreamTransport>();
   /** One function for every connection's end (a closure each costs memory per connection). */
   #forget = (_reason: Failure, transport: StreamTransport): void => {
-    this.#connections.delete(transport);
+    this.#connections.closed(transport);
     if (this.#connections.size === 0 && this.#state === "stopped") {
       untrackResourceGroup(this.#connections);
     }
@@ -212,9 +213,9 @@ export class Port implements IListeningPort, LiveResource {
     return this.#state === "listening";
   }
 
-  /** The connections accepted and still open. */
+  /** The connections accepted and still open (a copy, made on each call). */
   get connections(): ReadonlySet<StreamTransport> {
-    return this.#connections;
+    return new Set(this.#connections);
   }
 
   /** `"listening port"`, for the leak check. */
@@ -303,7 +304,7 @@ export class Port implements IListeningPort, LiveResource {
     this.#listener = listener;
     this.#state = "listening";
     trackResource(this);
-    // The connections are live resources through this set (no entry each of their own).
+    // The connections are live resources through this list (no entry each of their own).
     trackResourceGroup(this.#connections);
     this.#factory.doStart();
     this.#acceptDone = this.#acceptLoop(listener);
