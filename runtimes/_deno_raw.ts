@@ -13,6 +13,12 @@ import { copyBytes } from "../src/internet/_bytes.ts";
 export interface RawConn {
   /** Reads the next chunk (owned by the caller), or null at EOF. One at a time. */
   read(): Promise<Uint8Array | null>;
+  /**
+   * Optional: `read()` with its outcome handed to `onChunk` or `onError`
+   * rather than to a promise (one promise reaction less per read; the socket
+   * passes the same two functions every time).
+   */
+  readTo?(onChunk: (chunk: Uint8Array | null) => void, onError: (error: unknown) => void): void;
   /** Writes part or all of `data`; resolves with the number of bytes taken. */
   write(data: Uint8Array): Promise<number>;
   /** Shuts down the write direction (FIN, or TLS close_notify then FIN). */
@@ -51,6 +57,7 @@ export function toSocketAddress(addr: Deno.Addr): SocketAddress {
 }
 
 const MIN_READ = 4 * 1024;
+const EMPTY = new Uint8Array(0);
 const MAX_READ = 1024 * 1024;
 
 /**
@@ -83,35 +90,71 @@ export class DenoRaw implements RawConn {
 
   /** See `RawConn.read`. */
   read(): Promise<Uint8Array | null> {
-    let buf = this.#scratch;
-    if (buf === null || buf.byteLength !== this.#size) {
-      buf = this.#scratch = new Uint8Array(this.#size);
+    const scratch = this.#buffer();
+    return this.#conn.read(scratch).then(
+      (n) => this.#take(scratch, n),
+      (e: Error) => this.#endOrThrow(e),
+    );
+  }
+
+  // `readTo`'s callbacks and buffer, kept in fields: no closures per read.
+  #onChunk: (chunk: Uint8Array | null) => void = () => {};
+  #onError: (error: unknown) => void = () => {};
+  #reading: Uint8Array = EMPTY;
+  #gotN = (n: number | null): void => this.#onChunk(this.#take(this.#reading, n));
+  #gotError = (e: Error): void => {
+    let chunk: Uint8Array | null;
+    try {
+      chunk = this.#endOrThrow(e);
+    } catch (error) {
+      this.#onError(error);
+      return;
     }
-    const scratch = buf;
-    // One promise reaction per read: this is the hot path.
-    return this.#conn.read(scratch).then((n) => {
-      if (n === null) return null;
-      const size = scratch.byteLength;
-      if (n === size) {
-        if (size < MAX_READ) this.#size = size * 2;
-      } else if (n < size / 4 && size > MIN_READ) {
-        this.#size = size / 2;
-      }
-      if (n < size / 2) {
-        // Small read: copy it out and keep the buffer. A small copy is far
-        // cheaper than a fresh buffer (each is a separate allocation outside
-        // the V8 heap), and the receiver does not pin a mostly empty buffer.
-        return copyBytes(scratch.subarray(0, n));
-      }
-      // Large read: hand the buffer itself over; the next read gets a new one.
-      this.#scratch = null;
-      return n === size ? scratch : scratch.subarray(0, n);
-    }, (e: Error) => {
-      // rustls reports a TCP close without close_notify as an error; Node (and
-      // most peers) treat it as a normal end, and so do we.
-      if (this.#tls !== null && e.name === "UnexpectedEof") return null;
-      throw e;
-    });
+    this.#onChunk(chunk);
+  };
+
+  /** See `RawConn.readTo`. */
+  readTo(onChunk: (chunk: Uint8Array | null) => void, onError: (error: unknown) => void): void {
+    this.#onChunk = onChunk;
+    this.#onError = onError;
+    this.#reading = this.#buffer();
+    this.#conn.read(this.#reading).then(this.#gotN, this.#gotError);
+  }
+
+  /** The buffer for the next read (the size adapts, see the class comment). */
+  #buffer(): Uint8Array {
+    const buf = this.#scratch;
+    if (buf !== null && buf.byteLength === this.#size) return buf;
+    return this.#scratch = new Uint8Array(this.#size);
+  }
+
+  /** The chunk `n` bytes read into `scratch` make, or null at EOF. */
+  #take(scratch: Uint8Array, n: number | null): Uint8Array | null {
+    if (n === null) return null;
+    const size = scratch.byteLength;
+    if (n === size) {
+      if (size < MAX_READ) this.#size = size * 2;
+    } else if (n < size / 4 && size > MIN_READ) {
+      this.#size = size / 2;
+    }
+    if (n < size / 2) {
+      // Small read: copy it out and keep the buffer. A small copy is far
+      // cheaper than a fresh buffer (each is a separate allocation outside
+      // the V8 heap), and the receiver does not pin a mostly empty buffer.
+      return copyBytes(scratch.subarray(0, n));
+    }
+    // Large read: hand the buffer itself over; the next read gets a new one.
+    this.#scratch = null;
+    return n === size ? scratch : scratch.subarray(0, n);
+  }
+
+  /**
+   * rustls reports a TCP close without close_notify as an error; Node (and
+   * most peers) treat it as a normal end, and so do we.
+   */
+  #endOrThrow(e: Error): null {
+    if (this.#tls !== null && e.name === "UnexpectedEof") return null;
+    throw e;
   }
 
   /** See `RawConn.write`. */

@@ -51,7 +51,9 @@ export class DenoSocket implements Socket {
   #looping = false;
   #readDone = false;
   #held: (Uint8Array | null)[] = [];
-  #inflight: Promise<Uint8Array | null> | null = null;
+  #reading = false;
+  /** Where a read in flight when the socket was detached delivers (see `detach`). */
+  #handoff: { resolve(chunk: Uint8Array | null): void; reject(error: unknown): void } | null = null;
   // Writing: `#queued` counts queued and in-flight bytes.
   #queue: Uint8Array[] = [];
   #queued = 0;
@@ -208,7 +210,10 @@ export class DenoSocket implements Socket {
     const prefix = this.#held;
     this.#held = [];
     this.#resolveClosed();
-    return { raw: this.#raw, prefix, pending: this.#inflight };
+    const pending = this.#reading
+      ? new Promise<Uint8Array | null>((resolve, reject) => this.#handoff = { resolve, reject })
+      : null;
+    return { raw: this.#raw, prefix, pending };
   }
 
   // ---- reading ----
@@ -281,41 +286,56 @@ export class DenoSocket implements Socket {
     while (this.#held.length > 0 && !this.#paused && !this.#closed) {
       this.#deliverSafely(this.#held.shift()!);
     }
-    if (!this.#paused && !this.#readDone && !this.#closed) void this.#readLoop();
+    if (!this.#paused && !this.#readDone && !this.#closed) this.#readLoop();
   }
 
-  async #readLoop(): Promise<void> {
+  /**
+   * Reads until paused, ended or closed, one read in flight at a time. Each
+   * read's result comes through one reaction (no async function awaiting it):
+   * this is the hot path.
+   */
+  #readLoop(): void {
     this.#looping = true;
-    try {
-      while (!this.#paused && !this.#readDone && !this.#closed) {
-        let chunk: Uint8Array | null;
-        const read = this.#raw.read();
-        this.#inflight = read;
-        try {
-          chunk = await read;
-        } catch (e) {
-          this.#inflight = null;
-          if (this.#closed) return;
-          if (isClosedResource(e)) {
-            this.#finish(null);
-          } else {
-            this.#fail(normalizeError(e));
-          }
-          return;
-        }
-        this.#inflight = null;
-        // Detached: the new owner took `read` over and consumes its result.
-        if (this.#closed) return;
-        if (this.#paused) {
-          this.#held.push(chunk);
-          return;
-        }
-        this.#deliverSafely(chunk);
-      }
-    } finally {
-      this.#looping = false;
-    }
+    this.#readNext();
   }
+
+  #readNext(): void {
+    this.#reading = true;
+    const raw = this.#raw;
+    if (raw.readTo !== undefined) raw.readTo(this.#onRead, this.#onReadFailed);
+    else raw.read().then(this.#onRead, this.#onReadFailed);
+  }
+
+  #onRead = (chunk: Uint8Array | null): void => {
+    this.#reading = false;
+    if (this.#closed) {
+      // Detached: the result goes to the new owner.
+      this.#looping = false;
+      this.#handoff?.resolve(chunk);
+      this.#handoff = null;
+      return;
+    }
+    if (this.#paused) {
+      this.#held.push(chunk);
+      this.#looping = false;
+      return;
+    }
+    this.#deliverSafely(chunk);
+    if (!this.#paused && !this.#readDone && !this.#closed) this.#readNext();
+    else this.#looping = false;
+  };
+
+  #onReadFailed = (e: unknown): void => {
+    this.#reading = false;
+    this.#looping = false;
+    if (this.#closed) {
+      this.#handoff?.reject(e);
+      this.#handoff = null;
+      return;
+    }
+    if (isClosedResource(e)) this.#finish(null);
+    else this.#fail(normalizeError(e));
+  };
 
   /** Delivers; a handler that throws drops this connection, with its error. */
   #deliverSafely(chunk: Uint8Array | null): void {
