@@ -694,22 +694,26 @@ export class HTTPRequest implements IChannelRequest {
     }
     const bodyEncoder = this[encoder];
     if (bodyEncoder !== null && !this.#noBodyNow()) {
-      this.#finishing = true;
-      bodyEncoder.finish().then(
-        () => this.#finishNow(),
-        (e) => {
-          this.#finishing = false;
-          this.finished = true;
-          const channel = this.channel;
-          if (channel !== null) {
-            channel.transport.abortConnection();
-          }
-          void e;
-        },
-      );
+      this.#finishEncoded(bodyEncoder);
       return;
     }
     this.#finishNow();
+  }
+
+  /**
+   * Finishes once the encoder flushed its last bytes. A method of its own:
+   * its closures would make every `finish()` allocate a scope.
+   */
+  #finishEncoded(bodyEncoder: IResponseEncoder): void {
+    this.#finishing = true;
+    bodyEncoder.finish().then(
+      () => this.#finishNow(),
+      () => {
+        this.#finishing = false;
+        this.finished = true;
+        this.channel?.transport.abortConnection();
+      },
+    );
   }
 
   #finishNow(): void {

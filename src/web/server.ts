@@ -187,26 +187,34 @@ export class Request extends HTTPRequest {
     }
     if (body === NOT_DONE_YET) return;
     if (isThenable(body)) {
-      body.then(
-        (value) => {
-          if (this.finishCalled || this.disconnected || value === NOT_DONE_YET) return;
-          try {
-            if (value === undefined || value === null) this.finish();
-            else this.#sendBody(value);
-          } catch (e) {
-            this.processingFailed(new Failure(e));
-          }
-        },
-        (e) => {
-          if (this.finishCalled || this.disconnected) return;
-          if (e instanceof UnsupportedMethod && !this.startedWriting) {
-            this.#notAllowed(e.allowedMethods);
-          } else this.processingFailed(e instanceof Failure ? e : new Failure(e));
-        },
-      );
+      this.#renderLater(body);
       return;
     }
     this.#sendBody(body);
+  }
+
+  /**
+   * Sends what `body` settles to. A method of its own: its closures would
+   * make every `render()` allocate a scope.
+   */
+  #renderLater(body: PromiseLike<unknown>): void {
+    body.then(
+      (value) => {
+        if (this.finishCalled || this.disconnected || value === NOT_DONE_YET) return;
+        try {
+          if (value === undefined || value === null) this.finish();
+          else this.#sendBody(value);
+        } catch (e) {
+          this.processingFailed(new Failure(e));
+        }
+      },
+      (e) => {
+        if (this.finishCalled || this.disconnected) return;
+        if (e instanceof UnsupportedMethod && !this.startedWriting) {
+          this.#notAllowed(e.allowedMethods);
+        } else this.processingFailed(e instanceof Failure ? e : new Failure(e));
+      },
+    );
   }
 
   #sendBody(body: unknown): void {
