@@ -140,13 +140,33 @@ const F_REPORTED_QUEUE = 16;
 const F_READ_CLOSED = 32;
 const F_WRITE_ENDED = 64;
 
+/** A waiter for the write queue to empty. */
+type Waiter = { resolve: () => void; reject: (e: Error) => void };
+
+/** The state only some sockets need: streams mode, a failure, waiters. */
+class NodeRare {
+  error: Error | null = null;
+  pendingError: Error | null = null;
+  closed: Promise<void> | null = null;
+  resolveClosed: (() => void) | null = null;
+  rejectClosed: ((error: Error) => void) | null = null;
+  readable: ReadableStream<Uint8Array> | null = null;
+  writable: WritableStream<Uint8Array> | null = null;
+  readController: ReadableStreamDefaultController<Uint8Array> | null = null;
+  drainWaiters: Waiter[] | null = null;
+  /** Chunks in the writable stream's queue, not yet in the sink. */
+  streamQueued = 0;
+  streamIdleWaiters: (() => void)[] | null = null;
+}
+
 /**
  * A `Socket` over a node stream socket. An idle connection costs as little as
  * we can make it: node's listeners are functions shared by every socket (they
- * find theirs through a symbol on the node socket), the fast path is one small
- * object, and `closed` and the waiter lists are made on first use.
+ * find theirs through a symbol on the node socket), the socket is its own fast
+ * path, and what only some sockets use (streams, `closed`, a failure, the
+ * waiter lists) is in an object made on first use.
  */
-export class NodeSocket implements Socket {
+export class NodeSocket implements Socket, SocketFastPath {
   // Its yes/no states, a bit each (F_*): one field for an idle connection, not 7.
   #flags = 0;
 
@@ -159,22 +179,84 @@ export class NodeSocket implements Socket {
   }
   readonly localAddress: SocketAddress;
   readonly remoteAddress: SocketAddress;
-  readonly fastPath: SocketFastPath | null;
   #sock: net.Socket;
   #tls: TlsInfo | null;
-  #error: Error | null = null;
   #handler: FastPathHandler = EMPTY_HANDLER;
-  #pendingError: Error | null = null;
-  #closed: Promise<void> | null = null;
-  #resolveClosed: (() => void) | null = null;
-  #rejectClosed: ((error: Error) => void) | null = null;
   #afterWriteFn: (() => void) | null = null;
-  #readable: ReadableStream<Uint8Array> | null = null;
-  #writable: WritableStream<Uint8Array> | null = null;
-  #readController: ReadableStreamDefaultController<Uint8Array> | null = null;
-  #drainWaiters: { resolve: () => void; reject: (e: Error) => void }[] | null = null;
-  #streamQueued = 0; // chunks in the writable stream's queue, not yet in the sink
-  #streamIdleWaiters: (() => void)[] | null = null;
+  /** What only some sockets need (streams, a failure, waiters), made on first use. */
+  #rare: NodeRare | null = null;
+
+  get #more(): NodeRare {
+    return this.#rare ??= new NodeRare();
+  }
+  // Each rare field reads its default while `#rare` is null, and storing a
+  // default does not make it.
+  get #error(): Error | null {
+    return this.#rare?.error ?? null;
+  }
+  set #error(value: Error | null) {
+    if (value !== null || this.#rare !== null) this.#more.error = value;
+  }
+  get #pendingError(): Error | null {
+    return this.#rare?.pendingError ?? null;
+  }
+  set #pendingError(value: Error | null) {
+    if (value !== null || this.#rare !== null) this.#more.pendingError = value;
+  }
+  get #closed(): Promise<void> | null {
+    return this.#rare?.closed ?? null;
+  }
+  set #closed(value: Promise<void> | null) {
+    if (value !== null || this.#rare !== null) this.#more.closed = value;
+  }
+  get #resolveClosed(): (() => void) | null {
+    return this.#rare?.resolveClosed ?? null;
+  }
+  set #resolveClosed(value: (() => void) | null) {
+    if (value !== null || this.#rare !== null) this.#more.resolveClosed = value;
+  }
+  get #rejectClosed(): ((error: Error) => void) | null {
+    return this.#rare?.rejectClosed ?? null;
+  }
+  set #rejectClosed(value: ((error: Error) => void) | null) {
+    if (value !== null || this.#rare !== null) this.#more.rejectClosed = value;
+  }
+  get #readable(): ReadableStream<Uint8Array> | null {
+    return this.#rare?.readable ?? null;
+  }
+  set #readable(value: ReadableStream<Uint8Array> | null) {
+    if (value !== null || this.#rare !== null) this.#more.readable = value;
+  }
+  get #writable(): WritableStream<Uint8Array> | null {
+    return this.#rare?.writable ?? null;
+  }
+  set #writable(value: WritableStream<Uint8Array> | null) {
+    if (value !== null || this.#rare !== null) this.#more.writable = value;
+  }
+  get #readController(): ReadableStreamDefaultController<Uint8Array> | null {
+    return this.#rare?.readController ?? null;
+  }
+  set #readController(value: ReadableStreamDefaultController<Uint8Array> | null) {
+    if (value !== null || this.#rare !== null) this.#more.readController = value;
+  }
+  get #drainWaiters(): Waiter[] | null {
+    return this.#rare?.drainWaiters ?? null;
+  }
+  set #drainWaiters(value: Waiter[] | null) {
+    if (value !== null || this.#rare !== null) this.#more.drainWaiters = value;
+  }
+  get #streamQueued(): number {
+    return this.#rare?.streamQueued ?? 0;
+  }
+  set #streamQueued(value: number) {
+    if (value !== 0 || this.#rare !== null) this.#more.streamQueued = value;
+  }
+  get #streamIdleWaiters(): (() => void)[] | null {
+    return this.#rare?.streamIdleWaiters ?? null;
+  }
+  set #streamIdleWaiters(value: (() => void)[] | null) {
+    if (value !== null || this.#rare !== null) this.#more.streamIdleWaiters = value;
+  }
 
   constructor(sock: net.Socket, ends: Ends, tlsInfo: TlsInfo | null, isTcp: boolean) {
     this.#sock = sock;
@@ -186,7 +268,6 @@ export class NodeSocket implements Socket {
     sock.on("error", NodeSocket.#errorListener);
     sock.on("close", NodeSocket.#closeListener);
     sock.on("drain", NodeSocket.#drainListener);
-    this.fastPath = new NodeSocket.#FastPath(this);
     if (sock.destroyed) queueMicrotask(() => this.#onClose());
   }
 
@@ -352,69 +433,64 @@ export class NodeSocket implements Socket {
 
   // -- fast path ------------------------------------------------------------
 
-  /** The fast path: one object holding its socket, its methods on the prototype. */
-  static #FastPath = class implements SocketFastPath {
-    readonly owner: NodeSocket;
-    constructor(owner: NodeSocket) {
-      this.owner = owner;
-    }
+  /** The fast path is the socket itself (no object of its own per connection). */
+  get fastPath(): SocketFastPath {
+    return this;
+  }
 
-    start(handler: FastPathHandler): void {
-      const self = this.owner;
-      self.#startMode();
-      if (self.#is(F_DONE)) {
-        // Closed before the core started: it still hears the failure, then the close.
-        const error = self.#error;
-        queueMicrotask(() => {
-          if (error) handler.onError(error);
-          handler.onClose();
-        });
-        return;
-      }
-      self.#handler = handler;
-      if (handler.borrowsData === true) self.#lend();
-      if (self.#error) {
-        // Failed (not yet closed) before the start: report it before 'close' does.
-        self.#pendingError = self.#error;
-        queueMicrotask(() => self.#flushPendingError());
-      }
-      const sock = self.#sock;
-      sock.on("data", NodeSocket.#dataListener);
-      sock.on("end", NodeSocket.#endListener);
-      // Accepted sockets start paused (pauseOnConnect): adding 'data' does not resume them.
-      sock.resume();
+  start(handler: FastPathHandler): void {
+    this.#startMode();
+    if (this.#is(F_DONE)) {
+      // Closed before the core started: it still hears the failure, then the close.
+      const error = this.#error;
+      queueMicrotask(() => {
+        if (error) handler.onError(error);
+        handler.onClose();
+      });
+      return;
     }
+    this.#handler = handler;
+    if (handler.borrowsData === true) this.#lend();
+    if (this.#error) {
+      // Failed (not yet closed) before the start: report it before 'close' does.
+      this.#pendingError = this.#error;
+      queueMicrotask(() => this.#flushPendingError());
+    }
+    const sock = this.#sock;
+    sock.on("data", NodeSocket.#dataListener);
+    sock.on("end", NodeSocket.#endListener);
+    // Accepted sockets start paused (pauseOnConnect): adding 'data' does not resume them.
+    sock.resume();
+  }
 
-    pauseReading(): void {
-      const sock = this.owner.#sock;
-      if (sock instanceof LendingSocket) sock.paused = true;
-      sock.pause();
-    }
+  pauseReading(): void {
+    const sock = this.#sock;
+    if (sock instanceof LendingSocket) sock.paused = true;
+    sock.pause();
+  }
 
-    resumeReading(): void {
-      if (this.owner.#is(F_UPGRADED)) return;
-      const sock = this.owner.#sock;
-      if (sock instanceof LendingSocket) sock.paused = false;
-      sock.resume();
-    }
+  resumeReading(): void {
+    if (this.#is(F_UPGRADED)) return;
+    const sock = this.#sock;
+    if (sock instanceof LendingSocket) sock.paused = false;
+    sock.resume();
+  }
 
-    write(data: Uint8Array): number {
-      const self = this.owner;
-      const sock = self.#sock;
-      if (self.#is(F_DONE) || self.#is(F_UPGRADED) || sock.destroyed || sock.writableEnded) {
-        return 0;
-      }
-      // Made on the first write: an idle connection has no such closure.
-      sock.write(data, self.#afterWriteFn ??= () => self.#afterWrite());
-      const queued = sock.writableLength;
-      if (queued > 0) self.#set(F_REPORTED_QUEUE, true);
-      return queued;
+  write(data: Uint8Array): number {
+    const sock = this.#sock;
+    if (this.#is(F_DONE) || this.#is(F_UPGRADED) || sock.destroyed || sock.writableEnded) {
+      return 0;
     }
+    // Made on the first write: an idle connection has no such closure.
+    sock.write(data, this.#afterWriteFn ??= () => this.#afterWrite());
+    const queued = sock.writableLength;
+    if (queued > 0) this.#set(F_REPORTED_QUEUE, true);
+    return queued;
+  }
 
-    get bufferedAmount(): number {
-      return this.owner.#is(F_DONE) ? 0 : this.owner.#sock.writableLength;
-    }
-  };
+  get bufferedAmount(): number {
+    return this.#is(F_DONE) ? 0 : this.#sock.writableLength;
+  }
 
   // -- streams --------------------------------------------------------------
 
