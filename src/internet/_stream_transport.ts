@@ -27,30 +27,9 @@ import { ConnectionAborted, ConnectionDone, ConnectionLost } from "./error.ts";
 import type { Logger } from "../logger/_publisher.ts";
 import * as F from "./_transport_state.ts";
 import { DEFAULT_BUFFER_SIZE, defaultLogger, RareState } from "./_transport_state.ts";
-import type { StreamsMode, TlsUpgrade } from "./_transport_state.ts";
+import type { StreamsMode, StreamTransportOptions, TlsUpgrade } from "./_transport_state.ts";
+export type { StreamTransportOptions } from "./_transport_state.ts";
 import { type LiveResource, trackResource, untrackResource } from "./_live.ts";
-
-/** Options for `StreamTransport`. */
-export interface StreamTransportOptions {
-  /** Buffered bytes above which a streaming producer is paused. @default 65536 */
-  bufferSize?: number;
-  /** This is the accepting side (used as the default role for `startTLS`). @default false */
-  isServer?: boolean;
-  /** Where protocol exceptions are logged. @default new Logger("tw.internet.transport") */
-  logger?: Logger;
-  /** Use the socket's fast path when it has one; false forces the Web Streams path. @default true */
-  fastPath?: boolean;
-  /**
-   * Called after `protocol.connectionLost(reason)` (ports and connectors hook
-   * in here), with the transport, so one function can serve every connection.
-   */
-  onConnectionLost?: (reason: Failure, transport: StreamTransport) => void;
-  /**
-   * Record it among the live resources; false when its owner does (a port
-   * registers its set of connections with `trackResourceGroup`). @default true
-   */
-  tracked?: boolean;
-}
 
 /** A protocol may implement the half-close callbacks (`IHalfCloseableProtocol`). */
 interface MaybeHalfCloseable extends IProtocol {

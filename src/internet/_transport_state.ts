@@ -1,18 +1,42 @@
 /**
- * `StreamTransport`'s state that only some transports need, and the bits of
- * its `#flags`: kept apart so that the transport itself stays small (on Bun,
+ * `StreamTransport`'s options and their defaults, the state that only some
+ * transports need, and the bits of its `#flags`: kept apart so that the transport itself stays small (on Bun,
  * an object of up to 8 fields takes 80 bytes; 9 to 12, 112).
  *
  * @module
  */
 import type { TlsOptions } from "./socket.ts";
 import { Logger } from "../logger/_publisher.ts";
+import type { Failure } from "./failure.ts";
+import type { StreamTransport } from "./_stream_transport.ts";
 
 /** Where protocol exceptions are logged when no logger is given. */
 export const defaultLogger: Logger = new Logger("tw.internet.transport");
 
 /** The high-water mark when none is given (Twisted's `bufferSize`). */
 export const DEFAULT_BUFFER_SIZE = 65536;
+
+/** Options for `StreamTransport`. */
+export interface StreamTransportOptions {
+  /** Buffered bytes above which a streaming producer is paused. @default 65536 */
+  bufferSize?: number;
+  /** This is the accepting side (used as the default role for `startTLS`). @default false */
+  isServer?: boolean;
+  /** Where protocol exceptions are logged. @default new Logger("tw.internet.transport") */
+  logger?: Logger;
+  /** Use the socket's fast path when it has one; false forces the Web Streams path. @default true */
+  fastPath?: boolean;
+  /**
+   * Called after `protocol.connectionLost(reason)` (ports and connectors hook
+   * in here), with the transport, so one function can serve every connection.
+   */
+  onConnectionLost?: (reason: Failure, transport: StreamTransport) => void;
+  /**
+   * Record it among the live resources; false when its owner does (a port
+   * registers its set of connections with `trackResourceGroup`). @default true
+   */
+  tracked?: boolean;
+}
 
 /** The socket's stream ends, for a transport without the fast path. */
 export interface StreamsMode {

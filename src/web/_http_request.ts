@@ -12,7 +12,7 @@ import { ConnectionLost } from "../internet/error.ts";
 import type { Failure } from "../internet/failure.ts";
 import type { IPullProducer, IPushProducer } from "../internet/interfaces.ts";
 import type { Address } from "../internet/address.ts";
-import { allocBytes, concatBytes } from "../internet/_bytes.ts";
+import { concatBytes } from "../internet/_bytes.ts";
 import { Headers } from "./_headers.ts";
 import {
   type Args,
@@ -30,9 +30,8 @@ import {
   frameChunk,
   headStart,
   isAscii,
-  putAscii,
-  putBytes,
   sanitizeValue,
+  smallResponse,
   statusLine,
 } from "./_head_bytes.ts";
 import type { HTTPChannel, IChannelRequest } from "./http.ts";
@@ -43,8 +42,6 @@ import {
   now,
   sendText,
   serialize,
-  serializedLength,
-  serializeTo,
   setOne,
   trailersOf,
   valuesOf,
@@ -86,7 +83,6 @@ const enc = new TextEncoder();
 const EMPTY = new Uint8Array(0);
 const CRLF = enc.encode("\r\n");
 const LAST_CHUNK = enc.encode("0\r\n\r\n");
-const DEFAULT_TYPE_LINE = enc.encode("Content-Type: text/html\r\n");
 // Response bodies at most this large are copied next to their framing so that
 // one transport write carries them; larger ones go as separate writes.
 const COALESCE = 16384;
@@ -604,30 +600,12 @@ export class HTTPRequest implements IChannelRequest {
         needsDate ? channel[now]() : null,
         needsServer ? channel.serverName : "",
       );
-      if (start !== null) {
-        const type = defaultType ? DEFAULT_TYPE_LINE : EMPTY;
-        const framing = chunkSize === "" ? 0 : chunkSize.length + 4;
-        const out = allocBytes(
-          start.length + type.length + h[serializedLength]() + 2 + framing + sendLength,
-        );
-        let at = putBytes(out, type, putBytes(out, start, 0));
-        at = h[serializeTo](out, at);
-        if (at >= 0) {
-          out[at++] = 13;
-          out[at++] = 10;
-          if (chunkSize !== "") at = putAscii(out, chunkSize + "\r\n", at);
-          if (sendText !== null) at = putAscii(out, sendText, at);
-          else if (send.length > 0) {
-            out.set(send, at);
-            at += send.length;
-          }
-          if (chunkSize !== "") {
-            out[at] = 13;
-            out[at + 1] = 10;
-          }
-          channel[writeResponse](out);
-          return;
-        }
+      const out = start === null
+        ? null
+        : smallResponse(start, defaultType, h, chunkSize, sendText, send);
+      if (out !== null) {
+        channel[writeResponse](out);
+        return;
       }
     }
     // Any head (a custom reason phrase, HTTP/1.0, characters above ASCII, a
