@@ -170,18 +170,8 @@ export class Port implements IListeningPort, LiveResource {
     }
   };
   #acceptDone: Promise<void> = Promise.resolve();
-  /** Every connection's transport options, made once (not an object per connection). */
-  get #transportOptions(): StreamTransportOptions {
-    return this.#transportOptionsCache ??= {
-      isServer: true,
-      bufferSize: this.#options.bufferSize,
-      logger: this.#options.logger,
-      fastPath: this.#options.fastPath,
-      onConnectionLost: this.#forget,
-      tracked: false,
-    };
-  }
-  #transportOptionsCache: StreamTransportOptions | null = null;
+  /** Every connection's transport options: one object, not one per connection. */
+  #transportOptions: StreamTransportOptions;
 
   /**
    * Creates a port; `startListening()` binds it.
@@ -201,6 +191,14 @@ export class Port implements IListeningPort, LiveResource {
     this.#factory = factory;
     this.#options = options;
     this.#log = options.logger ?? log;
+    this.#transportOptions = {
+      isServer: true,
+      bufferSize: options.bufferSize,
+      logger: options.logger,
+      fastPath: options.fastPath,
+      onConnectionLost: this.#forget,
+      tracked: false,
+    };
   }
 
   /** The factory building this port's protocols. */
