@@ -38,22 +38,22 @@ export const HOP_BY_HOP: ReadonlySet<string> = new Set([
   "upgrade",
 ]);
 
-interface Entry {
-  /** The lower-case name (the map's key). */
-  key: string;
-  /** The name as first given, for output. */
-  name: string;
-  values: string[];
-  /** `Name: ` as bytes, found when first serialized. */
-  prefix: Uint8Array | null;
-}
-
 // Received bytes larger than this are decoded at once: the headers would
 // otherwise keep a large read buffer alive as long as themselves.
 const MAX_KEPT = 16384;
 
-function newEntry(key: string, name: string, values: string[]): Entry {
-  return { key, name, values, prefix: null };
+/** The index in `list` of the first field named `key`, or -1. */
+function findKey(list: string[], key: string): number {
+  for (let i = 0; i < list.length; i += 3) if (list[i] === key) return i;
+  return -1;
+}
+
+/** The index just past the fields of the name whose first field is at `at`. */
+function groupEnd(list: string[], at: number): number {
+  const key = list[at];
+  let end = at + 3;
+  while (end < list.length && list[end] === key) end += 3;
+  return end;
 }
 
 /**
@@ -69,18 +69,21 @@ function newEntry(key: string, name: string, values: string[]): Entry {
  * ```
  */
 export class Headers {
-  // Keyed by lower-case name; Map keeps insertion order for output. Made on
-  // first use: the request headers of many requests never need one.
-  #store: Map<string, Entry> | null = null;
-  // Header lines as the parser received them, not yet in the map (see
+  // The fields as flat triples: lower-case name, the name as first given,
+  // value. The values of one name are contiguous, names in the order they
+  // were first added. A response has a handful of fields, which a scan finds
+  // faster than a Map hashes, and no object per name is made. Null until
+  // the first field.
+  #list: string[] | null = null;
+  // Header lines as the parser received them, not yet in the list (see
   // `Received`): most requests are answered after looking up one or two
-  // names, which a scan of the bytes does without decoding the others or
-  // building the map.
+  // names, which a scan of the bytes does without decoding the others.
   #received: Received | null = null;
 
-  get #map(): Map<string, Entry> {
+  /** The fields, with received lines decoded first; null when there are none. */
+  #fields(): string[] | null {
     if (this.#received !== null) this.#fold();
-    return this.#store ??= new Map();
+    return this.#list;
   }
 
   #fold(): void {
@@ -99,10 +102,38 @@ export class Headers {
 
   #add(name: string, value: string): void {
     const key = name.toLowerCase();
-    const store = this.#store ??= new Map();
-    const entry = store.get(key);
-    if (entry === undefined) store.set(key, newEntry(key, name, [value]));
-    else entry.values.push(value);
+    const list = this.#list ??= [];
+    const at = findKey(list, key);
+    if (at < 0) list.push(key, name, value);
+    else {
+      const end = groupEnd(list, at);
+      if (end === list.length) list.push(key, list[at + 1], value);
+      else list.splice(end, 0, key, list[at + 1], value);
+    }
+  }
+
+  /** Replaces every value of `name` (in place when present, else at the end). */
+  #replace(name: string, values: readonly string[]): void {
+    const key = name.toLowerCase();
+    const list = this.#fields() ?? (this.#list = []);
+    const at = findKey(list, key);
+    const fields: string[] = [];
+    for (const value of values) fields.push(key, name, value);
+    if (at < 0) {
+      for (const field of fields) list.push(field);
+    } else list.splice(at, groupEnd(list, at) - at, ...fields);
+  }
+
+  /** `#replace` with one value, making no array but the list. */
+  #replaceOne(name: string, value: string): void {
+    const key = name.toLowerCase();
+    const list = this.#fields() ?? (this.#list = []);
+    const at = findKey(list, key);
+    if (at < 0) list.push(key, name, value);
+    else if (groupEnd(list, at) === at + 3) {
+      list[at + 1] = name;
+      list[at + 2] = value;
+    } else list.splice(at, groupEnd(list, at) - at, key, name, value);
   }
 
   /**
@@ -130,17 +161,17 @@ export class Headers {
 
   /** Removes every value of `name`. */
   removeHeader(name: string): void {
-    this.#map.delete(name.toLowerCase());
+    const list = this.#fields();
+    if (list === null) return;
+    const at = findKey(list, name.toLowerCase());
+    if (at >= 0) list.splice(at, groupEnd(list, at) - at);
   }
 
   /** Replaces the values of `name` (an empty list removes it). */
   setRawHeaders(name: string, values: readonly string[]): void {
-    if (values.length === 0) {
-      this.removeHeader(name);
-      return;
-    }
-    const key = name.toLowerCase();
-    this.#map.set(key, newEntry(key, name, values.slice()));
+    if (values.length === 0) this.removeHeader(name);
+    else if (values.length === 1) this.#replaceOne(name, values[0]);
+    else this.#replace(name, values);
   }
 
   /**
@@ -148,8 +179,7 @@ export class Headers {
    * @ignore
    */
   [setOne](name: string, value: string): void {
-    const key = name.toLowerCase();
-    this.#map.set(key, newEntry(key, name, [value]));
+    this.#replaceOne(name, value);
   }
 
   /** Appends one value to `name`. */
@@ -165,7 +195,7 @@ export class Headers {
    * @ignore
    */
   [receive](received: Received): void {
-    const fresh = this.#received === null && (this.#store === null || this.#store.size === 0);
+    const fresh = this.#received === null && (this.#list === null || this.#list.length === 0);
     if (this.#received !== null) this.#fold();
     this.#received = received;
     if (!fresh || received.buf.byteLength > MAX_KEPT) this.#fold();
@@ -176,23 +206,22 @@ export class Headers {
   /** The values of `name`, or `defaultValue` when absent. */
   getRawHeaders<D>(name: string, defaultValue: D): string[] | D;
   getRawHeaders<D>(name: string, defaultValue?: D): string[] | D | undefined {
-    if (this.#received !== null) {
-      // Made for this call: already a copy.
-      return (this[valuesOf](name.toLowerCase()) as string[] | undefined) ?? defaultValue;
-    }
-    const entry = this.#map.get(name.toLowerCase());
-    return entry === undefined ? defaultValue : entry.values.slice();
+    // Made for this call: already a copy.
+    return (this[valuesOf](name.toLowerCase()) as string[] | undefined) ?? defaultValue;
   }
 
   /** The last value of `name`, or null: what `request.getHeader` returns. */
   getLast(name: string): string | null {
     const r = this.#received;
+    const key = name.toLowerCase();
     if (r !== null) {
-      const at = receivedFind(r, name.toLowerCase(), true);
+      const at = receivedFind(r, key, true);
       return at < 0 ? null : receivedValue(r, at);
     }
-    const entry = this.#map.get(name.toLowerCase());
-    return entry === undefined ? null : entry.values[entry.values.length - 1];
+    const list = this.#list;
+    if (list === null) return null;
+    for (let i = list.length - 3; i >= 0; i -= 3) if (list[i] === key) return list[i + 2];
+    return null;
   }
 
   /**
@@ -202,8 +231,8 @@ export class Headers {
   [hasLower](lowerName: string): boolean {
     const r = this.#received;
     if (r !== null) return receivedFind(r, lowerName, false) >= 0;
-    const store = this.#store;
-    return store !== null && store.has(lowerName);
+    const list = this.#list;
+    return list !== null && findKey(list, lowerName) >= 0;
   }
 
   /**
@@ -213,10 +242,15 @@ export class Headers {
    */
   [countOf](lowerName: string): number {
     const r = this.#received;
-    if (r === null) return this.#store?.get(lowerName)?.values.length ?? 0;
+    let count = 0;
+    if (r === null) {
+      const list = this.#list;
+      if (list === null) return 0;
+      for (let i = 0; i < list.length; i += 3) if (list[i] === lowerName) count++;
+      return count;
+    }
     const { buf, marks } = r;
     const n = lowerName.length;
-    let count = 0;
     for (let i = 0; i < marks.length; i += 4) {
       const start = marks[i];
       if (marks[i + 1] - start === n && bytesEqualLower(buf, start, lowerName)) count++;
@@ -225,15 +259,23 @@ export class Headers {
   }
 
   /**
-   * The values of `name` without copying (internal fast path; do not mutate).
+   * The values of `lowerName` (already lower case), or undefined (internal
+   * fast path).
    * @ignore
    */
   [valuesOf](lowerName: string): readonly string[] | undefined {
     const r = this.#received;
-    if (r === null) return this.#store?.get(lowerName)?.values;
+    let found: string[] | undefined;
+    if (r === null) {
+      const list = this.#list;
+      if (list === null) return undefined;
+      for (let i = 0; i < list.length; i += 3) {
+        if (list[i] === lowerName) (found ??= []).push(list[i + 2]);
+      }
+      return found;
+    }
     const { buf, marks } = r;
     const n = lowerName.length;
-    let found: string[] | undefined;
     for (let i = 0; i < marks.length; i += 4) {
       const start = marks[i];
       if (marks[i + 1] - start === n && bytesEqualLower(buf, start, lowerName)) {
@@ -245,7 +287,15 @@ export class Headers {
 
   /** Each `[name, values]`, names as first given. */
   *getAllRawHeaders(): IterableIterator<[string, string[]]> {
-    for (const entry of this.#map.values()) yield [entry.name, entry.values.slice()];
+    const list = this.#fields();
+    if (list === null) return;
+    for (let i = 0; i < list.length;) {
+      const end = groupEnd(list, i);
+      const values: string[] = [];
+      for (let k = i; k < end; k += 3) values.push(list[k + 2]);
+      yield [list[i + 1], values];
+      i = end;
+    }
   }
 
   /**
@@ -254,31 +304,33 @@ export class Headers {
    * @ignore
    */
   [eachValue](fn: (lowerName: string, value: string) => void): void {
-    for (const [key, entry] of this.#map) {
-      const values = entry.values;
-      for (let i = 0; i < values.length; i++) fn(key, values[i]);
-    }
+    const list = this.#fields();
+    if (list === null) return;
+    for (let i = 0; i < list.length; i += 3) fn(list[i], list[i + 2]);
   }
 
   /** Each `[name, value]` pair, one per value, names as first given. */
   *[Symbol.iterator](): IterableIterator<[string, string]> {
-    for (const entry of this.#map.values()) {
-      for (const value of entry.values) yield [entry.name, value];
-    }
+    const list = this.#fields();
+    if (list === null) return;
+    for (let i = 0; i < list.length; i += 3) yield [list[i + 1], list[i + 2]];
   }
 
   /** A copy. */
   copy(): Headers {
     const out = new Headers();
-    for (const [key, entry] of this.#map) {
-      out.#map.set(key, newEntry(key, entry.name, entry.values.slice()));
-    }
+    const list = this.#fields();
+    if (list !== null) out.#list = list.slice();
     return out;
   }
 
   /** The number of distinct names. */
   get size(): number {
-    return this.#map.size;
+    const list = this.#fields();
+    if (list === null) return 0;
+    let n = 0;
+    for (let i = 0; i < list.length; i += 3) if (i === 0 || list[i] !== list[i - 3]) n++;
+    return n;
   }
 
   /** Converts to the standard `Headers` of `fetch` (values joined as it does). */
@@ -293,11 +345,10 @@ export class Headers {
    * @ignore
    */
   [serialize](): string {
+    const list = this.#fields();
+    if (list === null) return "";
     let out = "";
-    for (const [key, entry] of this.#map) {
-      const prefix = linePrefix(key);
-      for (const value of entry.values) out += prefix + value + "\r\n";
-    }
+    for (let i = 0; i < list.length; i += 3) out += linePrefix(list[i]) + list[i + 2] + "\r\n";
     return out;
   }
 
@@ -306,12 +357,11 @@ export class Headers {
    * @ignore
    */
   [serializedLength](): number {
+    const list = this.#fields();
+    if (list === null) return 0;
     let n = 0;
-    for (const entry of this.#map.values()) {
-      const prefix = (entry.prefix ??= linePrefixBytes(entry.key)).length + 2;
-      const values = entry.values;
-      for (let i = 0; i < values.length; i++) n += prefix + values[i].length;
-    }
+    // A canonical name is the name in other case: `Name: ` is its length + 2.
+    for (let i = 0; i < list.length; i += 3) n += list[i].length + list[i + 2].length + 4;
     return n;
   }
 
@@ -321,15 +371,10 @@ export class Headers {
    * @ignore
    */
   [serializeTo](out: Uint8Array, at: number): number {
-    for (const entry of this.#map.values()) {
-      const prefix = entry.prefix ??= linePrefixBytes(entry.key);
-      const values = entry.values;
-      for (let i = 0; i < values.length; i++) {
-        at = putAscii(out, values[i], putBytes(out, prefix, at));
-        if (at < 0) return -1;
-        out[at++] = 13;
-        out[at++] = 10;
-      }
+    const list = this.#fields();
+    if (list === null) return at;
+    for (let i = 0; i < list.length && at >= 0; i += 3) {
+      at = putField(out, list[i], list[i + 2], at);
     }
     return at;
   }
@@ -410,16 +455,43 @@ const canonical = new Map<string, string>([
 ]);
 
 const prefixes = new Map<string, string>();
-const prefixBytes = new Map<string, Uint8Array>();
 
-/** `linePrefix` as bytes (canonical names are tokens, so ASCII), cached. */
-function linePrefixBytes(lower: string): Uint8Array {
-  let bytes = prefixBytes.get(lower);
-  if (bytes === undefined) {
-    bytes = asciiBytes(linePrefix(lower))!;
-    if (prefixBytes.size < 1000) prefixBytes.set(lower, bytes);
+/** How a field is written as bytes: its `Name: ` and the last value written. */
+interface FieldBytes {
+  /** `Name: ` as bytes; null when the name is not ASCII. */
+  prefix: Uint8Array | null;
+  /** The value last written under this name. */
+  value: string;
+  /** The whole line for `value`, made once it was written twice in a row. */
+  line: Uint8Array | null;
+}
+
+// By lower-case name. Resources set the same few values again and again
+// (Content-Type, Cache-Control ...): those lines are copied whole, which is
+// several times faster than converting them character by character.
+const fieldBytes = new Map<string, FieldBytes>();
+const MAX_CACHED_VALUE = 256;
+
+/** Writes the line `Name: value\r\n` at `at` and returns its end; -1 when not ASCII. */
+function putField(out: Uint8Array, key: string, value: string, at: number): number {
+  let field = fieldBytes.get(key);
+  if (field === undefined) {
+    field = { prefix: asciiBytes(linePrefix(key)), value: "", line: null };
+    if (fieldBytes.size < 1000) fieldBytes.set(key, field);
   }
-  return bytes;
+  if (field.value === value && value.length <= MAX_CACHED_VALUE) {
+    const line = field.line ??= asciiBytes(linePrefix(key) + value + "\r\n");
+    if (line === null) return -1;
+    return putBytes(out, line, at);
+  }
+  field.value = value;
+  field.line = null;
+  if (field.prefix === null) return -1;
+  at = putAscii(out, value, putBytes(out, field.prefix, at));
+  if (at < 0) return -1;
+  out[at] = 13;
+  out[at + 1] = 10;
+  return at + 2;
 }
 
 /** `content-type` -> `Content-Type: `, cached. */

@@ -1,7 +1,8 @@
 import { afterEach, beforeEach, describe, it } from "node:test";
 import assert from "node:assert/strict";
+import fc from "fast-check";
 import { Headers } from "../../src/web/mod.ts";
-import { serialize } from "../../src/web/_internal.ts";
+import { serialize, serializedLength, serializeTo, setOne } from "../../src/web/_internal.ts";
 import { trackLeaks } from "../../src/testing/mod.ts";
 
 trackLeaks({ beforeEach, afterEach });
@@ -32,5 +33,71 @@ describe("Headers", () => {
     assert.equal(h.getRawHeaders("set-cookie")!.length, 2);
     assert.equal(h.toWebHeaders().get("set-cookie"), "a=1, b=2");
     assert.equal(h[serialize](), "Set-Cookie: a=1\r\nSet-Cookie: b=2\r\n");
+  });
+
+  it("groups the values of a name where it was first added", () => {
+    const h = new Headers();
+    h.addRawHeader("A", "1");
+    h.addRawHeader("B", "2");
+    h.addRawHeader("a", "3");
+    h.setRawHeaders("b", ["4", "5"]);
+    assert.deepEqual([...h], [["A", "1"], ["A", "3"], ["b", "4"], ["b", "5"]]);
+    assert.deepEqual([...h.getAllRawHeaders()], [["A", ["1", "3"]], ["b", ["4", "5"]]]);
+    assert.equal(h.getLast("a"), "3");
+    assert.equal(h[serialize](), "A: 1\r\nA: 3\r\nB: 4\r\nB: 5\r\n");
+  });
+
+  it("behaves as a map of names to lists of values (property)", () => {
+    const name = fc.constantFrom("a", "A", "b", "B", "content-type", "Content-Type", "x-y");
+    const value = fc.string({ maxLength: 6, unit: fc.constantFrom("x", "y", "1", " ", "é") });
+    const op = fc.oneof(
+      fc.tuple(fc.constant("add"), name, fc.array(value, { maxLength: 1 })),
+      fc.tuple(fc.constant("set"), name, fc.array(value, { maxLength: 3 })),
+      fc.tuple(fc.constant("one"), name, fc.array(value, { minLength: 1, maxLength: 1 })),
+      fc.tuple(fc.constant("remove"), name, fc.constant([] as string[])),
+    );
+    fc.assert(fc.property(fc.array(op, { maxLength: 30 }), (ops) => {
+      // The model: lower-case name -> the name first given and the values.
+      const model = new Map<string, { name: string; values: string[] }>();
+      const h = new Headers();
+      for (const [kind, n, values] of ops) {
+        const key = n.toLowerCase();
+        if (kind === "add") {
+          const v = values[0] ?? "";
+          h.addRawHeader(n, v);
+          const e = model.get(key);
+          if (e === undefined) model.set(key, { name: n, values: [v] });
+          else e.values.push(v);
+        } else if (kind === "remove" || (kind === "set" && values.length === 0)) {
+          if (kind === "remove") h.removeHeader(n);
+          else h.setRawHeaders(n, values);
+          model.delete(key);
+        } else {
+          if (kind === "one") h[setOne](n, values[0]);
+          else h.setRawHeaders(n, values);
+          model.set(key, { name: n, values: values.slice() });
+        }
+      }
+      assert.equal(h.size, model.size);
+      assert.deepEqual(
+        [...h.getAllRawHeaders()],
+        [...model.values()].map((e) => [e.name, e.values]),
+      );
+      for (const key of ["a", "b", "content-type", "x-y", "z"]) {
+        const e = model.get(key);
+        assert.deepEqual(h.getRawHeaders(key.toUpperCase()), e?.values);
+        assert.equal(h.getLast(key), e === undefined ? null : e.values[e.values.length - 1]);
+        assert.equal(h.hasHeader(key), e !== undefined);
+      }
+      // The bytes written directly are the string form's, or -1 above ASCII.
+      const text = h[serialize]();
+      const out = new Uint8Array(h[serializedLength]() + 4);
+      const end = h[serializeTo](out, 2);
+      if ([...text].some((c) => c.charCodeAt(0) > 0x7f)) assert.equal(end, -1);
+      else {
+        assert.equal(end, 2 + text.length);
+        assert.equal(new TextDecoder().decode(out.subarray(2, end)), text);
+      }
+    }));
   });
 });

@@ -105,6 +105,43 @@ describe("Response heads", () => {
     assert.ok(text.endsWith("\r\n\r\nbody"), text);
   });
 
+  it("writes repeated and changing values and bodies alike", () => {
+    // Lines and bodies seen twice in a row are copied from cached bytes:
+    // the bytes must not differ from the first, converted ones.
+    const clock = new Clock();
+    const types = ["text/plain", "text/plain", "text/plain", "text/csv", "text/plain"];
+    const bodies = ["one", "one", "one", "two", "one"];
+    let i = 0;
+    const site = new Site(
+      new Leaf((request) => {
+        request.setHeader("content-type", types[i]);
+        return bodies[i++];
+      }),
+      { clock },
+    );
+    const s = serve(site, clock);
+    for (let k = 0; k < types.length; k++) s.send("GET / HTTP/1.1\r\nHost: x\r\n\r\n");
+    const responses = td.decode(s.transport.value()).split("HTTP/1.1 200 OK\r\n").slice(1);
+    assert.deepEqual(
+      responses,
+      types.map((type, k) =>
+        `Date: Thu, 01 Jan 1970 00:00:00 GMT\r\nServer: tw\r\nContent-Type: ${type}\r\n` +
+        `Content-Length: 3\r\n\r\n${bodies[k]}`
+      ),
+    );
+    s.transport.loseConnection();
+  });
+
+  it("sends a header name above ASCII as UTF-8 too", () => {
+    for (let k = 0; k < 2; k++) {
+      const text = rawResponse((request) => {
+        request.responseHeaders.setRawHeaders("x-été", ["1"]);
+        return "body";
+      });
+      assert.match(text, /\r\nX-été: 1\r\nContent-Length: 4\r\n/);
+    }
+  });
+
   it("frames a small first write of a chunked response in the head's write", () => {
     const clock = new Clock();
     const site = new Site(
