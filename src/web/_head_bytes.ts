@@ -49,9 +49,15 @@ export function putAscii(out: Uint8Array, s: string, at: number): number {
   return at + s.length;
 }
 
+// The last string found ASCII: a rendered text is checked by the render
+// path and again by `write`, and the same text is often rendered again.
+let lastAscii = "";
+
 /** True when every character of `s` is ASCII. */
 export function isAscii(s: string): boolean {
+  if (s === lastAscii) return true;
   for (let i = 0; i < s.length; i++) if (s.charCodeAt(i) > 0x7f) return false;
+  lastAscii = s;
   return true;
 }
 

@@ -152,6 +152,7 @@ for (const c of "!#$%&'*+-.^_`|~") TCHAR[c.charCodeAt(0)] = 1;
 for (let c = 48; c <= 57; c++) TCHAR[c] = 1;
 for (let c = 65; c <= 90; c++) TCHAR[c] = TCHAR[c + 32] = 1;
 const HTTP_1 = [72, 84, 84, 80, 47, 49, 46]; // "HTTP/1."
+const MARKS: number[] = [];
 // UTF-8, which is latin1 for ASCII bytes and decodes faster on every engine.
 const ascii = new TextDecoder();
 
@@ -194,7 +195,9 @@ export function parseHead(
   const minor = buf[i + 7];
   if (minor !== 0x31 && minor !== 0x30) return null;
   i += 8;
-  const marks: number[] = [];
+  // Offsets go to a reused array first: the head's own is made at its exact size.
+  const scratch = MARKS;
+  let n = 0;
   let high = false;
   while (i < stop) {
     if (buf[i] !== 13 || buf[i + 1] !== 10) return null;
@@ -216,8 +219,13 @@ export function parseHead(
       i++;
       if (c !== 0x20 && c !== 0x09) valueEnd = i;
     }
-    marks.push(nameStart, nameEnd, valueStart, valueEnd);
+    scratch[n] = nameStart;
+    scratch[n + 1] = nameEnd;
+    scratch[n + 2] = valueStart;
+    scratch[n + 3] = valueEnd;
+    n += 4;
   }
+  const marks = scratch.slice(0, n);
   let text: string | null = null;
   let uri: string;
   if (targetEnd - targetStart < 16) uri = latin1(buf, targetStart, targetEnd);
