@@ -166,25 +166,41 @@ export function fieldText(buf: Uint8Array, start: number, end: number, high: boo
   return ascii.decode(start === 0 && end === buf.length ? buf : buf.subarray(start, end));
 }
 
+/** A request head read by `parseHead`: its request line, and where it ends. */
+export interface ParsedHead extends RequestLine {
+  /** The index just past the head's blank line. */
+  end: number;
+}
+
+/** The limits `parseHead` keeps to (an `HTTPChannel`'s). */
+export interface HeadLimits {
+  /** The longest request line, its CR included. */
+  maxRequestLineLength: number;
+  /** The most header lines. */
+  maxHeaders: number;
+}
+
 /**
- * Reads a request head, `buf[start, end)`: the request line and the header
- * lines, each ended by CRLF, then the blank line. The bytes are checked in
- * one pass; the method and target are decoded, and the header lines are
- * given to `headers` as bytes, decoded only when asked for. Returns
- * null when anything is not plainly well formed (`headers` is then left
- * untouched): the caller then reads the head with `parseRequestLine` and
- * `parseHeaderLine`, which accept the same heads and say what is wrong with
- * the others. This is several times cheaper than those regexes.
+ * Reads a request head starting at `buf[start]`: the request line and the
+ * header lines, each ended by CRLF, then the blank line, which must end by
+ * `limit`. The bytes are checked in one pass that also finds the head's end;
+ * the method and target are decoded, and the header lines are given to
+ * `headers` as bytes, decoded only when asked for. Returns null when the
+ * head is incomplete, over a limit, or anything is not plainly well formed
+ * (`headers` is then left untouched): the caller then scans the head line
+ * by line and reads it with `parseRequestLine` and `parseHeaderLine`, which
+ * accept the same heads and say what is wrong with the others. This is
+ * several times cheaper than those regexes.
  */
 export function parseHead(
   buf: Uint8Array,
   start: number,
-  end: number,
+  limit: number,
   headers: Headers,
-): RequestLine | null {
-  const stop = end - 4; // where the last line's CRLF and the blank line start
+  limits: HeadLimits,
+): ParsedHead | null {
   let i = start;
-  while (i < stop && TCHAR[buf[i]] === 1) i++;
+  while (i < limit && TCHAR[buf[i]] === 1) i++;
   if (i === start || buf[i] !== 0x20) return null;
   const methodEnd = i;
   const targetStart = ++i;
@@ -195,13 +211,22 @@ export function parseHead(
   const minor = buf[i + 7];
   if (minor !== 0x31 && minor !== 0x30) return null;
   i += 8;
+  if (i + 1 - start > limits.maxRequestLineLength) return null;
+  const maxMarks = limits.maxHeaders * 4;
   // Offsets go to a reused array first: the head's own is made at its exact size.
   const scratch = MARKS;
   let n = 0;
   let high = false;
-  while (i < stop) {
-    if (buf[i] !== 13 || buf[i + 1] !== 10) return null;
+  for (;;) {
+    // CRLF, then the blank line's CRLF or a field line.
+    if (i + 4 > limit || buf[i] !== 13 || buf[i + 1] !== 10) return null;
     i += 2;
+    if (buf[i] === 13) {
+      if (buf[i + 1] !== 10) return null;
+      i += 2;
+      break;
+    }
+    if (n === maxMarks) return null;
     const nameStart = i;
     while (TCHAR[buf[i]] === 1) i++;
     if (i === nameStart || buf[i] !== 0x3a) return null;
@@ -212,12 +237,11 @@ export function parseHead(
     let valueEnd = i;
     // A field value: HTAB, visible characters, spaces and obs-text, up to
     // the line's CR; trailing spaces are not part of it.
-    for (;;) {
+    for (; i < limit; i++) {
       c = buf[i];
       if (c < 0x20 ? c !== 0x09 : c === 0x7f) break;
       if (c >= 0x80) high = true;
-      i++;
-      if (c !== 0x20 && c !== 0x09) valueEnd = i;
+      if (c !== 0x20 && c !== 0x09) valueEnd = i + 1;
     }
     scratch[n] = nameStart;
     scratch[n + 1] = nameEnd;
@@ -225,6 +249,7 @@ export function parseHead(
     scratch[n + 3] = valueEnd;
     n += 4;
   }
+  const end = i;
   const marks = scratch.slice(0, n);
   let text: string | null = null;
   let uri: string;
@@ -239,7 +264,7 @@ export function parseHead(
     ? "GET"
     : latin1(buf, start, methodEnd);
   headers[receive]({ buf, marks, base: start, high, text });
-  return { method, uri, version: minor === 0x31 ? "HTTP/1.1" : "HTTP/1.0" };
+  return { method, uri, version: minor === 0x31 ? "HTTP/1.1" : "HTTP/1.0", end };
 }
 
 /**

@@ -359,6 +359,22 @@ export class HTTPChannel extends Protocol {
         start = pos;
       }
     }
+    if (this.#scanned === 0) {
+      // Most heads arrive whole and plain: read in one pass, which also finds
+      // the end. Anything else is scanned line by line below.
+      const headers = new Headers();
+      const head = parseHead(
+        buf,
+        start,
+        Math.min(n, start + this.maxHeaderSize + 1),
+        headers,
+        this,
+      );
+      if (head !== null) {
+        this.#headParsed(head, headers);
+        return head.end;
+      }
+    }
     let scan = start + this.#scanned;
     let lineStart = start + this.#lineStart;
     for (;;) {
@@ -409,11 +425,19 @@ export class HTTPChannel extends Protocol {
     return this.#clock().callLater(seconds, () => this.#requestCheck());
   }
 
-  /** A head arrived: `buf[start, end)`, ending with the blank line. */
+  /** A head scanned line by line: `buf[start, end)`, ending with the blank line. */
   #headReceived(buf: Uint8Array, start: number, end: number): void {
     const headers = new Headers();
-    const { method, uri, version } = parseHead(buf, start, end, headers) ??
-      this.#parseHeadStrictly(latin1(buf, start, end - 4), headers);
+    this.#headParsed(
+      parseHead(buf, start, end, headers, this) ??
+        this.#parseHeadStrictly(latin1(buf, start, end - 4), headers),
+      headers,
+    );
+  }
+
+  /** A head was read: checks its framing headers and starts the request. */
+  #headParsed(head: RequestLine, headers: Headers): void {
+    const { method, uri, version } = head;
     this.#method = method;
     this.#uri = uri;
     this.#version = version;

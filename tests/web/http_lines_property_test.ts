@@ -18,6 +18,8 @@ import { trackLeaks } from "../../src/testing/mod.ts";
 
 trackLeaks({ beforeEach, afterEach });
 
+// An HTTPChannel's defaults.
+const LIMITS = { maxRequestLineLength: 8192, maxHeaders: 100 };
 const TOKEN_CHARS = "!#$%&'*+-.^_`|~09AZaz";
 const isTokenChar = (c: string): boolean => /[0-9A-Za-z]/.test(c) || "!#$%&'*+-.^_`|~".includes(c);
 const isToken = (s: string): boolean => s.length > 0 && [...s].every(isTokenChar);
@@ -158,14 +160,18 @@ describe("HTTP line parsers", () => {
     ).map(([line, headers]) => [line, ...headers].join("\r\n"));
     fc.assert(
       fc.property(head, (text) => {
-        const lines = text.split("\r\n");
+        // The head ends at its first blank line.
+        const all = text.split("\r\n");
+        const blank = all.indexOf("", 1);
+        const lines = blank < 0 ? all : all.slice(0, blank);
+        const end = lines.join("\r\n").length + 4;
         const requestLine = referenceRequestLine(lines[0]);
         const fields = lines.slice(1).map(referenceHeader);
         const got = new Headers();
         const bytes = latin1Bytes(text + "\r\n\r\n");
-        const result = parseHead(bytes, 0, bytes.length, got);
+        const result = parseHead(bytes, 0, bytes.length, got, LIMITS);
         if (
-          /\r(?!\n)/.test(text) || !Array.isArray(requestLine) ||
+          /\r(?!\n)/.test(lines.join("\r\n")) || !Array.isArray(requestLine) ||
           fields.some((f) => f === null)
         ) {
           assert.equal(result, null, JSON.stringify(text));
@@ -175,7 +181,14 @@ describe("HTTP line parsers", () => {
           method: requestLine[0],
           uri: requestLine[1],
           version: requestLine[2],
+          end,
         });
+        // Cut anywhere, the head is incomplete: no answer, and nothing read.
+        const cut = (text.length * 7919) % end;
+        const partial = new Headers();
+        assert.equal(parseHead(bytes, 0, cut, partial, LIMITS), null);
+        assert.equal(parseHead(bytes.subarray(0, cut), 0, cut, partial, LIMITS), null);
+        assert.equal(partial.size, 0);
         const expected = new Headers();
         for (const [name, value] of fields as [string, string][]) {
           expected.addRawHeader(name, value);
@@ -186,12 +199,29 @@ describe("HTTP line parsers", () => {
     );
     const headers = new Headers();
     // A head in the middle of a read, with a value above ASCII.
-    const read = latin1Bytes("xGET / HTTP/1.1\r\nHost: a \r\nhost:\xe9\r\n\r\nGET");
-    assert.deepEqual(parseHead(read, 1, read.length - 3, headers), {
+    // It ends at the first blank line: a pipelined request follows.
+    const read = latin1Bytes(
+      "xGET / HTTP/1.1\r\nHost: a \r\nhost:\xe9\r\n\r\nGET / HTTP/1.1\r\n\r\n",
+    );
+    assert.deepEqual(parseHead(read, 1, read.length, headers, LIMITS), {
       method: "GET",
       uri: "/",
       version: "HTTP/1.1",
+      end: read.length - 18,
     });
+    // Over a limit: left to the line-by-line reading, which names the error.
+    assert.equal(
+      parseHead(read, 1, read.length, new Headers(), { ...LIMITS, maxHeaders: 1 }),
+      null,
+    );
+    assert.equal(
+      parseHead(read, 1, read.length, new Headers(), { ...LIMITS, maxRequestLineLength: 14 }),
+      null,
+    );
+    assert.notEqual(
+      parseHead(read, 1, read.length, new Headers(), { ...LIMITS, maxRequestLineLength: 15 }),
+      null,
+    );
     assert.deepEqual(headers[valuesOf]("host"), ["a", "\xe9"]);
     assert.deepEqual(headers.getRawHeaders("HOST"), ["a", "\xe9"]);
   });
