@@ -48,6 +48,32 @@ function findKey(list: string[], key: string): number {
   return -1;
 }
 
+// Up to this many list entries (a third as many fields), a field added goes
+// straight into its name's group.
+const GROUPED_ADDS = 96;
+
+/**
+ * Puts every name's fields together, where its first field is, in their
+ * order, under the name first given (one pass with a Map: any length).
+ */
+function regroup(list: string[]): void {
+  const groups = new Map<string, string[]>();
+  for (let i = 0; i < list.length; i += 3) {
+    const group = groups.get(list[i]);
+    if (group === undefined) groups.set(list[i], [list[i + 1], list[i + 2]]);
+    else group.push(list[i + 2]);
+  }
+  let at = 0;
+  for (const [key, group] of groups) {
+    for (let k = 1; k < group.length; k++) {
+      list[at] = key;
+      list[at + 1] = group[0];
+      list[at + 2] = group[k];
+      at += 3;
+    }
+  }
+}
+
 /** The index just past the fields of the name whose first field is at `at`. */
 function groupEnd(list: string[], at: number): number {
   const key = list[at];
@@ -80,9 +106,19 @@ export class Headers {
   // names, which a scan of the bytes does without decoding the others.
   #received: Received | null = null;
 
-  /** The fields, with received lines decoded first; null when there are none. */
+  // True when `#add` appended fields past the end of their name's group.
+  #scattered = false;
+
+  /**
+   * The fields, grouped by name, with received lines decoded first; null
+   * when there are none.
+   */
   #fields(): string[] | null {
     if (this.#received !== null) this.#fold();
+    if (this.#scattered) {
+      this.#scattered = false;
+      regroup(this.#list!);
+    }
     return this.#list;
   }
 
@@ -103,6 +139,13 @@ export class Headers {
   #add(name: string, value: string): void {
     const key = name.toLowerCase();
     const list = this.#list ??= [];
+    if (list.length >= GROUPED_ADDS) {
+      // Many fields: looking for each one's group would make adding them
+      // quadratic. Appended; grouped when next read in order.
+      list.push(key, name, value);
+      this.#scattered = true;
+      return;
+    }
     const at = findKey(list, key);
     if (at < 0) list.push(key, name, value);
     else {
