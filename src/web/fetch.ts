@@ -321,8 +321,12 @@ class BridgeTransport implements ITransport, IDirectResponse {
   // The head, once written.
   #status = 0;
   #statusText = "";
-  #headers: [string, string][] | null = null;
-  #lengthAt = -1; // index of content-length in #headers
+  // The head's fields for the Response: name -> value, or pairs when a name
+  // repeats (a record is converted faster by the runtimes' Response).
+  #headers: Record<string, string> | [string, string][] | null = null;
+  // The Content-Length the site set, kept out of #headers: the runtime sets
+  // it from a whole body itself.
+  #length: string | null = null;
   #noBody = false;
   // Body bytes written before the Response exists.
   #pending: (Uint8Array | string)[] = [];
@@ -366,13 +370,7 @@ class BridgeTransport implements ITransport, IDirectResponse {
     this.#status = request.code;
     this.#statusText = request.code_message;
     this.#noBody = noBody;
-    const pairs: [string, string][] = [];
-    request.responseHeaders[eachValue]((lower, value) => {
-      if (HOP_BY_HOP.has(lower)) return;
-      if (lower === "content-length") this.#lengthAt = pairs.length;
-      pairs.push([lower, value]);
-    });
-    this.#headers = pairs;
+    this.#headers = this.#fields(request);
     if (body.length > 0) this.sendBody(body);
     if (this.#resolve !== null) {
       // The handler waits (the site rendered later): answer after the
@@ -390,6 +388,27 @@ class BridgeTransport implements ITransport, IDirectResponse {
         }
       });
     }
+  }
+
+  /** The response's fields but the hop-by-hop ones and Content-Length (see `#headers`). */
+  #fields(request: HTTPRequest): Record<string, string> | [string, string][] {
+    let record: Record<string, string> | null = {};
+    let pairs: [string, string][] | null = null;
+    request.responseHeaders[eachValue]((lower, value) => {
+      if (HOP_BY_HOP.has(lower)) return;
+      if (lower === "content-length") {
+        this.#length = value;
+        return;
+      }
+      if (record !== null && lower !== "__proto__" && !Object.hasOwn(record, lower)) {
+        record[lower] = value;
+        return;
+      }
+      pairs ??= record === null ? [] : Object.entries(record);
+      record = null;
+      pairs.push([lower, value]);
+    });
+    return record ?? pairs!;
   }
 
   sendBody(data: Uint8Array | string): void {
@@ -436,12 +455,18 @@ class BridgeTransport implements ITransport, IDirectResponse {
     const status = this.#status;
     const headers = this.#headers!;
     let body: BodyInit | null = null;
+    const whole = this.#ended && !this.#noBody && status !== 204 && status !== 304 &&
+      status >= 200;
+    const length = this.#length;
+    if (!whole && length !== null) {
+      // A streamed body or none (HEAD): the site's Content-Length goes out.
+      if (Array.isArray(headers)) headers.push(["content-length", length]);
+      else headers["content-length"] = length;
+    }
     if (!this.#noBody && status !== 204 && status !== 304 && status >= 200) {
       if (this.#ended) {
         const pending = this.#pending;
         this.#pending = [];
-        // The runtime sets Content-Length from the bytes themselves.
-        if (this.#lengthAt >= 0) headers.splice(this.#lengthAt, 1);
         body = pending.length === 0
           ? null
           : pending.length === 1

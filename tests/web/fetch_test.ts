@@ -296,6 +296,41 @@ describe("siteAsFetchHandler", () => {
     assert.equal(head.body, null);
   });
 
+  it("keeps the site's Content-Length on HEAD and streamed answers", async () => {
+    class Fixed extends Resource {
+      override isLeaf = true;
+      render_GET(request: TwRequest): string | typeof NOT_DONE_YET {
+        request.setHeader("content-type", "text/plain");
+        if (request.args.cookies !== undefined) {
+          request.addCookie("one", "1");
+          request.addCookie("two", "2");
+        }
+        if (request.args.stream === undefined) return "twelve bytes";
+        request.setHeader("content-length", "6");
+        request.write("abc");
+        setTimeout(() => {
+          request.write("def");
+          request.finish();
+        }, 0);
+        return NOT_DONE_YET;
+      }
+    }
+    const handler = siteAsFetchHandler(new Site(new Fixed(), { clock: new Clock() }));
+    // One value per name, and a repeated name (the fields go as a record or as pairs).
+    for (const query of ["", "?cookies=1"]) {
+      const get = await handler(new Request(`http://h/${query}`));
+      assert.equal(await get.text(), "twelve bytes");
+      const head = await handler(new Request(`http://h/${query}`, { method: "HEAD" }));
+      assert.equal(head.body, null);
+      assert.equal(head.headers.get("content-length"), "12");
+      assert.equal(head.headers.get("content-type"), "text/plain");
+      assert.equal(head.headers.getSetCookie().length, query === "" ? 0 : 2);
+    }
+    const streamed = await handler(new Request("http://h/?stream=1"));
+    assert.equal(streamed.headers.get("content-length"), "6");
+    assert.equal(await streamed.text(), "abcdef");
+  });
+
   it("answers with the site's errors (404, 405)", async () => {
     const top = new Resource();
     top.putChild("d", new Data("x", "text/plain"));
