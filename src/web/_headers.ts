@@ -160,11 +160,12 @@ export class Headers {
     const key = name.toLowerCase();
     const list = this.#fields() ?? (this.#list = []);
     const at = findKey(list, key);
-    const fields: string[] = [];
-    for (const value of values) fields.push(key, name, value);
-    if (at < 0) {
-      for (const field of fields) list.push(field);
-    } else list.splice(at, groupEnd(list, at) - at, ...fields);
+    // The fields after the group's place come back after the new values
+    // (no spread: a long list of values would exceed the argument limit).
+    const tail = at < 0 ? [] : list.splice(at);
+    const rest = at < 0 ? tail : tail.slice(groupEnd(tail, 0));
+    for (const value of values) list.push(key, name, value);
+    for (const field of rest) list.push(field);
   }
 
   /** `#replace` with one value, making no array but the list. */
