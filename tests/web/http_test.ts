@@ -261,6 +261,31 @@ describe("HTTPChannel", () => {
     assert.equal(s2.responses()[0].code, 431);
   });
 
+  it("keeps the same limits whether a head arrives whole or byte by byte", () => {
+    // A whole head is read in one pass; a split one line by line: the
+    // limits must fall on the same byte either way.
+    const { site } = makeSite({ maxRequestLineLength: 100, maxHeaderSize: 200, maxHeaders: 2 });
+    // The request line's LF is at byte pad + 15 (100 allowed).
+    const line = (pad: number): string => `GET /${"a".repeat(pad)} HTTP/1.1\r\n`;
+    const cases: [string, number][] = [
+      [line(85) + "Host: x\r\n\r\n", 200],
+      [line(86) + "Host: x\r\n\r\n", 414],
+      // The blank line's LF at byte 200 (allowed), then at 201.
+      [line(0) + "Host: x\r\nX: " + "b".repeat(169) + "\r\n\r\n", 200],
+      [line(0) + "Host: x\r\nX: " + "b".repeat(170) + "\r\n\r\n", 431],
+      [line(0) + "Host: x\r\nA: 1\r\n\r\n", 200],
+      [line(0) + "Host: x\r\nA: 1\r\nB: 2\r\n\r\n", 431],
+    ];
+    for (const [head, code] of cases) {
+      const whole = serve(site);
+      whole.send(head);
+      const split = serve(site);
+      for (const c of head) split.send(c);
+      assert.equal(whole.responses()[0]?.code, code, head);
+      assert.equal(split.responses()[0]?.code, code, head);
+    }
+  });
+
   it("answers 413 to a body over the limit, declared or chunked", () => {
     const { site } = makeSite({ maxRequestBodySize: 10 });
     const s1 = serve(site);
