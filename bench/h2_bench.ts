@@ -102,7 +102,18 @@ function h2load(url: string, seconds: number): Promise<string> {
     let out = "";
     p.stdout.on("data", (d: Buffer) => (out += d.toString()));
     p.stderr.on("data", (d: Buffer) => (out += d.toString()));
-    p.on("exit", (code) => code === 0 ? resolve(out) : reject(new Error(`h2load: ${out}`)));
+    // A server that stops answering would keep h2load waiting for its streams.
+    const limit = seconds + 30;
+    const timer = setTimeout(() => p.kill("SIGKILL"), limit * 1000);
+    p.on("exit", (code, signal) => {
+      clearTimeout(timer);
+      if (signal === "SIGKILL") {
+        reject(
+          new Error(`h2load: not done ${limit} s after starting (the server stopped answering)`),
+        );
+      } else if (code === 0) resolve(out);
+      else reject(new Error(`h2load: ${out}`));
+    });
   });
 }
 
