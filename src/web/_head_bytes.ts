@@ -12,7 +12,7 @@ import { allocBytes } from "../internet/_bytes.ts";
 import { RESPONSES } from "./_status.ts";
 import { httpDate } from "./_http_parse.ts";
 import type { Headers } from "./_headers.ts";
-import { serializedLength, serializeTo } from "./_internal.ts";
+import { fieldList, serializedLength, serializeTo } from "./_internal.ts";
 
 const DEFAULT_TYPE_LINE = new TextEncoder().encode("Content-Type: text/html\r\n");
 const EMPTY = new Uint8Array(0);
@@ -147,6 +147,22 @@ function putText(out: Uint8Array, text: string, at: number): number {
   return putAscii(out, text, at);
 }
 
+// The last head written (its start, default type line, fields and blank
+// line) and what it was made from: when the next one is the same (the same
+// status, second, server and fields), its bytes are copied whole rather than
+// written line by line. They are made when a head repeats.
+let lastStart: Uint8Array | null = null;
+let lastDefaultType = false;
+let lastFields: string[] | null = null;
+let lastHead: Uint8Array | null = null;
+
+function sameFields(a: readonly string[] | null, b: readonly string[] | null): boolean {
+  if (a === null || b === null) return a === b;
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
 /**
  * A whole small response in one buffer, for one transport write: `start`
  * (from `headStart`), the default Content-Type line when `defaultType`, the
@@ -163,17 +179,34 @@ export function smallResponse(
   text: string | null,
   body: Uint8Array,
 ): Uint8Array | null {
-  const type = defaultType ? DEFAULT_TYPE_LINE : EMPTY;
   const bodyLength = text !== null ? text.length : body.length;
   const framing = chunkSize === "" ? 0 : chunkSize.length + 4;
-  const out = allocBytes(
-    start.length + type.length + headers[serializedLength]() + 2 + framing + bodyLength,
-  );
-  let at = putBytes(out, type, putBytes(out, start, 0));
-  at = headers[serializeTo](out, at);
-  if (at < 0) return null;
-  out[at++] = 13;
-  out[at++] = 10;
+  const fields = headers[fieldList]();
+  const repeated = start === lastStart && defaultType === lastDefaultType &&
+    sameFields(fields, lastFields);
+  let out: Uint8Array;
+  let at: number;
+  if (repeated && lastHead !== null) {
+    out = allocBytes(lastHead.length + framing + bodyLength);
+    at = putBytes(out, lastHead, 0);
+  } else {
+    const type = defaultType ? DEFAULT_TYPE_LINE : EMPTY;
+    out = allocBytes(
+      start.length + type.length + headers[serializedLength]() + 2 + framing + bodyLength,
+    );
+    at = putBytes(out, type, putBytes(out, start, 0));
+    at = headers[serializeTo](out, at);
+    if (at < 0) return null;
+    out[at++] = 13;
+    out[at++] = 10;
+    if (repeated) lastHead = out.slice(0, at);
+    else {
+      lastStart = start;
+      lastDefaultType = defaultType;
+      lastFields = fields === null ? null : fields.slice();
+      lastHead = null;
+    }
+  }
   if (chunkSize !== "") at = putAscii(out, chunkSize + "\r\n", at);
   if (text !== null) at = putText(out, text, at);
   else if (body.length > 0) {

@@ -10,6 +10,7 @@ import { fieldText } from "./_http_parse.ts";
 import {
   countOf,
   eachValue,
+  fieldList,
   hasLower,
   receive,
   serialize,
@@ -351,6 +352,16 @@ export class Headers {
     const list = this.#fields();
     if (list === null) return;
     for (let i = 0; i < list.length; i += 3) fn(list[i], list[i + 2]);
+  }
+
+  /**
+   * The fields as flat triples (lower-case name, name as first given,
+   * value), grouped by name, or null when there are none (internal; read
+   * only).
+   * @ignore
+   */
+  [fieldList](): readonly string[] | null {
+    return this.#fields();
   }
 
   /** Each `[name, value]` pair, one per value, names as first given. */

@@ -33,6 +33,8 @@ export const serialize: unique symbol = Symbol("Headers.serialize");
 export const serializedLength: unique symbol = Symbol("Headers.serializedLength");
 /** `headers[serializeTo](out, at)`: writes `serialize()` as ASCII; the end, or -1. */
 export const serializeTo: unique symbol = Symbol("Headers.serializeTo");
+/** `headers[fieldList]()`: the fields as triples (lower-case name, name, value); read only. */
+export const fieldList: unique symbol = Symbol("Headers.fieldList");
 
 // ---- HTTPChannel and HTTPRequest -------------------------------------------
 
