@@ -1,10 +1,11 @@
 /**
- * The fixed pieces of response heads as bytes, made once and copied into
- * each head: status lines, the Date line (once per second), the Server line
- * and header-name prefixes, and a small response assembled from them in one
- * buffer. Only header values are converted character by character. Converting a whole head that way cost about 300 ns on Bun, and
- * encoding it as one concatenated string more (the string must be flattened
- * first). Private to src/web.
+ * Response heads as bytes, from pieces made once and copied: the status line
+ * with the Date line (once per second) and the Server line, the field lines
+ * `Headers` writes (a line seen twice in a row is copied whole), a head that
+ * repeats the last one, and a short text body seen twice; a small response
+ * is assembled from them in one buffer. Converting a whole head character by
+ * character cost about 300 ns on Bun, and encoding it as one concatenated
+ * string more (the string must be flattened first). Private to src/web.
  *
  * @module
  */
