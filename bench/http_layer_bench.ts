@@ -2,8 +2,11 @@
 // test kit's StringTransport, fed the same keep-alive GET as wrk sends, answered by
 // the hello-world resource of web_bench.ts. Reports nanoseconds per request.
 // Run with any runtime: deno run -A bench/http_layer_bench.ts | bun ... | node ...
+// An A/B of a change: add --compare=OTHER_CHECKOUT [--runs=N] (both trees run in turn).
 // The runtime's settings (small-buffer pooling), as a server would have them.
 import "../runtimes/select.ts";
+import process from "node:process";
+import { spawnSync } from "node:child_process";
 import { IPv4Address } from "../src/internet/address.ts";
 import { Clock } from "../src/internet/task.ts";
 import { StringTransport } from "../src/testing/mod.ts";
@@ -42,13 +45,53 @@ function round(n: number): number {
   return (performance.now() - t0) * 1e6 / n;
 }
 
-round(200_000); // warm-up
-const perRequest = transport.bytesWritten / 200_000;
-if (perRequest < 100) throw new Error(`the responses are missing (${perRequest} bytes each)`);
-const runs = [round(500_000), round(500_000), round(500_000)].sort((a, b) => a - b);
-console.log(
-  `HTTP layer: ${runs[1].toFixed(0)} ns per request (median of 3; runs ${
-    runs.map((r) => r.toFixed(0)).join(", ")
-  })`,
-);
+/** Three rounds of 500,000 requests after a warm-up; prints the median and each round. */
+function measure(): void {
+  round(200_000); // warm-up
+  const perRequest = transport.bytesWritten / 200_000;
+  if (perRequest < 100) throw new Error(`the responses are missing (${perRequest} bytes each)`);
+  const runs = [round(500_000), round(500_000), round(500_000)].sort((a, b) => a - b);
+  console.log(
+    `HTTP layer: ${runs[1].toFixed(0)} ns per request (median of 3; runs ${
+      runs.map((r) => r.toFixed(0)).join(", ")
+    })`,
+  );
+}
+
+/**
+ * `--compare=DIR [--runs=N]`: this tree's bench and DIR's (another checkout),
+ * each run N times (default 5) in turn in fresh processes of this runtime;
+ * prints each side's median of the per-run medians and its fastest run.
+ */
+function compare(dir: string, runs: number): void {
+  const g = globalThis as { Deno?: { execPath(): string } };
+  const command = (file: string): string[] =>
+    g.Deno !== undefined ? [g.Deno.execPath(), "run", "-A", file] : [process.execPath, file];
+  const sides = [
+    { name: "this tree", file: new URL(import.meta.url).pathname, medians: [] as number[] },
+    { name: dir, file: `${dir}/bench/http_layer_bench.ts`, medians: [] as number[] },
+  ];
+  for (let i = 0; i < runs; i++) {
+    for (const side of sides) {
+      const [cmd, ...args] = command(side.file);
+      const out = spawnSync(cmd, args, { encoding: "utf8" });
+      const m = /HTTP layer: (\d+) ns/.exec(out.stdout ?? "");
+      if (m === null) throw new Error(`${side.name}: ${out.stderr || out.stdout}`);
+      side.medians.push(Number(m[1]));
+    }
+  }
+  for (const side of sides) {
+    const sorted = side.medians.slice().sort((a, b) => a - b);
+    console.log(
+      `${side.name}: median ${sorted[Math.floor(sorted.length / 2)]} ns per request, ` +
+        `fastest ${sorted[0]} (${runs} runs: ${side.medians.join(", ")})`,
+    );
+  }
+}
+
+const flag = (name: string): string | undefined =>
+  process.argv.find((a) => a.startsWith(`--${name}=`))?.slice(name.length + 3);
+const other = flag("compare");
+if (other !== undefined) compare(other, Number(flag("runs") ?? 5));
+else measure();
 transport.loseConnection();
