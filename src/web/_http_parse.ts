@@ -26,7 +26,7 @@ export class HTTPParseError extends Error {
 }
 
 import type { Headers } from "./_headers.ts";
-import { receive } from "./_internal.ts";
+import { receive, valuesOf } from "./_internal.ts";
 
 const cp1252 = new TextDecoder("latin1");
 // deno-lint-ignore no-control-regex
@@ -265,6 +265,60 @@ export function parseHead(
     : latin1(buf, start, methodEnd);
   headers[receive]({ buf, marks, base: start, high, text });
   return { method, uri, version: minor === 0x31 ? "HTTP/1.1" : "HTTP/1.0", end };
+}
+
+const BARE_CR = /\r(?!\n)/;
+
+/**
+ * Reads a head `parseHead` did not accept, `head` without its blank line,
+ * into `headers`: throws the error that explains why it was refused.
+ * @throws {HTTPParseError} 400 on bad syntax, 505 on an unsupported version
+ */
+export function parseHeadStrictly(head: string, headers: Headers): RequestLine {
+  if (BARE_CR.test(head)) throw new HTTPParseError(400, "Bare CR");
+  let eol = head.indexOf("\r\n");
+  if (eol < 0) eol = head.length;
+  const requestLine = parseRequestLine(head.slice(0, eol));
+  let at = eol + 2;
+  while (at < head.length) {
+    let end = head.indexOf("\r\n", at);
+    if (end < 0) end = head.length;
+    const [name, value] = parseHeaderLine(head.slice(at, end));
+    headers.addRawHeader(name, value);
+    at = end + 2;
+  }
+  return requestLine;
+}
+
+/**
+ * The length of a request's body from its framing headers: 0 without any,
+ * null for the chunked coding (RFC 9112 6). Refuses what is ambiguous or
+ * unsupported, and a declared length over `maxBodySize`.
+ * @throws {HTTPParseError} 400, 413 (too large) or 501 (another transfer coding)
+ */
+export function bodyLength(headers: Headers, version: string, maxBodySize: number): number | null {
+  const te = headers[valuesOf]("transfer-encoding");
+  const cl = headers[valuesOf]("content-length");
+  if (te === undefined) {
+    if (cl === undefined) return 0;
+    const length = parseContentLength(cl);
+    if (length > maxBodySize) throw new HTTPParseError(413, "Request body too large");
+    return length;
+  }
+  if (cl !== undefined) throw new HTTPParseError(400, "Both Content-Length and Transfer-Encoding");
+  if (version === "HTTP/1.0") throw new HTTPParseError(400, "Transfer-Encoding in HTTP/1.0");
+  const codings = te.join(",").split(",").map((s) => s.trim().toLowerCase()).filter((s) =>
+    s.length > 0
+  );
+  if (codings.length === 0 || codings[codings.length - 1] !== "chunked") {
+    throw new HTTPParseError(400, "Transfer-Encoding without final chunked");
+  }
+  if (codings.length > 1) {
+    throw codings.indexOf("chunked") < codings.length - 1
+      ? new HTTPParseError(400, "Repeated chunked coding")
+      : new HTTPParseError(501, "Unsupported transfer coding");
+  }
+  return null;
 }
 
 /**

@@ -25,13 +25,12 @@ import { getReactor } from "../internet/reactor.ts";
 import { Logger } from "../logger/mod.ts";
 import { Headers } from "./_headers.ts";
 import {
+  bodyLength,
   ChunkedDecoder,
   HTTPParseError,
   latin1,
-  parseContentLength,
   parseHead,
-  parseHeaderLine,
-  parseRequestLine,
+  parseHeadStrictly,
   type RequestLine,
 } from "./_http_parse.ts";
 import { RESPONSES } from "./_status.ts";
@@ -80,8 +79,6 @@ const UPGRADED = 5;
 // Bytes the channel keeps while a request is processed (pipelined requests).
 // The transport is paused meanwhile, so only a misbehaving transport gets here.
 const MAX_PIPELINE_BUFFER = 1 << 20;
-
-const BARE_CR = /\r(?!\n)/;
 
 /**
  * The HTTP/1.x server protocol (`twisted.web.http.HTTPChannel`).
@@ -430,7 +427,7 @@ export class HTTPChannel extends Protocol {
     const headers = new Headers();
     this.#headParsed(
       parseHead(buf, start, end, headers, this) ??
-        this.#parseHeadStrictly(latin1(buf, start, end - 4), headers),
+        parseHeadStrictly(latin1(buf, start, end - 4), headers),
       headers,
     );
   }
@@ -449,30 +446,7 @@ export class HTTPChannel extends Protocol {
     if (uri === "*" && method !== "OPTIONS") {
       throw new HTTPParseError(400, "Invalid request target");
     }
-    const te = headers[valuesOf]("transfer-encoding");
-    const cl = headers[valuesOf]("content-length");
-    let length: number | null = 0;
-    if (te !== undefined) {
-      if (cl !== undefined) {
-        throw new HTTPParseError(400, "Both Content-Length and Transfer-Encoding");
-      }
-      if (version === "HTTP/1.0") throw new HTTPParseError(400, "Transfer-Encoding in HTTP/1.0");
-      const codings = te.join(",").split(",").map((s) => s.trim().toLowerCase()).filter((s) =>
-        s.length > 0
-      );
-      if (codings.length === 0 || codings[codings.length - 1] !== "chunked") {
-        throw new HTTPParseError(400, "Transfer-Encoding without final chunked");
-      }
-      if (codings.length > 1) {
-        throw codings.indexOf("chunked") < codings.length - 1
-          ? new HTTPParseError(400, "Repeated chunked coding")
-          : new HTTPParseError(501, "Unsupported transfer coding");
-      }
-      length = null;
-    } else if (cl !== undefined) {
-      length = parseContentLength(cl);
-      if (length > this.maxRequestBodySize) throw new HTTPParseError(413, "Request body too large");
-    }
+    const length = bodyLength(headers, version, this.maxRequestBodySize);
     if (length === 0 && this.http2 !== false && this.http2.h2cUpgrade && wantsH2cUpgrade(headers)) {
       // `Upgrade: h2c` (RFC 7540 §3.2), switched to once the head is consumed.
       this.#h2cRequest = { method, uri, headers };
@@ -502,25 +476,6 @@ export class HTTPChannel extends Protocol {
     } else {
       this.#bodyDone = true;
     }
-  }
-
-  /** Parses a head `parseHead` did not accept: throws the error that explains why. */
-  #parseHeadStrictly(head: string, headers: Headers): RequestLine {
-    if (BARE_CR.test(head)) {
-      throw new HTTPParseError(400, "Bare CR");
-    }
-    let eol = head.indexOf("\r\n");
-    if (eol < 0) eol = head.length;
-    const requestLine = parseRequestLine(head.slice(0, eol));
-    let at = eol + 2;
-    while (at < head.length) {
-      let end = head.indexOf("\r\n", at);
-      if (end < 0) end = head.length;
-      const [name, value] = parseHeaderLine(head.slice(at, end));
-      headers.addRawHeader(name, value);
-      at = end + 2;
-    }
-    return requestLine;
   }
 
   #onChunk(data: Uint8Array): void {
