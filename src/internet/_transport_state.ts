@@ -1,7 +1,8 @@
 /**
  * `StreamTransport`'s options and their defaults, the state that only some
- * transports need, and the bits of its `#flags`: kept apart so that the transport itself stays small (on Bun,
- * an object of up to 8 fields takes 80 bytes; 9 to 12, 112).
+ * transports need, and the bits of its `#flags`: kept apart so that the
+ * transport itself stays small (on Bun, an object of up to 8 fields takes 80
+ * bytes; 9 to 12, 112).
  *
  * @module
  */
