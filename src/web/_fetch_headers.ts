@@ -9,6 +9,7 @@
 import { Headers, HOP_BY_HOP } from "./_headers.ts";
 import {
   eachValue,
+  fieldList,
   hasLower,
   serialize,
   serializedLength,
@@ -103,6 +104,11 @@ export class LazyRequestHeaders extends Headers {
   override [eachValue](fn: (lowerName: string, value: string) => void): void {
     this.#fill();
     super[eachValue](fn);
+  }
+
+  override [fieldList](): readonly string[] | null {
+    this.#fill();
+    return super[fieldList]();
   }
 
   override getAllRawHeaders(): IterableIterator<[string, string[]]> {

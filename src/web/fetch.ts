@@ -28,7 +28,7 @@ import { concatBytes } from "../internet/_bytes.ts";
 import type { IPullProducer, IPushProducer, ITransport } from "../internet/interfaces.ts";
 import { LazyRequestHeaders } from "./_fetch_headers.ts";
 import { HOP_BY_HOP } from "./_headers.ts";
-import { direct, eachValue, serveRequest } from "./_internal.ts";
+import { direct, fieldList, serveRequest } from "./_internal.ts";
 import type { HTTPRequest, IDirectResponse } from "./_http_request.ts";
 import type { HTTPChannel } from "./http.ts";
 import { RESPONSES } from "./_status.ts";
@@ -392,22 +392,26 @@ class BridgeTransport implements ITransport, IDirectResponse {
 
   /** The response's fields but the hop-by-hop ones and Content-Length (see `#headers`). */
   #fields(request: HTTPRequest): Record<string, string> | [string, string][] {
+    const list = request.responseHeaders[fieldList]();
     let record: Record<string, string> | null = {};
+    if (list === null) return record;
     let pairs: [string, string][] | null = null;
-    request.responseHeaders[eachValue]((lower, value) => {
-      if (HOP_BY_HOP.has(lower)) return;
+    for (let i = 0; i < list.length; i += 3) {
+      const lower = list[i];
+      const value = list[i + 2];
+      if (HOP_BY_HOP.has(lower)) continue;
       if (lower === "content-length") {
         this.#length = value;
-        return;
+        continue;
       }
       if (record !== null && lower !== "__proto__" && !Object.hasOwn(record, lower)) {
         record[lower] = value;
-        return;
+        continue;
       }
       pairs ??= record === null ? [] : Object.entries(record);
       record = null;
       pairs.push([lower, value]);
-    });
+    }
     return record ?? pairs!;
   }
 

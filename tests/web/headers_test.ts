@@ -2,7 +2,15 @@ import { afterEach, beforeEach, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import fc from "fast-check";
 import { Headers } from "../../src/web/mod.ts";
-import { serialize, serializedLength, serializeTo, setOne } from "../../src/web/_internal.ts";
+import {
+  eachValue,
+  fieldList,
+  serialize,
+  serializedLength,
+  serializeTo,
+  setOne,
+} from "../../src/web/_internal.ts";
+import { LazyRequestHeaders } from "../../src/web/_fetch_headers.ts";
 import { trackLeaks } from "../../src/testing/mod.ts";
 
 trackLeaks({ beforeEach, afterEach });
@@ -124,5 +132,44 @@ describe("Headers", () => {
         assert.equal(new TextDecoder().decode(out.subarray(2, end)), text);
       }
     }));
+  });
+});
+
+describe("LazyRequestHeaders (the fetch bridge's request headers)", () => {
+  const source = () =>
+    new globalThis.Request("http://example.com/", {
+      method: "POST",
+      headers: { "x-a": "1", connection: "keep-alive", "content-length": "99" },
+      body: new Uint8Array([97, 98, 99]),
+    });
+
+  it("fills itself on first read, whichever accessor reads first", () => {
+    // Hop-by-hop fields and the runtime's Content-Length are dropped; the
+    // Host comes from the URL and the length from the body read.
+    const expected = [
+      "x-a",
+      "x-a",
+      "1",
+      "host",
+      "host",
+      "example.com",
+      "content-length",
+      "content-length",
+      "3",
+    ];
+    const reads: ((h: LazyRequestHeaders) => unknown)[] = [
+      (h) => h[fieldList](),
+      (h) => {
+        const seen: string[] = [];
+        h[eachValue]((name, value) => seen.push(name, name, value));
+        return seen;
+      },
+      (h) => [...h].flatMap(([name, value]) => [name, name, value]),
+    ];
+    for (const read of reads) {
+      const h = new LazyRequestHeaders(source(), "example.com", "3");
+      assert.deepEqual(read(h), expected);
+      assert.equal(h.getLast("X-A"), "1");
+    }
   });
 });
