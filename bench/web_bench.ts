@@ -8,6 +8,7 @@
 // Needs wrk (Debian package `wrk`). Each server runs alone, pinned to core 1; wrk -t1 on core 0.
 // Each cell is the best of N interleaved runs (default 2, --quick 1): other processes on a
 // shared machine only ever slow a run down; the "other" CPU column shows how much they took.
+// The median of the N runs is printed beside it (use --repeat=5 or more for a median).
 // A run where they took more than 15% of a core is retried (up to --retries, default 2) and
 // loses to any undisturbed run; cells still disturbed are marked with *.
 import { spawn, spawnSync } from "node:child_process";
@@ -18,6 +19,7 @@ import {
   CLIENT_CORE,
   cpuSeconds,
   machineBusySeconds,
+  median,
   pinned,
   ROOT,
   type Server,
@@ -108,6 +110,8 @@ interface Result {
 interface Row {
   subject: Subject;
   best?: Result;
+  /** Each round's result (the undisturbed one, or the best of its retries). */
+  rounds: Result[];
   error?: string;
 }
 
@@ -188,7 +192,7 @@ function better(a: Result | undefined, b: Result): Result {
   return a.rps >= b.rps ? a : b;
 }
 
-const rows: Row[] = SUBJECTS.map((subject) => ({ subject }));
+const rows: Row[] = SUBJECTS.map((subject) => ({ subject, rounds: [] }));
 for (let rep = 1; rep <= REPEAT; rep++) {
   for (const row of rows) {
     if (row.error) continue;
@@ -196,12 +200,15 @@ for (let rep = 1; rep <= REPEAT; rep++) {
     let server: Server | undefined;
     try {
       server = await startServer(row.subject.cmd, row.subject.env);
+      let round: Result | undefined;
       for (let i = 0; i <= RETRIES; i++) {
         const r = await measure(server);
-        row.best = better(row.best, r);
-        if (row.best.otherCpu <= NOISE) break;
+        round = better(round, r);
+        if (round.otherCpu <= NOISE) break;
         process.stderr.write(`  disturbed (other ${Math.round(r.otherCpu * 100)}%): again\n`);
       }
+      row.rounds.push(round!);
+      row.best = better(row.best, round!);
     } catch (e) {
       row.error = String(e instanceof Error ? e.message : e).split("\n").slice(0, 3).join(" ");
     } finally {
@@ -221,26 +228,34 @@ const fmt = (n: number | undefined, digits = 0): string =>
 const nativeOf = (r: Row): Row | undefined =>
   rows.find((x) => x.subject.runtime === r.subject.runtime && x.subject.kind === "native");
 const twisted = rows.find((x) => x.subject.kind === "twisted");
+const medianRps = (r: Row | undefined): number | undefined =>
+  r === undefined || r.rounds.length === 0 ? undefined : median(r.rounds.map((x) => x.rps));
+const medianCpu = (r: Row): number =>
+  median(r.rounds.map((x) => x.rps > 0 ? (x.serverCpu * 1e6) / x.rps : NaN));
 
 const lines = [
   `wrk -t1 -c${CONNECTIONS} -d${DURATION} http://127.0.0.1:PORT/ ("Hello, world!", text/plain), server pinned` +
-  ` to core 1, wrk on core 0. Best of ${REPEAT} interleaved runs.`,
+  ` to core 1, wrk on core 0. Best of ${REPEAT} interleaved runs, and their median` +
+  ` (the ratio columns divide the same statistic of both servers).`,
   `CPU = server / wrk / rest of the machine, in % of one core; server CPU per request in microseconds;` +
   ` * = disturbed (rest of the machine above ${NOISE * 100}% of a core after ${RETRIES} retries).` +
   (HAS_FETCH_BRIDGE ? "" : " (src/web/fetch.ts absent: no fetch bridge rows.)"),
   "",
-  "| server | requests/s | vs native | vs twisted.web | latency (avg) | CPU | us per request | errors |",
-  "|---|---:|---:|---:|---:|---:|---:|---|",
+  "| server | requests/s | vs native | vs twisted.web | latency (avg) | CPU | us per request | median requests/s | vs native | us per request | errors |",
+  "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|",
 ];
 for (const r of rows) {
   if (r.error || !r.best) {
-    lines.push(`| ${r.subject.name} | error: ${r.error ?? "?"} | | | | | | |`);
+    lines.push(`| ${r.subject.name} | error: ${r.error ?? "?"} | | | | | | | | | |`);
     continue;
   }
   const native = nativeOf(r)?.best?.rps;
   const vsNative = native && r.subject.kind !== "native" ? fmt(r.best.rps / native, 2) : "";
   const tw = twisted?.best?.rps;
   const vsTwisted = tw && r.subject.kind !== "twisted" ? fmt(r.best.rps / tw, 1) : "";
+  const med = medianRps(r)!;
+  const nativeMed = medianRps(nativeOf(r));
+  const vsNativeMed = nativeMed && r.subject.kind !== "native" ? fmt(med / nativeMed, 2) : "";
   lines.push(
     `| ${r.subject.name} | ${
       fmt(r.best.rps)
@@ -248,7 +263,7 @@ for (const r of rows) {
       fmt(r.best.wrkCpu * 100)
     } / ${fmt(r.best.otherCpu * 100)} | ${
       r.best.rps > 0 ? fmt((r.best.serverCpu * 1e6) / r.best.rps, 1) : "-"
-    } | ${r.best.errors} |`,
+    } | ${fmt(med)} | ${vsNativeMed} | ${fmt(medianCpu(r), 1)} | ${r.best.errors} |`,
   );
 }
 process.stdout.write(lines.join("\n") + "\n");
