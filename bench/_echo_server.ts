@@ -2,6 +2,8 @@
 // Usage: <runtime> bench/_echo_server.ts <tw|raw> <echo|flood> [floodBytes]
 //   tw:    the framework (`reactor.listenTCP` + a `Protocol`); TW_RUNTIME=node picks the node adapter
 //   raw:   this runtime's own API (Deno.listen read loop, Bun.listen callbacks, node:net)
+//   raw-fresh (Deno): the Deno.listen loop reading each chunk into a fresh buffer of
+//          floodBytes (default 1 MiB), as a transport that gives readers their own bytes must
 //   echo:  writes back every byte it reads
 //   flood: writes floodBytes (default 256 MiB) to each client, honouring backpressure
 // Prints `READY <port>` on stdout once listening; runs until killed.
@@ -153,9 +155,10 @@ function serveDeno(deno: DenoNs): void {
         continue;
       }
       (async () => {
-        const buf = new Uint8Array(64 * 1024);
+        let buf = new Uint8Array(64 * 1024);
         try {
           for (;;) {
+            if (impl === "raw-fresh") buf = new Uint8Array(Number(bytesArg ?? 1024 * 1024));
             const n = await conn.read(buf);
             if (n === null) break;
             await denoWriteAll(conn, buf.subarray(0, n));
