@@ -7,6 +7,7 @@
 import "../runtimes/select.ts";
 import process from "node:process";
 import { spawnSync } from "node:child_process";
+import { median } from "./_proc.ts";
 import { IPv4Address } from "../src/internet/address.ts";
 import { Clock } from "../src/internet/task.ts";
 import { StringTransport } from "../src/testing/mod.ts";
@@ -81,10 +82,9 @@ function compare(dir: string, runs: number): void {
     }
   }
   for (const side of sides) {
-    const sorted = side.medians.slice().sort((a, b) => a - b);
     console.log(
-      `${side.name}: median ${sorted[Math.floor(sorted.length / 2)]} ns per request, ` +
-        `fastest ${sorted[0]} (${runs} runs: ${side.medians.join(", ")})`,
+      `${side.name}: median ${median(side.medians)} ns per request, ` +
+        `fastest ${Math.min(...side.medians)} (${runs} runs: ${side.medians.join(", ")})`,
     );
   }
 }

@@ -459,15 +459,14 @@ class BridgeTransport implements ITransport, IDirectResponse {
     const status = this.#status;
     const headers = this.#headers!;
     let body: BodyInit | null = null;
-    const whole = this.#ended && !this.#noBody && status !== 204 && status !== 304 &&
-      status >= 200;
+    const hasBody = !this.#noBody && status !== 204 && status !== 304 && status >= 200;
     const length = this.#length;
-    if (!whole && length !== null) {
+    if (!(hasBody && this.#ended) && length !== null) {
       // A streamed body or none (HEAD): the site's Content-Length goes out.
       if (Array.isArray(headers)) headers.push(["content-length", length]);
       else headers["content-length"] = length;
     }
-    if (!this.#noBody && status !== 204 && status !== 304 && status >= 200) {
+    if (hasBody) {
       if (this.#ended) {
         const pending = this.#pending;
         this.#pending = [];
