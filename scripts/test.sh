@@ -56,16 +56,19 @@ run_trial() { # runtimes paths...
   local runtimes=$1; shift
   step "tw trial --runtimes $runtimes"
   "$NODE" runtimes/cli.ts trial -j 2 --reporter text --runtimes "$runtimes" "$@" 2>&1 | tee "$log"
-  local rc=${PIPESTATUS[0]} rt line p f
+  local rc=${PIPESTATUS[0]} rt line p f failed=0
   for rt in ${runtimes//,/ }; do
     line=$(grep -aF "$rt: " "$log" | grep -aE "^[a-z+]+: [0-9]+ passed, [0-9]+ failed" |
       awk -v rt="$rt:" '$1 == rt' | tail -1)
     p=$(echo "$line" | grep -oE '[0-9]+ passed' | grep -oE '[0-9]+')
     f=$(echo "$line" | grep -oE '[0-9]+ failed' | grep -oE '[0-9]+')
     [ -z "$f" ] && f=1
-    [ "$rc" != 0 ] && [ "$f" = 0 ] && f=1
+    failed=$((failed + f))
     record "$rt" "${p:-0}" "$f"
   done
+  # A run that failed without a failed test (a crash, a timeout) still counts once.
+  [ "$rc" != 0 ] && [ "$failed" = 0 ] && record "tw trial --runtimes $runtimes (exit $rc)" 0 1
+  return 0
 }
 
 run_trial node,deno,bun tests
