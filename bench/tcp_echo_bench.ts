@@ -128,11 +128,15 @@ interface Measured {
   otherCpu: number;
 }
 
+type Workload = "pp1" | "pp50" | "stream";
+
 interface Row {
   subject: Subject;
   pp1?: Measured;
   pp50?: Measured;
   stream?: Measured;
+  /** Each repetition's measurement (after its retries), for the medians. */
+  runs: Record<Workload, Measured[]>;
   idleKiB?: number;
   floodPeakMiB?: number;
   floodBaseMiB?: number;
@@ -237,9 +241,9 @@ const best = (a: Measured | undefined, b: Measured): Measured => {
   return a.value >= b.value ? a : b;
 };
 
-/** Measures, retrying (up to RETRIES times) while other processes disturbed the run. */
-async function attempt(prev: Measured | undefined, fn: () => Promise<Measured>): Promise<Measured> {
-  let kept = best(prev, await fn());
+/** Measures one repetition, retrying (up to RETRIES times) while other processes disturbed it. */
+async function attempt(fn: () => Promise<Measured>): Promise<Measured> {
+  let kept = await fn();
   for (let i = 0; i < RETRIES && kept.otherCpu > NOISE; i++) {
     process.stderr.write(`  disturbed (other ${Math.round(kept.otherCpu * 100)}%): again\n`);
     kept = best(kept, await fn());
@@ -250,9 +254,13 @@ async function attempt(prev: Measured | undefined, fn: () => Promise<Measured>):
 async function throughput(row: Row): Promise<void> {
   const server = await startServer(row.subject.cmd("echo"), row.subject.env);
   try {
-    row.pp1 = await attempt(row.pp1, () => pingpong(server, 1));
-    row.pp50 = await attempt(row.pp50, () => pingpong(server, 50));
-    row.stream = await attempt(row.stream, () => streaming(server));
+    for (const key of ["pp1", "pp50", "stream"] as const) {
+      const m = await attempt(() =>
+        key === "stream" ? streaming(server) : pingpong(server, key === "pp1" ? 1 : 50)
+      );
+      row[key] = best(row[key], m);
+      row.runs[key].push(m);
+    }
   } finally {
     await server.stop();
   }
@@ -286,7 +294,10 @@ const cpu = (m: Measured | undefined): string =>
 const perOp = (m: Measured | undefined): string =>
   m && m.value > 0 ? fmt((m.serverCpu * 1e6) / m.value, 1) : "-";
 
-const rows: Row[] = SUBJECTS.map((subject) => ({ subject }));
+const rows: Row[] = SUBJECTS.map((subject) => ({
+  subject,
+  runs: { pp1: [], pp50: [], stream: [] },
+}));
 for (let rep = 1; rep <= REPEAT; rep++) {
   for (const row of rows) {
     process.stderr.write(`[${rep}/${REPEAT}] ${row.subject.name} ...\n`);
@@ -306,7 +317,7 @@ for (const row of rows) {
 const rawOf = (r: Row): Row | undefined =>
   rows.find((x) => x.subject.runtime === r.subject.runtime && x.subject.kind === "raw");
 const mark = (m: Measured | undefined): string => (m && m.otherCpu > NOISE ? "*" : "");
-const ratio = (r: Row, key: "pp1" | "pp50" | "stream"): string => {
+const ratio = (r: Row, key: Workload): string => {
   const raw = rawOf(r);
   const a = r[key]?.value;
   const b = raw?.[key]?.value;
@@ -344,6 +355,37 @@ for (const r of rows) {
       fmt(r.stream?.value)
     }${mark(r.stream)}${ratio(r, "stream")} | ${cpu(r.stream)} | ${perOp(r.stream)} |`,
   );
+}
+if (REPEAT >= 3) {
+  // The machine's speed drifts between repetitions: each run's ratio is taken to the raw
+  // server's run of the same repetition, and the median of those ratios is printed.
+  const med = (r: Row, key: Workload): string => {
+    const runs = r.runs[key];
+    if (runs.length === 0) return "-";
+    const raw = rawOf(r)?.runs[key];
+    const paired = raw && r.subject.kind !== "raw" && raw.length === runs.length
+      ? ` (${fmt(median(runs.map((m, i) => m.value / raw[i].value)), 2)})`
+      : "";
+    return `${fmt(median(runs.map((m) => m.value)))}${paired}`;
+  };
+  const medPerOp = (r: Row, key: Workload): string =>
+    fmt(median(r.runs[key].map((m) => m.value > 0 ? (m.serverCpu * 1e6) / m.value : NaN)), 1);
+  lines.push(
+    "",
+    `Medians of the ${REPEAT} runs (in brackets: the median of each run's ratio to the raw server's` +
+      ` run of the same repetition).`,
+    "",
+    "| server | 1 conn | 50 conns | us per round trip (50) | stream: MB/s | us per MB |",
+    "|---|---:|---:|---:|---:|---:|",
+  );
+  for (const r of rows) {
+    if (r.error) continue;
+    lines.push(
+      `| ${r.subject.name} | ${med(r, "pp1")} | ${med(r, "pp50")} | ${medPerOp(r, "pp50")} | ${
+        med(r, "stream")
+      } | ${medPerOp(r, "stream")} |`,
+    );
+  }
 }
 if (!SKIP.includes("memory")) {
   lines.push(

@@ -230,23 +230,30 @@ const nativeOf = (r: Row): Row | undefined =>
 const twisted = rows.find((x) => x.subject.kind === "twisted");
 const medianRps = (r: Row | undefined): number | undefined =>
   r === undefined || r.rounds.length === 0 ? undefined : median(r.rounds.map((x) => x.rps));
+// Each round's ratio to the native server's round of the same repetition, then their median:
+// the machine's speed drifts between repetitions, and pairing rounds cancels that drift.
+const pairedRatio = (r: Row, native: Row | undefined): number | undefined => {
+  if (native === undefined || r.rounds.length !== native.rounds.length) return undefined;
+  return median(r.rounds.map((x, i) => x.rps / native.rounds[i].rps));
+};
 const medianCpu = (r: Row): number =>
   median(r.rounds.map((x) => x.rps > 0 ? (x.serverCpu * 1e6) / x.rps : NaN));
 
 const lines = [
   `wrk -t1 -c${CONNECTIONS} -d${DURATION} http://127.0.0.1:PORT/ ("Hello, world!", text/plain), server pinned` +
   ` to core 1, wrk on core 0. Best of ${REPEAT} interleaved runs, and their median` +
-  ` (the ratio columns divide the same statistic of both servers).`,
+  ` (the ratio columns divide the same statistic of both servers; "per round" is the median` +
+  ` of each round's ratio to the native server's round of the same repetition).`,
   `CPU = server / wrk / rest of the machine, in % of one core; server CPU per request in microseconds;` +
   ` * = disturbed (rest of the machine above ${NOISE * 100}% of a core after ${RETRIES} retries).` +
   (HAS_FETCH_BRIDGE ? "" : " (src/web/fetch.ts absent: no fetch bridge rows.)"),
   "",
-  "| server | requests/s | vs native | vs twisted.web | latency (avg) | CPU | us per request | median requests/s | vs native | us per request | errors |",
-  "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|",
+  "| server | requests/s | vs native | vs twisted.web | latency (avg) | CPU | us per request | median requests/s | vs native | per round | us per request | errors |",
+  "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|",
 ];
 for (const r of rows) {
   if (r.error || !r.best) {
-    lines.push(`| ${r.subject.name} | error: ${r.error ?? "?"} | | | | | | | | | |`);
+    lines.push(`| ${r.subject.name} | error: ${r.error ?? "?"} | | | | | | | | | | |`);
     continue;
   }
   const native = nativeOf(r)?.best?.rps;
@@ -256,6 +263,7 @@ for (const r of rows) {
   const med = medianRps(r)!;
   const nativeMed = medianRps(nativeOf(r));
   const vsNativeMed = nativeMed && r.subject.kind !== "native" ? fmt(med / nativeMed, 2) : "";
+  const perRound = r.subject.kind !== "native" ? fmt(pairedRatio(r, nativeOf(r)), 2) : "";
   lines.push(
     `| ${r.subject.name} | ${
       fmt(r.best.rps)
@@ -263,7 +271,7 @@ for (const r of rows) {
       fmt(r.best.wrkCpu * 100)
     } / ${fmt(r.best.otherCpu * 100)} | ${
       r.best.rps > 0 ? fmt((r.best.serverCpu * 1e6) / r.best.rps, 1) : "-"
-    } | ${fmt(med)} | ${vsNativeMed} | ${fmt(medianCpu(r), 1)} | ${r.best.errors} |`,
+    } | ${fmt(med)} | ${vsNativeMed} | ${perRound} | ${fmt(medianCpu(r), 1)} | ${r.best.errors} |`,
   );
 }
 process.stdout.write(lines.join("\n") + "\n");
