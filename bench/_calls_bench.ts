@@ -11,6 +11,7 @@ import process from "node:process";
 import {
   type Client,
   cpuSeconds,
+  flag,
   machineBusySeconds,
   median,
   ROOT,
@@ -39,10 +40,6 @@ export interface CallsBench {
   subjects: Subject[];
 }
 
-const argv = process.argv.slice(2);
-const flag = (name: string): string | undefined =>
-  argv.find((a) => a.startsWith(`--${name}=`))?.split("=")[1] ??
-    (argv.includes(`--${name}`) ? "" : undefined);
 const QUICK = flag("quick") !== undefined;
 const ONLY = flag("only")?.split(",");
 const REPEAT = Number(flag("repeat") ?? (QUICK ? 1 : 2));

@@ -164,6 +164,20 @@ export function sleep(ms: number): Promise<void> {
   return new Promise((r) => setTimeout(r, ms));
 }
 
+/**
+ * A command-line option of a bench: `--name=value` gives "value", a bare
+ * `--name` gives "", and an absent one undefined.
+ */
+export function flag(
+  name: string,
+  argv: readonly string[] = process.argv.slice(2),
+): string | undefined {
+  const prefix = `--${name}=`;
+  const arg = argv.find((a) => a.startsWith(prefix));
+  if (arg !== undefined) return arg.slice(prefix.length);
+  return argv.includes(`--${name}`) ? "" : undefined;
+}
+
 /** The median of `xs`. */
 export function median(xs: number[]): number {
   const s = [...xs].sort((a, b) => a - b);

@@ -9,6 +9,7 @@ import { DenoRaw } from "../runtimes/_deno_raw.ts";
 import { DenoSocket } from "../runtimes/_deno_socket.ts";
 import { StreamTransport } from "../src/internet/_stream_transport.ts";
 import { Protocol } from "../src/internet/protocol.ts";
+import { median } from "./_proc.ts";
 
 const MESSAGE = new Uint8Array(64).fill(97);
 const CONNECTIONS = Number(Deno.args[0] ?? 50);
@@ -96,8 +97,7 @@ for (let r = 0; r < 5; r++) {
   for (const kind of ["raw", "tw"] as const) results[kind].push(Math.round(await round(kind)));
 }
 for (const [kind, runs] of Object.entries(results)) {
-  const median = [...runs].sort((a, b) => a - b)[2];
-  console.log(`${kind}: ${median} ns per round trip (median of 5; runs ${runs.join(", ")})`);
+  console.log(`${kind}: ${median(runs)} ns per round trip (median of 5; runs ${runs.join(", ")})`);
 }
 // The fake connections never end: leave without waiting for them.
 Deno.exit(0);

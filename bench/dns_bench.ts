@@ -14,6 +14,7 @@ import {
   BIN,
   CLIENT_CORE,
   cpuSeconds,
+  flag,
   pinned,
   ROOT,
   type Server,
@@ -21,10 +22,6 @@ import {
   startServer,
 } from "./_proc.ts";
 
-const argv = process.argv.slice(2);
-const flag = (name: string): string | undefined =>
-  argv.find((a) => a.startsWith(`--${name}=`))?.split("=")[1] ??
-    (argv.includes(`--${name}`) ? "" : undefined);
 const QUICK = flag("quick") !== undefined;
 const ONLY = flag("only")?.split(",");
 const DURATION = Number(flag("duration") ?? (QUICK ? 3 : 10));

@@ -16,11 +16,8 @@ import { randomFillSync } from "node:crypto";
 import { closeSync, mkdirSync, mkdtempSync, openSync, rmSync, statSync, writeSync } from "node:fs";
 import { tmpdir } from "node:os";
 import process from "node:process";
-import { BIN, CLIENT_CORE, cpuSeconds, pinned, ROOT, SERVER_CORE } from "./_proc.ts";
+import { BIN, CLIENT_CORE, cpuSeconds, flag, pinned, ROOT, SERVER_CORE } from "./_proc.ts";
 
-const argv = process.argv.slice(2);
-const flag = (name: string): string | undefined =>
-  argv.find((a) => a.startsWith(`--${name}=`))?.split("=")[1];
 const ROUNDS = Number(flag("rounds") ?? 3);
 const MIB = Number(flag("size") ?? 256);
 const ONLY = flag("only")?.split(",");

@@ -8,12 +8,8 @@
 // h2load -t1 on core 0. Best of --repeat runs (default 2, --quick 1).
 import { spawn, spawnSync } from "node:child_process";
 import process from "node:process";
-import { BIN, CLIENT_CORE, cpuSeconds, pinned, type Server, startServer } from "./_proc.ts";
+import { BIN, CLIENT_CORE, cpuSeconds, flag, pinned, type Server, startServer } from "./_proc.ts";
 
-const argv = process.argv.slice(2);
-const flag = (name: string): string | undefined =>
-  argv.find((a) => a.startsWith(`--${name}=`))?.split("=")[1] ??
-    (argv.includes(`--${name}`) ? "" : undefined);
 const QUICK = flag("quick") !== undefined;
 const ONLY = flag("only")?.split(",");
 const REPEAT = Number(flag("repeat") ?? (QUICK ? 1 : 2));

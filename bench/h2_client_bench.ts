@@ -11,11 +11,8 @@ import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import process from "node:process";
-import { BIN, CLIENT_CORE, pinned, ROOT, SERVER_CORE } from "./_proc.ts";
+import { BIN, CLIENT_CORE, flag, pinned, ROOT, SERVER_CORE } from "./_proc.ts";
 
-const argv = process.argv.slice(2);
-const flag = (name: string): string | undefined =>
-  argv.find((a) => a.startsWith(`--${name}=`))?.split("=")[1];
 const DURATION = Number(flag("duration") ?? 5);
 const CONCURRENCY = Number(flag("concurrency") ?? 100);
 const REPEAT = Number(flag("repeat") ?? 2);

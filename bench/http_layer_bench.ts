@@ -7,7 +7,7 @@
 import "../runtimes/select.ts";
 import process from "node:process";
 import { spawnSync } from "node:child_process";
-import { median } from "./_proc.ts";
+import { flag, median } from "./_proc.ts";
 import { IPv4Address } from "../src/internet/address.ts";
 import { Clock } from "../src/internet/task.ts";
 import { StringTransport } from "../src/testing/mod.ts";
@@ -89,8 +89,6 @@ function compare(dir: string, runs: number): void {
   }
 }
 
-const flag = (name: string): string | undefined =>
-  process.argv.find((a) => a.startsWith(`--${name}=`))?.slice(name.length + 3);
 const other = flag("compare");
 if (other !== undefined) compare(other, Number(flag("runs") ?? 5));
 else measure();

@@ -11,11 +11,9 @@
 // Run with node: node_modules/.bin/node bench/idle_bench.ts [--conns=10000] [--rounds=4]
 //   [--warm] [--only=deno,bun,node,python,raw,tw]
 import process from "node:process";
-import { BIN, memory, sleep, startClient, startServer } from "./_proc.ts";
+import { BIN, flag, memory, sleep, startClient, startServer } from "./_proc.ts";
 
 const argv = process.argv.slice(2);
-const flag = (name: string): string | undefined =>
-  argv.find((a) => a.startsWith(`--${name}=`))?.split("=")[1];
 const CONNS = Number(flag("conns") ?? 10_000);
 const ROUNDS = Number(flag("rounds") ?? 4);
 const ONLY = flag("only")?.split(",");

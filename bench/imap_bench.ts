@@ -23,12 +23,8 @@ import {
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import process from "node:process";
-import { BIN, memory, ROOT } from "./_proc.ts";
+import { BIN, flag, memory, ROOT } from "./_proc.ts";
 
-const argv = process.argv.slice(2);
-const flag = (name: string): string | undefined =>
-  argv.find((a) => a.startsWith(`--${name}=`))?.split("=")[1] ??
-    (argv.includes(`--${name}`) ? "" : undefined);
 const QUICK = flag("quick") !== undefined;
 const ROUNDS = Number(flag("rounds") ?? (QUICK ? 1 : 3));
 const ONLY = flag("only")?.split(",") ?? ["deno", "bun", "node", "dovecot"];

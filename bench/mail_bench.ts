@@ -36,16 +36,13 @@ import {
   BIN,
   CLIENT_CORE,
   cpuSeconds,
+  flag,
   machineBusySeconds,
   pinned,
   ROOT,
   SERVER_CORE,
 } from "./_proc.ts";
 
-const argv = process.argv.slice(2);
-const flag = (name: string): string | undefined =>
-  argv.find((a) => a.startsWith(`--${name}=`))?.split("=")[1] ??
-    (argv.includes(`--${name}`) ? "" : undefined);
 const QUICK = flag("quick") !== undefined;
 const ROUNDS = Number(flag("rounds") ?? (QUICK ? 1 : 3));
 const ONLY = flag("only")?.split(",");

@@ -20,10 +20,8 @@ import { ConchUser, Key, SSHFactory, SSHSession } from "../src/conch/mod.ts";
 import { FileTransferServer, SFTPServerForUnixConchUser } from "../src/conch/sftp/mod.ts";
 import { InMemoryUsernamePasswordDatabaseDontUse, Portal } from "../src/cred/mod.ts";
 import { keygen, runClient, startSshd, tempDir } from "../tests/conch/ssh/_sshd.ts";
+import { flag } from "./_proc.ts";
 
-const argv = process.argv.slice(2);
-const flag = (name: string): string | undefined =>
-  argv.find((a) => a.startsWith(`--${name}=`))?.split("=")[1];
 const MIB = Number(flag("size") ?? 64);
 const ROUNDS = Number(flag("rounds") ?? 2);
 const CIPHER = "aes128-gcm@openssh.com";

@@ -20,6 +20,7 @@ import {
   BIN,
   type Client,
   cpuSeconds,
+  flag,
   machineBusySeconds,
   median,
   memory,
@@ -30,10 +31,6 @@ import {
   startServer,
 } from "./_proc.ts";
 
-const argv = process.argv.slice(2);
-const flag = (name: string): string | undefined =>
-  argv.find((a) => a.startsWith(`--${name}=`))?.split("=")[1] ??
-    (argv.includes(`--${name}`) ? "" : undefined);
 const QUICK = flag("quick") !== undefined;
 const ONLY = flag("only")?.split(",");
 const SKIP = flag("skip")?.split(",") ?? [];

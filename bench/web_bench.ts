@@ -18,6 +18,7 @@ import {
   BIN,
   CLIENT_CORE,
   cpuSeconds,
+  flag,
   machineBusySeconds,
   median,
   pinned,
@@ -26,10 +27,6 @@ import {
   startServer,
 } from "./_proc.ts";
 
-const argv = process.argv.slice(2);
-const flag = (name: string): string | undefined =>
-  argv.find((a) => a.startsWith(`--${name}=`))?.split("=")[1] ??
-    (argv.includes(`--${name}`) ? "" : undefined);
 const QUICK = flag("quick") !== undefined;
 const ONLY = flag("only")?.split(",");
 const REPEAT = Number(flag("repeat") ?? (QUICK ? 1 : 2));

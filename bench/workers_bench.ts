@@ -10,11 +10,8 @@ import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import process from "node:process";
-import { BIN, ROOT } from "./_proc.ts";
+import { BIN, flag, ROOT } from "./_proc.ts";
 
-const argv = process.argv.slice(2);
-const flag = (name: string): string | undefined =>
-  argv.find((a) => a.startsWith(`--${name}=`))?.split("=")[1];
 const ROUNDS = Number(flag("rounds") ?? 2);
 const RUNTIMES = (flag("only") ?? "deno,bun,node").split(",") as (keyof typeof BIN)[];
 
